@@ -1,0 +1,89 @@
+package cardcrypto
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"testing"
+)
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The clear format 0 block for PIN 1234 and PAN 4111111111111111 is
+// 041234FFFFFFFFFF XOR 0000111111111111 = 041225EEEEEEEEEE (ISO 9564-1 example shape).
+func TestPINBlockFormat0ClearValue(t *testing.T) {
+	key := mustHex(t, "0123456789ABCDEFFEDCBA9876543210")
+	enc, err := PINBlock(key, "1234", "4111111111111111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear, err := Decrypt(key, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hex.EncodeToString(clear), "041225eeeeeeeeee"; got != want {
+		t.Fatalf("clear PIN block = %s, want %s", got, want)
+	}
+	pin, err := PIN(key, enc, "4111111111111111")
+	if err != nil || pin != "1234" {
+		t.Fatalf("PIN = %q, %v", pin, err)
+	}
+	if _, err := PIN(NewKey(), enc, "4111111111111111"); err == nil {
+		t.Fatal("PIN under the wrong key decoded without error")
+	}
+}
+
+// Known-answer: the 3DES check value of 0123456789ABCDEFFEDCBA9876543210 is 08D7B4FB.
+func TestCheckValueKnownAnswer(t *testing.T) {
+	kcv, err := CheckValue(mustHex(t, "0123456789ABCDEFFEDCBA9876543210"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(kcv); got != "08d7b4fb" {
+		t.Fatalf("KCV = %s", got)
+	}
+}
+
+func TestWrapUnwrap(t *testing.T) {
+	master, key := NewKey(), NewKey()
+	enc, kcv, err := Wrap(master, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unwrap(master, enc, kcv)
+	if err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("Unwrap = %x, %v", got, err)
+	}
+	if _, err := Unwrap(NewKey(), enc, kcv); !errors.Is(err, ErrCheckValue) {
+		t.Fatalf("Unwrap under another master: %v, want ErrCheckValue", err)
+	}
+}
+
+func TestTrackRoundTrip(t *testing.T) {
+	key := NewKey()
+	enc, err := EncryptTrack(key, "6222020200110128=30122201234567890")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(enc, []byte("6222")) {
+		t.Fatal("encrypted track contains clear PAN digits")
+	}
+	track, err := DecryptTrack(key, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pan, exp, err := ParseTrack(track)
+	if err != nil || pan != "6222020200110128" || exp != "3012" {
+		t.Fatalf("ParseTrack = %q %q %v", pan, exp, err)
+	}
+	if m := MaskPAN(pan); m != "622202******0128" {
+		t.Fatalf("MaskPAN = %q", m)
+	}
+}

@@ -1,0 +1,11 @@
+package pinpad
+
+import pinpadpb "github.com/posrt/posrt/plugins/pinpad/proto"
+
+func keyToProto(k WorkingKey) *pinpadpb.WorkingKey {
+	return &pinpadpb.WorkingKey{Encrypted: k.Encrypted, CheckValue: k.CheckValue}
+}
+
+func keyFromProto(k *pinpadpb.WorkingKey) WorkingKey {
+	return WorkingKey{Encrypted: k.GetEncrypted(), CheckValue: k.GetCheckValue()}
+}

@@ -1,0 +1,6 @@
+// Package pinpad is the contract of PIN-pad plugins (a PIN pad with its card
+// reader): the PinPad interface, its sentinel errors, and the go-plugin gRPC
+// glue. A PIN pad never hands posrt a clear PIN or clear track data: it
+// returns a masked PAN, the track encrypted under the track key, and an
+// ISO 9564 PIN block encrypted under the PIN key.
+package pinpad

@@ -1,0 +1,42 @@
+package scanner
+
+import (
+	"context"
+	"time"
+
+	scannerpb "github.com/posrt/posrt/plugins/scanner/proto"
+	"github.com/posrt/posrt/runtime/plugin"
+)
+
+type client struct {
+	plugin.BaseClient
+	c scannerpb.ScannerClient
+}
+
+var _ Scanner = (*client)(nil)
+
+func (c *client) Enable(ctx context.Context) error {
+	_, err := c.c.Enable(ctx, &scannerpb.EnableRequest{})
+	return plugin.FromStatus(err, sentinels)
+}
+
+func (c *client) Disable(ctx context.Context) error {
+	_, err := c.c.Disable(ctx, &scannerpb.DisableRequest{})
+	return plugin.FromStatus(err, sentinels)
+}
+
+func (c *client) Scans(ctx context.Context, each func(Scan) error) error {
+	stream, err := c.c.Scans(ctx, &scannerpb.ScansRequest{})
+	if err != nil {
+		return plugin.FromStatus(err, sentinels)
+	}
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			return plugin.FromStatus(err, sentinels)
+		}
+		if err := each(Scan{Code: m.GetCode(), Symbology: m.GetSymbology(), At: time.Unix(0, m.GetUnixNano())}); err != nil {
+			return err
+		}
+	}
+}

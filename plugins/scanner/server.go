@@ -1,0 +1,34 @@
+package scanner
+
+import (
+	"context"
+
+	scannerpb "github.com/posrt/posrt/plugins/scanner/proto"
+	"github.com/posrt/posrt/runtime/plugin"
+)
+
+type server struct {
+	scannerpb.UnimplementedScannerServer
+	impl Scanner
+}
+
+func (s *server) Enable(ctx context.Context, _ *scannerpb.EnableRequest) (*scannerpb.EnableResponse, error) {
+	if err := s.impl.Enable(ctx); err != nil {
+		return nil, plugin.ToStatus(err, sentinels)
+	}
+	return &scannerpb.EnableResponse{}, nil
+}
+
+func (s *server) Disable(ctx context.Context, _ *scannerpb.DisableRequest) (*scannerpb.DisableResponse, error) {
+	if err := s.impl.Disable(ctx); err != nil {
+		return nil, plugin.ToStatus(err, sentinels)
+	}
+	return &scannerpb.DisableResponse{}, nil
+}
+
+func (s *server) Scans(_ *scannerpb.ScansRequest, stream scannerpb.Scanner_ScansServer) error {
+	err := s.impl.Scans(stream.Context(), func(sc Scan) error {
+		return stream.Send(&scannerpb.Scan{Code: sc.Code, Symbology: sc.Symbology, UnixNano: sc.At.UnixNano()})
+	})
+	return plugin.ToStatus(err, sentinels)
+}
