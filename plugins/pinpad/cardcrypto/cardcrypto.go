@@ -132,7 +132,7 @@ func PIN(pinKey, encrypted []byte, pan string) (string, error) {
 	if field[0] != '0' {
 		return "", errors.New("not a format 0 PIN block")
 	}
-	n := int(field[1]-'0') // length nibble
+	n := int(field[1] - '0') // length nibble
 	if field[1] >= 'A' {
 		n = int(field[1]-'A') + 10
 	}
