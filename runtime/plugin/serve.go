@@ -18,13 +18,20 @@ func Serve(kind string, p goplugin.Plugin) {
 		HandshakeConfig: Handshake,
 		Plugins:         goplugin.PluginSet{kind: p},
 		GRPCServer:      goplugin.DefaultGRPCServer,
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Level:      hclog.Info,
-			Output:     os.Stderr,
-			JSONFormat: true,
-		}),
+		Logger:          Logger(),
 	})
 	os.Exit(0)
+}
+
+// processStderr is the process's stderr as it was before go-plugin's Serve
+// redirected os.Stderr into its stdio stream; the runtime reads this one.
+var processStderr = os.Stderr
+
+// Logger returns the logger a plugin implementation logs with: JSON lines
+// on the process's stderr, which the runtime merges into its own log under
+// the plugin's configured name.
+func Logger() hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: processStderr, JSONFormat: true})
 }
 
 func exitWhenOrphaned(parent int, every time.Duration) {

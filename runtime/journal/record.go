@@ -1,0 +1,103 @@
+package journal
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// State of a transaction record.
+type State string
+
+// States. A record is created, synced, immediately before its request
+// leaves for the host, so a created record found at boot may have reached
+// the host: it is treated as sent, its outcome unknown. The host's answer
+// moves it to approved or declined; no answer (timeout, crash, garbled
+// reply) moves it to unknown, which a reversal or query must resolve.
+const (
+	StateCreated  State = "created"
+	StateApproved State = "approved"
+	StateDeclined State = "declined"
+	StateUnknown  State = "unknown"
+)
+
+// Final reports whether s is an outcome.
+func (s State) Final() bool {
+	return s == StateApproved || s == StateDeclined
+}
+
+// Key identifies a record: TID + batch + trace.
+type Key struct {
+	TID   string
+	Batch string
+	Trace string
+}
+
+func (k Key) String() string { return k.TID + "/" + k.Batch + "/" + k.Trace }
+
+func (k Key) dbKey() []byte { return []byte("txn/" + k.TID + "/" + k.Batch + "/" + k.Trace) }
+
+// Intent is what a caller asks to journal before sending.
+type Intent struct {
+	TID       string
+	MID       string
+	Kind      string // sale
+	Channel   string // card
+	Amount    int64  // fen
+	MaskedPAN string
+	EntryMode string
+}
+
+// Outcome is what the host answered, or StateUnknown when it did not.
+type Outcome struct {
+	State       State
+	HostCode    string
+	HostMessage string
+	RRN         string
+	AuthCode    string
+}
+
+// Record is one journaled transaction.
+type Record struct {
+	TID         string    `json:"tid"`
+	MID         string    `json:"mid"`
+	Batch       string    `json:"batch"`
+	Trace       string    `json:"trace"`
+	Kind        string    `json:"kind"`
+	Channel     string    `json:"channel"`
+	Amount      int64     `json:"amount"`
+	MaskedPAN   string    `json:"masked_pan,omitempty"`
+	EntryMode   string    `json:"entry_mode,omitempty"`
+	State       State     `json:"state"`
+	HostCode    string    `json:"host_code,omitempty"`
+	HostMessage string    `json:"host_message,omitempty"`
+	RRN         string    `json:"rrn,omitempty"`
+	AuthCode    string    `json:"auth_code,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Key returns the record's key.
+func (r Record) Key() Key { return Key{TID: r.TID, Batch: r.Batch, Trace: r.Trace} }
+
+var (
+	maskedPAN = regexp.MustCompile(`^\d{6}\*{3,9}\d{4}$`)
+	tid       = regexp.MustCompile(`^[0-9A-Za-z]{8}$`)
+	mid       = regexp.MustCompile(`^[0-9A-Za-z]{15}$`)
+)
+
+func (in Intent) validate() error {
+	switch {
+	case !tid.MatchString(in.TID):
+		return fmt.Errorf("TID %q must be 8 letters or digits", in.TID)
+	case !mid.MatchString(in.MID):
+		return fmt.Errorf("MID %q must be 15 letters or digits", in.MID)
+	case in.Kind == "" || in.Channel == "":
+		return fmt.Errorf("kind and channel are required")
+	case in.Amount <= 0:
+		return fmt.Errorf("amount must be positive, got %d", in.Amount)
+	case in.MaskedPAN != "" && !maskedPAN.MatchString(in.MaskedPAN):
+		return fmt.Errorf("card number must be masked to first 6 / last 4 before it is journaled")
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package money
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseJSON(t *testing.T) {
+	cases := []struct {
+		raw  string
+		want Fen
+		msg  string // substring of the error; empty means valid
+	}{
+		{"1234", 1234, ""},
+		{"1", 1, ""},
+		{"9999999999", MaxAmount, ""},
+		{"", 0, "required"},
+		{"null", 0, "required"},
+		{"0", 0, "at least 1 fen"},
+		{"-5", 0, "positive"},
+		{"12.34", 0, "fraction"},
+		{"1e3", 0, "fraction"},
+		{`"1234"`, 0, "not a string"},
+		{"10000000000", 0, "above the maximum"},
+		{"99999999999999999999999", 0, "above the maximum"},
+		{"true", 0, "digits only"},
+		{"{}", 0, "digits only"},
+	}
+	for _, c := range cases {
+		got, err := ParseJSON(json.RawMessage(c.raw))
+		if c.msg == "" {
+			if err != nil || got != c.want {
+				t.Errorf("ParseJSON(%s) = %d, %v; want %d", c.raw, got, err, c.want)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidAmount) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("ParseJSON(%s) error = %v; want ErrInvalidAmount mentioning %q", c.raw, err, c.msg)
+		}
+	}
+}
+
+func TestYuan(t *testing.T) {
+	for f, want := range map[Fen]string{0: "0.00", 5: "0.05", 1234: "12.34", -150: "-1.50", MaxAmount: "99999999.99"} {
+		if got := f.Yuan(); got != want {
+			t.Errorf("Fen(%d).Yuan() = %q, want %q", int64(f), got, want)
+		}
+	}
+}

@@ -1,0 +1,348 @@
+package pluginhost
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/posrt/posrt/plugins/pinpad"
+	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/runtime/plugin"
+)
+
+// The test binary doubles as the plugin: run with -posrt-serve MODE it
+// serves testPrinter (or, for MODE "old", speaks another protocol version).
+func TestMain(m *testing.M) {
+	for i, a := range os.Args {
+		if a == "-posrt-serve" && i+1 < len(os.Args) {
+			serveTestPlugin(os.Args[i+1])
+			return
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func serveTestPlugin(mode string) {
+	if mode == "old" {
+		hs := plugin.Handshake
+		hs.ProtocolVersion = plugin.ProtocolVersion + 98
+		goplugin.Serve(&goplugin.ServeConfig{
+			HandshakeConfig: hs,
+			Plugins:         goplugin.PluginSet{plugin.KindPrinter: &printer.Plugin{Impl: &testPrinter{}}},
+			GRPCServer:      goplugin.DefaultGRPCServer,
+		})
+		return
+	}
+	printer.Serve(&testPrinter{})
+}
+
+// testPrinter is a minimal printer whose Print takes orders from its text:
+// "sleep:DURATION" sleeps, "hang-health" wedges Health forever, "log:MSG"
+// logs MSG on stderr as the plugin's own log line.
+type testPrinter struct {
+	mu    sync.Mutex
+	wedge bool
+}
+
+func (p *testPrinter) Info(context.Context) (plugin.Info, error) {
+	return plugin.Info{Kind: plugin.KindPrinter, Name: "test-printer", Version: "1.2.3", APIVersions: printer.APIVersions}, nil
+}
+func (p *testPrinter) Configure(_ context.Context, api string, cfg map[string]string) error {
+	if cfg["refuse"] != "" {
+		return errors.New("config key refuse: refused as asked")
+	}
+	return nil
+}
+func (p *testPrinter) Health(ctx context.Context) (plugin.Health, error) {
+	p.mu.Lock()
+	w := p.wedge
+	p.mu.Unlock()
+	if w {
+		select {} // a wedged device loop: never answers
+	}
+	return plugin.Health{State: plugin.StateIdle}, nil
+}
+func (p *testPrinter) Status(context.Context) (printer.Status, error) { return printer.StatusOK, nil }
+func (p *testPrinter) OpenDrawer(context.Context) error               { return printer.ErrNoDrawer }
+func (p *testPrinter) Print(ctx context.Context, d printer.Document) error {
+	for _, l := range d.Lines {
+		switch {
+		case strings.HasPrefix(l.Text, "sleep:"):
+			dur, _ := time.ParseDuration(strings.TrimPrefix(l.Text, "sleep:"))
+			time.Sleep(dur)
+		case l.Text == "hang-health":
+			p.mu.Lock()
+			p.wedge = true
+			p.mu.Unlock()
+		case strings.HasPrefix(l.Text, "log:"):
+			plugin.Logger().Info(strings.TrimPrefix(l.Text, "log:"))
+		case l.Text == "paper-out":
+			return printer.ErrPaperOut
+		}
+	}
+	return nil
+}
+
+func kinds() map[string]Kind {
+	return map[string]Kind{
+		plugin.KindPrinter: {Plugin: &printer.Plugin{}, APIVersions: printer.APIVersions, CallTimeout: 5 * time.Second},
+		plugin.KindPinPad:  {Plugin: &pinpad.Plugin{}, APIVersions: pinpad.APIVersions},
+	}
+}
+
+func selfSHA(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func spec(t *testing.T, mode string) Spec {
+	return Spec{Name: "receipts", Kind: plugin.KindPrinter, Path: os.Args[0], Args: []string{"-posrt-serve", mode}, SHA256: selfSHA(t)}
+}
+
+func startHost(t *testing.T, logs io.Writer, specs ...Spec) *Host {
+	t.Helper()
+	if logs == nil {
+		logs = io.Discard
+	}
+	h := New(Options{
+		Logger:         hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info}),
+		Kinds:          kinds(),
+		HealthInterval: 100 * time.Millisecond,
+		HealthTimeout:  200 * time.Millisecond,
+		MinBackoff:     20 * time.Millisecond,
+	})
+	if err := h.Start(context.Background(), specs); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+	return h
+}
+
+func printerOf(t *testing.T, h *Host, ctx context.Context) printer.Printer {
+	t.Helper()
+	in, ok := h.Instance("receipts")
+	if !ok {
+		t.Fatal("no instance")
+	}
+	p, err := Dispense[printer.Printer](ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func print(ctx context.Context, p printer.Printer, text string) error {
+	return p.Print(ctx, printer.Document{Lines: []printer.Line{{Text: text}}})
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+
+func TestStartCallAndStatus(t *testing.T) {
+	h := startHost(t, nil, spec(t, "printer"))
+	st := h.Status()
+	if len(st) != 1 || st[0].PID <= 0 || st[0].Health != plugin.StateIdle || st[0].Plugin != "test-printer" || st[0].APIVersion != "v1" || st[0].Kind != plugin.KindPrinter {
+		t.Fatalf("status = %+v", st)
+	}
+	p := printerOf(t, h, context.Background())
+	if err := print(context.Background(), p, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	// A sentinel error crosses the process boundary intact.
+	if err := print(context.Background(), p, "paper-out"); !errors.Is(err, printer.ErrPaperOut) {
+		t.Fatalf("Print = %v, want ErrPaperOut", err)
+	}
+}
+
+func TestChecksumMismatchIsRefused(t *testing.T) {
+	s := spec(t, "printer")
+	s.SHA256 = strings.Repeat("ab", 32)
+	h := New(Options{Kinds: kinds()})
+	err := h.Start(context.Background(), []Spec{s})
+	if err == nil {
+		t.Fatal("plugin with a wrong checksum started")
+	}
+	for _, want := range []string{`"receipts"`, os.Args[0], s.SHA256, selfSHA(t), "checksum mismatch"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	s.SHA256 = ""
+	if err := New(Options{Kinds: kinds()}).Start(context.Background(), []Spec{s}); err == nil || !strings.Contains(err.Error(), "no sha256") {
+		t.Errorf("plugin without a checksum: %v", err)
+	}
+}
+
+func TestHandshakeMismatchIsRefused(t *testing.T) {
+	h := New(Options{Kinds: kinds()})
+	err := h.Start(context.Background(), []Spec{spec(t, "old")})
+	if err == nil || !strings.Contains(err.Error(), `plugin "receipts"`) || !strings.Contains(err.Error(), "handshake failed") {
+		t.Fatalf("old-protocol plugin: %v", err)
+	}
+}
+
+func TestKindMismatchAndConfigErrorAreRefused(t *testing.T) {
+	s := spec(t, "printer")
+	s.Kind = plugin.KindPinPad
+	err := New(Options{Kinds: kinds()}).Start(context.Background(), []Spec{s})
+	if err == nil || !strings.Contains(err.Error(), `says it is a "printer" plugin`) {
+		t.Fatalf("kind mismatch: %v", err)
+	}
+	s = spec(t, "printer")
+	s.Config = map[string]string{"refuse": "yes"}
+	err = New(Options{Kinds: kinds()}).Start(context.Background(), []Spec{s})
+	if err == nil || !strings.Contains(err.Error(), "config key refuse") {
+		t.Fatalf("config refused: %v", err)
+	}
+}
+
+func TestHostEnvironmentIsNotLeaked(t *testing.T) {
+	t.Setenv("POSRT_TEST_SECRET", "do-not-pass-me")
+	h := startHost(t, nil, spec(t, "printer"))
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", h.Status()[0].PID))
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	if bytes.Contains(env, []byte("POSRT_TEST_SECRET")) || bytes.Contains(env, []byte("PATH=")) {
+		t.Fatalf("plugin environment leaks the host's: %q", env)
+	}
+	if !bytes.Contains(env, []byte(plugin.Handshake.MagicCookieKey)) {
+		t.Fatalf("plugin environment lacks the handshake cookie: %q", env)
+	}
+}
+
+func TestPluginLogsAreMergedUnderItsName(t *testing.T) {
+	var logs syncBuffer
+	h := startHost(t, &logs, spec(t, "printer"))
+	if err := print(context.Background(), printerOf(t, h, context.Background()), "log:drawer sensor saw a coin"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the plugin's log line", func() bool {
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "drawer sensor saw a coin") && strings.Contains(l, "receipts") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func TestCrashedPluginIsRestarted(t *testing.T) {
+	h := startHost(t, nil, spec(t, "printer"))
+	old := h.Status()[0].PID
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "restart", func() bool {
+		s := h.Status()[0]
+		return s.Restarts == 1 && s.PID > 0 && s.PID != old && s.Health == plugin.StateIdle
+	})
+	if err := print(context.Background(), printerOf(t, h, context.Background()), "after restart"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCallerWaitsForRestart(t *testing.T) {
+	h := startHost(t, nil, spec(t, "printer"))
+	h.opts.HealthInterval = time.Hour // only the caller can notice
+	if err := syscall.Kill(h.Status()[0].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	waitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.clientNow().Exited() })
+	if err := print(ctx, printerOf(t, h, ctx), "x"); err != nil {
+		t.Fatalf("call after a crash did not wait for the restart: %v", err)
+	}
+}
+
+func TestHungPluginIsRestarted(t *testing.T) {
+	h := startHost(t, nil, spec(t, "printer"))
+	old := h.Status()[0].PID
+	if err := print(context.Background(), printerOf(t, h, context.Background()), "hang-health"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "restart of the hung plugin", func() bool {
+		s := h.Status()[0]
+		return s.Restarts == 1 && s.PID != old && s.Health == plugin.StateIdle
+	})
+	if alive(old) {
+		t.Fatalf("hung plugin %d still running after its restart", old)
+	}
+}
+
+func TestEveryCallHasADeadline(t *testing.T) {
+	s := spec(t, "printer")
+	s.CallTimeout = 200 * time.Millisecond
+	h := startHost(t, nil, s)
+	err := print(context.Background(), printerOf(t, h, context.Background()), "sleep:5s")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("call without a deadline = %v, want deadline exceeded", err)
+	}
+}
+
+func TestShutdownDrainsCallsInFlight(t *testing.T) {
+	h := startHost(t, nil, spec(t, "printer"))
+	pid := h.Status()[0].PID
+	p := printerOf(t, h, context.Background())
+	done := make(chan error, 1)
+	go func() { done <- print(context.Background(), p, "sleep:400ms") }()
+	time.Sleep(100 * time.Millisecond)
+	if err := h.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("call in flight at shutdown failed: %v", err)
+	}
+	if alive(pid) {
+		t.Fatalf("plugin %d still running after shutdown", pid)
+	}
+	in, _ := h.Instance("receipts")
+	if _, err := Dispense[printer.Printer](context.Background(), in); !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("Dispense after shutdown = %v", err)
+	}
+}
