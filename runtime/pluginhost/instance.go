@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -245,9 +246,17 @@ func fileSHA256(path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// posrtServices prefixes the gRPC methods of posrt's plugin contracts.
+const posrtServices = "/posrt."
+
 // unaryInterceptor gives every call a deadline, counts it in flight for
 // Shutdown, and wakes the supervisor when the transport failed.
+// go-plugin's own services (controller, broker, stdio) pass untouched: the
+// controller's Shutdown in particular must reach a plugin that is closing.
 func (in *Instance) unaryInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if !strings.HasPrefix(method, posrtServices) {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
 	if !in.enter() {
 		return status.Errorf(codes.Unavailable, "plugin %q: %v", in.spec.Name, ErrShuttingDown)
 	}
@@ -267,6 +276,9 @@ func (in *Instance) unaryInterceptor(ctx context.Context, method string, req, re
 // streamInterceptor counts a stream's opening; a stream is a subscription
 // that lives as long as its caller's context, so it carries no deadline.
 func (in *Instance) streamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	if !strings.HasPrefix(method, posrtServices) {
+		return streamer(ctx, desc, cc, method, opts...)
+	}
 	if !in.enter() {
 		return nil, status.Errorf(codes.Unavailable, "plugin %q: %v", in.spec.Name, ErrShuttingDown)
 	}
