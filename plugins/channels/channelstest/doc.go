@@ -1,0 +1,14 @@
+// Package channelstest holds the test double of the channel kind and its
+// conformance suite. Fake is a stand-in for a China UnionPay-style card
+// acquirer: it signs terminals in with fresh working keys wrapped under the
+// TMK, authorizes sales of the pinpadtest cards (track decrypted, PIN block
+// checked, decline codes chosen by amount), and books every sale, void,
+// refund, reversal, sign-in and settlement in an append-only JSON-lines
+// ledger, synced before it answers, so that a restarted plugin process
+// remembers everything and tests can reconcile the host's books with the
+// terminal's journal. The ledger keeps masked PANs only, never a clear PAN,
+// track, PIN or PIN block, but it does keep each terminal's clear session
+// keys, as a host must; a real host would keep them in an HSM, not a file.
+// RunConformance drives any channels.Channel through real gRPC as a
+// terminal would; the fake and every real channel plugin must pass it.
+package channelstest

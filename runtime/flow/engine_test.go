@@ -1,0 +1,130 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/runtimetest"
+)
+
+func engine(t *testing.T, opts flow.Options, files map[string]string) *flow.Engine {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for name, src := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	e, err := flow.New(opts, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func runOne(t *testing.T, src string) (map[string]any, error) {
+	t.Helper()
+	e := engine(t, flow.Options{Timeout: 2 * time.Second}, map[string]string{"f.lua": src})
+	return e.Run(context.Background(), &runtimetest.Host{}, "f", map[string]any{"amount": int64(100)})
+}
+
+func TestSandboxRemovesDangerousFunctions(t *testing.T) {
+	for _, expr := range []string{"io", "os", "dofile", "loadfile", "load", "loadstring", "collectgarbage", "debug", "package", "string.dump"} {
+		out, err := runOne(t, "return function(ctx) return { present = ("+expr+" ~= nil) } end")
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if out["present"] != false {
+			t.Errorf("%s is reachable from a flow", expr)
+		}
+	}
+}
+
+func TestSandboxRefusesFilesAndBigStrings(t *testing.T) {
+	cases := map[string]string{
+		"require of a file":  `return function() require("os") return {} end`,
+		"huge string.rep":    `return function() local s = string.rep("x", 100000000) return {} end`,
+		"huge pattern input": `return function() local s = string.rep("a", 100000) string.find(s, "a") return {} end`,
+	}
+	for name, src := range cases {
+		_, err := runOne(t, src)
+		var fe *flow.Error
+		if !errors.As(err, &fe) || fe.Code != "flow_error" {
+			t.Errorf("%s: err = %v, want a flow_error", name, err)
+		}
+	}
+}
+
+func TestRunawayFlowIsStoppedByItsDeadline(t *testing.T) {
+	e := engine(t, flow.Options{Timeout: 200 * time.Millisecond}, map[string]string{"spin.lua": "return function() while true do end end"})
+	_, err := e.Run(context.Background(), &runtimetest.Host{}, "spin", nil)
+	var fe *flow.Error
+	if !errors.As(err, &fe) || fe.Code != "flow_error" || !strings.Contains(fe.Message, "ran out of time") {
+		t.Fatalf("runaway flow: %v", err)
+	}
+}
+
+func TestLuaErrorsCarryNoStackTrace(t *testing.T) {
+	_, err := runOne(t, "return function(ctx) local x = nil; return x.field end")
+	var fe *flow.Error
+	if !errors.As(err, &fe) || fe.Code != "flow_error" {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(fe.Message, "stack traceback") || strings.Contains(fe.Message, ".go:") {
+		t.Fatalf("cashier-facing message carries a trace: %q", fe.Message)
+	}
+	if !strings.Contains(fe.Message, "f.lua:1") {
+		t.Fatalf("message lacks the flow location: %q", fe.Message)
+	}
+}
+
+func TestExpectedFailureComesBackAsError(t *testing.T) {
+	_, err := runOne(t, `return function() return nil, { code = "card_read", message = "card could not be read" } end`)
+	var fe *flow.Error
+	if !errors.As(err, &fe) || fe.Code != "card_read" || fe.Message != "card could not be read" {
+		t.Fatalf("err = %#v", err)
+	}
+}
+
+func TestMisuseRaisesArgumentError(t *testing.T) {
+	for name, src := range map[string]string{
+		"fractional amount": `local p = require("posrt.pinpad") return function() p.read_card{amount = 12.5} return {} end`,
+		"missing card":      `local t = require("posrt.txn") return function() t.sale{amount = 100} return {} end`,
+		"bad print lines":   `local p = require("posrt.printer") return function() p.print{lines = {"text"}} return {} end`,
+	} {
+		_, err := runOne(t, src)
+		var fe *flow.Error
+		if !errors.As(err, &fe) || fe.Code != "flow_error" || !strings.Contains(fe.Message, "bad argument") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func TestLaterLayerOverridesAFlow(t *testing.T) {
+	base := fstest.MapFS{"sale.lua": {Data: []byte(`return function() return { who = "default" } end`)}, "other.lua": {Data: []byte(`return function() return { who = "other" } end`)}}
+	merchant := fstest.MapFS{"sale.lua": {Data: []byte(`return function() return { who = "merchant" } end`)}}
+	e, err := flow.New(flow.Options{}, base, merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Run(context.Background(), &runtimetest.Host{}, "sale", nil)
+	if err != nil || out["who"] != "merchant" {
+		t.Fatalf("sale = %v, %v", out, err)
+	}
+	if got := strings.Join(e.Flows(), ","); got != "other,sale" {
+		t.Fatalf("flows = %s", got)
+	}
+	if _, err := e.Run(context.Background(), &runtimetest.Host{}, "nope", nil); !errors.Is(err, flow.ErrNoFlow) {
+		t.Fatalf("unknown flow: %v", err)
+	}
+}
+
+func TestBrokenFlowIsRefusedAtLoad(t *testing.T) {
+	_, err := flow.New(flow.Options{}, fstest.MapFS{"void.lua": {Data: []byte("return function( end")}})
+	if err == nil || !strings.Contains(err.Error(), "void.lua") {
+		t.Fatalf("broken flow: %v", err)
+	}
+}
