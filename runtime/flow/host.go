@@ -62,6 +62,7 @@ const (
 	ResultApproved = "approved"
 	ResultDeclined = "declined"
 	ResultUnknown  = "unknown"
+	ResultReversed = "reversed"
 )
 
 // TxnView is a transaction's outcome as a flow sees it.

@@ -192,9 +192,10 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	return rec, nil
 }
 
-// Finish records the outcome of a created or unknown record, synced.
+// Finish records the outcome of a pending (created or unknown) record,
+// synced: approved, declined, unknown, or reversed.
 func (j *Journal) Finish(ctx context.Context, key Key, out Outcome) (Record, error) {
-	if out.State != StateApproved && out.State != StateDeclined && out.State != StateUnknown {
+	if out.State == StateCreated {
 		return Record{}, fmt.Errorf("recording outcome of %s: %q is not an outcome", key, out.State)
 	}
 	if err := ctx.Err(); err != nil {
@@ -206,7 +207,7 @@ func (j *Journal) Finish(ctx context.Context, key Key, out Outcome) (Record, err
 		if rec, err = getRecord(txn, key); err != nil {
 			return err
 		}
-		if rec.State != StateCreated && rec.State != StateUnknown {
+		if !rec.State.Pending() {
 			return fmt.Errorf("record is already %s", rec.State)
 		}
 		rec.State, rec.HostCode, rec.HostMessage, rec.RRN, rec.AuthCode = out.State, out.HostCode, out.HostMessage, out.RRN, out.AuthCode
@@ -217,6 +218,21 @@ func (j *Journal) Finish(ctx context.Context, key Key, out Outcome) (Record, err
 		return Record{}, fmt.Errorf("recording outcome of %s: %w", key, err)
 	}
 	return rec, nil
+}
+
+// Pending returns the records whose outcome is not known, oldest first.
+func (j *Journal) Pending() ([]Record, error) {
+	all, err := j.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for _, r := range all {
+		if r.State.Pending() {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // Get returns the record with key.

@@ -49,6 +49,19 @@ func TestBeginFinishAndReopen(t *testing.T) {
 	if _, err := j.Finish(ctx, keys[1], Outcome{State: StateCreated}); err == nil {
 		t.Fatal("created accepted as an outcome")
 	}
+	if _, err := j.Finish(ctx, keys[2], Outcome{State: StateUnknown}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := j.Pending()
+	if err != nil || len(pending) != 2 || pending[0].Key() != keys[1] || pending[1].Key() != keys[2] {
+		t.Fatalf("pending = %+v, %v; want the created and the unknown record", pending, err)
+	}
+	if _, err := j.Finish(ctx, keys[2], Outcome{State: StateReversed, HostCode: "00"}); err != nil {
+		t.Fatalf("reversing an unknown record: %v", err)
+	}
+	if _, err := j.Finish(ctx, keys[2], Outcome{State: StateApproved}); err == nil {
+		t.Fatal("a reversed record accepted another outcome")
+	}
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}

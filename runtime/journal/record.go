@@ -11,19 +11,23 @@ type State string
 
 // States. A record is created, synced, immediately before its request
 // leaves for the host, so a created record found at boot may have reached
-// the host: it is treated as sent, its outcome unknown. The host's answer
-// moves it to approved or declined; no answer (timeout, crash, garbled
-// reply) moves it to unknown, which a reversal or query must resolve.
+// the host: like unknown, it is pending. The host's answer moves it to
+// approved or declined; no answer (timeout, crash, garbled reply) moves it
+// to unknown. A pending record is resolved by a reversal the host
+// acknowledges, which moves it to reversed.
 const (
 	StateCreated  State = "created"
 	StateApproved State = "approved"
 	StateDeclined State = "declined"
 	StateUnknown  State = "unknown"
+	StateReversed State = "reversed"
 )
 
-// Final reports whether s is an outcome.
-func (s State) Final() bool {
-	return s == StateApproved || s == StateDeclined
+// Pending reports whether a record in state s may be booked at the host
+// without the terminal knowing: it must be reversed before anything else
+// goes online.
+func (s State) Pending() bool {
+	return s == StateCreated || s == StateUnknown
 }
 
 // Key identifies a record: TID + batch + trace.

@@ -1,0 +1,170 @@
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/pluginhost"
+)
+
+//go:embed default.toml
+var defaultProfile string
+
+// Config is a terminal's configuration.
+type Config struct {
+	Terminal Terminal `toml:"terminal"`
+	ECR      ECR      `toml:"ecr"`
+	Flows    Flows    `toml:"flows"`
+	Plugins  []Plugin `toml:"plugin"`
+	// Source names where the configuration came from.
+	Source string `toml:"-"`
+}
+
+// Terminal holds the ids the acquirer issued.
+type Terminal struct {
+	TID          string `toml:"tid"`
+	MID          string `toml:"mid"`
+	MerchantName string `toml:"merchant_name"`
+}
+
+// ECR configures the cash register's local API.
+type ECR struct {
+	Addr string `toml:"addr"`
+}
+
+// Flows configures the merchant's flow overrides.
+type Flows struct {
+	Dir string `toml:"dir"`
+}
+
+// Plugin is one plugin: a built-in (served by posrt itself) or a vendor
+// executable with its pinned checksum.
+type Plugin struct {
+	Name        string            `toml:"name"`
+	Kind        string            `toml:"kind"`
+	Builtin     string            `toml:"builtin"`
+	Path        string            `toml:"path"`
+	SHA256      string            `toml:"sha256"`
+	Args        []string          `toml:"args"`
+	Config      map[string]string `toml:"config"`
+	CallTimeout string            `toml:"call_timeout"`
+}
+
+// Load reads the configuration at path, or the embedded default profile
+// when path is empty.
+func Load(path string) (Config, error) {
+	src, source := defaultProfile, "the embedded default profile"
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("reading configuration: %w", err)
+		}
+		src, source = string(b), path
+	}
+	var c Config
+	md, err := toml.Decode(src, &c)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", source, err)
+	}
+	if undec := md.Undecoded(); len(undec) > 0 {
+		keys := make([]string, len(undec))
+		for i, k := range undec {
+			keys[i] = k.String()
+		}
+		return Config{}, fmt.Errorf("%s: unknown keys %s", source, strings.Join(keys, ", "))
+	}
+	c.Source = source
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", source, err)
+	}
+	return c, nil
+}
+
+var (
+	tidRe = regexp.MustCompile(`^[0-9A-Za-z]{8}$`)
+	midRe = regexp.MustCompile(`^[0-9A-Za-z]{15}$`)
+)
+
+// Kinds a terminal needs exactly one of (the scanner is optional).
+var required = []string{plugin.KindPinPad, plugin.KindPrinter, plugin.KindChannel}
+
+// Validate checks the configuration as a whole.
+func (c Config) Validate() error {
+	var errs []error
+	if !tidRe.MatchString(c.Terminal.TID) {
+		errs = append(errs, fmt.Errorf("terminal.tid %q must be 8 letters or digits", c.Terminal.TID))
+	}
+	if !midRe.MatchString(c.Terminal.MID) {
+		errs = append(errs, fmt.Errorf("terminal.mid %q must be 15 letters or digits", c.Terminal.MID))
+	}
+	count := map[string]int{}
+	for i, p := range c.Plugins {
+		where := fmt.Sprintf("plugin %d (%q)", i+1, p.Name)
+		switch {
+		case p.Name == "":
+			errs = append(errs, fmt.Errorf("plugin %d has no name", i+1))
+		case p.Builtin == "" && p.Path == "":
+			errs = append(errs, fmt.Errorf("%s needs builtin or path", where))
+		case p.Builtin != "" && p.Path != "":
+			errs = append(errs, fmt.Errorf("%s has both builtin and path", where))
+		case p.Path != "" && p.SHA256 == "":
+			errs = append(errs, fmt.Errorf("%s: path %s needs its sha256 (run: sha256sum %s)", where, p.Path, p.Path))
+		}
+		if p.CallTimeout != "" {
+			if _, err := time.ParseDuration(p.CallTimeout); err != nil {
+				errs = append(errs, fmt.Errorf("%s: call_timeout %q is not a duration such as 30s", where, p.CallTimeout))
+			}
+		}
+		count[p.Kind]++
+	}
+	for _, k := range required {
+		if count[k] != 1 {
+			errs = append(errs, fmt.Errorf("exactly one %s plugin is needed, found %d", k, count[k]))
+		}
+	}
+	if count[plugin.KindScanner] > 1 {
+		errs = append(errs, fmt.Errorf("at most one scanner plugin, found %d", count[plugin.KindScanner]))
+	}
+	return errors.Join(errs...)
+}
+
+// PluginOf returns the name of the plugin of kind ("" when there is none).
+func (c Config) PluginOf(kind string) string {
+	for _, p := range c.Plugins {
+		if p.Kind == kind {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// Specs turns the plugins into what the plugin host starts: built-ins run
+// as self (the posrt executable) with "plugin serve NAME", and "{data}" in
+// config values becomes dataDir.
+func (c Config) Specs(self, dataDir string) []pluginhost.Spec {
+	specs := make([]pluginhost.Spec, len(c.Plugins))
+	for i, p := range c.Plugins {
+		cfg := make(map[string]string, len(p.Config))
+		for k, v := range p.Config {
+			cfg[k] = strings.ReplaceAll(v, "{data}", dataDir)
+		}
+		timeout, _ := time.ParseDuration(p.CallTimeout)
+		s := pluginhost.Spec{Name: p.Name, Kind: p.Kind, Path: p.Path, Args: p.Args, SHA256: p.SHA256, Config: cfg, CallTimeout: timeout}
+		if p.Builtin != "" {
+			s.Path, s.Args, s.Builtin = self, []string{"plugin", "serve", p.Builtin}, true
+		} else if !filepath.IsAbs(s.Path) && c.Source != "" {
+			s.Path = filepath.Join(filepath.Dir(c.Source), s.Path)
+		}
+		specs[i] = s
+	}
+	return specs
+}

@@ -1,0 +1,59 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultProfile(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Terminal.TID != "12345678" || c.ECR.Addr != "127.0.0.1:8321" || len(c.Plugins) != 4 {
+		t.Fatalf("default = %+v", c)
+	}
+	specs := c.Specs("/usr/bin/posrt", "/var/posrt")
+	for _, s := range specs {
+		if !s.Builtin || s.Path != "/usr/bin/posrt" || s.Args[0] != "plugin" || s.Args[1] != "serve" {
+			t.Fatalf("built-in spec = %+v", s)
+		}
+	}
+	if c.PluginOf("channel") != "acquirer" {
+		t.Fatal("no acquirer")
+	}
+	for _, s := range specs {
+		if s.Name == "acquirer" && s.Config["ledger"] != "/var/posrt/fake-acquirer-ledger.jsonl" {
+			t.Fatalf("{data} not expanded: %v", s.Config)
+		}
+	}
+}
+
+func TestBadConfigurations(t *testing.T) {
+	base, _ := os.ReadFile("default.toml")
+	cases := map[string]struct{ from, to, want string }{
+		"short tid":     {`tid = "12345678"`, `tid = "1234"`, "terminal.tid"},
+		"unknown key":   {`[ecr]`, "[ecr]\nport = 1", "unknown keys ecr.port"},
+		"no checksum":   {`builtin = "fake-pinpad"`, `path = "/opt/pinpad"`, "needs its sha256"},
+		"two printers":  {`kind = "pinpad"`, `kind = "printer"`, "exactly one printer plugin"},
+		"bad timeout":   {`builtin = "fake-scanner"`, "builtin = \"fake-scanner\"\ncall_timeout = \"soon\"", "call_timeout"},
+		"not toml":      {`[terminal]`, `[terminal`, "default.toml"},
+		"both path+blt": {`builtin = "fake-pinpad"`, "builtin = \"fake-pinpad\"\npath = \"/x\"", "both builtin and path"},
+	}
+	for name, c := range cases {
+		src := strings.Replace(string(base), c.from, c.to, 1)
+		path := filepath.Join(t.TempDir(), "default.toml")
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want mention of %q", name, err, c.want)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml")); err == nil {
+		t.Error("missing file accepted")
+	}
+}

@@ -1,0 +1,99 @@
+package ecr
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/money"
+	"github.com/posrt/posrt/runtime/pluginhost"
+	"github.com/posrt/posrt/runtime/terminal"
+)
+
+// Terminal is what the API drives.
+type Terminal interface {
+	Sale(ctx context.Context, amount money.Fen) (terminal.SaleResult, error)
+	Status() (terminal.Status, error)
+}
+
+// Status is the body of GET /v1/status.
+type Status struct {
+	terminal.Status
+	Plugins []pluginhost.Status `json:"plugins"`
+}
+
+// NewHandler returns the API's handler. plugins reports the plugin table.
+func NewHandler(t Terminal, plugins func() []pluginhost.Status) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/sale", func(w http.ResponseWriter, r *http.Request) { sale(w, r, t) })
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		st, err := t.Status()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, Status{Status: st, Plugins: plugins()})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see GET /v1/status, POST /v1/sale)")
+	})
+	return methodGuard(mux)
+}
+
+// methodGuard turns the mux's plain-text 405 into the API's JSON error.
+func methodGuard(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" && (r.URL.Path == "/v1/sale" || r.URL.Path == "/v1/status") {
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+const maxBody = 64 << 10
+
+func sale(w http.ResponseWriter, r *http.Request, t Terminal) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		writeError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object of at most 64 KiB")
+		return
+	}
+	var fields map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&fields); err != nil || fields == nil || dec.More() {
+		writeError(w, http.StatusBadRequest, "invalid_request", `the request body must be a JSON object such as {"amount": 1234} (amount in fen)`)
+		return
+	}
+	amount, err := money.ParseJSON(fields["amount"])
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_amount", err.Error())
+		return
+	}
+	res, err := t.Sale(r.Context(), amount)
+	if err != nil {
+		fe := flow.AsError(err)
+		status := http.StatusOK
+		if fe.Code == terminal.CodeBusy {
+			status = http.StatusConflict
+		}
+		writeJSON(w, status, map[string]any{"result": "failed", "code": fe.Code, "message": fe.Message, "amount": int64(amount)})
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
