@@ -111,7 +111,9 @@ var scripted = map[string][]scriptedCase{
 		{
 			name:  "card read failure sends nothing",
 			input: map[string]any{"amount": int64(100)},
-			setup: func(h *runtimetest.Host) { h.CardErr = &flow.Error{Code: "card_read", Message: "card could not be read"} },
+			setup: func(h *runtimetest.Host) {
+				h.CardErr = &flow.Error{Code: "card_read", Message: "card could not be read"}
+			},
 			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
 				var fe *flow.Error
 				if !errors.As(err, &fe) || fe.Code != "card_read" {
