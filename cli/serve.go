@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/channelstest"
+	"github.com/posrt/posrt/plugins/pinpad"
+	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
+	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/plugins/printer/printertest"
+	"github.com/posrt/posrt/plugins/scanner"
+	"github.com/posrt/posrt/plugins/scanner/scannertest"
+)
+
+// builtins are the plugins the posrt binary serves itself.
+func builtins() map[string]func() {
+	return map[string]func(){
+		"fake-pinpad":  func() { pinpad.Serve(pinpadtest.NewFake()) },
+		"fake-printer": func() { printer.Serve(printertest.NewFake()) },
+		"fake-scanner": func() { scanner.Serve(scannertest.NewFake()) },
+		"fake-channel": func() { channels.Serve(channelstest.NewFake()) },
+	}
+}
+
+func builtinNames() string {
+	var names []string
+	for n := range builtins() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func pluginServeCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "plugin",
+		Usage:  "plugin commands the runtime uses",
+		Hidden: true,
+		Subcommands: []*cli.Command{{
+			Name:      "serve",
+			Usage:     "serve a built-in plugin (the runtime starts this; it is not for a person to run)",
+			ArgsUsage: "NAME",
+			Action: func(c *cli.Context) error {
+				serve, ok := builtins()[c.Args().First()]
+				if !ok {
+					return cli.Exit(fmt.Sprintf("posrt plugin serve: no built-in plugin %q (built-ins: %s)", c.Args().First(), builtinNames()), 2)
+				}
+				serve()
+				return nil
+			},
+		}},
+	}
+}
