@@ -78,7 +78,7 @@ var scripted = map[string][]scriptedCase{
 					t.Fatalf("printed %d receipts", len(h.Printed))
 				}
 				merchant, holder := text(h.Printed[0]), text(h.Printed[1])
-				for _, want := range []string{"MERCHANT COPY", "622202******0128", "AMOUNT  RMB 12.34", "TRACE NO 000001", "SIGNATURE"} {
+				for _, want := range []string{"MERCHANT COPY", "622202******0128", "AMOUNT  RMB 12.34", "TRACE 000001", "SIGNATURE"} {
 					if !strings.Contains(merchant, want) {
 						t.Errorf("merchant copy lacks %q:\n%s", want, merchant)
 					}

@@ -21,7 +21,7 @@ local function receipt(t, res, copy)
     { text = "CARD NO     " .. res.masked_pan },
     { text = "ENTRY MODE  " .. res.entry_mode },
     { text = "TRANS TYPE  SALE" },
-    { text = "BATCH NO    " .. res.batch .. "  TRACE NO " .. res.trace },
+    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
     { text = "REF NO      " .. res.rrn },
     { text = "AUTH NO     " .. res.auth_code },
     { text = "DATE/TIME   " .. res.time },

@@ -1,0 +1,440 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/posrt/posrt/plugins/channels/channelstest"
+	"github.com/posrt/posrt/runtime/journal"
+)
+
+// buildPosrt builds the posrt binary once per test run.
+var buildPosrt = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "posrt-e2e-bin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "posrt")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func posrtBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the posrt binary")
+	}
+	bin, err := buildPosrt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// proc is a running `posrt run --headless`.
+type proc struct {
+	cmd  *exec.Cmd
+	base string
+	logs *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var ecrLine = regexp.MustCompile(`ECR API on http://(\S+)`)
+
+func startPosrt(t *testing.T, bin, dataDir string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--headless", "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")
+	logs := &lockedBuffer{}
+	cmd.Stderr = logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, logs: logs}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("posrt log:\n%s", logs.String())
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := ecrLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case addr := <-found:
+		p.base = "http://" + addr
+	case <-time.After(60 * time.Second):
+		t.Fatalf("posrt did not announce its ECR API; log:\n%s", logs.String())
+	}
+	waitFor(t, "four healthy plugins and a signed-in terminal", func() bool {
+		st, ok := p.status(t)
+		if !ok || !st.SignedIn || len(st.Plugins) != 4 {
+			return false
+		}
+		for _, pl := range st.Plugins {
+			if pl.Health != "idle" || pl.PID == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return p
+}
+
+type statusBody struct {
+	TID       string `json:"tid"`
+	MID       string `json:"mid"`
+	Batch     string `json:"batch"`
+	NextTrace string `json:"next_trace"`
+	SignedIn  bool   `json:"signed_in"`
+	Plugins   []struct {
+		Name     string `json:"name"`
+		Kind     string `json:"kind"`
+		PID      int    `json:"pid"`
+		Health   string `json:"health"`
+		Restarts int    `json:"restarts"`
+	} `json:"plugins"`
+}
+
+func (p *proc) status(t *testing.T) (statusBody, bool) {
+	resp, err := http.Get(p.base + "/v1/status")
+	if err != nil {
+		return statusBody{}, false
+	}
+	defer resp.Body.Close()
+	var st statusBody
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return statusBody{}, false
+	}
+	return st, true
+}
+
+func (p *proc) pluginPID(t *testing.T, name string) int {
+	st, _ := p.status(t)
+	for _, pl := range st.Plugins {
+		if pl.Name == name {
+			return pl.PID
+		}
+	}
+	t.Fatalf("no plugin %s in status", name)
+	return 0
+}
+
+func (p *proc) post(t *testing.T, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(p.base+"/v1/sale", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("response to %s is not JSON: %s", body, b)
+	}
+	return resp.StatusCode, out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// gone reports whether pid no longer runs (a zombie awaiting its reaper counts as gone).
+func gone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return syscall.Kill(pid, 0) != nil
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
+}
+
+func TestEndToEnd(t *testing.T) {
+	bin := posrtBinary(t)
+	data := t.TempDir()
+	p := startPosrt(t, bin, data)
+
+	st, _ := p.status(t)
+	if st.TID != "12345678" || st.Batch != "000001" || st.NextTrace != "000001" {
+		t.Fatalf("fresh status = %+v", st)
+	}
+
+	// Bad amounts are refused before anything is journaled.
+	bad := map[string]string{
+		`{}`: "invalid_amount", `{"amount": 0}`: "invalid_amount", `{"amount": -5}`: "invalid_amount",
+		`{"amount": 12.34}`: "invalid_amount", `{"amount": "1234"}`: "invalid_amount",
+		`{"amount": 10000000000}`: "invalid_amount", `not json`: "invalid_request", `[1234]`: "invalid_request",
+	}
+	for body, code := range bad {
+		status, out := p.post(t, body)
+		e, _ := out["error"].(map[string]any)
+		if status != 400 || e["code"] != code || e["message"] == "" {
+			t.Errorf("POST %s = %d %v; want 400 %s", body, status, out, code)
+		}
+	}
+	if st, _ := p.status(t); st.NextTrace != "000001" {
+		t.Fatalf("bad requests moved the trace counter to %s", st.NextTrace)
+	}
+
+	type sale struct {
+		amount int64
+		result string
+		trace  string
+		rrn    string
+	}
+	var sales []sale
+	doSale := func(amount int64) {
+		t.Helper()
+		status, out := p.post(t, fmt.Sprintf(`{"amount": %d}`, amount))
+		want := "approved"
+		if amount%100 == 51 {
+			want = "declined"
+		}
+		if status != 200 || out["result"] != want || out["amount"] != float64(amount) || out["channel"] != "card" || out["masked_pan"] != "622202******0128" || out["batch"] != "000001" {
+			t.Fatalf("sale of %d = %d %v; want %s", amount, status, out, want)
+		}
+		if want == "declined" && out["code"] != "51" {
+			t.Fatalf("declined sale code = %v", out["code"])
+		}
+		tr, _ := out["trace"].(string)
+		if n := len(sales); n > 0 && tr <= sales[n-1].trace {
+			t.Fatalf("trace %s does not follow %s", tr, sales[n-1].trace)
+		}
+		rrn, _ := out["rrn"].(string)
+		sales = append(sales, sale{amount, want, tr, rrn})
+	}
+	for i := 1; i <= 10; i++ {
+		amount := int64(i * 111)
+		if i == 7 {
+			amount = 1251 // declined by the fake acquirer's rule
+		}
+		doSale(amount)
+	}
+
+	// A plugin killed with SIGKILL is restarted, and the next sale succeeds.
+	pinpadPID := p.pluginPID(t, "pinpad")
+	if err := syscall.Kill(pinpadPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the PIN pad plugin's restart", func() bool {
+		st, _ := p.status(t)
+		for _, pl := range st.Plugins {
+			if pl.Name == "pinpad" {
+				return pl.Restarts == 1 && pl.PID != 0 && pl.PID != pinpadPID && pl.Health == "idle"
+			}
+		}
+		return false
+	})
+	for i := 11; i <= 20; i++ {
+		doSale(int64(i * 111))
+	}
+
+	// posrt killed with SIGKILL leaves no plugin behind.
+	st, _ = p.status(t)
+	var pids []int
+	for _, pl := range st.Plugins {
+		pids = append(pids, pl.PID)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.cmd.Wait()
+	killedAt := time.Now()
+	for _, pid := range pids {
+		for !gone(pid) {
+			if time.Since(killedAt) > 2*time.Second {
+				t.Fatalf("plugin %d outlived posrt by more than 2s", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	// Restarted, posrt has every record and continues the trace counter.
+	p = startPosrt(t, bin, data)
+	st, _ = p.status(t)
+	if st.NextTrace != "000021" {
+		t.Fatalf("next trace after restart = %s, want 000021", st.NextTrace)
+	}
+	doSale(2121)
+	if sales[len(sales)-1].trace != "000021" {
+		t.Fatalf("first trace after restart = %s", sales[len(sales)-1].trace)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("posrt did not stop cleanly on SIGTERM: %v", err)
+	}
+
+	j, err := journal.Open(filepath.Join(data, "journal"), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	recs, err := j.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(sales) {
+		t.Fatalf("journal holds %d records, %d sales were made", len(recs), len(sales))
+	}
+	ledger, err := channelstest.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	booked := map[string]channelstest.Entry{}
+	for _, e := range ledger {
+		if e.Op == channelstest.OpSale {
+			booked[e.Trace] = e
+		}
+	}
+	for i, s := range sales {
+		r := recs[i]
+		if r.Trace != s.trace || r.Amount != s.amount || string(r.State) != s.result || r.RRN != s.rrn || r.MaskedPAN != "622202******0128" {
+			t.Errorf("journal record %d = %+v; sale was %+v", i, r, s)
+		}
+		if e, ok := booked[s.trace]; !ok || e.Amount != s.amount || e.RRN != s.rrn {
+			t.Errorf("host ledger for trace %s = %+v (found %v); terminal says %+v", s.trace, e, ok, s)
+		}
+	}
+	if len(booked) != len(sales) {
+		t.Errorf("host booked %d sales, terminal made %d", len(booked), len(sales))
+	}
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// writeConfig writes a configuration whose PIN pad is the given vendor plugin.
+func writeConfig(t *testing.T, path, sum string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`
+[terminal]
+tid = "12345678"
+mid = "898310048990001"
+[[plugin]]
+name = "vendor-pinpad"
+kind = "pinpad"
+path = %q
+sha256 = %q
+[[plugin]]
+name = "printer"
+kind = "printer"
+builtin = "fake-printer"
+[[plugin]]
+name = "acquirer"
+kind = "channel"
+builtin = "fake-channel"
+`, path, sum)
+	f := filepath.Join(t.TempDir(), "posrt.toml")
+	if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func runPosrt(t *testing.T, bin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return string(out), err
+}
+
+func TestVendorPluginChecks(t *testing.T) {
+	bin := posrtBinary(t)
+	data := t.TempDir()
+
+	// A plugin whose file does not match the pinned checksum is refused.
+	wrong := strings.Repeat("0", 64)
+	out, err := runPosrt(t, bin, "plugins", "list", "--data-dir", data, "--config", writeConfig(t, bin, wrong))
+	if err == nil {
+		t.Fatalf("checksum mismatch accepted:\n%s", out)
+	}
+	for _, want := range []string{`"vendor-pinpad"`, bin, wrong, sha256File(t, bin), "checksum mismatch"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("checksum error lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A plugin speaking another protocol version is refused.
+	old := filepath.Join(t.TempDir(), "old-pinpad")
+	script := "#!/bin/sh\necho '1|99|unix|/tmp/none.sock|grpc|'\nsleep 5\n"
+	if err := os.WriteFile(old, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runPosrt(t, bin, "plugins", "list", "--data-dir", data, "--config", writeConfig(t, old, sha256File(t, old)))
+	if err == nil || !strings.Contains(out, `plugin "vendor-pinpad"`) || !strings.Contains(out, "handshake failed") || !strings.Contains(out, "99") {
+		t.Fatalf("handshake mismatch: err %v\n%s", err, out)
+	}
+
+	// The plugin table of the default profile.
+	out, err = runPosrt(t, bin, "plugins", "list", "--data-dir", data)
+	if err != nil {
+		t.Fatalf("plugins list: %v\n%s", err, out)
+	}
+	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "acquirer", "fake-channel", "idle"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plugins list lacks %q:\n%s", want, out)
+		}
+	}
+}
