@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -24,9 +25,10 @@ type Counters struct {
 // Journal is the badger-backed transaction journal. Its methods are safe
 // for concurrent use.
 type Journal struct {
-	db  *badger.DB
-	now func() time.Time
-	mu  sync.Mutex // serialises counter updates
+	db      *badger.DB
+	now     func() time.Time
+	mu      sync.Mutex   // serialises counter updates
+	pending atomic.Int64 // records in the pending index
 }
 
 // Options configure Open.
@@ -62,7 +64,20 @@ func Open(dir string, o Options) (*Journal, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Journal{db: db, now: now}, nil
+	j := &Journal{db: db, now: now}
+	err = db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pendingPrefix)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			j.pending.Add(1)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening journal in %s: counting pending transactions: %w", dir, err)
+	}
+	return j, nil
 }
 
 // Close flushes and closes the journal.
@@ -184,11 +199,15 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 		if err := txn.Set(keyTrace, []byte(strconv.Itoa(trace))); err != nil {
 			return err
 		}
+		if err := txn.Set(rec.Key().pendingKey(), nil); err != nil {
+			return err
+		}
 		return putRecord(txn, rec)
 	})
 	if err != nil {
 		return Record{}, fmt.Errorf("journaling intent: %w", err)
 	}
+	j.pending.Add(1)
 	return rec, nil
 }
 
@@ -202,6 +221,7 @@ func (j *Journal) Finish(ctx context.Context, key Key, out Outcome) (Record, err
 		return Record{}, err
 	}
 	var rec Record
+	resolved := false
 	err := j.db.Update(func(txn *badger.Txn) error {
 		var err error
 		if rec, err = getRecord(txn, key); err != nil {
@@ -212,25 +232,44 @@ func (j *Journal) Finish(ctx context.Context, key Key, out Outcome) (Record, err
 		}
 		rec.State, rec.HostCode, rec.HostMessage, rec.RRN, rec.AuthCode = out.State, out.HostCode, out.HostMessage, out.RRN, out.AuthCode
 		rec.UpdatedAt = j.now().UTC()
+		if resolved = !rec.State.Pending(); resolved {
+			if err := txn.Delete(key.pendingKey()); err != nil {
+				return err
+			}
+		}
 		return putRecord(txn, rec)
 	})
 	if err != nil {
 		return Record{}, fmt.Errorf("recording outcome of %s: %w", key, err)
 	}
+	if resolved {
+		j.pending.Add(-1)
+	}
 	return rec, nil
 }
 
 // Pending returns the records whose outcome is not known, oldest first.
+// An index kept in the same commits as the records makes this independent
+// of the journal's size.
 func (j *Journal) Pending() ([]Record, error) {
-	all, err := j.List()
-	if err != nil {
-		return nil, err
+	if j.pending.Load() == 0 {
+		return nil, nil
 	}
 	var out []Record
-	for _, r := range all {
-		if r.State.Pending() {
-			out = append(out, r)
+	err := j.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pendingPrefix)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			rec, err := getRecord(txn, keyFromPending(it.Item().Key()))
+			if err != nil {
+				return err
+			}
+			out = append(out, rec)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing pending transactions: %w", err)
 	}
 	return out, nil
 }

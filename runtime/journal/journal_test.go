@@ -75,6 +75,9 @@ func TestBeginFinishAndReopen(t *testing.T) {
 	if recs[0].State != StateApproved || recs[0].RRN != "000000000001" || recs[1].State != StateCreated {
 		t.Fatalf("records after reopen: %+v", recs)
 	}
+	if pending, err := j.Pending(); err != nil || len(pending) != 1 || pending[0].Key() != keys[1] {
+		t.Fatalf("pending after reopen = %+v, %v; want the created record only", pending, err)
+	}
 	c, err := j.Counters()
 	if err != nil || c.NextTrace != "000004" {
 		t.Fatalf("counters after reopen = %+v, %v", c, err)

@@ -3,6 +3,7 @@ package journal
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,21 @@ type Key struct {
 func (k Key) String() string { return k.TID + "/" + k.Batch + "/" + k.Trace }
 
 func (k Key) dbKey() []byte { return []byte("txn/" + k.TID + "/" + k.Batch + "/" + k.Trace) }
+
+// pendingPrefix prefixes the index of pending records.
+const pendingPrefix = "pending/"
+
+func (k Key) pendingKey() []byte {
+	return []byte(pendingPrefix + k.TID + "/" + k.Batch + "/" + k.Trace)
+}
+
+func keyFromPending(b []byte) Key {
+	parts := strings.SplitN(strings.TrimPrefix(string(b), pendingPrefix), "/", 3)
+	if len(parts) != 3 {
+		return Key{}
+	}
+	return Key{TID: parts[0], Batch: parts[1], Trace: parts[2]}
+}
 
 // Intent is what a caller asks to journal before sending.
 type Intent struct {

@@ -170,9 +170,10 @@ func (s *session) Print(ctx context.Context, doc printer.Document) error {
 }
 
 func (s *session) Terminal(context.Context) (flow.TerminalView, error) {
-	st, err := s.t.Status()
+	c, err := s.t.cfg.Journal.Counters()
 	if err != nil {
 		return flow.TerminalView{}, err
 	}
-	return flow.TerminalView{TID: st.TID, MID: st.MID, MerchantName: st.MerchantName, Batch: st.Batch, NextTrace: st.NextTrace}, nil
+	info := s.t.cfg.Info
+	return flow.TerminalView{TID: info.TID, MID: info.MID, MerchantName: info.MerchantName, Batch: c.Batch, NextTrace: c.NextTrace}, nil
 }

@@ -37,7 +37,7 @@ type rig struct {
 	down   error // when set, the channel is unreachable
 }
 
-func configure(t *testing.T, b interface {
+func configure(t testing.TB, b interface {
 	Configure(context.Context, string, map[string]string) error
 }, cfg map[string]string) {
 	t.Helper()
@@ -46,7 +46,7 @@ func configure(t *testing.T, b interface {
 	}
 }
 
-func newRig(t *testing.T, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
+func newRig(t testing.TB, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	j, err := journal.Open(filepath.Join(dir, "journal"), journal.Options{})

@@ -1,0 +1,247 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/plugin"
+)
+
+var binaries = sync.OnceValues(func() (map[string]string, error) {
+	dir, err := os.MkdirTemp("", "posrt-bench-bin")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for name, pkg := range map[string]string{"posrt": "../../cli/posrt", "trivial": "./testdata/trivialplugin"} {
+		bin := filepath.Join(dir, name)
+		if b, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("building %s: %v\n%s", pkg, err, b)
+		}
+		out[name] = bin
+	}
+	return out, nil
+})
+
+func binary(b *testing.B, name string) string {
+	b.Helper()
+	bins, err := binaries()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bins[name]
+}
+
+// benchConfig is the default profile without the fakes' own disk work:
+// receipts are not written to a file and the fake acquirer does not fsync
+// its ledger, so the sale's synced writes are posrt's journal alone.
+const benchConfig = `
+[terminal]
+tid = "12345678"
+mid = "898310048990001"
+merchant_name = "BENCH SHOP"
+[[plugin]]
+name = "pinpad"
+kind = "pinpad"
+builtin = "fake-pinpad"
+[[plugin]]
+name = "printer"
+kind = "printer"
+builtin = "fake-printer"
+[[plugin]]
+name = "scanner"
+kind = "scanner"
+builtin = "fake-scanner"
+[[plugin]]
+name = "acquirer"
+kind = "channel"
+builtin = "fake-channel"
+[plugin.config]
+ledger = "{data}/ledger.jsonl"
+ledger_sync = "false"
+`
+
+var ecrLine = regexp.MustCompile(`ECR API on http://(\S+)`)
+
+// startHeadless runs posrt headless on dataDir and returns its ECR base URL
+// once /v1/status lists four plugins; stop ends it.
+func startHeadless(b *testing.B, bin, cfg, dataDir string) (base string, stop func()) {
+	b.Helper()
+	cmd := exec.Command(bin, "run", "--headless", "--config", cfg, "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	stop = func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if m := ecrLine.FindStringSubmatch(sc.Text()); m != nil {
+			base = "http://" + m[1]
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if base == "" {
+		stop()
+		b.Fatal("posrt did not announce its ECR API")
+	}
+	for {
+		resp, err := http.Get(base + "/v1/status")
+		if err == nil {
+			var st struct {
+				Plugins []struct{ PID int } `json:"plugins"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if len(st.Plugins) == 4 {
+				return base, stop
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func writeConfig(b *testing.B) string {
+	b.Helper()
+	cfg := filepath.Join(b.TempDir(), "posrt.toml")
+	if err := os.WriteFile(cfg, []byte(benchConfig), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return cfg
+}
+
+// BenchmarkSale: one card sale over the ECR API through four real plugin
+// processes (PIN pad display, read card, PIN, display, acquirer, two
+// receipts: 7 plugin calls) and two synced journal commits, beside the
+// floor of 2 fdatasync'd 200-byte appends + 4 unix-socket round trips
+// measured in the same run.
+func BenchmarkSale(b *testing.B) {
+	bin := binary(b, "posrt")
+	data := b.TempDir()
+	base, stop := startHeadless(b, bin, writeConfig(b), data)
+	defer stop()
+	sale := func() {
+		resp, err := http.Post(base+"/v1/sale", "application/json", strings.NewReader(`{"amount": 1234}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out struct{ Result string }
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if out.Result != "approved" {
+			b.Fatalf("sale result %q", out.Result)
+		}
+	}
+	for i := 0; i < 20; i++ { // warm up: sign-in done, connections open
+		sale()
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		sale()
+	}
+	perSale := time.Since(start) / time.Duration(b.N)
+	b.StopTimer()
+	floor := saleFloor(b, b.N)
+	b.ReportMetric(float64(perSale.Microseconds()), "sale-µs")
+	b.ReportMetric(float64(floor.Microseconds()), "floor-µs")
+	b.ReportMetric(float64(perSale)/float64(floor), "x-floor")
+}
+
+func saleFloor(b *testing.B, n int) time.Duration {
+	dir := b.TempDir()
+	appendMean, err := SyncedAppends(dir, max(n, 200))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rtt, err := UnixRoundTrips(dir, max(4*n, 2000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(appendMean.Microseconds()), "fdatasync-µs")
+	b.ReportMetric(float64(rtt.Nanoseconds())/1000, "unix-rtt-µs")
+	return 2*appendMean + 4*rtt
+}
+
+// BenchmarkColdStart: `posrt run --headless` from exec to a served
+// /v1/status listing its four plugins (started in parallel), beside the
+// floor of starting one trivial go-plugin plugin with AutoMTLS and opening
+// an empty journal, measured in the same run.
+func BenchmarkColdStart(b *testing.B) {
+	bin, trivial := binary(b, "posrt"), binary(b, "trivial")
+	cfg := writeConfig(b)
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		data := b.TempDir()
+		start := time.Now()
+		_, stop := startHeadless(b, bin, cfg, data)
+		total += time.Since(start)
+		b.StopTimer()
+		stop()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	perStart := total / time.Duration(b.N)
+	var floor time.Duration
+	for i := 0; i < b.N; i++ {
+		floor += startFloor(b, trivial)
+	}
+	floor /= time.Duration(b.N)
+	b.ReportMetric(float64(perStart.Milliseconds()), "start-ms")
+	b.ReportMetric(float64(floor.Microseconds())/1000, "floor-ms")
+	b.ReportMetric(float64(perStart)/float64(floor), "x-floor")
+}
+
+func startFloor(b *testing.B, trivial string) time.Duration {
+	dir := b.TempDir()
+	start := time.Now()
+	c := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  plugin.Handshake,
+		Plugins:          goplugin.PluginSet{"trivial": trivialPlugin{}},
+		Cmd:              exec.Command(trivial),
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		SkipHostEnv:      true,
+		Logger:           hclog.NewNullLogger(),
+	})
+	rpc, err := c.Client()
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := rpc.Dispense("trivial")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := raw.(plugin.Base).Info(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	j, err := journal.Open(dir, journal.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	j.Close()
+	c.Kill()
+	return took
+}
