@@ -10,7 +10,9 @@ import (
 )
 
 // trivialPlugin is the host side of testdata/trivialplugin.
-type trivialPlugin struct{ goplugin.NetRPCUnsupportedPlugin }
+type trivialPlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+}
 
 func (trivialPlugin) GRPCServer(*goplugin.GRPCBroker, *grpc.Server) error { return nil }
 

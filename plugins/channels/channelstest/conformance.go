@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	goplugin "github.com/hashicorp/go-plugin"
-
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Harness describes a channel implementation to RunConformance.
@@ -39,21 +38,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl channels.Channel) channels.Channel {
 	t.Helper()
-	// client.Close also stops the server, through go-plugin's controller
-	// service; stopping it here as well would race with that.
-	client, _ := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{
-		plugin.KindChannel: &channels.Plugin{Impl: impl},
-	})
-	t.Cleanup(func() { _ = client.Close() })
-	raw, err := client.Dispense(plugin.KindChannel)
-	if err != nil {
-		t.Fatalf("dispensing the channel: %v", err)
-	}
-	ch, ok := raw.(channels.Channel)
-	if !ok {
-		t.Fatalf("dispensed %T, want a channels.Channel", raw)
-	}
-	return ch
+	return plugintest.Connect[channels.Channel](t, plugin.KindChannel, &channels.Plugin{Impl: impl})
 }
 
 // RunConformance checks that a channel implementation keeps the

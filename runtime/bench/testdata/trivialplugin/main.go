@@ -23,7 +23,9 @@ func (trivial) Health(context.Context) (plugin.Health, error) {
 }
 
 // Plugin serves the base service.
-type Plugin struct{ goplugin.NetRPCUnsupportedPlugin }
+type Plugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+}
 
 // GRPCServer implements goplugin.GRPCPlugin.
 func (Plugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
