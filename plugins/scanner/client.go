@@ -35,7 +35,11 @@ func (c *client) Scans(ctx context.Context, each func(Scan) error) error {
 		if err != nil {
 			return plugin.FromStatus(err, sentinels)
 		}
-		if err := each(Scan{Code: m.GetCode(), Symbology: m.GetSymbology(), At: time.Unix(0, m.GetUnixNano())}); err != nil {
+		sc := Scan{Code: m.GetCode(), Symbology: m.GetSymbology()}
+		if m.GetUnixNano() != 0 {
+			sc.At = time.Unix(0, m.GetUnixNano())
+		}
+		if err := each(sc); err != nil {
 			return err
 		}
 	}

@@ -28,7 +28,11 @@ func (s *server) Disable(ctx context.Context, _ *scannerpb.DisableRequest) (*sca
 
 func (s *server) Scans(_ *scannerpb.ScansRequest, stream scannerpb.Scanner_ScansServer) error {
 	err := s.impl.Scans(stream.Context(), func(sc Scan) error {
-		return stream.Send(&scannerpb.Scan{Code: sc.Code, Symbology: sc.Symbology, UnixNano: sc.At.UnixNano()})
+		var at int64 // zero time travels as 0
+		if !sc.At.IsZero() {
+			at = sc.At.UnixNano()
+		}
+		return stream.Send(&scannerpb.Scan{Code: sc.Code, Symbology: sc.Symbology, UnixNano: at})
 	})
 	return plugin.ToStatus(err, sentinels)
 }

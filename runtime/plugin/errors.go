@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -70,17 +71,26 @@ func FromStatus(err error, sentinels []Sentinel) error {
 		}
 		for _, s := range sentinels {
 			if s.Reason == info.Reason {
-				return fmt.Errorf("%w: %s", s.Err, st.Message())
+				return wrap(s.Err, st.Message())
 			}
 		}
 	}
 	switch st.Code() {
 	case codes.DeadlineExceeded:
-		return fmt.Errorf("%w: %s", context.DeadlineExceeded, st.Message())
+		return wrap(context.DeadlineExceeded, st.Message())
 	case codes.Canceled:
-		return fmt.Errorf("%w: %s", context.Canceled, st.Message())
+		return wrap(context.Canceled, st.Message())
 	case codes.Unavailable:
-		return fmt.Errorf("%w: %s", ErrUnavailable, st.Message())
+		return wrap(ErrUnavailable, st.Message())
 	}
 	return errors.New(st.Message())
+}
+
+// wrap returns base with the plugin's message, which usually begins with
+// base's own text already.
+func wrap(base error, msg string) error {
+	if detail, ok := strings.CutPrefix(msg, base.Error()); ok {
+		return fmt.Errorf("%w%s", base, detail)
+	}
+	return fmt.Errorf("%w: %s", base, msg)
 }

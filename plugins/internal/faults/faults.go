@@ -51,7 +51,8 @@ func (f *Faults) Configure(config map[string]string) error {
 func (f *Faults) Call(ctx context.Context) error {
 	f.mu.Lock()
 	f.calls++
-	crash := f.crashAfter > 0 && f.calls > f.crashAfter
+	crashAfter := f.crashAfter
+	crash := crashAfter > 0 && f.calls > crashAfter
 	latency := f.latency
 	exit := f.Exit
 	f.mu.Unlock()
@@ -59,7 +60,7 @@ func (f *Faults) Call(ctx context.Context) error {
 		if exit == nil {
 			exit = os.Exit
 		}
-		fmt.Fprintf(os.Stderr, "fault injected: crashing after %d calls\n", f.crashAfter)
+		fmt.Fprintf(os.Stderr, "fault injected: crashing after %d calls\n", crashAfter)
 		exit(2)
 	}
 	if latency == 0 {
