@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/urfave/cli/v2"
 )
@@ -26,11 +24,7 @@ func pluginsCommand() *cli.Command {
 				if err != nil {
 					return exitError("plugins list", err)
 				}
-				defer func() {
-					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					defer cancel()
-					_ = host.Shutdown(ctx)
-				}()
+				defer stopPlugins(host, newLogger(c.App.ErrWriter))
 				w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "NAME\tKIND\tPLUGIN\tVERSION\tAPI\tPID\tHEALTH\tRESTARTS")
 				for _, s := range host.Status() {

@@ -13,11 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/urfave/cli/v2"
 
 	"github.com/posrt/posrt/runtime/ecr"
 	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
+	"github.com/posrt/posrt/runtime/pluginhost"
 	"github.com/posrt/posrt/runtime/terminal"
 )
 
@@ -53,22 +56,26 @@ func run(c *cli.Context) error {
 	}
 	defer ln.Close()
 
-	j, err := openJournal(dataDir, logger)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	host, err := startPlugins(ctx, cfg, dataDir, logger)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := host.Shutdown(sctx); err != nil {
-			logger.Error("stopping plugins", "error", err)
-		}
+	// The journal opens while the plugins start.
+	var j *journal.Journal
+	journalErr := make(chan error, 1)
+	go func() {
+		var err error
+		j, err = openJournal(dataDir, logger)
+		journalErr <- err
 	}()
+	host, err := startPlugins(ctx, cfg, dataDir, logger)
+	if jerr := <-journalErr; jerr == nil {
+		defer j.Close()
+	} else {
+		err = errors.Join(err, jerr)
+	}
+	if host != nil {
+		defer stopPlugins(host, logger) // before the journal closes
+	}
+	if err != nil {
+		return err
+	}
 	term, err := assemble(cfg, host, j, logger)
 	if err != nil {
 		return err
@@ -100,6 +107,15 @@ func run(c *cli.Context) error {
 	}
 	fmt.Fprintln(c.App.Writer, "posrt stopped")
 	return nil
+}
+
+// stopPlugins lets calls in flight finish and stops the plugin processes.
+func stopPlugins(host *pluginhost.Host, logger hclog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := host.Shutdown(ctx); err != nil {
+		logger.Error("stopping plugins", "error", err)
+	}
 }
 
 // console is the cashier's line-mode console: an amount in fen runs a sale.

@@ -37,8 +37,7 @@ end
 
 return function(ctx)
   local amount = ctx.amount
-  pinpad.display("SALE", "RMB " .. money.yuan(amount), "PLEASE PRESENT CARD")
-
+  -- The PIN pad shows the amount itself while it waits for the card.
   local card, err = pinpad.read_card({ amount = amount })
   if not card then
     return nil, err

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -31,23 +32,23 @@ func SyncedAppends(dir string, n int) (time.Duration, error) {
 }
 
 // UnixRoundTrips times n round trips of a 64-byte message over a unix
-// socket to an echoing peer, and returns the mean.
-func UnixRoundTrips(dir string, n int) (time.Duration, error) {
+// socket to an echoing peer in another process, started as echo (which
+// must run EchoServer on the path given as its last argument), and
+// returns the mean. Plugins are separate processes, so the floor pays the
+// same cross-process wake-ups they do.
+func UnixRoundTrips(dir string, n int, echo *exec.Cmd) (time.Duration, error) {
 	path := filepath.Join(dir, "floor.sock")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return 0, err
 	}
 	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_, _ = io.Copy(c, c)
-	}()
-	c, err := net.Dial("unix", path)
+	echo.Args = append(echo.Args, path)
+	if err := echo.Start(); err != nil {
+		return 0, err
+	}
+	defer func() { _ = echo.Process.Kill(); _ = echo.Wait() }()
+	c, err := ln.Accept()
 	if err != nil {
 		return 0, err
 	}
@@ -63,4 +64,16 @@ func UnixRoundTrips(dir string, n int) (time.Duration, error) {
 		}
 	}
 	return time.Since(start) / time.Duration(n), nil
+}
+
+// EchoServer dials the unix socket at path and echoes what it reads until
+// the connection closes.
+func EchoServer(path string) error {
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = io.Copy(c, c)
+	return err
 }
