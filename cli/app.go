@@ -4,16 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/posrt/posrt/plugins/channels"
-	"github.com/posrt/posrt/plugins/pinpad"
-	"github.com/posrt/posrt/plugins/printer"
-	"github.com/posrt/posrt/plugins/scanner"
-	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/pluginhost"
 )
 
 // Version is posrt's version.
@@ -54,16 +46,4 @@ func ExitCode(err error) int {
 		return 1
 	}
 	return 0
-}
-
-// pluginKinds is how the runtime talks to each kind of plugin, with the
-// default deadline of a call: the PIN pad waits for a cardholder, the
-// channel for a host (up to a 60s answer), the others for a device.
-func pluginKinds() map[string]pluginhost.Kind {
-	return map[string]pluginhost.Kind{
-		plugin.KindPinPad:  {Plugin: &pinpad.Plugin{}, APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
-		plugin.KindPrinter: {Plugin: &printer.Plugin{}, APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
-		plugin.KindScanner: {Plugin: &scanner.Plugin{}, APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
-		plugin.KindChannel: {Plugin: &channels.Plugin{}, APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
-	}
 }

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"text/tabwriter"
 
+	"github.com/posrt/posrt/runtime/boot"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,11 +22,16 @@ func pluginsCommand() *cli.Command {
 				if err != nil {
 					return exitError("plugins list", err)
 				}
-				host, err := startPlugins(c.Context, cfg, dataDir, newLogger(c.App.ErrWriter))
+				self, err := os.Executable()
 				if err != nil {
 					return exitError("plugins list", err)
 				}
-				defer stopPlugins(host, newLogger(c.App.ErrWriter))
+				logger := newLogger(c.App.ErrWriter)
+				host, err := boot.StartPlugins(c.Context, boot.Options{Config: cfg, DataDir: dataDir, Self: self, Logger: logger})
+				if err != nil {
+					return exitError("plugins list", err)
+				}
+				defer boot.StopPlugins(host, logger)
 				w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "NAME\tKIND\tPLUGIN\tVERSION\tAPI\tPID\tHEALTH\tRESTARTS")
 				for _, s := range host.Status() {

@@ -8,19 +8,18 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/urfave/cli/v2"
 
+	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/ecr"
 	"github.com/posrt/posrt/runtime/flow"
-	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
-	"github.com/posrt/posrt/runtime/pluginhost"
 	"github.com/posrt/posrt/runtime/terminal"
 )
 
@@ -56,30 +55,16 @@ func run(c *cli.Context) error {
 	}
 	defer ln.Close()
 
-	// The journal opens while the plugins start.
-	var j *journal.Journal
-	journalErr := make(chan error, 1)
-	go func() {
-		var err error
-		j, err = openJournal(dataDir, logger)
-		journalErr <- err
-	}()
-	host, err := startPlugins(ctx, cfg, dataDir, logger)
-	if jerr := <-journalErr; jerr == nil {
-		defer j.Close()
-	} else {
-		err = errors.Join(err, jerr)
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the posrt executable for built-in plugins: %w", err)
 	}
-	if host != nil {
-		defer stopPlugins(host, logger) // before the journal closes
-	}
+	rt, err := boot.Start(ctx, boot.Options{Config: cfg, DataDir: dataDir, Self: self, Logger: logger})
 	if err != nil {
 		return err
 	}
-	term, err := assemble(cfg, host, j, logger)
-	if err != nil {
-		return err
-	}
+	defer rt.Close()
+	term, host := rt.Terminal, rt.Plugins
 	go term.Boot(ctx)
 
 	srv := &http.Server{Handler: ecr.NewHandler(term, host.Status), ReadHeaderTimeout: 10 * time.Second}
@@ -107,15 +92,6 @@ func run(c *cli.Context) error {
 	}
 	fmt.Fprintln(c.App.Writer, "posrt stopped")
 	return nil
-}
-
-// stopPlugins lets calls in flight finish and stops the plugin processes.
-func stopPlugins(host *pluginhost.Host, logger hclog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := host.Shutdown(ctx); err != nil {
-		logger.Error("stopping plugins", "error", err)
-	}
 }
 
 // console is the cashier's line-mode console: an amount in fen runs a sale.

@@ -74,16 +74,27 @@ var scripted = map[string][]scriptedCase{
 				if strings.Join(got, ";") != strings.Join(want, ";") {
 					t.Fatalf("calls = %v, want %v", got, want)
 				}
-				if len(h.Printed) != 2 {
-					t.Fatalf("printed %d receipts", len(h.Printed))
+				if len(h.Printed) != 1 {
+					t.Fatalf("%d print jobs, want one with both copies", len(h.Printed))
 				}
-				merchant, holder := text(h.Printed[0]), text(h.Printed[1])
+				job := h.Printed[0]
+				cut := -1
+				for i, l := range job.Lines {
+					if l.Cut {
+						cut = i
+					}
+				}
+				if cut < 0 {
+					t.Fatal("no cut between the merchant and the cardholder copy")
+				}
+				merchant := text(printer.Document{Lines: job.Lines[:cut]})
+				holder := text(printer.Document{Lines: job.Lines[cut+1:]})
 				for _, want := range []string{"MERCHANT COPY", "622202******0128", "AMOUNT  RMB 12.34", "TRACE 000001", "SIGNATURE"} {
 					if !strings.Contains(merchant, want) {
 						t.Errorf("merchant copy lacks %q:\n%s", want, merchant)
 					}
 				}
-				if !strings.Contains(holder, "CARDHOLDER COPY") || strings.Contains(holder, "SIGNATURE") {
+				if !strings.Contains(holder, "CARDHOLDER COPY") || !strings.Contains(holder, "622202******0128") || strings.Contains(holder, "SIGNATURE") {
 					t.Errorf("cardholder copy wrong:\n%s", holder)
 				}
 				if !h.Printed[0].Cut {

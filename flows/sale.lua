@@ -57,15 +57,18 @@ return function(ctx)
 
   res.receipts_printed = 0
   if res.result == "approved" then
-    pinpad.display("APPROVED", "RMB " .. money.yuan(amount))
+    -- Both copies in one print job, cut between them.
     local t = terminal.info()
-    for _, copy in ipairs({ "MERCHANT COPY", "CARDHOLDER COPY" }) do
-      local ok, perr = printer.print(receipt(t, res, copy))
-      if not ok then
-        res.print_error = perr.message
-        break
-      end
-      res.receipts_printed = res.receipts_printed + 1
+    local job = receipt(t, res, "MERCHANT COPY")
+    table.insert(job.lines, { cut = true })
+    for _, line in ipairs(receipt(t, res, "CARDHOLDER COPY").lines) do
+      table.insert(job.lines, line)
+    end
+    local ok, perr = printer.print(job)
+    if ok then
+      res.receipts_printed = 2
+    else
+      res.print_error = perr.message
     end
   else
     pinpad.display("DECLINED", res.message)

@@ -52,16 +52,19 @@ const (
 	SizeDouble       Size = "double"
 )
 
-// Line is one line of a receipt: text, or a QR code when QR is set.
+// Line is one line of a receipt: text, or a QR code when QR is set, or a
+// cut of the paper when Cut is set.
 type Line struct {
 	Text  string
 	Align Align
 	Size  Size
 	Bold  bool
 	QR    string
+	Cut   bool
 }
 
-// Document is a receipt to print.
+// Document is a print job: one receipt, or several separated by cut lines.
+// Cut cuts the paper after the last line.
 type Document struct {
 	Lines []Line
 	Cut   bool

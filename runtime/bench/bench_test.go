@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 
+	"github.com/posrt/posrt/runtime/boot"
+	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/plugin"
 )
@@ -131,15 +133,34 @@ func writeConfig(b *testing.B) string {
 	return cfg
 }
 
-// BenchmarkSale: one card sale over the ECR API through real plugin
-// processes (read card, PIN, acquirer, result display, two receipts: 6
-// plugin calls) and two synced journal commits, beside the floor of 2
-// fdatasync'd 200-byte appends + 4 cross-process unix-socket round trips
-// measured in the same run.
+// BenchmarkSale: one card sale through the runtime (as `posrt run` starts
+// it, in this process) and real plugin processes: read card, PIN, acquirer,
+// both receipt copies in one print job (4 plugin calls), and two synced
+// journal commits; beside the floor of 2 fdatasync'd 200-byte appends + 4
+// cross-process unix-socket round trips measured in the same run.
 func BenchmarkSale(b *testing.B) {
-	bin := binary(b, "posrt")
-	data := b.TempDir()
-	base, stop := startHeadless(b, bin, writeConfig(b), data)
+	cfg, err := config.Load(writeConfig(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt, err := boot.Start(context.Background(), boot.Options{Config: cfg, DataDir: b.TempDir(), Self: binary(b, "posrt")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	sale := func() {
+		res, err := rt.Terminal.Sale(context.Background(), 1234)
+		if err != nil || res.Result != "approved" {
+			b.Fatalf("sale: %+v, %v", res, err)
+		}
+	}
+	benchSales(b, sale)
+}
+
+// BenchmarkSaleECR: the same sale as a cash register sees it, over the
+// local JSON API of a `posrt run --headless` process.
+func BenchmarkSaleECR(b *testing.B) {
+	base, stop := startHeadless(b, binary(b, "posrt"), writeConfig(b), b.TempDir())
 	defer stop()
 	sale := func() {
 		resp, err := http.Post(base+"/v1/sale", "application/json", strings.NewReader(`{"amount": 1234}`))
@@ -153,7 +174,13 @@ func BenchmarkSale(b *testing.B) {
 			b.Fatalf("sale result %q", out.Result)
 		}
 	}
-	for i := 0; i < 20; i++ { // warm up: sign-in done, connections open
+	benchSales(b, sale)
+}
+
+// benchSales times b.N sales after a warm-up (sign-in done, connections
+// open) and reports them beside the floor measured right after.
+func benchSales(b *testing.B, sale func()) {
+	for i := 0; i < 20; i++ {
 		sale()
 	}
 	b.ResetTimer()

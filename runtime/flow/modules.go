@@ -177,6 +177,7 @@ func (r *run) print(L *lua.LState) int {
 			Size:  printer.Size(lua.LVAsString(lt.RawGetString("size"))),
 			Bold:  lua.LVAsBool(lt.RawGetString("bold")),
 			QR:    lua.LVAsString(lt.RawGetString("qr")),
+			Cut:   lua.LVAsBool(lt.RawGetString("cut")),
 		}
 		if l.Align == "" {
 			l.Align = printer.AlignLeft

@@ -37,13 +37,16 @@ func ConformanceReceipt() printer.Document {
 		{Text: "SALE", Align: printer.AlignLeft, Size: printer.SizeDoubleWidth, Bold: true},
 		{Text: "AMOUNT: 123.45 yuan", Align: printer.AlignRight, Size: printer.SizeNormal},
 		{QR: "https://example.com/r/000001000002", Align: printer.AlignCenter},
+		{Cut: true},
+		{Text: "CARDHOLDER COPY 持卡人存根", Align: printer.AlignCenter},
 	}, Cut: true}
 }
 
 // RunConformance checks that a printer implementation keeps the
 // printer.Printer contract, talking to it only through gRPC as the runtime
 // does: Info, API version negotiation, Health, Status, printing a receipt
-// that uses every alignment and size, a QR code and a cut, and opening the
+// that uses every alignment and size, a QR code, a cut between two copies
+// and a final cut, and opening the
 // drawer. The steps depend on each other; the first failure stops the
 // suite.
 func RunConformance(t *testing.T, h Harness) {

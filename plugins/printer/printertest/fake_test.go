@@ -169,6 +169,8 @@ func TestFakeOutputFile(t *testing.T) {
 		"             AMOUNT: 123.45 yuan\n" +
 		"[QR] https://example.com/r/000001000002\n" +
 		"--------------------------------\n" +
+		"   CARDHOLDER COPY 持卡人存根\n" +
+		"--------------------------------\n" +
 		"                       DUPLICATE\n"
 	got, err := os.ReadFile(out)
 	if err != nil {
@@ -199,6 +201,7 @@ func TestRender(t *testing.T) {
 		{"qr", printer.Line{QR: "62000000", Size: printer.SizeDouble, Text: "ignored"}, "[QR] 62000000\n"},
 		{"qr centred", printer.Line{QR: "62000000", Align: printer.AlignCenter}, strings.Repeat(" ", 9) + "[QR] 62000000\n"},
 		{"long qr is one row", printer.Line{QR: strings.Repeat("9", 40), Align: printer.AlignRight}, "[QR] " + strings.Repeat("9", 40) + "\n"},
+		{"cut line", printer.Line{Cut: true, Text: "ignored"}, strings.Repeat("-", 32) + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := render(printer.Document{Lines: []printer.Line{tc.line}})

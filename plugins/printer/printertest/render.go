@@ -14,7 +14,7 @@ const Columns = 32
 
 // render returns doc as the plain text the fake writes to its output file:
 // text wrapped to Columns columns and aligned, a QR code as one row
-// "[QR] content", and a line of dashes for the cut. It fails on an alignment or size the
+// "[QR] content", and a line of dashes for each cut. It fails on an alignment or size the
 // contract does not know; empty ones mean left and normal.
 func render(doc printer.Document) (string, error) {
 	var b strings.Builder
@@ -31,6 +31,11 @@ func render(doc printer.Document) (string, error) {
 		case "", printer.AlignLeft, printer.AlignCenter, printer.AlignRight:
 		default:
 			return "", fmt.Errorf("line %d: unknown alignment %q", i+1, l.Align)
+		}
+		if l.Cut {
+			b.WriteString(strings.Repeat("-", Columns))
+			b.WriteByte('\n')
+			continue
 		}
 		if l.QR != "" {
 			// A QR code is one image: one row, never wrapped.

@@ -113,7 +113,9 @@ type Line struct {
 	Size string `protobuf:"bytes,3,opt,name=size,proto3" json:"size,omitempty"`
 	Bold bool   `protobuf:"varint,4,opt,name=bold,proto3" json:"bold,omitempty"`
 	// When set the line is a QR code with this content instead of text.
-	Qr            string `protobuf:"bytes,5,opt,name=qr,proto3" json:"qr,omitempty"`
+	Qr string `protobuf:"bytes,5,opt,name=qr,proto3" json:"qr,omitempty"`
+	// When set the line cuts the paper instead (e.g. between two copies).
+	Cut           bool `protobuf:"varint,6,opt,name=cut,proto3" json:"cut,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -181,6 +183,13 @@ func (x *Line) GetQr() string {
 		return x.Qr
 	}
 	return ""
+}
+
+func (x *Line) GetCut() bool {
+	if x != nil {
+		return x.Cut
+	}
+	return false
 }
 
 type PrintRequest struct {
@@ -350,13 +359,14 @@ const file_plugins_printer_proto_printer_proto_rawDesc = "" +
 	"#plugins/printer/proto/printer.proto\x12\x10posrt.printer.v1\"\x0f\n" +
 	"\rStatusRequest\"(\n" +
 	"\x0eStatusResponse\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\tR\x06status\"h\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\"z\n" +
 	"\x04Line\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
 	"\x05align\x18\x02 \x01(\tR\x05align\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\tR\x04size\x12\x12\n" +
 	"\x04bold\x18\x04 \x01(\bR\x04bold\x12\x0e\n" +
-	"\x02qr\x18\x05 \x01(\tR\x02qr\"N\n" +
+	"\x02qr\x18\x05 \x01(\tR\x02qr\x12\x10\n" +
+	"\x03cut\x18\x06 \x01(\bR\x03cut\"N\n" +
 	"\fPrintRequest\x12,\n" +
 	"\x05lines\x18\x01 \x03(\v2\x16.posrt.printer.v1.LineR\x05lines\x12\x10\n" +
 	"\x03cut\x18\x02 \x01(\bR\x03cut\"\x0f\n" +

@@ -1,0 +1,160 @@
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/posrt/posrt/flows"
+	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/pinpad"
+	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/plugins/scanner"
+	"github.com/posrt/posrt/runtime/config"
+	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/pluginhost"
+	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
+)
+
+// Kinds is how the runtime talks to each kind of plugin, with the default
+// deadline of a call: the PIN pad waits for a cardholder, the channel for a
+// host, the others for a device.
+func Kinds() map[string]pluginhost.Kind {
+	return map[string]pluginhost.Kind{
+		plugin.KindPinPad:  {Plugin: &pinpad.Plugin{}, APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
+		plugin.KindPrinter: {Plugin: &printer.Plugin{}, APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
+		plugin.KindScanner: {Plugin: &scanner.Plugin{}, APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
+		plugin.KindChannel: {Plugin: &channels.Plugin{}, APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
+	}
+}
+
+// Options say what to bring up.
+type Options struct {
+	Config config.Config
+	// DataDir holds the journal; "{data}" in plugin configs stands for it.
+	DataDir string
+	// Self is the posrt executable that serves the built-in plugins.
+	Self   string
+	Logger hclog.Logger
+}
+
+// Runtime is a running terminal.
+type Runtime struct {
+	Terminal *terminal.Terminal
+	Plugins  *pluginhost.Host
+	Journal  *journal.Journal
+	logger   hclog.Logger
+}
+
+// StartPlugins starts the configured plugins.
+func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
+	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds()})
+	if err := host.Start(ctx, o.Config.Specs(o.Self, o.DataDir)); err != nil {
+		return nil, fmt.Errorf("starting plugins: %w", err)
+	}
+	return host, nil
+}
+
+// StopPlugins lets calls in flight finish and stops the plugin processes.
+func StopPlugins(host *pluginhost.Host, logger hclog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := host.Shutdown(ctx); err != nil {
+		logger.Error("stopping plugins", "error", err)
+	}
+}
+
+// Start opens the journal and starts the plugins side by side, then
+// assembles the terminal. On error nothing is left running.
+func Start(ctx context.Context, o Options) (*Runtime, error) {
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	var j *journal.Journal
+	journalErr := make(chan error, 1)
+	go func() {
+		var err error
+		j, err = openJournal(o.DataDir, o.Logger)
+		journalErr <- err
+	}()
+	host, err := StartPlugins(ctx, o)
+	if jerr := <-journalErr; jerr != nil {
+		err = errors.Join(err, jerr)
+	}
+	r := &Runtime{Plugins: host, Journal: j, logger: o.Logger}
+	if err == nil {
+		r.Terminal, err = assemble(o, host, j)
+	}
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close stops the plugins, letting calls in flight finish, then closes the
+// journal.
+func (r *Runtime) Close() {
+	if r.Plugins != nil {
+		StopPlugins(r.Plugins, r.logger)
+	}
+	if r.Journal != nil {
+		if err := r.Journal.Close(); err != nil {
+			r.logger.Error("closing the journal", "error", err)
+		}
+	}
+}
+
+func openJournal(dataDir string, logger hclog.Logger) (*journal.Journal, error) {
+	j, err := journal.Open(filepath.Join(dataDir, "journal"), journal.Options{Logf: func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) }})
+	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		return nil, fmt.Errorf("the journal in %s is in use: is another posrt running on this data directory?", dataDir)
+	}
+	return j, err
+}
+
+func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.Terminal, error) {
+	cfg := o.Config
+	layers := []iofs.FS{flows.Default}
+	if cfg.Flows.Dir != "" {
+		if st, err := os.Stat(cfg.Flows.Dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("flows.dir %q is not a directory", cfg.Flows.Dir)
+		}
+		layers = append(layers, os.DirFS(cfg.Flows.Dir))
+	}
+	logf := func(f string, a ...any) { o.Logger.Info(fmt.Sprintf(f, a...)) }
+	engine, err := flow.New(flow.Options{Logf: logf}, layers...)
+	if err != nil {
+		return nil, err
+	}
+	inst := func(kind string) *pluginhost.Instance {
+		in, _ := host.Instance(cfg.PluginOf(kind))
+		return in
+	}
+	pp, pr, ch := inst(plugin.KindPinPad), inst(plugin.KindPrinter), inst(plugin.KindChannel)
+	return terminal.New(terminal.Config{
+		Info:    txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
+		Journal: j,
+		Flows:   engine,
+		Logf:    logf,
+		Devices: terminal.Devices{
+			PinPad: func(ctx context.Context) (pinpad.PinPad, error) { return pluginhost.Dispense[pinpad.PinPad](ctx, pp) },
+			Printer: func(ctx context.Context) (printer.Printer, error) {
+				return pluginhost.Dispense[printer.Printer](ctx, pr)
+			},
+			Channel: func(ctx context.Context) (channels.Channel, error) {
+				return pluginhost.Dispense[channels.Channel](ctx, ch)
+			},
+		},
+	}), nil
+}
