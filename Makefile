@@ -21,9 +21,13 @@ lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	go vet ./...
 
-proto: ## regenerate the committed gRPC code (needs Debian's protobuf-compiler, protoc-gen-go, protoc-gen-go-grpc)
-	protoc --go_out=. --go_opt=module=github.com/posrt/posrt \
+proto: ## regenerate the committed gRPC code (needs Debian's protobuf-compiler; fetches the pinned Go generators)
+	GOBIN=$(CURDIR)/bin go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+	GOBIN=$(CURDIR)/bin go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+	PATH=$(CURDIR)/bin:$$PATH protoc --go_out=. --go_opt=module=github.com/posrt/posrt \
 	       --go-grpc_out=. --go-grpc_opt=module=github.com/posrt/posrt $(PROTOS)
 
 bench: ## run the benchmarks recorded in docs/PERFORMANCE.md
-	go test -run '^$$' -bench . -benchtime 200x ./runtime/bench/
+	go test -run '^$$' -bench . -benchtime 300x ./runtime/bench/
+	go test -run '^$$' -bench . -benchtime 500x ./runtime/journal/ ./runtime/terminal/
+	go test -run '^$$' -bench . -benchtime 2000x ./runtime/pluginhost/
