@@ -75,8 +75,11 @@ func run(c *cli.Context) error {
 
 	if !c.Bool("headless") {
 		go func() {
-			console(ctx, c.App.Reader, c.App.Writer, term)
-			stop()
+			if console(ctx, c.App.Reader, c.App.Writer, term) {
+				stop()
+				return
+			}
+			fmt.Fprintln(c.App.Writer, "\nconsole input closed; the ECR API keeps serving (Ctrl-C or SIGTERM stops posrt)")
 		}()
 	}
 	select {
@@ -95,7 +98,8 @@ func run(c *cli.Context) error {
 }
 
 // console is the cashier's line-mode console: an amount in fen runs a sale.
-func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Terminal) {
+// It reports whether the cashier asked to quit (false: the input ended).
+func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Terminal) bool {
 	lines := bufio.NewScanner(in)
 	prompt := func() {
 		fmt.Fprint(out, "\nsale amount in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan), s = status, q = quit > ")
@@ -106,7 +110,7 @@ func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Te
 		switch line {
 		case "":
 		case "q", "quit":
-			return
+			return true
 		case "s", "status":
 			st, err := term.Status()
 			if err != nil {
@@ -133,4 +137,5 @@ func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Te
 		}
 		prompt()
 	}
+	return false
 }

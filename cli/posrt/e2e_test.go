@@ -438,3 +438,36 @@ func TestVendorPluginChecks(t *testing.T) {
 		}
 	}
 }
+
+// The cashier console: amounts in fen run sales, bad input is explained,
+// q quits.
+func TestCashierConsole(t *testing.T) {
+	bin := posrtBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", "--data-dir", t.TempDir(), "--ecr-addr", "127.0.0.1:0")
+	cmd.Stdin = strings.NewReader("abc\n12.50\n0\n1234\n1251\ns\nq\n")
+	var out, logs lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &logs
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("posrt run: %v\n%s\n%s", err, out.String(), logs.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"sale amount in FEN",
+		`digits only (got "abc")`,
+		`digits only (got "12.50")`,
+		"at least 1 fen",
+		"SALE RMB 12.34 (1234 fen)",
+		"APPROVED 00",
+		"card 622202******0128",
+		"DECLINED 51 insufficient funds",
+		"TID 12345678",
+		"next trace 000003",
+		"posrt stopped",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+}
