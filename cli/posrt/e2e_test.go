@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,21 +20,11 @@ import (
 
 	"github.com/posrt/posrt/plugins/channels/channelstest"
 	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
 // buildPosrt builds the posrt binary once per test run.
-var buildPosrt = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "posrt-e2e-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "posrt")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+var buildPosrt = sync.OnceValues(func() (string, error) { return runtimetest.Build("github.com/posrt/posrt/cli/posrt") })
 
 func posrtBinary(t *testing.T) string {
 	t.Helper()
@@ -51,67 +39,12 @@ func posrtBinary(t *testing.T) string {
 }
 
 // proc is a running `posrt run --headless`.
-type proc struct {
-	cmd  *exec.Cmd
-	base string
-	logs *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var ecrLine = regexp.MustCompile(`ECR API on http://(\S+)`)
+type proc struct{ *runtimetest.Posrt }
 
 func startPosrt(t *testing.T, bin, dataDir string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "run", "--headless", "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")
-	logs := &lockedBuffer{}
-	cmd.Stderr = logs
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, logs: logs}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("posrt log:\n%s", logs.String())
-		}
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := ecrLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-	}()
-	select {
-	case addr := <-found:
-		p.base = "http://" + addr
-	case <-time.After(60 * time.Second):
-		t.Fatalf("posrt did not announce its ECR API; log:\n%s", logs.String())
-	}
-	waitFor(t, "four healthy plugins and a signed-in terminal", func() bool {
+	p := &proc{runtimetest.StartPosrt(t, bin, "run", "--headless", "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")}
+	runtimetest.WaitFor(t, "four healthy plugins and a signed-in terminal", func() bool {
 		st, ok := p.status(t)
 		if !ok || !st.SignedIn || len(st.Plugins) != 4 {
 			return false
@@ -142,7 +75,7 @@ type statusBody struct {
 }
 
 func (p *proc) status(t *testing.T) (statusBody, bool) {
-	resp, err := http.Get(p.base + "/v1/status")
+	resp, err := http.Get(p.Base + "/v1/status")
 	if err != nil {
 		return statusBody{}, false
 	}
@@ -167,7 +100,7 @@ func (p *proc) pluginPID(t *testing.T, name string) int {
 
 func (p *proc) post(t *testing.T, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(p.base+"/v1/sale", "application/json", strings.NewReader(body))
+	resp, err := http.Post(p.Base+"/v1/sale", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,17 +111,6 @@ func (p *proc) post(t *testing.T, body string) (int, map[string]any) {
 		t.Fatalf("response to %s is not JSON: %s", body, b)
 	}
 	return resp.StatusCode, out
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // gone reports whether pid no longer runs (a zombie awaiting its reaper counts as gone).
@@ -268,7 +190,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := syscall.Kill(pinpadPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the PIN pad plugin's restart", func() bool {
+	runtimetest.WaitFor(t, "the PIN pad plugin's restart", func() bool {
 		st, _ := p.status(t)
 		for _, pl := range st.Plugins {
 			if pl.Name == "pinpad" {
@@ -287,10 +209,10 @@ func TestEndToEnd(t *testing.T) {
 	for _, pl := range st.Plugins {
 		pids = append(pids, pl.PID)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Wait()
+	_ = p.Cmd.Wait()
 	killedAt := time.Now()
 	for _, pid := range pids {
 		for !gone(pid) {
@@ -311,10 +233,10 @@ func TestEndToEnd(t *testing.T) {
 	if sales[len(sales)-1].trace != "000021" {
 		t.Fatalf("first trace after restart = %s", sales[len(sales)-1].trace)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Wait(); err != nil {
+	if err := p.Cmd.Wait(); err != nil {
 		t.Fatalf("posrt did not stop cleanly on SIGTERM: %v", err)
 	}
 
@@ -447,7 +369,7 @@ func TestCashierConsole(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "run", "--data-dir", t.TempDir(), "--ecr-addr", "127.0.0.1:0")
 	cmd.Stdin = strings.NewReader("abc\n12.50\n0\n1234\n1251\ns\nq\n")
-	var out, logs lockedBuffer
+	var out, logs runtimetest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &logs
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("posrt run: %v\n%s\n%s", err, out.String(), logs.String())

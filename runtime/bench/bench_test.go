@@ -1,15 +1,12 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,18 +19,15 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
 var binaries = sync.OnceValues(func() (map[string]string, error) {
-	dir, err := os.MkdirTemp("", "posrt-bench-bin")
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]string{}
-	for name, pkg := range map[string]string{"posrt": "../../cli/posrt", "trivial": "./testdata/trivialplugin"} {
-		bin := filepath.Join(dir, name)
-		if b, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("building %s: %v\n%s", pkg, err, b)
+	for name, pkg := range map[string]string{"posrt": "github.com/posrt/posrt/cli/posrt", "trivial": "github.com/posrt/posrt/runtime/bench/testdata/trivialplugin"} {
+		bin, err := runtimetest.Build(pkg)
+		if err != nil {
+			return nil, err
 		}
 		out[name] = bin
 	}
@@ -78,38 +72,13 @@ ledger = "{data}/ledger.jsonl"
 ledger_sync = "false"
 `
 
-var ecrLine = regexp.MustCompile(`ECR API on http://(\S+)`)
-
 // startHeadless runs posrt headless on dataDir and returns its ECR base URL
 // once /v1/status lists four plugins; stop ends it.
 func startHeadless(b *testing.B, bin, cfg, dataDir string) (base string, stop func()) {
 	b.Helper()
-	cmd := exec.Command(bin, "run", "--headless", "--config", cfg, "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	stop = func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := ecrLine.FindStringSubmatch(sc.Text()); m != nil {
-			base = "http://" + m[1]
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	if base == "" {
-		stop()
-		b.Fatal("posrt did not announce its ECR API")
-	}
+	p := runtimetest.StartPosrt(b, bin, "run", "--headless", "--config", cfg, "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")
 	for {
-		resp, err := http.Get(base + "/v1/status")
+		resp, err := http.Get(p.Base + "/v1/status")
 		if err == nil {
 			var st struct {
 				Plugins []struct{ PID int } `json:"plugins"`
@@ -117,7 +86,7 @@ func startHeadless(b *testing.B, bin, cfg, dataDir string) (base string, stop fu
 			_ = json.NewDecoder(resp.Body).Decode(&st)
 			resp.Body.Close()
 			if len(st.Plugins) == 4 {
-				return base, stop
+				return p.Base, func() { _ = p.Cmd.Process.Signal(os.Interrupt); _ = p.Cmd.Wait() }
 			}
 		}
 		time.Sleep(time.Millisecond)

@@ -21,6 +21,7 @@ import (
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
 // The test binary doubles as the plugin: run with -posrt-serve MODE it
@@ -113,22 +114,6 @@ func selfSHA(t *testing.T) string {
 	return hex.EncodeToString(s[:])
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func spec(t *testing.T, mode string) Spec {
 	return Spec{Name: "receipts", Kind: plugin.KindPrinter, Path: os.Args[0], Args: []string{"-posrt-serve", mode}, SHA256: selfSHA(t)}
 }
@@ -167,17 +152,6 @@ func printerOf(t *testing.T, h *Host, ctx context.Context) printer.Printer {
 
 func print(ctx context.Context, p printer.Printer, text string) error {
 	return p.Print(ctx, printer.Document{Lines: []printer.Line{{Text: text}}})
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
@@ -256,12 +230,12 @@ func TestHostEnvironmentIsNotLeaked(t *testing.T) {
 }
 
 func TestPluginLogsAreMergedUnderItsName(t *testing.T) {
-	var logs syncBuffer
+	var logs runtimetest.Buffer
 	h := startHost(t, &logs, spec(t, "printer"))
 	if err := print(context.Background(), printerOf(t, h, context.Background()), "log:drawer sensor saw a coin"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the plugin's log line", func() bool {
+	runtimetest.WaitFor(t, "the plugin's log line", func() bool {
 		for _, l := range strings.Split(logs.String(), "\n") {
 			if strings.Contains(l, "drawer sensor saw a coin") && strings.Contains(l, "receipts") {
 				return true
@@ -277,7 +251,7 @@ func TestCrashedPluginIsRestarted(t *testing.T) {
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "restart", func() bool {
+	runtimetest.WaitFor(t, "restart", func() bool {
 		s := h.Status()[0]
 		return s.Restarts == 1 && s.PID > 0 && s.PID != old && s.Health == plugin.StateIdle
 	})
@@ -294,7 +268,7 @@ func TestCallerWaitsForRestart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	waitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.clientNow().Exited() })
+	runtimetest.WaitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.clientNow().Exited() })
 	if err := print(ctx, printerOf(t, h, ctx), "x"); err != nil {
 		t.Fatalf("call after a crash did not wait for the restart: %v", err)
 	}
@@ -306,7 +280,7 @@ func TestHungPluginIsRestarted(t *testing.T) {
 	if err := print(context.Background(), printerOf(t, h, context.Background()), "hang-health"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "restart of the hung plugin", func() bool {
+	runtimetest.WaitFor(t, "restart of the hung plugin", func() bool {
 		s := h.Status()[0]
 		return s.Restarts == 1 && s.PID != old && s.Health == plugin.StateIdle
 	})
