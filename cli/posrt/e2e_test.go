@@ -41,9 +41,10 @@ func posrtBinary(t *testing.T) string {
 // proc is a running `posrt run --headless`.
 type proc struct{ *runtimetest.Posrt }
 
-func startPosrt(t *testing.T, bin, dataDir string) *proc {
+func startPosrt(t *testing.T, bin, dataDir string, args ...string) *proc {
 	t.Helper()
-	p := &proc{runtimetest.StartPosrt(t, bin, "run", "--headless", "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")}
+	args = append([]string{"run", "--headless", "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0"}, args...)
+	p := &proc{runtimetest.StartPosrt(t, bin, args...)}
 	runtimetest.WaitFor(t, "four healthy plugins and a signed-in terminal", func() bool {
 		st, ok := p.status(t)
 		if !ok || !st.SignedIn || len(st.Plugins) != 4 {
@@ -65,6 +66,7 @@ type statusBody struct {
 	Batch     string `json:"batch"`
 	NextTrace string `json:"next_trace"`
 	SignedIn  bool   `json:"signed_in"`
+	Pending   int    `json:"pending_reversals"`
 	Plugins   []struct {
 		Name     string `json:"name"`
 		Kind     string `json:"kind"`
@@ -391,5 +393,92 @@ func TestCashierConsole(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// A posrt killed with SIGKILL while a sale waits for the host reverses that
+// sale when it comes back, before anything else goes online.
+func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
+	bin := posrtBinary(t)
+	data := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "posrt.toml")
+	slowHost := `
+[terminal]
+tid = "12345678"
+mid = "898310048990001"
+[[plugin]]
+name = "pinpad"
+kind = "pinpad"
+builtin = "fake-pinpad"
+[[plugin]]
+name = "printer"
+kind = "printer"
+builtin = "fake-printer"
+[[plugin]]
+name = "scanner"
+kind = "scanner"
+builtin = "fake-scanner"
+[[plugin]]
+name = "acquirer"
+kind = "channel"
+builtin = "fake-channel"
+[plugin.config]
+ledger = "{data}/fake-acquirer-ledger.jsonl"
+latency = "1500ms"
+`
+	if err := os.WriteFile(cfg, []byte(slowHost), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPosrt(t, bin, data, "--config", cfg)
+	go func() { // answered by a dead posrt: its outcome is what we check
+		resp, err := http.Post(p.Base+"/v1/sale", "application/json", strings.NewReader(`{"amount": 4321}`))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	runtimetest.WaitFor(t, "the sale journaled and waiting for the host", func() bool {
+		st, _ := p.status(t)
+		return st.Pending == 1
+	})
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Cmd.Wait()
+
+	p = startPosrt(t, bin, data, "--config", cfg)
+	runtimetest.WaitFor(t, "the reversal at boot", func() bool {
+		st, _ := p.status(t)
+		return st.Pending == 0
+	})
+	if st, _ := p.status(t); st.NextTrace != "000002" {
+		t.Fatalf("next trace after the crash = %s, want 000002", st.NextTrace)
+	}
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Cmd.Wait()
+
+	j, err := journal.Open(filepath.Join(data, "journal"), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	recs, _ := j.List()
+	if len(recs) != 1 || recs[0].State != journal.StateReversed || recs[0].Amount != 4321 || recs[0].Trace != "000001" {
+		t.Fatalf("journal after the crash = %+v, want the one sale reversed", recs)
+	}
+	ledger, err := channelstest.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reversed := false
+	for _, e := range ledger {
+		if e.Op == channelstest.OpSale && e.Trace == "000001" && e.Approved() && !e.Reversed {
+			t.Fatalf("the host holds the crashed sale as a charge: %+v", e)
+		}
+		reversed = reversed || e.Op == channelstest.OpReverse && e.Trace == "000001"
+	}
+	if !reversed {
+		t.Fatalf("the host never received the reversal; ledger: %+v", ledger)
 	}
 }

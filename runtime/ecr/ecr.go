@@ -73,7 +73,9 @@ func sale(w http.ResponseWriter, r *http.Request, t Terminal) {
 		writeError(w, http.StatusBadRequest, "invalid_amount", err.Error())
 		return
 	}
-	res, err := t.Sale(r.Context(), amount)
+	// Once a sale starts the cardholder is at the PIN pad and the host may
+	// be asked: a cash register that hangs up does not abort it halfway.
+	res, err := t.Sale(context.WithoutCancel(r.Context()), amount)
 	if err != nil {
 		fe := flow.AsError(err)
 		status := http.StatusOK

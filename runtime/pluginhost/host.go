@@ -29,6 +29,9 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// StartTimeout bounds one start: handshake, Info and Configure (10s).
 	StartTimeout time.Duration
+	// DownWait bounds how long a call waits for a plugin that is down to
+	// come back before it fails (15s).
+	DownWait time.Duration
 }
 
 func (o *Options) defaults() {
@@ -52,6 +55,9 @@ func (o *Options) defaults() {
 	}
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 10 * time.Second
+	}
+	if o.DownWait == 0 {
+		o.DownWait = 15 * time.Second
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,6 +65,11 @@ func (p *testPrinter) Info(context.Context) (plugin.Info, error) {
 func (p *testPrinter) Configure(_ context.Context, api string, cfg map[string]string) error {
 	if cfg["refuse"] != "" {
 		return errors.New("config key refuse: refused as asked")
+	}
+	if f := cfg["refuse_if_exists"]; f != "" {
+		if _, err := os.Stat(f); err == nil {
+			return errors.New("config key refuse_if_exists: the file exists")
+		}
 	}
 	return nil
 }
@@ -319,4 +325,39 @@ func TestShutdownDrainsCallsInFlight(t *testing.T) {
 	if _, err := Dispense[printer.Printer](context.Background(), in); !errors.Is(err, ErrShuttingDown) {
 		t.Fatalf("Dispense after shutdown = %v", err)
 	}
+}
+
+func TestCallsFailFastWhileAPluginStaysDown(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "broken")
+	s := spec(t, "printer")
+	s.Config = map[string]string{"refuse_if_exists": marker}
+	h := New(Options{Kinds: kinds(), HealthInterval: 50 * time.Millisecond, MinBackoff: 20 * time.Millisecond, DownWait: 300 * time.Millisecond})
+	if err := h.Start(context.Background(), []Spec{s}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(h.Status()[0].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "the plugin marked down", func() bool { return h.Status()[0].Health == HealthDown })
+	in, _ := h.Instance("receipts")
+	start := time.Now()
+	_, err := Dispense[printer.Printer](context.Background(), in)
+	if !errors.Is(err, plugin.ErrUnavailable) || !strings.Contains(err.Error(), "did not come back") {
+		t.Fatalf("Dispense of a plugin that stays down = %v", err)
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Fatalf("Dispense waited %v for a plugin that stays down", waited)
+	}
+	runtimetest.WaitFor(t, "the status to say why the restart fails", func() bool {
+		return strings.Contains(h.Status()[0].Detail, "refuse_if_exists")
+	})
+	// Fixed, it comes back by itself.
+	if err := os.Remove(marker); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "the plugin back", func() bool { return h.Status()[0].Health == plugin.StateIdle })
 }

@@ -95,7 +95,8 @@ func (in *Instance) Status() Status {
 }
 
 // Dispense returns the plugin's current client as the kind's interface T,
-// waiting (until ctx ends) while the supervisor restarts a plugin that is down.
+// waiting while the supervisor restarts a plugin that is down, until ctx
+// ends or Options.DownWait has passed.
 func Dispense[T any](ctx context.Context, in *Instance) (T, error) {
 	var zero T
 	b, err := in.current(ctx)
@@ -110,6 +111,8 @@ func Dispense[T any](ctx context.Context, in *Instance) (T, error) {
 }
 
 func (in *Instance) current(ctx context.Context) (plugin.Base, error) {
+	giveUp := time.NewTimer(in.opts.DownWait)
+	defer giveUp.Stop()
 	for {
 		in.mu.Lock()
 		if in.closing {
@@ -132,6 +135,8 @@ func (in *Instance) current(ctx context.Context) (plugin.Base, error) {
 		select {
 		case <-up: // nil (blocks) when it died while marked up
 		case <-time.After(10 * time.Millisecond):
+		case <-giveUp.C:
+			return nil, fmt.Errorf("plugin %q is down and did not come back within %v: %w", in.spec.Name, in.opts.DownWait, plugin.ErrUnavailable)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("plugin %q is down (%v): %w", in.spec.Name, ctx.Err(), plugin.ErrUnavailable)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/posrt/posrt/plugins/channels"
@@ -36,8 +37,8 @@ type Service struct {
 	deps Deps
 
 	mu       sync.Mutex // one online exchange at a time
-	signedOn string     // local date of the last successful sign-in
 	keys     *pinpad.WorkingKeys
+	signedOn atomic.Value // string: local date of the last successful sign-in; read without mu
 }
 
 // New returns a Service; it sends nothing until asked.
@@ -57,11 +58,11 @@ var (
 	ErrReversalPending = errors.New("a reversal is pending")
 )
 
-// SignedIn reports whether the terminal signed in today.
+// SignedIn reports whether the terminal signed in today. It does not wait
+// for a transaction in flight.
 func (s *Service) SignedIn() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.signedOn == s.today()
+	on, _ := s.signedOn.Load().(string)
+	return on == s.today()
 }
 
 func (s *Service) today() string { return s.deps.Now().Format("2006-01-02") }
@@ -105,7 +106,8 @@ func (s *Service) signIn(ctx context.Context) error {
 	if err := s.loadKeys(ctx, keys); err != nil {
 		return fmt.Errorf("signing in: %w", err)
 	}
-	s.keys, s.signedOn = &keys, s.today()
+	s.keys = &keys
+	s.signedOn.Store(s.today())
 	s.deps.Logf("signed in: batch %s", resp.Batch)
 	return nil
 }
@@ -124,7 +126,7 @@ func (s *Service) loadKeys(ctx context.Context, keys pinpad.WorkingKeys) error {
 func (s *Service) ReloadKeys(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.keys == nil || s.signedOn != s.today() {
+	if s.keys == nil || !s.SignedIn() {
 		return s.signIn(ctx)
 	}
 	return s.loadKeys(ctx, *s.keys)
@@ -144,7 +146,7 @@ type SaleRequest struct {
 func (s *Service) Sale(ctx context.Context, req SaleRequest) (journal.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.signedOn != s.today() {
+	if !s.SignedIn() {
 		if err := s.signIn(ctx); err != nil {
 			return journal.Record{}, err
 		}
