@@ -361,3 +361,44 @@ func TestCallsFailFastWhileAPluginStaysDown(t *testing.T) {
 	}
 	runtimetest.WaitFor(t, "the plugin back", func() bool { return h.Status()[0].Health == plugin.StateIdle })
 }
+
+// A frozen plugin process (SIGSTOP: it answers nothing, not even go-plugin's
+// own shutdown request) is killed and replaced.
+func TestFrozenPluginIsReplaced(t *testing.T) {
+	h := startHost(t, nil, spec(t, "printer"))
+	old := h.Status()[0].PID
+	if err := syscall.Kill(old, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(old, syscall.SIGKILL) })
+	runtimetest.WaitFor(t, "the frozen plugin's replacement", func() bool {
+		s := h.Status()[0]
+		return s.Restarts == 1 && s.PID != old && s.Health == plugin.StateIdle
+	})
+	if alive(old) {
+		t.Fatalf("frozen plugin %d still exists after its replacement", old)
+	}
+	if err := print(context.Background(), printerOf(t, h, context.Background()), "after freeze"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestShutdownStopsAFrozenPlugin(t *testing.T) {
+	h := New(Options{Kinds: kinds(), HealthInterval: time.Hour})
+	if err := h.Start(context.Background(), []Spec{spec(t, "printer")}); err != nil {
+		t.Fatal(err)
+	}
+	pid := h.Status()[0].PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	done := make(chan error, 1)
+	go func() { done <- h.Shutdown(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Shutdown hung on a frozen plugin")
+	}
+	runtimetest.WaitFor(t, "the frozen plugin gone", func() bool { return !alive(pid) })
+}

@@ -344,6 +344,9 @@ func (in *Instance) supervise() {
 				continue
 			}
 			in.opts.Logger.Warn("plugin hung: killing it", "plugin", in.spec.Name, "missed_health_checks", misses)
+			// A hung plugin may not answer go-plugin's shutdown request
+			// either; it has not exited, so its pid is still its own.
+			killPID(in.Status().PID)
 		} else {
 			in.opts.Logger.Warn("plugin exited: restarting it", "plugin", in.spec.Name)
 		}
@@ -410,9 +413,38 @@ func (in *Instance) markDown(detail string) {
 	in.health, in.detail, in.pid = HealthDown, detail, 0
 }
 
+// kill stops the plugin process: gracefully through go-plugin, and with
+// SIGKILL if it has not gone after killGrace (a frozen plugin never answers
+// the graceful request).
 func (in *Instance) kill() {
-	if c := in.clientNow(); c != nil {
+	c := in.clientNow()
+	if c == nil {
+		return
+	}
+	pid := in.Status().PID
+	done := make(chan struct{})
+	go func() {
 		c.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		killPID(pid)
+		<-done
+	}
+}
+
+// killGrace is how long a plugin has to stop when asked.
+const killGrace = 3 * time.Second
+
+// killPID sends SIGKILL to a plugin process that has not exited.
+func killPID(pid int) {
+	if pid <= 0 {
+		return
+	}
+	if p, err := os.FindProcess(pid); err == nil {
+		_ = p.Kill()
 	}
 }
 
