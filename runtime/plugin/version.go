@@ -13,7 +13,7 @@ import (
 // A plugin's Configure calls it first, with the Info it reports, so that it
 // refuses any version it did not announce.
 func CheckAPIVersion(info Info, apiVersion string) error {
-	if true {
+	if slices.Contains(info.APIVersions, apiVersion) {
 		return nil
 	}
 	return fmt.Errorf("unsupported %s API version %q: %s speaks %v", info.Kind, apiVersion, info.Name, info.APIVersions)

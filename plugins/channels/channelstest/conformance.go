@@ -43,10 +43,11 @@ func Connect(t testing.TB, impl channels.Channel) channels.Channel {
 
 // RunConformance checks that a channel implementation keeps the
 // channels.Channel contract. It plays the terminal and the PIN pad, and
-// talks to the implementation only through gRPC: sign-in and working keys,
-// card sale, idempotent retries, declines, query, reversal, partial refunds
-// with refund numbers, void, settlement and the batch that follows. The
-// steps depend on each other; the first failure stops the suite.
+// talks to the implementation only through gRPC: Info, API version
+// negotiation, Health, sign-in and working keys, card sale, idempotent
+// retries, declines, query, reversal, partial refunds with refund numbers,
+// void, settlement and the batch that follows. The steps depend on each
+// other; the first failure stops the suite.
 func RunConformance(t *testing.T, h Harness) {
 	if h.New == nil {
 		t.Fatal("Harness.New is nil")
@@ -68,60 +69,23 @@ func RunConformance(t *testing.T, h Harness) {
 	defer cancel()
 	tm := &terminal{ch: ch, tid: h.TID, mid: h.MID, tmk: h.TMK, batch: "000001"}
 	card, pin := h.Card, h.Card.PIN
-	step := func(name string, fn func(t *testing.T)) {
-		t.Helper()
-		if !t.Run(name, fn) {
-			t.FailNow()
-		}
-	}
 
-	step("Info", func(t *testing.T) {
-		info, err := ch.Info(ctx)
-		if err != nil {
-			t.Fatalf("Info: %v", err)
-		}
-		if info.Kind != plugin.KindChannel || info.Name == "" || info.Version == "" {
-			t.Errorf("Info = %+v, want kind %q, a name and a version", info, plugin.KindChannel)
-		}
-		if _, err := plugin.Negotiate(channels.APIVersions, info.APIVersions); err != nil {
-			t.Errorf("Info: %v", err)
-		}
-	})
-	step("ConfigureRejectsUnknownAPIVersion", func(t *testing.T) {
-		if err := ch.Configure(ctx, "v0-unknown", h.Config); err == nil {
-			t.Error("Configure accepted API version v0-unknown")
-		}
-	})
-	step("Configure", func(t *testing.T) {
-		api, _ := plugin.Negotiate(channels.APIVersions, channels.APIVersions)
-		if err := ch.Configure(ctx, api, h.Config); err != nil {
-			t.Fatalf("Configure(%s): %v", api, err)
-		}
-	})
-	step("Health", func(t *testing.T) {
-		hl, err := ch.Health(ctx)
-		if err != nil {
-			t.Fatalf("Health: %v", err)
-		}
-		if hl.State != plugin.StateIdle && hl.State != plugin.StateBusy {
-			t.Errorf("Health = %+v, want idle or busy", hl)
-		}
-	})
-	step("SaleBeforeSignInIsRefused", func(t *testing.T) {
+	plugintest.RunBase(t, ctx, ch, plugintest.Base{Kind: plugin.KindChannel, APIVersion: channels.APIVersions[0], Config: h.Config})
+	plugintest.Step(t, "SaleBeforeSignInIsRefused", func(t *testing.T) {
 		tm.pinKey, tm.trackKey = cardcrypto.NewKey(), cardcrypto.NewKey()
 		req := tm.mustSale(t, tm.next(), 1000, card, pin)
 		if _, err := ch.Sale(ctx, req); !errors.Is(err, channels.ErrNotSignedIn) {
 			t.Errorf("Sale before sign-in: err = %v, want channels.ErrNotSignedIn", err)
 		}
 	})
-	step("SignInRejectsMalformedTerminal", func(t *testing.T) {
+	plugintest.Step(t, "SignInRejectsMalformedTerminal", func(t *testing.T) {
 		r, err := ch.SignIn(ctx, channels.SignInRequest{Key: channels.Key{TID: "BAD", MID: h.MID}, Operator: "01"})
 		if err == nil && r.Code == channels.CodeApproved {
 			t.Errorf("SignIn with TID BAD approved: %+v", r)
 		}
 	})
 	var batch1 string
-	step("SignIn", func(t *testing.T) {
+	plugintest.Step(t, "SignIn", func(t *testing.T) {
 		if _, err := tm.signIn(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -145,24 +109,24 @@ func RunConformance(t *testing.T, h Harness) {
 
 	var keyA channels.Key
 	var saleA channels.Response
-	step("SaleApproves", func(t *testing.T) {
+	plugintest.Step(t, "SaleApproves", func(t *testing.T) {
 		keyA = tm.next()
 		saleA = sale(t, keyA, 10000, pin)
 		approved(t, "sale", saleA)
 	})
-	step("SaleRetryIsIdempotent", func(t *testing.T) {
+	plugintest.Step(t, "SaleRetryIsIdempotent", func(t *testing.T) {
 		r := sale(t, keyA, 10000, pin)
 		if r.Code != saleA.Code || r.RRN != saleA.RRN {
 			t.Errorf("retried sale = %+v, want the first answer %+v", r, saleA)
 		}
 	})
-	step("WrongPINDeclines", func(t *testing.T) {
+	plugintest.Step(t, "WrongPINDeclines", func(t *testing.T) {
 		wrong := pin[:len(pin)-1] + string('0'+(pin[len(pin)-1]-'0'+1)%10)
 		if r := sale(t, tm.next(), 2000, wrong); r.Code != channels.CodeWrongPIN {
 			t.Errorf("sale with a wrong PIN: %+v, want code %s", r, channels.CodeWrongPIN)
 		}
 	})
-	step("Query", func(t *testing.T) {
+	plugintest.Step(t, "Query", func(t *testing.T) {
 		r, err := ch.Query(ctx, keyA)
 		if err != nil {
 			t.Fatalf("Query: %v", err)
@@ -175,7 +139,7 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 	})
 	var keyC channels.Key
-	step("Reverse", func(t *testing.T) {
+	plugintest.Step(t, "Reverse", func(t *testing.T) {
 		keyC = tm.next()
 		c := sale(t, keyC, 3000, pin)
 		approved(t, "sale", c)
@@ -194,7 +158,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("Reverse of a key never booked = %+v, %v; want code 00", r, err)
 		}
 	})
-	step("Refund", func(t *testing.T) {
+	plugintest.Step(t, "Refund", func(t *testing.T) {
 		date := time.Unix(saleA.HostUnix, 0).Format("0102")
 		refund := func(key channels.Key, amount int64, no string) channels.Response {
 			t.Helper()
@@ -217,7 +181,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("refund beyond the sale amount approved: %+v", r)
 		}
 	})
-	step("Void", func(t *testing.T) {
+	plugintest.Step(t, "Void", func(t *testing.T) {
 		keyD := tm.next()
 		d := sale(t, keyD, 4000, pin)
 		approved(t, "sale", d)
@@ -256,7 +220,7 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 		return r
 	}
-	step("SettleBalanced", func(t *testing.T) {
+	plugintest.Step(t, "SettleBalanced", func(t *testing.T) {
 		// Sale A stands (refunded in full); B declined, C reversed, D voided.
 		totals := channels.Totals{Channel: "card", SaleCount: 1, SaleAmount: 10000, RefundCount: 2, RefundAmount: 10000}
 		key := tm.next()
@@ -267,7 +231,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("retried Settle: unbalanced: %s", r.Message)
 		}
 	})
-	step("BatchAdvancesAfterSettlement", func(t *testing.T) {
+	plugintest.Step(t, "BatchAdvancesAfterSettlement", func(t *testing.T) {
 		if _, err := tm.signIn(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +239,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("batch after settling %s = %s, want %s (once, even though Settle was retried)", batch1, tm.batch, nextBatch(batch1))
 		}
 	})
-	step("SettleUnbalanced", func(t *testing.T) {
+	plugintest.Step(t, "SettleUnbalanced", func(t *testing.T) {
 		batch2 := tm.batch
 		approved(t, "sale in the new batch", sale(t, tm.next(), 5000, pin))
 		wrong := channels.Totals{Channel: "card", SaleCount: 1, SaleAmount: 4900}

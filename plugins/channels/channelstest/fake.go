@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,16 +75,19 @@ func NewFake() *Fake {
 	return &Fake{now: time.Now, cfg: defaultConfig(), st: newState()}
 }
 
-// Info implements plugin.Base.
-func (f *Fake) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{Kind: plugin.KindChannel, Name: "fake-channel", Version: "0.1.0", APIVersions: channels.APIVersions}, nil
+// fakeInfo is what the Fake's Info reports.
+func fakeInfo() plugin.Info {
+	return plugin.Info{Kind: plugin.KindChannel, Name: "fake-channel", Version: "0.1.0", APIVersions: channels.APIVersions}
 }
+
+// Info implements plugin.Base.
+func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), nil }
 
 // Configure implements plugin.Base. It checks every key, then opens the
 // ledger (if "ledger" is set) and replays it to rebuild the host's state.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if !slices.Contains(channels.APIVersions, apiVersion) {
-		return fmt.Errorf("unsupported channel API version %q: fake-channel speaks %v", apiVersion, channels.APIVersions)
+	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
+		return err
 	}
 	cfg, err := parseConfig(config)
 	if err != nil {
@@ -267,16 +268,11 @@ func (f *Fake) Void(ctx context.Context, req channels.VoidRequest) (channels.Res
 }
 
 func (f *Fake) checkVoid(req channels.VoidRequest, e *Entry) (code, msg string) {
-	orig, ok := f.st.original(req.Key.TID, req.Original, req.OriginalRRN)
-	if !ok {
-		return channels.CodeNotFound, "original transaction not found"
+	orig, code, msg := f.originalSale(req.Key.TID, req.Original, req.OriginalRRN, e)
+	if orig == nil {
+		return code, msg
 	}
-	e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN, e.MaskedPAN = orig.TID, orig.Batch, orig.Trace, orig.RRN, orig.MaskedPAN
 	switch {
-	case orig.Op != OpSale || !orig.Approved():
-		return CodeInvalidTransaction, "invalid transaction: the original is not an approved sale"
-	case orig.Reversed:
-		return CodeInvalidTransaction, "invalid transaction: the original was reversed"
 	case orig.Voided:
 		return CodeInvalidTransaction, "invalid transaction: the original is already voided"
 	case orig.Refunded > 0:
@@ -287,6 +283,26 @@ func (f *Fake) checkVoid(req channels.VoidRequest, e *Entry) (code, msg string) 
 		return CodeInvalidTransaction, "invalid transaction: a void must be for the full sale amount"
 	}
 	return channels.CodeApproved, message(channels.CodeApproved)
+}
+
+// originalSale finds the sale that a void or refund by terminal tid
+// refers to, by its key or else its RRN, and copies the sale's identity
+// into e. It returns the sale, or nil and the code and message that refuse
+// the request when there is no such sale, it was not approved or it was
+// reversed.
+func (f *Fake) originalSale(tid string, original channels.Key, rrn string, e *Entry) (orig *Entry, code, msg string) {
+	orig, ok := f.st.original(tid, original, rrn)
+	if !ok {
+		return nil, channels.CodeNotFound, "original transaction not found"
+	}
+	e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN, e.MaskedPAN = orig.TID, orig.Batch, orig.Trace, orig.RRN, orig.MaskedPAN
+	switch {
+	case orig.Op != OpSale || !orig.Approved():
+		return nil, CodeInvalidTransaction, "invalid transaction: the original is not an approved sale"
+	case orig.Reversed:
+		return nil, CodeInvalidTransaction, "invalid transaction: the original was reversed"
+	}
+	return orig, "", ""
 }
 
 // Refund implements channels.Channel: full or partial, once per refund number.
@@ -322,16 +338,11 @@ func (f *Fake) Refund(ctx context.Context, req channels.RefundRequest) (channels
 }
 
 func (f *Fake) checkRefund(req channels.RefundRequest, e *Entry) (code, msg string) {
-	orig, ok := f.st.original(req.Key.TID, req.Original, req.OriginalRRN)
-	if !ok {
-		return channels.CodeNotFound, "original transaction not found"
+	orig, code, msg := f.originalSale(req.Key.TID, req.Original, req.OriginalRRN, e)
+	if orig == nil {
+		return code, msg
 	}
-	e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN, e.MaskedPAN = orig.TID, orig.Batch, orig.Trace, orig.RRN, orig.MaskedPAN
 	switch {
-	case orig.Op != OpSale || !orig.Approved():
-		return CodeInvalidTransaction, "invalid transaction: the original is not an approved sale"
-	case orig.Reversed:
-		return CodeInvalidTransaction, "invalid transaction: the original was reversed"
 	case orig.Voided:
 		return CodeInvalidTransaction, "invalid transaction: the original was voided"
 	case req.Amount <= 0:
@@ -592,64 +603,58 @@ func openLedger(path string, st *state) (*os.File, int64, error) {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(m[k])
-		bad := func(want string) error { return fmt.Errorf("config key %s: %q is not %s", k, m[k], want) }
-		switch k {
+	keys := []string{"ledger", "ledger_sync", "tmk", "decline", "lose_response", "batch", "latency", "crash_after"} // the last two read by faults.Configure
+	err := plugin.EachConfigKey(m, "fake-channel", keys, func(k plugin.ConfigKey) error {
+		switch k.Name {
 		case "ledger":
-			c.ledgerPath = v
+			c.ledgerPath = k.Value
 		case "ledger_sync":
-			switch v {
+			switch k.Value {
 			case "", "true":
 				c.sync = true
 			case "false":
 				c.sync = false
 			default:
-				return c, bad("true or false")
+				return k.Bad("true or false")
 			}
 		case "tmk":
-			if v == "" {
-				continue
+			if k.Value == "" {
+				return nil
 			}
-			tmk, err := hex.DecodeString(v)
+			tmk, err := hex.DecodeString(k.Value)
 			if err != nil || len(tmk) != cardcrypto.KeySize {
-				return c, bad(fmt.Sprintf("a %d-byte key in hex", cardcrypto.KeySize))
+				return k.Bad(fmt.Sprintf("a %d-byte key in hex", cardcrypto.KeySize))
 			}
 			c.tmk = tmk
 		case "decline":
 			c.declines = map[string]bool{}
-			for _, s := range splitList(v) {
+			for _, s := range splitList(k.Value) {
 				if !isDigits(s, 2) || s == channels.CodeApproved {
-					return c, bad("a list of two-digit decline codes such as 51,55")
+					return k.Bad("a list of two-digit decline codes such as 51,55")
 				}
 				c.declines[s] = true
 			}
 		case "lose_response":
-			for _, s := range splitList(v) {
+			for _, s := range splitList(k.Value) {
 				n, err := strconv.ParseInt(s, 10, 64)
 				if err != nil || n <= 0 {
-					return c, bad("a list of amounts in fen such as 1234,500")
+					return k.Bad("a list of amounts in fen such as 1234,500")
 				}
 				c.lose[n] = true
 			}
 		case "batch":
-			if v == "" {
-				continue
+			if k.Value == "" {
+				return nil
 			}
-			if !isDigits(v, 6) || v == "000000" {
-				return c, bad("a 6-digit batch number such as 000001")
+			if !isDigits(k.Value, 6) || k.Value == "000000" {
+				return k.Bad("a 6-digit batch number such as 000001")
 			}
-			c.batch = v
-		case "latency", "crash_after":
-			// read by faults.Configure
-		default:
-			return c, fmt.Errorf("config key %s: unknown to fake-channel", k)
+			c.batch = k.Value
 		}
+		return nil
+	})
+	if err != nil {
+		return config{}, err
 	}
 	return c, nil
 }

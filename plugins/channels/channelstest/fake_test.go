@@ -18,6 +18,7 @@ import (
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 const (
@@ -495,21 +496,21 @@ func TestConfigTMKAndBatch(t *testing.T) {
 
 func TestCrashAfter(t *testing.T) {
 	f := NewFake()
-	var exits []int
-	f.faults.Exit = func(code int) { exits = append(exits, code) }
+	var exits plugintest.Exits
+	f.faults.Exit = exits.Exit
 	if err := f.Configure(context.Background(), channels.APIVersion1, map[string]string{"crash_after": "2"}); err != nil {
 		t.Fatal(err)
 	}
 	tm := signedIn(t, f)
 	tm.mustSell(t, tm.next(), 1000, debit, debit.PIN)
-	if len(exits) != 0 {
-		t.Fatalf("exited after 2 calls: %v", exits)
+	if got := exits.Codes(); len(got) != 0 {
+		t.Fatalf("exited after 2 calls: %v", got)
 	}
 	if _, err := f.Query(context.Background(), tm.next()); err != nil {
 		t.Fatal(err)
 	}
-	if len(exits) != 1 || exits[0] != 2 {
-		t.Errorf("third call: exits %v, want [2]", exits)
+	if got := exits.Codes(); len(got) != 1 || got[0] != 2 {
+		t.Errorf("third call: exits %v, want [2]", got)
 	}
 }
 

@@ -65,12 +65,6 @@ func RunConformance(t *testing.T, h Harness) {
 	pp := Connect(t, h.New(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	step := func(name string, fn func(t *testing.T)) {
-		t.Helper()
-		if !t.Run(name, fn) {
-			t.FailNow()
-		}
-	}
 	pinKey, macKey, trackKey := cardcrypto.NewKey(), cardcrypto.NewKey(), cardcrypto.NewKey()
 	wrap := func(t *testing.T, key []byte) pinpad.WorkingKey {
 		t.Helper()
@@ -81,38 +75,8 @@ func RunConformance(t *testing.T, h Harness) {
 		return pinpad.WorkingKey{Encrypted: enc, CheckValue: kcv}
 	}
 
-	step("Info", func(t *testing.T) {
-		info, err := pp.Info(ctx)
-		if err != nil {
-			t.Fatalf("Info: %v", err)
-		}
-		if info.Kind != plugin.KindPinPad || info.Name == "" {
-			t.Errorf("Info = %+v, want kind %q and a name", info, plugin.KindPinPad)
-		}
-		if !slices.Contains(info.APIVersions, pinpad.APIVersion1) {
-			t.Errorf("Info.APIVersions = %v, want %s among them", info.APIVersions, pinpad.APIVersion1)
-		}
-	})
-	step("Configure", func(t *testing.T) {
-		if err := pp.Configure(ctx, pinpad.APIVersion1, h.Config); err != nil {
-			t.Fatalf("Configure(%s): %v", pinpad.APIVersion1, err)
-		}
-	})
-	step("ConfigureRejectsUnknownAPIVersion", func(t *testing.T) {
-		if err := pp.Configure(ctx, "v999", h.Config); err == nil {
-			t.Error("Configure accepted API version v999")
-		}
-	})
-	step("Health", func(t *testing.T) {
-		hl, err := pp.Health(ctx)
-		if err != nil {
-			t.Fatalf("Health: %v", err)
-		}
-		if hl.State != plugin.StateIdle && hl.State != plugin.StateBusy {
-			t.Errorf("Health = %+v, want idle or busy", hl)
-		}
-	})
-	step("CardCallsBeforeKeysAreRefused", func(t *testing.T) {
+	plugintest.RunBase(t, ctx, pp, plugintest.Base{Kind: plugin.KindPinPad, APIVersion: pinpad.APIVersion1, Config: h.Config})
+	plugintest.Step(t, "CardCallsBeforeKeysAreRefused", func(t *testing.T) {
 		if _, err := pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 100}); !errors.Is(err, pinpad.ErrKeysNotLoaded) {
 			t.Errorf("ReadCard before LoadWorkingKeys: err = %v, want pinpad.ErrKeysNotLoaded", err)
 		}
@@ -124,7 +88,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("GetPIN before LoadWorkingKeys: err = %v, want pinpad.ErrKeysNotLoaded", err)
 		}
 	})
-	step("LoadWorkingKeysRejectsWrongCheckValue", func(t *testing.T) {
+	plugintest.Step(t, "LoadWorkingKeysRejectsWrongCheckValue", func(t *testing.T) {
 		bad := wrap(t, macKey)
 		bad.CheckValue = slices.Clone(bad.CheckValue)
 		bad.CheckValue[0] ^= 0xFF
@@ -133,14 +97,14 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("LoadWorkingKeys with a wrong MAC key check value: err = %v, want pinpad.ErrKeyCheck", err)
 		}
 	})
-	step("LoadWorkingKeys", func(t *testing.T) {
+	plugintest.Step(t, "LoadWorkingKeys", func(t *testing.T) {
 		keys := pinpad.WorkingKeys{PIN: wrap(t, pinKey), MAC: wrap(t, macKey), Track: wrap(t, trackKey)}
 		if err := pp.LoadWorkingKeys(ctx, keys); err != nil {
 			t.Fatalf("LoadWorkingKeys: %v", err)
 		}
 	})
 	var card pinpad.Card
-	step("ReadCard", func(t *testing.T) {
+	plugintest.Step(t, "ReadCard", func(t *testing.T) {
 		var err error
 		card, err = pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 12345})
 		if err != nil {
@@ -175,7 +139,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("ReadCard: expiry %q, the track says %q", card.Expiry, expiry)
 		}
 	})
-	step("GetPIN", func(t *testing.T) {
+	plugintest.Step(t, "GetPIN", func(t *testing.T) {
 		block, err := pp.GetPIN(ctx, pinpad.PINRequest{Amount: 12345, EncryptedTrack: card.EncryptedTrack})
 		if err != nil {
 			t.Fatalf("GetPIN: %v", err)
@@ -191,7 +155,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Error("GetPIN: the block holds another PIN than the cardholder entered")
 		}
 	})
-	step("Display", func(t *testing.T) {
+	plugintest.Step(t, "Display", func(t *testing.T) {
 		if err := pp.Display(ctx, []string{"AMOUNT (yuan)", "123.45"}); err != nil {
 			t.Errorf("Display: %v", err)
 		}

@@ -70,16 +70,19 @@ func NewFake() *Fake {
 	return &Fake{cfg: cfg}
 }
 
-// Info implements plugin.Base.
-func (f *Fake) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{Kind: plugin.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions}, nil
+// fakeInfo is what the Fake's Info reports.
+func fakeInfo() plugin.Info {
+	return plugin.Info{Kind: plugin.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions}
 }
+
+// Info implements plugin.Base.
+func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), nil }
 
 // Configure implements plugin.Base. It checks every key before it changes
 // anything, so a rejected configuration leaves the Fake as it was.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if !slices.Contains(pinpad.APIVersions, apiVersion) {
-		return fmt.Errorf("unsupported PIN pad API version %q: fake-pinpad speaks %v", apiVersion, pinpad.APIVersions)
+	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
+		return err
 	}
 	cfg, err := parseConfig(config)
 	if err != nil {
@@ -243,62 +246,46 @@ func (f *Fake) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) err
 func parseConfig(m map[string]string) (config, error) {
 	c := config{card: Cards[DefaultCard], entryMode: pinpad.EntryInsert, tmk: TestTMK(), connected: true}
 	pin := PINCorrect
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(m[k])
-		bad := func(want string) error { return fmt.Errorf("config key %s: %q is not %s", k, m[k], want) }
-		switch k {
-		case "card", "entry_mode", "pin", "tmk", "cancel", "connected":
-		case "latency", "crash_after":
-			continue // read by faults.Configure
-		default:
-			return config{}, fmt.Errorf("config key %s: unknown to fake-pinpad", k)
+	keys := []string{"card", "entry_mode", "pin", "tmk", "cancel", "connected", "latency", "crash_after"} // the last two read by faults.Configure
+	err := plugin.EachConfigKey(m, "fake-pinpad", keys, func(k plugin.ConfigKey) error {
+		if k.Value == "" {
+			return nil // the default
 		}
-		if v == "" {
-			continue // the default
-		}
-		switch k {
+		var err error
+		switch k.Name {
 		case "card":
-			card, ok := Cards[v]
+			card, ok := Cards[k.Value]
 			if !ok {
-				return config{}, bad("a test card (" + strings.Join(cardNames(), ", ") + ")")
+				return k.Bad("a test card (" + strings.Join(cardNames(), ", ") + ")")
 			}
 			c.card = card
 		case "entry_mode":
-			switch v {
+			switch k.Value {
 			case pinpad.EntrySwipe, pinpad.EntryInsert, pinpad.EntryTap:
-				c.entryMode = v
+				c.entryMode = k.Value
 			default:
-				return config{}, bad("swipe, insert or tap")
+				return k.Bad("swipe, insert or tap")
 			}
 		case "pin":
-			if v != PINCorrect && v != PINWrong && !isPIN(v) {
-				return config{}, bad("correct, wrong or a PIN of 4 to 12 digits")
+			if k.Value != PINCorrect && k.Value != PINWrong && !isPIN(k.Value) {
+				return k.Bad("correct, wrong or a PIN of 4 to 12 digits")
 			}
-			pin = v
+			pin = k.Value
 		case "tmk":
-			tmk, err := hex.DecodeString(v)
+			tmk, err := hex.DecodeString(k.Value)
 			if err != nil || len(tmk) != cardcrypto.KeySize {
-				return config{}, bad(fmt.Sprintf("a %d-byte key in hex", cardcrypto.KeySize))
+				return k.Bad(fmt.Sprintf("a %d-byte key in hex", cardcrypto.KeySize))
 			}
 			c.tmk = tmk
 		case "cancel":
-			b, err := parseBool(v)
-			if err != nil {
-				return config{}, bad("true or false")
-			}
-			c.cancel = b
+			c.cancel, err = k.Bool()
 		case "connected":
-			b, err := parseBool(v)
-			if err != nil {
-				return config{}, bad("true or false")
-			}
-			c.connected = b
+			c.connected, err = k.Bool()
 		}
+		return err
+	})
+	if err != nil {
+		return config{}, err
 	}
 	switch pin {
 	case PINCorrect:
@@ -318,16 +305,6 @@ func cardNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-func parseBool(v string) (bool, error) {
-	switch v {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, errors.New("not a boolean")
 }
 
 func isPIN(s string) bool {

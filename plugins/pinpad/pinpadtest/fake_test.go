@@ -6,13 +6,13 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 func TestFakeConformance(t *testing.T) {
@@ -328,20 +328,8 @@ func TestFakeLatencyOnDeviceCallsOnly(t *testing.T) {
 
 func TestFakeCrashAfter(t *testing.T) {
 	f := NewFake()
-	var (
-		mu     sync.Mutex
-		exited []int
-	)
-	f.faults.Exit = func(code int) {
-		mu.Lock()
-		defer mu.Unlock()
-		exited = append(exited, code)
-	}
-	exits := func() []int {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(exited)
-	}
+	var exits plugintest.Exits
+	f.faults.Exit = exits.Exit
 	pp := Connect(t, f)
 	ctx := context.Background()
 	if err := pp.Configure(ctx, pinpad.APIVersion1, map[string]string{"crash_after": "2"}); err != nil {
@@ -358,12 +346,12 @@ func TestFakeCrashAfter(t *testing.T) {
 		if err := pp.Display(ctx, []string{"call"}); err != nil {
 			t.Fatalf("device call %d: %v", i+1, err)
 		}
-		if got := exits(); len(got) != 0 {
+		if got := exits.Codes(); len(got) != 0 {
 			t.Fatalf("exited %v after %d device calls", got, i+1)
 		}
 	}
 	_, _ = pp.ReadCard(ctx, pinpad.ReadCardRequest{})
-	if got := exits(); !slices.Equal(got, []int{2}) {
+	if got := exits.Codes(); !slices.Equal(got, []int{2}) {
 		t.Errorf("after the third device call: exited %v, want [2]", got)
 	}
 }

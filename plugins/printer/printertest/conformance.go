@@ -2,7 +2,6 @@ package printertest
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -56,44 +55,8 @@ func RunConformance(t *testing.T, h Harness) {
 	p := Connect(t, h.New(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	step := func(name string, fn func(t *testing.T)) {
-		t.Helper()
-		if !t.Run(name, fn) {
-			t.FailNow()
-		}
-	}
 
-	step("Info", func(t *testing.T) {
-		info, err := p.Info(ctx)
-		if err != nil {
-			t.Fatalf("Info: %v", err)
-		}
-		if info.Kind != plugin.KindPrinter || info.Name == "" {
-			t.Errorf("Info = %+v, want kind %q and a name", info, plugin.KindPrinter)
-		}
-		if !slices.Contains(info.APIVersions, printer.APIVersion1) {
-			t.Errorf("Info.APIVersions = %v, want %s among them", info.APIVersions, printer.APIVersion1)
-		}
-	})
-	step("Configure", func(t *testing.T) {
-		if err := p.Configure(ctx, printer.APIVersion1, h.Config); err != nil {
-			t.Fatalf("Configure(%s): %v", printer.APIVersion1, err)
-		}
-	})
-	step("ConfigureRejectsUnknownAPIVersion", func(t *testing.T) {
-		if err := p.Configure(ctx, "v999", h.Config); err == nil {
-			t.Error("Configure accepted API version v999")
-		}
-	})
-	step("Health", func(t *testing.T) {
-		hl, err := p.Health(ctx)
-		if err != nil {
-			t.Fatalf("Health: %v", err)
-		}
-		if hl.State != plugin.StateIdle && hl.State != plugin.StateBusy {
-			t.Errorf("Health = %+v, want idle or busy", hl)
-		}
-	})
+	plugintest.RunBase(t, ctx, p, plugintest.Base{Kind: plugin.KindPrinter, APIVersion: printer.APIVersion1, Config: h.Config})
 	status := func(t *testing.T) {
 		st, err := p.Status(ctx)
 		if err != nil {
@@ -103,19 +66,19 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("Status = %q, want %q", st, printer.StatusOK)
 		}
 	}
-	step("Status", status)
-	step("Print", func(t *testing.T) {
+	plugintest.Step(t, "Status", status)
+	plugintest.Step(t, "Print", func(t *testing.T) {
 		if err := p.Print(ctx, ConformanceReceipt()); err != nil {
 			t.Fatalf("Print: %v", err)
 		}
 	})
-	step("StatusAfterPrint", status)
-	step("PrintEmptyDocument", func(t *testing.T) {
+	plugintest.Step(t, "StatusAfterPrint", status)
+	plugintest.Step(t, "PrintEmptyDocument", func(t *testing.T) {
 		if err := p.Print(ctx, printer.Document{Cut: true}); err != nil {
 			t.Fatalf("Print of a cut alone: %v", err)
 		}
 	})
-	step("OpenDrawer", func(t *testing.T) {
+	plugintest.Step(t, "OpenDrawer", func(t *testing.T) {
 		if err := p.OpenDrawer(ctx); err != nil {
 			t.Fatalf("OpenDrawer: %v", err)
 		}

@@ -2,13 +2,11 @@ package printertest
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Broken printers RunConformance must fail, each with the step it must
@@ -43,61 +41,25 @@ func (p anyAPIVersion) Configure(ctx context.Context, _ string, config map[strin
 	return p.Fake.Configure(ctx, printer.APIVersion1, config)
 }
 
-func brokenPrinters() map[string]struct {
-	h    Harness
-	step string
-} {
+func brokenPrinters() map[string]plugintest.Broken[Harness] {
 	wrap := func(fn func(*Fake) printer.Printer) func(*testing.T) printer.Printer {
 		return func(*testing.T) printer.Printer { return fn(NewFake()) }
 	}
 	fake := wrap(func(f *Fake) printer.Printer { return f })
-	return map[string]struct {
-		h    Harness
-		step string
-	}{
-		"has its cover open":   {Harness{New: fake, Config: map[string]string{"status": "cover_open"}}, "Health"},
-		"runs out of paper":    {Harness{New: fake, Config: map[string]string{"paper": "1"}}, "StatusAfterPrint"},
-		"has no drawer":        {Harness{New: fake, Config: map[string]string{"drawer": "false"}}, "OpenDrawer"},
-		"claims another kind":  {Harness{New: wrap(func(f *Fake) printer.Printer { return wrongKind{f} })}, "Info"},
-		"reports no status":    {Harness{New: wrap(func(f *Fake) printer.Printer { return blankStatus{f} })}, "Status"},
-		"cannot print Chinese": {Harness{New: wrap(func(f *Fake) printer.Printer { return rejectsCJK{f} })}, "Print"},
-		"accepts any API":      {Harness{New: wrap(func(f *Fake) printer.Printer { return anyAPIVersion{f} })}, "ConfigureRejectsUnknownAPIVersion"},
+	return map[string]plugintest.Broken[Harness]{
+		"has its cover open":   {Harness: Harness{New: fake, Config: map[string]string{"status": "cover_open"}}, Step: "Health"},
+		"runs out of paper":    {Harness: Harness{New: fake, Config: map[string]string{"paper": "1"}}, Step: "StatusAfterPrint"},
+		"has no drawer":        {Harness: Harness{New: fake, Config: map[string]string{"drawer": "false"}}, Step: "OpenDrawer"},
+		"claims another kind":  {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return wrongKind{f} })}, Step: "Info"},
+		"reports no status":    {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return blankStatus{f} })}, Step: "Status"},
+		"cannot print Chinese": {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return rejectsCJK{f} })}, Step: "Print"},
+		"accepts any API":      {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return anyAPIVersion{f} })}, Step: "ConfigureRejectsUnknownAPIVersion"},
 	}
 }
-
-const brokenEnv = "PRINTERTEST_BROKEN"
 
 // TestConformanceCatchesBrokenPrinters runs RunConformance on each broken
 // printer in a child process of the test binary, and checks that it fails
 // at the right step.
 func TestConformanceCatchesBrokenPrinters(t *testing.T) {
-	if name := os.Getenv(brokenEnv); name != "" {
-		RunConformance(t, brokenPrinters()[name].h)
-		return
-	}
-	for name, b := range brokenPrinters() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestConformanceCatchesBrokenPrinters$", "-test.v")
-			cmd.Env = append(os.Environ(), brokenEnv+"="+name)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				t.Fatalf("RunConformance passed a printer that %s", name)
-			}
-			if !strings.Contains(string(out), "--- FAIL: TestConformanceCatchesBrokenPrinters/"+b.step+" (") {
-				t.Errorf("RunConformance on a printer that %s did not fail at step %s:\n%s", name, b.step, failures(out))
-			}
-		})
-	}
-}
-
-// failures keeps the lines of a test output that tell what failed.
-func failures(out []byte) string {
-	var keep []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.Contains(l, "FAIL") || strings.Contains(l, ".go:") {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
+	plugintest.RunBroken(t, "a printer", brokenPrinters(), RunConformance)
 }

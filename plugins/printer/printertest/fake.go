@@ -7,9 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/posrt/posrt/plugins/internal/faults"
@@ -63,17 +61,20 @@ func (f *Fake) apply(cfg config) {
 	}
 }
 
-// Info implements plugin.Base.
-func (f *Fake) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{Kind: plugin.KindPrinter, Name: "fake-printer", Version: "0.1.0", APIVersions: printer.APIVersions}, nil
+// fakeInfo is what the Fake's Info reports.
+func fakeInfo() plugin.Info {
+	return plugin.Info{Kind: plugin.KindPrinter, Name: "fake-printer", Version: "0.1.0", APIVersions: printer.APIVersions}
 }
+
+// Info implements plugin.Base.
+func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), nil }
 
 // Configure implements plugin.Base. It checks every key before it changes
 // anything, so a rejected configuration leaves the Fake as it was. It keeps
 // what was printed before.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if !slices.Contains(printer.APIVersions, apiVersion) {
-		return fmt.Errorf("unsupported printer API version %q: fake-printer speaks %v", apiVersion, printer.APIVersions)
+	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
+		return err
 	}
 	cfg, err := parseConfig(config)
 	if err != nil {
@@ -201,58 +202,43 @@ func appendFile(path, text string) error {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(m[k])
-		bad := func(want string) error { return fmt.Errorf("config key %s: %q is not %s", k, m[k], want) }
-		switch k {
-		case "status", "paper", "drawer", "output":
-		case "latency", "crash_after":
-			continue // read by faults.Configure
-		default:
-			return config{}, fmt.Errorf("config key %s: unknown to fake-printer", k)
+	keys := []string{"status", "paper", "drawer", "output", "latency", "crash_after"} // the last two read by faults.Configure
+	err := plugin.EachConfigKey(m, "fake-printer", keys, func(k plugin.ConfigKey) error {
+		if k.Value == "" {
+			return nil // the default
 		}
-		if v == "" {
-			continue // the default
-		}
-		switch k {
+		var err error
+		switch k.Name {
 		case "status":
-			switch s := printer.Status(v); s {
+			switch s := printer.Status(k.Value); s {
 			case printer.StatusOK, printer.StatusPaperOut, printer.StatusCoverOpen, printer.StatusOffline:
 				c.status = s
 			default:
-				return config{}, bad("ok, paper_out, cover_open or offline")
+				return k.Bad("ok, paper_out, cover_open or offline")
 			}
 		case "paper":
-			n, err := strconv.Atoi(v)
+			n, err := strconv.Atoi(k.Value)
 			if err != nil || n < 0 {
-				return config{}, bad("a number of receipts")
+				return k.Bad("a number of receipts")
 			}
 			c.paper = n
 		case "drawer":
-			switch v {
-			case "true":
-				c.drawer = true
-			case "false":
-				c.drawer = false
-			default:
-				return config{}, bad("true or false")
-			}
+			c.drawer, err = k.Bool()
 		case "output":
-			if fi, err := os.Stat(filepath.Dir(v)); err != nil || !fi.IsDir() {
-				return config{}, bad("a file in an existing directory")
+			if fi, err := os.Stat(filepath.Dir(k.Value)); err != nil || !fi.IsDir() {
+				return k.Bad("a file in an existing directory")
 			}
-			if fi, err := os.Stat(v); err == nil && fi.IsDir() {
-				return config{}, bad("a file: it is a directory")
+			if fi, err := os.Stat(k.Value); err == nil && fi.IsDir() {
+				return k.Bad("a file: it is a directory")
 			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-				return config{}, fmt.Errorf("config key output: %w", err)
+				return fmt.Errorf("config key output: %w", err)
 			}
-			c.output = v
+			c.output = k.Value
 		}
+		return err
+	})
+	if err != nil {
+		return config{}, err
 	}
 	return c, nil
 }

@@ -8,11 +8,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 func TestFakeConformance(t *testing.T) {
@@ -262,20 +262,8 @@ func TestFakeInfo(t *testing.T) {
 
 func TestFakeCrashAfter(t *testing.T) {
 	f := NewFake()
-	var (
-		mu     sync.Mutex
-		exited []int
-	)
-	f.faults.Exit = func(code int) {
-		mu.Lock()
-		defer mu.Unlock()
-		exited = append(exited, code)
-	}
-	exits := func() []int {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(exited)
-	}
+	var exits plugintest.Exits
+	f.faults.Exit = exits.Exit
 	p := Connect(t, f)
 	ctx := context.Background()
 	if err := p.Configure(ctx, printer.APIVersion1, map[string]string{"crash_after": "2"}); err != nil {
@@ -290,11 +278,11 @@ func TestFakeCrashAfter(t *testing.T) {
 	if err := p.Print(ctx, receipt("x")); err != nil {
 		t.Fatal(err)
 	}
-	if got := exits(); len(got) != 0 {
+	if got := exits.Codes(); len(got) != 0 {
 		t.Fatalf("exited %v after two device calls", got)
 	}
 	_ = p.OpenDrawer(ctx)
-	if got := exits(); !slices.Equal(got, []int{2}) {
+	if got := exits.Codes(); !slices.Equal(got, []int{2}) {
 		t.Errorf("after the third device call: exited %v, want [2]", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,45 +59,9 @@ func RunConformance(t *testing.T, h Harness) {
 	sc := Connect(t, impl)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	step := func(name string, fn func(t *testing.T)) {
-		t.Helper()
-		if !t.Run(name, fn) {
-			t.FailNow()
-		}
-	}
 
-	step("Info", func(t *testing.T) {
-		info, err := sc.Info(ctx)
-		if err != nil {
-			t.Fatalf("Info: %v", err)
-		}
-		if info.Kind != plugin.KindScanner || info.Name == "" {
-			t.Errorf("Info = %+v, want kind %q and a name", info, plugin.KindScanner)
-		}
-		if !slices.Contains(info.APIVersions, scanner.APIVersion1) {
-			t.Errorf("Info.APIVersions = %v, want %s among them", info.APIVersions, scanner.APIVersion1)
-		}
-	})
-	step("Configure", func(t *testing.T) {
-		if err := sc.Configure(ctx, scanner.APIVersion1, h.Config); err != nil {
-			t.Fatalf("Configure(%s): %v", scanner.APIVersion1, err)
-		}
-	})
-	step("ConfigureRejectsUnknownAPIVersion", func(t *testing.T) {
-		if err := sc.Configure(ctx, "v999", h.Config); err == nil {
-			t.Error("Configure accepted API version v999")
-		}
-	})
-	step("Health", func(t *testing.T) {
-		hl, err := sc.Health(ctx)
-		if err != nil {
-			t.Fatalf("Health: %v", err)
-		}
-		if hl.State != plugin.StateIdle && hl.State != plugin.StateBusy {
-			t.Errorf("Health = %+v, want idle or busy", hl)
-		}
-	})
-	step("Enable", func(t *testing.T) {
+	plugintest.RunBase(t, ctx, sc, plugintest.Base{Kind: plugin.KindScanner, APIVersion: scanner.APIVersion1, Config: h.Config})
+	plugintest.Step(t, "Enable", func(t *testing.T) {
 		if err := sc.Enable(ctx); err != nil {
 			t.Fatalf("Enable: %v", err)
 		}
@@ -137,7 +100,7 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 	}
 
-	step("ScansStreamDelivers", func(t *testing.T) {
+	plugintest.Step(t, "ScansStreamDelivers", func(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for i := 1; ; i++ {
 			h.Trigger(impl, fmt.Sprintf("%s%d", syncPrefix, i))
@@ -156,7 +119,7 @@ func RunConformance(t *testing.T, h Harness) {
 			}
 		}
 	})
-	step("ScanArrives", func(t *testing.T) {
+	plugintest.Step(t, "ScanArrives", func(t *testing.T) {
 		before := time.Now()
 		h.Trigger(impl, codeEnabled)
 		s, ok := next(t, 5*time.Second)
@@ -173,12 +136,12 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("the scan was read at %v, want about %v", s.At, before)
 		}
 	})
-	step("Disable", func(t *testing.T) {
+	plugintest.Step(t, "Disable", func(t *testing.T) {
 		if err := sc.Disable(ctx); err != nil {
 			t.Fatalf("Disable: %v", err)
 		}
 	})
-	step("CodeReadWhileDisabledIsDropped", func(t *testing.T) {
+	plugintest.Step(t, "CodeReadWhileDisabledIsDropped", func(t *testing.T) {
 		h.Trigger(impl, codeDisabled)
 		if s, ok := next(t, 300*time.Millisecond); ok {
 			t.Fatalf("Scans delivered %q while the scanner was disabled", s.Code)
@@ -198,7 +161,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Fatalf("Disable: %v", err)
 		}
 	})
-	step("CancelEndsScans", func(t *testing.T) {
+	plugintest.Step(t, "CancelEndsScans", func(t *testing.T) {
 		stopScans()
 		select {
 		case err := <-ended:

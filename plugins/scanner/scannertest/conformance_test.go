@@ -2,13 +2,11 @@ package scannertest
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/posrt/posrt/plugins/scanner"
+	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Broken scanners RunConformance must fail, each with the step it must
@@ -35,61 +33,25 @@ func (s anyAPIVersion) Configure(ctx context.Context, _ string, config map[strin
 	return s.Fake.Configure(ctx, scanner.APIVersion1, config)
 }
 
-func brokenScanners() map[string]struct {
-	h    Harness
-	step string
-} {
+func brokenScanners() map[string]plugintest.Broken[Harness] {
 	// Every broken scanner embeds a *Fake, whose Read it inherits.
 	trigger := func(impl scanner.Scanner, code string) { impl.(interface{ Read(string) }).Read(code) }
 	wrap := func(fn func(*Fake) scanner.Scanner) func(*testing.T) scanner.Scanner {
 		return func(*testing.T) scanner.Scanner { return fn(NewFake()) }
 	}
 	fake := wrap(func(f *Fake) scanner.Scanner { return f })
-	return map[string]struct {
-		h    Harness
-		step string
-	}{
-		"is not connected":        {Harness{New: fake, Trigger: trigger, Config: map[string]string{"connected": "false"}}, "Health"},
-		"cannot be enabled":       {Harness{New: wrap(func(f *Fake) scanner.Scanner { return cannotEnable{f} }), Trigger: trigger}, "Enable"},
-		"delivers while disabled": {Harness{New: wrap(func(f *Fake) scanner.Scanner { return neverDisables{f} }), Trigger: trigger}, "CodeReadWhileDisabledIsDropped"},
-		"does not time its scans": {Harness{New: wrap(func(f *Fake) scanner.Scanner { return noScanTime{f} }), Trigger: trigger}, "ScanArrives"},
-		"accepts any API":         {Harness{New: wrap(func(f *Fake) scanner.Scanner { return anyAPIVersion{f} }), Trigger: trigger}, "ConfigureRejectsUnknownAPIVersion"},
+	return map[string]plugintest.Broken[Harness]{
+		"is not connected":        {Harness: Harness{New: fake, Trigger: trigger, Config: map[string]string{"connected": "false"}}, Step: "Health"},
+		"cannot be enabled":       {Harness: Harness{New: wrap(func(f *Fake) scanner.Scanner { return cannotEnable{f} }), Trigger: trigger}, Step: "Enable"},
+		"delivers while disabled": {Harness: Harness{New: wrap(func(f *Fake) scanner.Scanner { return neverDisables{f} }), Trigger: trigger}, Step: "CodeReadWhileDisabledIsDropped"},
+		"does not time its scans": {Harness: Harness{New: wrap(func(f *Fake) scanner.Scanner { return noScanTime{f} }), Trigger: trigger}, Step: "ScanArrives"},
+		"accepts any API":         {Harness: Harness{New: wrap(func(f *Fake) scanner.Scanner { return anyAPIVersion{f} }), Trigger: trigger}, Step: "ConfigureRejectsUnknownAPIVersion"},
 	}
 }
-
-const brokenEnv = "SCANNERTEST_BROKEN"
 
 // TestConformanceCatchesBrokenScanners runs RunConformance on each broken
 // scanner in a child process of the test binary, and checks that it fails
 // at the right step.
 func TestConformanceCatchesBrokenScanners(t *testing.T) {
-	if name := os.Getenv(brokenEnv); name != "" {
-		RunConformance(t, brokenScanners()[name].h)
-		return
-	}
-	for name, b := range brokenScanners() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestConformanceCatchesBrokenScanners$", "-test.v")
-			cmd.Env = append(os.Environ(), brokenEnv+"="+name)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				t.Fatalf("RunConformance passed a scanner that %s", name)
-			}
-			if !strings.Contains(string(out), "--- FAIL: TestConformanceCatchesBrokenScanners/"+b.step+" (") {
-				t.Errorf("RunConformance on a scanner that %s did not fail at step %s:\n%s", name, b.step, failures(out))
-			}
-		})
-	}
-}
-
-// failures keeps the lines of a test output that tell what failed.
-func failures(out []byte) string {
-	var keep []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.Contains(l, "FAIL") || strings.Contains(l, ".go:") {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
+	plugintest.RunBroken(t, "a scanner", brokenScanners(), RunConformance)
 }

@@ -2,9 +2,7 @@ package scannertest
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -69,18 +67,21 @@ func NewFake() *Fake {
 	return &Fake{now: time.Now, cfg: defaultConfig(), subs: map[*subscriber]struct{}{}}
 }
 
-// Info implements plugin.Base.
-func (f *Fake) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{Kind: plugin.KindScanner, Name: "fake-scanner", Version: "0.1.0", APIVersions: scanner.APIVersions}, nil
+// fakeInfo is what the Fake's Info reports.
+func fakeInfo() plugin.Info {
+	return plugin.Info{Kind: plugin.KindScanner, Name: "fake-scanner", Version: "0.1.0", APIVersions: scanner.APIVersions}
 }
+
+// Info implements plugin.Base.
+func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), nil }
 
 // Configure implements plugin.Base. It checks every key before it changes
 // anything, so a rejected configuration leaves the Fake as it was. A
 // configuration accepted disables the scanner and queues its codes afresh;
 // Scans subscribers stay subscribed.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if !slices.Contains(scanner.APIVersions, apiVersion) {
-		return fmt.Errorf("unsupported scanner API version %q: fake-scanner speaks %v", apiVersion, scanner.APIVersions)
+	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
+		return err
 	}
 	cfg, err := parseConfig(config)
 	if err != nil {
@@ -279,53 +280,38 @@ func (f *Fake) subscribers() int {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(m[k])
-		bad := func(want string) error { return fmt.Errorf("config key %s: %q is not %s", k, m[k], want) }
-		switch k {
-		case "codes", "interval", "symbology", "connected":
-		case "latency", "crash_after":
-			continue // read by faults.Configure
-		default:
-			return config{}, fmt.Errorf("config key %s: unknown to fake-scanner", k)
+	keys := []string{"codes", "interval", "symbology", "connected", "latency", "crash_after"} // the last two read by faults.Configure
+	err := plugin.EachConfigKey(m, "fake-scanner", keys, func(k plugin.ConfigKey) error {
+		if k.Value == "" {
+			return nil // the default
 		}
-		if v == "" {
-			continue // the default
-		}
-		switch k {
+		var err error
+		switch k.Name {
 		case "codes":
 			c.codes = nil
-			for _, code := range strings.Split(v, ",") {
+			for _, code := range strings.Split(k.Value, ",") {
 				if code = strings.TrimSpace(code); code != "" {
 					c.codes = append(c.codes, code)
 				}
 			}
 		case "interval":
-			d, err := time.ParseDuration(v)
+			d, err := time.ParseDuration(k.Value)
 			if err != nil || d <= 0 {
-				return config{}, bad("a positive duration such as 200ms")
+				return k.Bad("a positive duration such as 200ms")
 			}
 			c.interval = d
 		case "symbology":
-			if strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
-				return config{}, bad("a symbology name such as qr, code128 or ean13")
+			if strings.Trim(k.Value, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+				return k.Bad("a symbology name such as qr, code128 or ean13")
 			}
-			c.symbology = v
+			c.symbology = k.Value
 		case "connected":
-			switch v {
-			case "true":
-				c.connected = true
-			case "false":
-				c.connected = false
-			default:
-				return config{}, bad("true or false")
-			}
+			c.connected, err = k.Bool()
 		}
+		return err
+	})
+	if err != nil {
+		return config{}, err
 	}
 	return c, nil
 }

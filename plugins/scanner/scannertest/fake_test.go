@@ -5,12 +5,12 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/posrt/posrt/plugins/scanner"
 	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 func TestFakeConformance(t *testing.T) {
@@ -315,20 +315,8 @@ func TestFakeInfo(t *testing.T) {
 
 func TestFakeCrashAfter(t *testing.T) {
 	f := NewFake()
-	var (
-		mu     sync.Mutex
-		exited []int
-	)
-	f.faults.Exit = func(code int) {
-		mu.Lock()
-		defer mu.Unlock()
-		exited = append(exited, code)
-	}
-	exits := func() []int {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(exited)
-	}
+	var exits plugintest.Exits
+	f.faults.Exit = exits.Exit
 	sc := Connect(t, f)
 	ctx := context.Background()
 	if err := sc.Configure(ctx, scanner.APIVersion1, map[string]string{"crash_after": "1"}); err != nil {
@@ -337,11 +325,11 @@ func TestFakeCrashAfter(t *testing.T) {
 	if err := sc.Enable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sc.Health(ctx); err != nil || len(exits()) != 0 {
-		t.Fatalf("Health: %v, exited %v; want no crash", err, exits())
+	if _, err := sc.Health(ctx); err != nil || len(exits.Codes()) != 0 {
+		t.Fatalf("Health: %v, exited %v; want no crash", err, exits.Codes())
 	}
 	_ = sc.Disable(ctx)
-	if got := exits(); !slices.Equal(got, []int{2}) {
+	if got := exits.Codes(); !slices.Equal(got, []int{2}) {
 		t.Errorf("after the second device call: exited %v, want [2]", got)
 	}
 }
