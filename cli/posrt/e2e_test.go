@@ -401,34 +401,7 @@ func TestCashierConsole(t *testing.T) {
 func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 	bin := posrtBinary(t)
 	data := t.TempDir()
-	cfg := filepath.Join(t.TempDir(), "posrt.toml")
-	slowHost := `
-[terminal]
-tid = "12345678"
-mid = "898310048990001"
-[[plugin]]
-name = "pinpad"
-kind = "pinpad"
-builtin = "fake-pinpad"
-[[plugin]]
-name = "printer"
-kind = "printer"
-builtin = "fake-printer"
-[[plugin]]
-name = "scanner"
-kind = "scanner"
-builtin = "fake-scanner"
-[[plugin]]
-name = "acquirer"
-kind = "channel"
-builtin = "fake-channel"
-[plugin.config]
-ledger = "{data}/fake-acquirer-ledger.jsonl"
-latency = "1500ms"
-`
-	if err := os.WriteFile(cfg, []byte(slowHost), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := runtimetest.WriteProfile(t, map[string]map[string]string{"acquirer": {"latency": "1500ms"}})
 	p := startPosrt(t, bin, data, "--config", cfg)
 	go func() { // answered by a dead posrt: its outcome is what we check
 		resp, err := http.Post(p.Base+"/v1/sale", "application/json", strings.NewReader(`{"amount": 4321}`))

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -43,35 +42,6 @@ func binary(b *testing.B, name string) string {
 	return bins[name]
 }
 
-// benchConfig is the default profile without the fakes' own disk work:
-// receipts are not written to a file and the fake acquirer does not fsync
-// its ledger, so the sale's synced writes are posrt's journal alone.
-const benchConfig = `
-[terminal]
-tid = "12345678"
-mid = "898310048990001"
-merchant_name = "BENCH SHOP"
-[[plugin]]
-name = "pinpad"
-kind = "pinpad"
-builtin = "fake-pinpad"
-[[plugin]]
-name = "printer"
-kind = "printer"
-builtin = "fake-printer"
-[[plugin]]
-name = "scanner"
-kind = "scanner"
-builtin = "fake-scanner"
-[[plugin]]
-name = "acquirer"
-kind = "channel"
-builtin = "fake-channel"
-[plugin.config]
-ledger = "{data}/ledger.jsonl"
-ledger_sync = "false"
-`
-
 // startHeadless runs posrt headless on dataDir and returns its ECR base URL
 // once /v1/status lists four plugins; stop ends it.
 func startHeadless(b *testing.B, bin, cfg, dataDir string) (base string, stop func()) {
@@ -93,13 +63,14 @@ func startHeadless(b *testing.B, bin, cfg, dataDir string) (base string, stop fu
 	}
 }
 
+// writeConfig writes the default profile without the fakes' own disk work:
+// receipts are not written to a file and the fake acquirer does not fsync
+// its ledger, so the sale's synced writes are posrt's journal alone.
 func writeConfig(b *testing.B) string {
-	b.Helper()
-	cfg := filepath.Join(b.TempDir(), "posrt.toml")
-	if err := os.WriteFile(cfg, []byte(benchConfig), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return cfg
+	return runtimetest.WriteProfile(b, map[string]map[string]string{
+		"printer":  {"output": ""},
+		"acquirer": {"ledger_sync": "false"},
+	})
 }
 
 // BenchmarkSale: one card sale through the runtime (as `posrt run` starts

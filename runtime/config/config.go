@@ -51,12 +51,12 @@ type Flows struct {
 type Plugin struct {
 	Name        string            `toml:"name"`
 	Kind        string            `toml:"kind"`
-	Builtin     string            `toml:"builtin"`
-	Path        string            `toml:"path"`
-	SHA256      string            `toml:"sha256"`
-	Args        []string          `toml:"args"`
-	Config      map[string]string `toml:"config"`
-	CallTimeout string            `toml:"call_timeout"`
+	Builtin     string            `toml:"builtin,omitempty"`
+	Path        string            `toml:"path,omitempty"`
+	SHA256      string            `toml:"sha256,omitempty"`
+	Args        []string          `toml:"args,omitempty"`
+	Config      map[string]string `toml:"config,omitempty"`
+	CallTimeout string            `toml:"call_timeout,omitempty"`
 }
 
 // Load reads the configuration at path, or the embedded default profile

@@ -114,20 +114,23 @@ func readCounter(txn *badger.Txn, key []byte, zero int) (int, error) {
 // nextTrace follows last; trace numbers run 000001..999999 and wrap.
 func nextTrace(last int) int { return last%maxCounter + 1 }
 
+// readCounters reads the current batch and the trace the next Begin takes.
+func readCounters(txn *badger.Txn) (batch, trace int, err error) {
+	last, err := readCounter(txn, keyTrace, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	batch, err = readCounter(txn, keyBatch, firstBatch)
+	return batch, nextTrace(last), err
+}
+
 // Counters returns the current batch and the trace the next Begin takes.
 func (j *Journal) Counters() (Counters, error) {
 	var c Counters
 	err := j.db.View(func(txn *badger.Txn) error {
-		last, err := readCounter(txn, keyTrace, 0)
-		if err != nil {
-			return err
-		}
-		batch, err := readCounter(txn, keyBatch, firstBatch)
-		if err != nil {
-			return err
-		}
-		c = Counters{Batch: format6(batch), NextTrace: format6(nextTrace(last))}
-		return nil
+		batch, trace, err := readCounters(txn)
+		c = Counters{Batch: format6(batch), NextTrace: format6(trace)}
+		return err
 	})
 	if err != nil {
 		return Counters{}, fmt.Errorf("reading counters: %w", err)
@@ -175,15 +178,10 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	defer j.mu.Unlock()
 	var rec Record
 	err := j.db.Update(func(txn *badger.Txn) error {
-		last, err := readCounter(txn, keyTrace, 0)
+		batch, trace, err := readCounters(txn)
 		if err != nil {
 			return err
 		}
-		batch, err := readCounter(txn, keyBatch, firstBatch)
-		if err != nil {
-			return err
-		}
-		trace := nextTrace(last)
 		now := j.now().UTC()
 		rec = Record{
 			TID: in.TID, MID: in.MID, Batch: format6(batch), Trace: format6(trace),
