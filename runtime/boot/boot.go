@@ -59,7 +59,7 @@ type Runtime struct {
 // StartPlugins starts the configured plugins.
 func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
 	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds()})
-	if err := host.Start(ctx, o.Config.Specs(o.Self, o.DataDir)); err != nil {
+	if err := host.Start(ctx, Specs(o.Config, o.Self, o.DataDir)); err != nil {
 		return nil, fmt.Errorf("starting plugins: %w", err)
 	}
 	return host, nil
@@ -157,4 +157,26 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 			},
 		},
 	}), nil
+}
+
+// Specs turns the configured plugins into what the plugin host starts: built-ins run
+// as self (the posrt executable) with "plugin serve NAME", and "{data}" in
+// config values becomes dataDir.
+func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
+	specs := make([]pluginhost.Spec, len(c.Plugins))
+	for i, p := range c.Plugins {
+		cfg := make(map[string]string, len(p.Config))
+		for k, v := range p.Config {
+			cfg[k] = strings.ReplaceAll(v, "{data}", dataDir)
+		}
+		timeout, _ := time.ParseDuration(p.CallTimeout)
+		s := pluginhost.Spec{Name: p.Name, Kind: p.Kind, Path: p.Path, Args: p.Args, SHA256: p.SHA256, Config: cfg, CallTimeout: timeout}
+		if p.Builtin != "" {
+			s.Path, s.Args, s.Builtin = self, []string{"plugin", "serve", p.Builtin}, true
+		} else if !filepath.IsAbs(s.Path) && c.Source != "" {
+			s.Path = filepath.Join(filepath.Dir(c.Source), s.Path)
+		}
+		specs[i] = s
+	}
+	return specs
 }

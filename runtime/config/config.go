@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/pluginhost"
 )
 
 //go:embed default.toml
@@ -145,26 +143,4 @@ func (c Config) PluginOf(kind string) string {
 		}
 	}
 	return ""
-}
-
-// Specs turns the plugins into what the plugin host starts: built-ins run
-// as self (the posrt executable) with "plugin serve NAME", and "{data}" in
-// config values becomes dataDir.
-func (c Config) Specs(self, dataDir string) []pluginhost.Spec {
-	specs := make([]pluginhost.Spec, len(c.Plugins))
-	for i, p := range c.Plugins {
-		cfg := make(map[string]string, len(p.Config))
-		for k, v := range p.Config {
-			cfg[k] = strings.ReplaceAll(v, "{data}", dataDir)
-		}
-		timeout, _ := time.ParseDuration(p.CallTimeout)
-		s := pluginhost.Spec{Name: p.Name, Kind: p.Kind, Path: p.Path, Args: p.Args, SHA256: p.SHA256, Config: cfg, CallTimeout: timeout}
-		if p.Builtin != "" {
-			s.Path, s.Args, s.Builtin = self, []string{"plugin", "serve", p.Builtin}, true
-		} else if !filepath.IsAbs(s.Path) && c.Source != "" {
-			s.Path = filepath.Join(filepath.Dir(c.Source), s.Path)
-		}
-		specs[i] = s
-	}
-	return specs
 }
