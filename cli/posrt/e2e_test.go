@@ -455,3 +455,56 @@ func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 		t.Fatalf("the host never received the reversal; ledger: %+v", ledger)
 	}
 }
+
+// Two terminals on one data directory would share a journal: the second is
+// refused with a message that says why, and leaves no plugin behind.
+func TestDataDirectoryInUse(t *testing.T) {
+	bin := posrtBinary(t)
+	data := t.TempDir()
+	first := startPosrt(t, bin, data)
+	out, err := runPosrt(t, bin, "run", "--headless", "--data-dir", data, "--ecr-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(out, "is another posrt running on this data directory?") {
+		t.Fatalf("second posrt on the same data directory: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "ECR API on") {
+		t.Fatalf("the refused posrt announced its API:\n%s", out)
+	}
+	for pid, parent := range pluginProcesses(t, bin) {
+		if parent != first.Cmd.Process.Pid {
+			t.Errorf("plugin process %d (parent %d) left behind by the refused posrt", pid, parent)
+		}
+	}
+}
+
+// pluginProcesses maps the pid of every live `bin plugin serve` process to
+// its parent's pid.
+func pluginProcesses(t *testing.T, bin string) map[int]int {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	out := map[int]int{}
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(cmdline, []byte(bin+"\x00plugin\x00serve\x00")) {
+			continue
+		}
+		var pid, ppid int
+		dir := filepath.Dir(p)
+		fmt.Sscanf(filepath.Base(dir), "%d", &pid)
+		if gone(pid) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) > 1 {
+			fmt.Sscanf(f[1], "%d", &ppid)
+		}
+		out[pid] = ppid
+	}
+	if len(out) == 0 {
+		t.Fatal("found no plugin processes at all: the check would prove nothing")
+	}
+	return out
+}
