@@ -7,8 +7,9 @@
 // ledger, synced before it answers, so that a restarted plugin process
 // remembers everything and tests can reconcile the host's books with the
 // terminal's journal. The ledger keeps masked PANs only, never a clear PAN,
-// track, PIN or PIN block, but it does keep each terminal's clear session
-// keys, as a host must; a real host would keep them in an HSM, not a file.
+// track, PIN or PIN block, and each terminal's session keys only as the
+// terminal received them, encrypted under the TMK (a real host keeps its
+// keys in an HSM).
 // RunConformance drives any channels.Channel through real gRPC as a
 // terminal would; the fake and every real channel plugin must pass it.
 package channelstest

@@ -169,15 +169,14 @@ func (f *Fake) SignIn(ctx context.Context, req channels.SignInRequest) (channels
 	resp := channels.SignInResponse{Code: channels.CodeApproved, Message: "signed in", Batch: batch}
 	e := Entry{Op: OpSignIn, Time: f.now().UTC(), TID: tid, MID: mid, Batch: batch}
 	for _, k := range []struct {
-		clear *string
-		wk    *channels.WorkingKey
+		stored *string
+		wk     *channels.WorkingKey
 	}{{&e.PINKey, &resp.PINKey}, {&e.MACKey, &resp.MACKey}, {&e.TrackKey, &resp.TrackKey}} {
-		key := cardcrypto.NewKey()
-		enc, kcv, err := cardcrypto.Wrap(f.cfg.tmk, key)
+		enc, kcv, err := cardcrypto.Wrap(f.cfg.tmk, cardcrypto.NewKey())
 		if err != nil {
 			return channels.SignInResponse{}, fmt.Errorf("wrapping working key: %w", err)
 		}
-		*k.clear = strings.ToUpper(hex.EncodeToString(key))
+		*k.stored = wrappedKey{enc, kcv}.String()
 		*k.wk = channels.WorkingKey{Encrypted: enc, CheckValue: kcv}
 	}
 	if err := f.book(e); err != nil {
@@ -219,7 +218,15 @@ func (f *Fake) authorize(s session, req channels.SaleRequest) (code, msg, masked
 		}
 		return CodeInvalidCard, "invalid card: no track data", ""
 	}
-	track, err := cardcrypto.DecryptTrack(s.trackKey, req.Card.EncryptedTrack)
+	trackKey, err := s.trackKey.unwrap(f.cfg.tmk)
+	if err != nil {
+		return channels.CodeInvalidTerminal, "invalid terminal: its session keys do not match this host's TMK; sign in again", ""
+	}
+	pinKey, err := s.pinKey.unwrap(f.cfg.tmk)
+	if err != nil {
+		return channels.CodeInvalidTerminal, "invalid terminal: its session keys do not match this host's TMK; sign in again", ""
+	}
+	track, err := cardcrypto.DecryptTrack(trackKey, req.Card.EncryptedTrack)
 	if err != nil {
 		return CodeInvalidCard, "invalid card: track data unreadable", ""
 	}
@@ -235,7 +242,7 @@ func (f *Fake) authorize(s session, req channels.SaleRequest) (code, msg, masked
 	if expiry < f.now().Format("0601") {
 		return CodeExpiredCard, message(CodeExpiredCard), maskedPAN
 	}
-	if pin, err := cardcrypto.PIN(s.pinKey, req.PINBlock, pan); err != nil || pin != card.PIN {
+	if pin, err := cardcrypto.PIN(pinKey, req.PINBlock, pan); err != nil || pin != card.PIN {
 		return channels.CodeWrongPIN, message(channels.CodeWrongPIN), maskedPAN
 	}
 	if suffix := fmt.Sprintf("%02d", req.Amount%100); f.cfg.declines[suffix] {

@@ -446,6 +446,17 @@ func TestLedgerHoldsNoCardData(t *testing.T) {
 			}
 		}
 	}
+	// The session keys are kept only as the terminal got them, under the TMK.
+	for what, key := range map[string][]byte{"PIN key": tm.pinKey, "track key": tm.trackKey} {
+		if len(key) == 0 {
+			t.Fatalf("the test terminal has no clear %s to look for", what)
+		}
+		for _, enc := range []string{hex.EncodeToString(key), strings.ToUpper(hex.EncodeToString(key)), base64.StdEncoding.EncodeToString(key)} {
+			if bytes.Contains(raw, []byte(enc)) {
+				t.Errorf("ledger holds the clear %s", what)
+			}
+		}
+	}
 }
 
 func TestBadConfig(t *testing.T) {

@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 )
 
 // Ledger operations, the Op of an Entry.
@@ -58,7 +60,9 @@ type Entry struct {
 	// Reverse: the reversal reason (98, A0, 06).
 	Reason string `json:"reason,omitempty"`
 
-	// Sign-in: the clear session keys, hex. A real host keeps them in an HSM.
+	// Sign-in: the session keys as the terminal received them, encrypted
+	// under the TMK, with their check values ("ENC:KCV", hex). The fake
+	// writes no clear key; a real host keeps its keys in an HSM.
 	PINKey   string `json:"pin_key,omitempty"`
 	MACKey   string `json:"mac_key,omitempty"`
 	TrackKey string `json:"track_key,omitempty"`
@@ -161,7 +165,35 @@ func bookKeyOf(k channels.Key) bookKey { return bookKey{k.TID, k.Batch, k.Trace}
 
 type session struct {
 	mid                      string
-	pinKey, macKey, trackKey []byte
+	pinKey, macKey, trackKey wrappedKey
+}
+
+// wrappedKey is a working key encrypted under the TMK, with its check value.
+type wrappedKey struct{ enc, kcv []byte }
+
+func (w wrappedKey) String() string {
+	return strings.ToUpper(hex.EncodeToString(w.enc) + ":" + hex.EncodeToString(w.kcv))
+}
+
+func parseWrapped(s string) (wrappedKey, error) {
+	enc, kcv, ok := strings.Cut(s, ":")
+	if !ok {
+		return wrappedKey{}, errors.New("not ENC:KCV")
+	}
+	var w wrappedKey
+	var err error
+	if w.enc, err = hex.DecodeString(enc); err != nil {
+		return wrappedKey{}, err
+	}
+	if w.kcv, err = hex.DecodeString(kcv); err != nil {
+		return wrappedKey{}, err
+	}
+	return w, nil
+}
+
+// unwrap returns the clear key, held in memory only.
+func (w wrappedKey) unwrap(tmk []byte) ([]byte, error) {
+	return cardcrypto.Unwrap(tmk, w.enc, w.kcv)
 }
 
 // state is the host's memory, rebuilt from the ledger by apply alone: every
@@ -197,13 +229,13 @@ func (st *state) apply(e Entry) error {
 		var s session
 		var err error
 		s.mid = e.MID
-		if s.pinKey, err = hex.DecodeString(e.PINKey); err != nil {
+		if s.pinKey, err = parseWrapped(e.PINKey); err != nil {
 			return fmt.Errorf("decoding PIN key: %w", err)
 		}
-		if s.macKey, err = hex.DecodeString(e.MACKey); err != nil {
+		if s.macKey, err = parseWrapped(e.MACKey); err != nil {
 			return fmt.Errorf("decoding MAC key: %w", err)
 		}
-		if s.trackKey, err = hex.DecodeString(e.TrackKey); err != nil {
+		if s.trackKey, err = parseWrapped(e.TrackKey); err != nil {
 			return fmt.Errorf("decoding track key: %w", err)
 		}
 		st.sessions[e.TID] = s
