@@ -111,8 +111,7 @@ func Dispense[T any](ctx context.Context, in *Instance) (T, error) {
 }
 
 func (in *Instance) current(ctx context.Context) (plugin.Base, error) {
-	giveUp := time.NewTimer(in.opts.DownWait)
-	defer giveUp.Stop()
+	var giveUp <-chan time.Time // armed once the plugin is found down
 	for {
 		in.mu.Lock()
 		if in.closing {
@@ -132,10 +131,15 @@ func (in *Instance) current(ctx context.Context) (plugin.Base, error) {
 			up = nil
 		default:
 		}
+		if giveUp == nil {
+			t := time.NewTimer(in.opts.DownWait)
+			defer t.Stop()
+			giveUp = t.C
+		}
 		select {
 		case <-up: // nil (blocks) when it died while marked up
 		case <-time.After(10 * time.Millisecond):
-		case <-giveUp.C:
+		case <-giveUp:
 			return nil, fmt.Errorf("plugin %q is down and did not come back within %v: %w", in.spec.Name, in.opts.DownWait, plugin.ErrUnavailable)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("plugin %q is down (%v): %w", in.spec.Name, ctx.Err(), plugin.ErrUnavailable)
