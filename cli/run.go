@@ -65,7 +65,7 @@ func run(c *cli.Context) error {
 	}
 	defer rt.Close()
 	term, host := rt.Terminal, rt.Plugins
-	go term.Boot(ctx)
+	go term.Run(ctx)
 
 	srv := &http.Server{Handler: ecr.NewHandler(term, host.Status), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

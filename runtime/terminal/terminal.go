@@ -33,6 +33,9 @@ type Config struct {
 	Flows   *flow.Engine
 	Now     func() time.Time
 	Logf    func(format string, args ...any)
+	// RetryEvery is how often Run retries a failed sign-in or a pending
+	// reversal (30s).
+	RetryEvery time.Duration
 }
 
 // Terminal runs cashier flows against its devices and journal, one at a
@@ -55,21 +58,39 @@ func New(cfg Config) *Terminal {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	if cfg.RetryEvery == 0 {
+		cfg.RetryEvery = 30 * time.Second
+	}
 	return &Terminal{cfg: cfg, txn: txn.New(cfg.Info, txn.Deps{
 		Journal: cfg.Journal, Channel: cfg.Devices.Channel, PinPad: cfg.Devices.PinPad, Now: cfg.Now, Logf: cfg.Logf,
 	})}
 }
 
-// Boot signs in and reverses whatever a previous run left pending. A
-// failure is logged and retried before the first sale, not fatal: the
-// terminal still serves its status.
-func (t *Terminal) Boot(ctx context.Context) {
-	if err := t.txn.SignIn(ctx); err != nil {
-		t.cfg.Logf("sign-in at boot failed (retried before the next sale): %v", err)
-		return
+// Run keeps the terminal online until ctx ends: it signs in and sends the
+// reversals a previous run or a lost answer left pending, at once and then
+// every Config.RetryEvery, so that a pending reversal goes out as soon as
+// the host is back even if no sale comes to push it. Failures are logged
+// and retried; the terminal serves its status meanwhile.
+func (t *Terminal) Run(ctx context.Context) {
+	for {
+		t.resolve(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(t.cfg.RetryEvery):
+		}
+	}
+}
+
+func (t *Terminal) resolve(ctx context.Context) {
+	if !t.txn.SignedIn() {
+		if err := t.txn.SignIn(ctx); err != nil {
+			t.cfg.Logf("sign-in failed (retried in %v and before the next sale): %v", t.cfg.RetryEvery, err)
+			return
+		}
 	}
 	if err := t.txn.ReversePending(ctx); err != nil {
-		t.cfg.Logf("reversal at boot failed (retried before the next sale): %v", err)
+		t.cfg.Logf("reversal failed (retried in %v and before the next sale): %v", t.cfg.RetryEvery, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/posrt/posrt/flows"
 	"github.com/posrt/posrt/plugins/channels"
@@ -20,6 +21,7 @@ import (
 	"github.com/posrt/posrt/plugins/printer/printertest"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/runtimetest"
 	"github.com/posrt/posrt/runtime/terminal"
 	"github.com/posrt/posrt/runtime/txn"
 )
@@ -47,6 +49,11 @@ func configure(t testing.TB, b interface {
 }
 
 func newRig(t testing.TB, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
+	return newRigRetrying(t, 0, channelCfg, pinpadCfg, printerCfg)
+}
+
+// newRigRetrying is newRig whose terminal's Run retries every retry.
+func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	j, err := journal.Open(filepath.Join(dir, "journal"), journal.Options{})
@@ -68,9 +75,10 @@ func newRig(t testing.TB, channelCfg, pinpadCfg, printerCfg map[string]string) *
 		t.Fatal(err)
 	}
 	r.t = terminal.New(terminal.Config{
-		Info:    txn.Terminal{TID: "12345678", MID: "898310048990001", MerchantName: "TEST SHOP"},
-		Journal: j,
-		Flows:   engine,
+		Info:       txn.Terminal{TID: "12345678", MID: "898310048990001", MerchantName: "TEST SHOP"},
+		Journal:    j,
+		Flows:      engine,
+		RetryEvery: retry,
 		Devices: terminal.Devices{
 			PinPad: func(context.Context) (pinpad.PinPad, error) {
 				r.mu.Lock()
@@ -270,5 +278,34 @@ func TestNoCardSecretAtRest(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRunSendsAPendingReversalOnceTheHostIsBack(t *testing.T) {
+	r := newRigRetrying(t, 20*time.Millisecond, nil, nil, nil)
+	r.mu.Lock()
+	r.down = errors.New("acquirer unreachable")
+	r.mu.Unlock()
+	rec, err := r.j.Begin(context.Background(), journal.Intent{TID: "12345678", MID: "898310048990001", Kind: "sale", Channel: "card", Amount: 555, MaskedPAN: "622202******0128"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.t.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(100 * time.Millisecond) // several retries against a host that is down
+	if got, _ := r.j.Get(rec.Key()); got.State != journal.StateCreated {
+		t.Fatalf("record = %s while the host is down, want still created", got.State)
+	}
+	r.mu.Lock()
+	r.down = nil
+	r.mu.Unlock()
+	runtimetest.WaitFor(t, "the reversal once the host is back", func() bool {
+		got, _ := r.j.Get(rec.Key())
+		return got.State == journal.StateReversed
+	})
+	if st, _ := r.t.Status(); !st.SignedIn || st.Pending != 0 {
+		t.Fatalf("status after recovery = %+v", st)
 	}
 }
