@@ -27,6 +27,7 @@ type Counters struct {
 type Journal struct {
 	db      *badger.DB
 	now     func() time.Time
+	logf    func(format string, args ...any)
 	mu      sync.Mutex   // serialises counter updates
 	pending atomic.Int64 // records in the pending index
 }
@@ -64,7 +65,11 @@ func Open(dir string, o Options) (*Journal, error) {
 	if now == nil {
 		now = time.Now
 	}
-	j := &Journal{db: db, now: now}
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	j := &Journal{db: db, now: now, logf: logf}
 	err = db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pendingPrefix)})
 		defer it.Close()
@@ -209,10 +214,37 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	return rec, nil
 }
 
-// Finish records the outcome of a pending (created or unknown) record,
-// synced: approved, declined, unknown, or reversed.
+// MarkSent records, without waiting for the disk, that the created record
+// with key is being handed to the channel: it costs the request no fsync.
+// The mark is written before any later Finish of the same record; if the
+// terminal crashes first the record stays created, which is pending all
+// the same. A failure is logged, never lost silently.
+func (j *Journal) MarkSent(key Key) {
+	txn := j.db.NewTransaction(true)
+	defer txn.Discard()
+	rec, err := getRecord(txn, key)
+	if err == nil && rec.State != StateCreated {
+		err = fmt.Errorf("record is already %s", rec.State)
+	}
+	if err == nil {
+		rec.State, rec.UpdatedAt = StateSent, j.now().UTC()
+		err = putRecord(txn, rec)
+	}
+	if err != nil {
+		j.logf("marking %s sent: %v", key, err)
+		return
+	}
+	txn.CommitWith(func(err error) {
+		if err != nil {
+			j.logf("marking %s sent: %v", key, err)
+		}
+	})
+}
+
+// Finish records the outcome of a pending (created, sent or unknown)
+// record, synced: approved, declined, unknown, or reversed.
 func (j *Journal) Finish(ctx context.Context, key Key, out Outcome) (Record, error) {
-	if out.State == StateCreated {
+	if out.State == StateCreated || out.State == StateSent {
 		return Record{}, fmt.Errorf("recording outcome of %s: %q is not an outcome", key, out.State)
 	}
 	if err := ctx.Err(); err != nil {

@@ -10,14 +10,16 @@ import (
 // State of a transaction record.
 type State string
 
-// States. A record is created, synced, immediately before its request
-// leaves for the host, so a created record found at boot may have reached
-// the host: like unknown, it is pending. The host's answer moves it to
-// approved or declined; no answer (timeout, crash, garbled reply) moves it
-// to unknown. A pending record is resolved by a reversal the host
-// acknowledges, which moves it to reversed.
+// States. A record is created, synced, before its request is handed to
+// the channel, and marked sent as the request goes (that mark is written
+// while the request is in flight, not waited for). The host's answer moves
+// it to approved or declined; no answer (timeout, crash, garbled reply)
+// moves it to unknown. A crash can leave a record created or sent; either
+// may have reached the host, so like unknown it is pending, and a pending
+// record is resolved by a reversal the host acknowledges: reversed.
 const (
 	StateCreated  State = "created"
+	StateSent     State = "sent"
 	StateApproved State = "approved"
 	StateDeclined State = "declined"
 	StateUnknown  State = "unknown"
@@ -28,7 +30,7 @@ const (
 // without the terminal knowing: it must be reversed before anything else
 // goes online.
 func (s State) Pending() bool {
-	return s == StateCreated || s == StateUnknown
+	return s == StateCreated || s == StateSent || s == StateUnknown
 }
 
 // Key identifies a record: TID + batch + trace.

@@ -165,6 +165,7 @@ func (s *Service) Sale(ctx context.Context, req SaleRequest) (journal.Record, er
 	if err != nil {
 		return journal.Record{}, err
 	}
+	s.deps.Journal.MarkSent(rec.Key())
 	resp, sendErr := ch.Sale(ctx, channels.SaleRequest{
 		Key: s.key(rec.Batch, rec.Trace), Amount: req.Amount, Card: req.Card, PINBlock: req.PINBlock,
 	})
