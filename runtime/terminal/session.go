@@ -151,6 +151,11 @@ func (s *session) Sale(ctx context.Context, a flow.SaleArgs) (flow.TxnView, erro
 	if err != nil && rec.Trace == "" {
 		return flow.TxnView{}, cashierError(err)
 	}
+	if err != nil {
+		// Sent, but the outcome could not be journaled: the record stays
+		// pending, to be reversed, and the cashier is told so.
+		s.t.cfg.Logf("sale %s: %v", rec.Key(), err)
+	}
 	v := view(rec, time.Local)
 	s.mu.Lock()
 	s.txns = append(s.txns, v)

@@ -36,7 +36,8 @@ type rig struct {
 
 	mu     sync.Mutex
 	pinpad *pinpadtest.Fake
-	down   error // when set, the channel is unreachable
+	down   error            // when set, the channel is unreachable
+	wrap   channels.Channel // when set, used instead of channel
 }
 
 func configure(t testing.TB, b interface {
@@ -91,6 +92,9 @@ func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, pr
 				defer r.mu.Unlock()
 				if r.down != nil {
 					return nil, r.down
+				}
+				if r.wrap != nil {
+					return r.wrap, nil
 				}
 				return r.channel, nil
 			},
@@ -307,5 +311,42 @@ func TestRunSendsAPendingReversalOnceTheHostIsBack(t *testing.T) {
 	})
 	if st, _ := r.t.Status(); !st.SignedIn || st.Pending != 0 {
 		t.Fatalf("status after recovery = %+v", st)
+	}
+}
+
+// closesJournal is an acquirer during whose sale the terminal's disk fails:
+// the host approves, and the outcome cannot be journaled.
+type closesJournal struct {
+	channels.Channel
+	j *journal.Journal
+}
+
+func (c closesJournal) Sale(ctx context.Context, req channels.SaleRequest) (channels.Response, error) {
+	resp, err := c.Channel.Sale(ctx, req)
+	_ = c.j.Close()
+	return resp, err
+}
+
+func TestOutcomeThatCannotBeJournaledIsReportedUnknown(t *testing.T) {
+	r := newRig(t, nil, nil, nil)
+	r.sale(t, 100) // signs in
+	r.mu.Lock()
+	r.wrap = closesJournal{Channel: r.channel, j: r.j}
+	r.mu.Unlock()
+	res := r.sale(t, 200)
+	if res.Result != "unknown" || res.Trace != "000002" || !strings.Contains(res.Message, "reversal is pending") {
+		t.Fatalf("sale whose outcome could not be journaled = %+v, want unknown with its trace", res)
+	}
+	if len(r.printer.Printed()) != 1 {
+		t.Fatalf("%d print jobs: a receipt printed for an outcome that is not journaled", len(r.printer.Printed()))
+	}
+	j, err := journal.Open(filepath.Join(r.dir, "journal"), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	pending, _ := j.Pending()
+	if len(pending) != 1 || pending[0].Trace != "000002" {
+		t.Fatalf("pending after reopening = %+v, want the sale to reverse", pending)
 	}
 }

@@ -141,8 +141,10 @@ type SaleRequest struct {
 
 // Sale authorizes a card sale: sign-in if the day has none, reversals of
 // anything pending, then journal, send, journal. The returned record is the
-// journaled outcome; its state is unknown (and a reversal queued or sent)
-// when the host did not answer.
+// journaled outcome: reversed, or unknown with its reversal pending, when
+// the host did not answer. Once the request may have reached the host the
+// record is returned even with an error (it then stays pending); before
+// that, an error comes with a zero record.
 func (s *Service) Sale(ctx context.Context, req SaleRequest) (journal.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,25 +171,32 @@ func (s *Service) Sale(ctx context.Context, req SaleRequest) (journal.Record, er
 	resp, sendErr := ch.Sale(ctx, channels.SaleRequest{
 		Key: s.key(rec.Batch, rec.Trace), Amount: req.Amount, Card: req.Card, PINBlock: req.PINBlock,
 	})
+	// From here the request may be at the host: whatever fails, the record
+	// (with its trace) is returned, and stays pending until it is resolved.
+	ctx = context.WithoutCancel(ctx)
 	if sendErr != nil {
 		s.deps.Logf("sale %s: no answer: %v", rec.Key(), sendErr)
-		// The outcome stays unknown; reverse at once if the host is reachable.
 		out := journal.Outcome{State: journal.StateUnknown, HostMessage: "no answer from the host"}
-		if rec, err = s.deps.Journal.Finish(context.WithoutCancel(ctx), rec.Key(), out); err != nil {
+		if _, err := s.deps.Journal.Finish(ctx, rec.Key(), out); err != nil {
 			return rec, err
 		}
-		if err := s.reversePending(context.WithoutCancel(ctx)); err == nil {
-			return s.deps.Journal.Get(rec.Key())
+		// Reverse at once if the host is reachable; if not, it stays pending.
+		if err := s.reversePending(ctx); err != nil {
+			s.deps.Logf("sale %s: %v", rec.Key(), err)
 		}
-		return rec, nil
+		return s.deps.Journal.Get(rec.Key())
 	}
 	state := journal.StateDeclined
 	if resp.Approved() {
 		state = journal.StateApproved
 	}
-	return s.deps.Journal.Finish(context.WithoutCancel(ctx), rec.Key(), journal.Outcome{
+	done, err := s.deps.Journal.Finish(ctx, rec.Key(), journal.Outcome{
 		State: state, HostCode: resp.Code, HostMessage: resp.Message, RRN: resp.RRN, AuthCode: resp.AuthCode,
 	})
+	if err != nil {
+		return rec, err
+	}
+	return done, nil
 }
 
 // ReversePending sends a reversal for every pending record (at boot, and
