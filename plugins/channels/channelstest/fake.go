@@ -86,14 +86,8 @@ func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), n
 // Configure implements plugin.Base. It checks every key, then opens the
 // ledger (if "ledger" is set) and replays it to rebuild the host's state.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
-		return err
-	}
-	cfg, err := parseConfig(config)
+	cfg, fs, err := faults.Prepare(fakeInfo(), apiVersion, config, parseConfig)
 	if err != nil {
-		return err
-	}
-	if err := f.faults.Configure(config); err != nil {
 		return err
 	}
 	st := newState()
@@ -106,6 +100,7 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 			return err
 		}
 	}
+	f.faults.Set(fs)
 	f.mu.Lock()
 	old := f.ledger
 	f.cfg, f.st, f.ledger, f.size, f.closed = cfg, st, fh, size, false
@@ -610,7 +605,7 @@ func openLedger(path string, st *state) (*os.File, int64, error) {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := []string{"ledger", "ledger_sync", "tmk", "decline", "lose_response", "batch", "latency", "crash_after"} // the last two read by faults.Configure
+	keys := []string{"ledger", "ledger_sync", "tmk", "decline", "lose_response", "batch", "latency", "crash_after"} // the last two read by faults.Parse
 	err := plugin.EachConfigKey(m, "fake-channel", keys, func(k plugin.ConfigKey) error {
 		switch k.Name {
 		case "ledger":

@@ -734,3 +734,24 @@ func TestConcurrentSales(t *testing.T) {
 		t.Errorf("%d RRNs issued for %d sales", f.st.lastRRN, n)
 	}
 }
+
+// A configuration refused late (its ledger cannot be opened) leaves the
+// fake as it was, its fault settings included.
+func TestRefusedConfigureChangesNothing(t *testing.T) {
+	f := newFake(t, map[string]string{"ledger": ledgerPath(t)})
+	tm := signedIn(t, f)
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]string{"latency": "1h", "ledger": filepath.Join(blocker, "ledger.jsonl")}
+	if err := f.Configure(context.Background(), channels.APIVersion1, bad); err == nil {
+		t.Fatal("Configure with a ledger under a file accepted")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, err := f.Sale(ctx, tm.mustSale(t, tm.next(), 100, debit, debit.PIN))
+	if err != nil || !r.Approved() {
+		t.Fatalf("sale after a refused Configure = %+v, %v; want the old configuration (no latency, still signed in)", r, err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/posrt/posrt/runtime/plugin"
 )
 
 // Faults injects the configured faults into a fake's calls. The zero value
@@ -20,26 +22,58 @@ type Faults struct {
 	Exit func(code int)
 }
 
-// Configure reads "latency" and "crash_after" from config.
-func (f *Faults) Configure(config map[string]string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.latency, f.crashAfter, f.calls = 0, 0, 0
+// Settings are the faults a configuration asks for.
+type Settings struct {
+	Latency    time.Duration
+	CrashAfter int // 0: never
+}
+
+// Parse reads "latency" and "crash_after" from config; it changes nothing.
+func Parse(config map[string]string) (Settings, error) {
+	var st Settings
 	if v, ok := config["latency"]; ok && v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return fmt.Errorf("config key latency: %q is not a duration such as 50ms", v)
+			return Settings{}, fmt.Errorf("config key latency: %q is not a duration such as 50ms", v)
 		}
-		f.latency = d
+		st.Latency = d
 	}
 	if v, ok := config["crash_after"]; ok && v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return fmt.Errorf("config key crash_after: %q is not a positive number of calls", v)
+			return Settings{}, fmt.Errorf("config key crash_after: %q is not a positive number of calls", v)
 		}
-		f.crashAfter = n
+		st.CrashAfter = n
 	}
-	return nil
+	return st, nil
+}
+
+// Set puts st in force and starts counting calls afresh.
+func (f *Faults) Set(st Settings) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latency, f.crashAfter, f.calls = st.Latency, st.CrashAfter, 0
+}
+
+// Prepare is how every fake's Configure begins: it checks apiVersion
+// against the fake's info, parses the fake's own keys with parse and the
+// fault keys, and changes nothing. The fake puts both in force (Set) only
+// once everything else its configuration needs has succeeded, so that a
+// rejected configuration leaves it as it was.
+func Prepare[C any](info plugin.Info, apiVersion string, config map[string]string, parse func(map[string]string) (C, error)) (C, Settings, error) {
+	var zero C
+	if err := plugin.CheckAPIVersion(info, apiVersion); err != nil {
+		return zero, Settings{}, err
+	}
+	cfg, err := parse(config)
+	if err != nil {
+		return zero, Settings{}, err
+	}
+	st, err := Parse(config)
+	if err != nil {
+		return zero, Settings{}, err
+	}
+	return cfg, st, nil
 }
 
 // Call is run at the start of every device call: it crashes the process

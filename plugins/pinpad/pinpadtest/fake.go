@@ -81,16 +81,11 @@ func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), n
 // Configure implements plugin.Base. It checks every key before it changes
 // anything, so a rejected configuration leaves the Fake as it was.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
-		return err
-	}
-	cfg, err := parseConfig(config)
+	cfg, fs, err := faults.Prepare(fakeInfo(), apiVersion, config, parseConfig)
 	if err != nil {
 		return err
 	}
-	if err := f.faults.Configure(config); err != nil {
-		return err
-	}
+	f.faults.Set(fs)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	// The old keys are dropped, not erased: a call in flight may still use them.
@@ -246,7 +241,7 @@ func (f *Fake) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) err
 func parseConfig(m map[string]string) (config, error) {
 	c := config{card: Cards[DefaultCard], entryMode: pinpad.EntryInsert, tmk: TestTMK(), connected: true}
 	pin := PINCorrect
-	keys := []string{"card", "entry_mode", "pin", "tmk", "cancel", "connected", "latency", "crash_after"} // the last two read by faults.Configure
+	keys := []string{"card", "entry_mode", "pin", "tmk", "cancel", "connected", "latency", "crash_after"} // the last two read by faults.Parse
 	err := plugin.EachConfigKey(m, "fake-pinpad", keys, func(k plugin.ConfigKey) error {
 		if k.Value == "" {
 			return nil // the default

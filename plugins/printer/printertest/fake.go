@@ -73,16 +73,11 @@ func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), n
 // anything, so a rejected configuration leaves the Fake as it was. It keeps
 // what was printed before.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
-		return err
-	}
-	cfg, err := parseConfig(config)
+	cfg, fs, err := faults.Prepare(fakeInfo(), apiVersion, config, parseConfig)
 	if err != nil {
 		return err
 	}
-	if err := f.faults.Configure(config); err != nil {
-		return err
-	}
+	f.faults.Set(fs)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.apply(cfg)
@@ -202,7 +197,7 @@ func appendFile(path, text string) error {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := []string{"status", "paper", "drawer", "output", "latency", "crash_after"} // the last two read by faults.Configure
+	keys := []string{"status", "paper", "drawer", "output", "latency", "crash_after"} // the last two read by faults.Parse
 	err := plugin.EachConfigKey(m, "fake-printer", keys, func(k plugin.ConfigKey) error {
 		if k.Value == "" {
 			return nil // the default

@@ -80,16 +80,11 @@ func (f *Fake) Info(context.Context) (plugin.Info, error) { return fakeInfo(), n
 // configuration accepted disables the scanner and queues its codes afresh;
 // Scans subscribers stay subscribed.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
-	if err := plugin.CheckAPIVersion(fakeInfo(), apiVersion); err != nil {
-		return err
-	}
-	cfg, err := parseConfig(config)
+	cfg, fs, err := faults.Prepare(fakeInfo(), apiVersion, config, parseConfig)
 	if err != nil {
 		return err
 	}
-	if err := f.faults.Configure(config); err != nil {
-		return err
-	}
+	f.faults.Set(fs)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.disableLocked()
@@ -280,7 +275,7 @@ func (f *Fake) subscribers() int {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := []string{"codes", "interval", "symbology", "connected", "latency", "crash_after"} // the last two read by faults.Configure
+	keys := []string{"codes", "interval", "symbology", "connected", "latency", "crash_after"} // the last two read by faults.Parse
 	err := plugin.EachConfigKey(m, "fake-scanner", keys, func(k plugin.ConfigKey) error {
 		if k.Value == "" {
 			return nil // the default
