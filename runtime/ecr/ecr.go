@@ -37,21 +37,17 @@ func NewHandler(t Terminal, plugins func() []pluginhost.Status) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, Status{Status: st, Plugins: plugins()})
 	})
+	// Any other method on an API path is a 405, anything else a 404; both
+	// in the API's JSON error shape, not the mux's plain text.
+	for _, path := range []string{"/v1/sale", "/v1/status"} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see GET /v1/status, POST /v1/sale)")
 	})
-	return methodGuard(mux)
-}
-
-// methodGuard turns the mux's plain-text 405 into the API's JSON error.
-func methodGuard(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" && (r.URL.Path == "/v1/sale" || r.URL.Path == "/v1/status") {
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return mux
 }
 
 const maxBody = 64 << 10
