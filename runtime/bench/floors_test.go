@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The test binary doubles as the floor's echo peer.
@@ -30,4 +33,39 @@ func TestFloorsMeasure(t *testing.T) {
 	if d, err := UnixRoundTrips(dir, 50, echoPeer()); err != nil || d <= 0 {
 		t.Fatalf("UnixRoundTrips = %v, %v", d, err)
 	}
+}
+
+// ProcessCPU counts what a process burns: 40 ms of busy loop on this
+// thread (as the kernel's per-thread rusage counts it) moves the process's
+// CPU time forward by at least half that (the statistics of a running
+// thread may lag a scheduler tick), and a process that does not exist is
+// an error.
+func TestProcessCPU(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := threadCPU(t)
+	for threadCPU(t)-start < 40*time.Millisecond {
+	}
+	after, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before < 20*time.Millisecond {
+		t.Fatalf("40 ms of busy loop on one thread moved the process's CPU time by %v", after-before)
+	}
+	if _, err := ProcessCPU(1 << 30); err == nil {
+		t.Fatal("no error for a process that does not exist")
+	}
+}
+
+func threadCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

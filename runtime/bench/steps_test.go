@@ -1,0 +1,129 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/pinpad"
+	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/runtime/pluginhost"
+)
+
+// BenchmarkSaleSteps splits a sale into its parts. Each iteration runs the
+// sale's steps by hand, straight on the plugin host and the journal, in the
+// order the sale flow runs them (read card, PIN, synced intent, sent mark
+// and acquirer, synced outcome, one print job with both copies), timing
+// each; then one whole sale through the terminal, so both see the same
+// machine at the same moment. The steps' sum is what the plugin calls and
+// the journal cost by themselves; the sale minus that sum is the runtime's
+// own share (Lua flow, session, conversions).
+func BenchmarkSaleSteps(b *testing.B) {
+	rt, cfg, sale := startRuntime(b)
+	defer rt.Close()
+	ctx := context.Background()
+	pp := dispense[pinpad.PinPad](b, rt.Plugins, cfg.PluginOf(plugin.KindPinPad))
+	ch := dispense[channels.Channel](b, rt.Plugins, cfg.PluginOf(plugin.KindChannel))
+	pr := dispense[printer.Printer](b, rt.Plugins, cfg.PluginOf(plugin.KindPrinter))
+	for i := 0; i < 20; i++ { // signs in, loads the PIN pad's keys, opens connections
+		sale()
+	}
+	names := []string{"read-card", "pin", "intent", "acquirer", "outcome", "print"}
+	var steps [6]time.Duration
+	var sales time.Duration
+	doc := receiptJob()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t := time.Now()
+		lap := func(step int) {
+			now := time.Now()
+			steps[step] += now.Sub(t)
+			t = now
+		}
+		card, err := pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 1234})
+		check(b, err)
+		lap(0)
+		block, err := pp.GetPIN(ctx, pinpad.PINRequest{Amount: 1234, EncryptedTrack: card.EncryptedTrack})
+		check(b, err)
+		lap(1)
+		rec, err := rt.Journal.Begin(ctx, journal.Intent{
+			TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, Kind: "sale", Channel: "card", Amount: 1234,
+			MaskedPAN: card.MaskedPAN, EntryMode: card.EntryMode,
+		})
+		check(b, err)
+		lap(2)
+		rt.Journal.MarkSent(rec.Key())
+		resp, err := ch.Sale(ctx, channels.SaleRequest{
+			Key:    channels.Key{TID: rec.TID, MID: rec.MID, Batch: rec.Batch, Trace: rec.Trace},
+			Amount: 1234, PINBlock: block,
+			Card: channels.Card{MaskedPAN: card.MaskedPAN, Expiry: card.Expiry, EntryMode: card.EntryMode, EncryptedTrack: card.EncryptedTrack},
+		})
+		check(b, err)
+		if !resp.Approved() {
+			b.Fatalf("acquirer answered %s %s", resp.Code, resp.Message)
+		}
+		lap(3)
+		_, err = rt.Journal.Finish(ctx, rec.Key(), journal.Outcome{State: journal.StateApproved, HostCode: resp.Code, RRN: resp.RRN, AuthCode: resp.AuthCode})
+		check(b, err)
+		lap(4)
+		check(b, pr.Print(ctx, doc))
+		lap(5)
+
+		start := time.Now()
+		sale()
+		sales += time.Since(start)
+	}
+	b.StopTimer()
+	var sum time.Duration
+	for i, d := range steps {
+		sum += d
+		b.ReportMetric(perOp(d, b.N), names[i]+"-µs")
+	}
+	b.ReportMetric(perOp(sum, b.N), "steps-µs")
+	b.ReportMetric(perOp(sales, b.N), "sale-µs")
+	b.ReportMetric(perOp(sales-sum, b.N), "runtime-µs")
+	floor := saleFloor(b, b.N)
+	b.ReportMetric(float64(sum)/float64(b.N)/float64(floor), "steps-x-floor")
+}
+
+func dispense[T any](b *testing.B, h *pluginhost.Host, name string) T {
+	b.Helper()
+	in, ok := h.Instance(name)
+	if !ok {
+		b.Fatalf("no plugin %q", name)
+	}
+	v, err := pluginhost.Dispense[T](context.Background(), in)
+	check(b, err)
+	return v
+}
+
+func check(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func perOp(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
+
+// receiptJob is a print job the size of a sale's: two copies of fourteen
+// lines, cut between and after.
+func receiptJob() printer.Document {
+	var doc printer.Document
+	for _, copyName := range []string{"MERCHANT COPY", "CARDHOLDER COPY"} {
+		doc.Lines = append(doc.Lines,
+			printer.Line{Text: "POSRT DEMO STORE", Align: printer.AlignCenter, Size: printer.SizeDouble, Bold: true},
+			printer.Line{Text: copyName, Align: printer.AlignCenter, Size: printer.SizeNormal})
+		for i := 0; i < 12; i++ {
+			doc.Lines = append(doc.Lines, printer.Line{Text: fmt.Sprintf("FIELD %02d    622202******0128 000001", i), Align: printer.AlignLeft, Size: printer.SizeNormal})
+		}
+		doc.Lines = append(doc.Lines, printer.Line{Cut: true})
+	}
+	doc.Lines = doc.Lines[:len(doc.Lines)-1]
+	doc.Cut = true
+	return doc
+}
