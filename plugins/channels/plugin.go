@@ -1,8 +1,6 @@
 package channels
 
 import (
-	"context"
-
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
@@ -10,28 +8,19 @@ import (
 	"github.com/posrt/posrt/runtime/plugin"
 )
 
-// Plugin is the go-plugin glue of the channel kind. Impl is set on the
-// plugin side only.
-type Plugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	Impl Channel
+// NewPlugin returns the go-plugin glue of the payment-channel kind serving impl;
+// the runtime's side passes nil.
+func NewPlugin(impl Channel) goplugin.Plugin {
+	return &plugin.Glue[Channel]{
+		Impl:     impl,
+		Register: func(s *grpc.Server, impl Channel) { channelspb.RegisterChannelServer(s, &server{impl: impl}) },
+		NewClient: func(c *grpc.ClientConn) Channel {
+			return &client{BaseClient: plugin.NewBaseClient(c), c: channelspb.NewChannelClient(c)}
+		},
+	}
 }
 
-var _ goplugin.GRPCPlugin = (*Plugin)(nil)
-
-// GRPCServer implements goplugin.GRPCPlugin.
-func (p *Plugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	plugin.RegisterBase(s, p.Impl)
-	channelspb.RegisterChannelServer(s, &server{impl: p.Impl})
-	return nil
-}
-
-// GRPCClient implements goplugin.GRPCPlugin; it returns a Channel.
-func (p *Plugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (interface{}, error) {
-	return &client{BaseClient: plugin.NewBaseClient(c), c: channelspb.NewChannelClient(c)}, nil
-}
-
-// Serve runs the current process as a channel plugin. It does not return.
+// Serve runs the current process as a payment channel plugin. It does not return.
 func Serve(impl Channel) {
-	plugin.Serve(plugin.KindChannel, &Plugin{Impl: impl})
+	plugin.Serve(plugin.KindChannel, NewPlugin(impl))
 }

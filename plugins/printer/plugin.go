@@ -1,8 +1,6 @@
 package printer
 
 import (
-	"context"
-
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
@@ -10,28 +8,19 @@ import (
 	"github.com/posrt/posrt/runtime/plugin"
 )
 
-// Plugin is the go-plugin glue of the printer kind. Impl is set on the
-// plugin side only.
-type Plugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	Impl Printer
-}
-
-var _ goplugin.GRPCPlugin = (*Plugin)(nil)
-
-// GRPCServer implements goplugin.GRPCPlugin.
-func (p *Plugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	plugin.RegisterBase(s, p.Impl)
-	printerpb.RegisterPrinterServer(s, &server{impl: p.Impl})
-	return nil
-}
-
-// GRPCClient implements goplugin.GRPCPlugin; it returns a Printer.
-func (p *Plugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (interface{}, error) {
-	return &client{BaseClient: plugin.NewBaseClient(c), c: printerpb.NewPrinterClient(c)}, nil
+// NewPlugin returns the go-plugin glue of the printer kind serving impl;
+// the runtime's side passes nil.
+func NewPlugin(impl Printer) goplugin.Plugin {
+	return &plugin.Glue[Printer]{
+		Impl:     impl,
+		Register: func(s *grpc.Server, impl Printer) { printerpb.RegisterPrinterServer(s, &server{impl: impl}) },
+		NewClient: func(c *grpc.ClientConn) Printer {
+			return &client{BaseClient: plugin.NewBaseClient(c), c: printerpb.NewPrinterClient(c)}
+		},
+	}
 }
 
 // Serve runs the current process as a printer plugin. It does not return.
 func Serve(impl Printer) {
-	plugin.Serve(plugin.KindPrinter, &Plugin{Impl: impl})
+	plugin.Serve(plugin.KindPrinter, NewPlugin(impl))
 }

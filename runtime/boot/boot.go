@@ -31,10 +31,10 @@ import (
 // host, the others for a device.
 func Kinds() map[string]pluginhost.Kind {
 	return map[string]pluginhost.Kind{
-		plugin.KindPinPad:  {Plugin: &pinpad.Plugin{}, APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
-		plugin.KindPrinter: {Plugin: &printer.Plugin{}, APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
-		plugin.KindScanner: {Plugin: &scanner.Plugin{}, APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
-		plugin.KindChannel: {Plugin: &channels.Plugin{}, APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
+		plugin.KindPinPad:  {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
+		plugin.KindPrinter: {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
+		plugin.KindScanner: {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
+		plugin.KindChannel: {Plugin: channels.NewPlugin(nil), APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
 	}
 }
 

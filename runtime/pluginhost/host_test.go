@@ -43,7 +43,7 @@ func serveTestPlugin(mode string) {
 		hs.ProtocolVersion = plugin.ProtocolVersion + 98
 		goplugin.Serve(&goplugin.ServeConfig{
 			HandshakeConfig: hs,
-			Plugins:         goplugin.PluginSet{plugin.KindPrinter: &printer.Plugin{Impl: &testPrinter{}}},
+			Plugins:         goplugin.PluginSet{plugin.KindPrinter: printer.NewPlugin(&testPrinter{})},
 			GRPCServer:      goplugin.DefaultGRPCServer,
 		})
 		return
@@ -105,8 +105,8 @@ func (p *testPrinter) Print(ctx context.Context, d printer.Document) error {
 
 func kinds() map[string]Kind {
 	return map[string]Kind{
-		plugin.KindPrinter: {Plugin: &printer.Plugin{}, APIVersions: printer.APIVersions, CallTimeout: 5 * time.Second},
-		plugin.KindPinPad:  {Plugin: &pinpad.Plugin{}, APIVersions: pinpad.APIVersions},
+		plugin.KindPrinter: {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 5 * time.Second},
+		plugin.KindPinPad:  {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions},
 	}
 }
 

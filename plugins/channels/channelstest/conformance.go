@@ -38,7 +38,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl channels.Channel) channels.Channel {
 	t.Helper()
-	return plugintest.Connect[channels.Channel](t, plugin.KindChannel, &channels.Plugin{Impl: impl})
+	return plugintest.Connect[channels.Channel](t, plugin.KindChannel, channels.NewPlugin(impl))
 }
 
 // RunConformance checks that a channel implementation keeps the

@@ -36,7 +36,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl pinpad.PinPad) pinpad.PinPad {
 	t.Helper()
-	return plugintest.Connect[pinpad.PinPad](t, plugin.KindPinPad, &pinpad.Plugin{Impl: impl})
+	return plugintest.Connect[pinpad.PinPad](t, plugin.KindPinPad, pinpad.NewPlugin(impl))
 }
 
 var maskedPANPattern = regexp.MustCompile(`^\d{6}\*+\d{4}$`)

@@ -23,7 +23,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl printer.Printer) printer.Printer {
 	t.Helper()
-	return plugintest.Connect[printer.Printer](t, plugin.KindPrinter, &printer.Plugin{Impl: impl})
+	return plugintest.Connect[printer.Printer](t, plugin.KindPrinter, printer.NewPlugin(impl))
 }
 
 // ConformanceReceipt is the document RunConformance prints: a line of each

@@ -29,7 +29,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl scanner.Scanner) scanner.Scanner {
 	t.Helper()
-	return plugintest.Connect[scanner.Scanner](t, plugin.KindScanner, &scanner.Plugin{Impl: impl})
+	return plugintest.Connect[scanner.Scanner](t, plugin.KindScanner, scanner.NewPlugin(impl))
 }
 
 // syncPrefix marks the codes RunConformance triggers until the Scans
