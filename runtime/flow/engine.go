@@ -102,7 +102,7 @@ func (e *Engine) Run(ctx context.Context, host HostAPI, name string, input map[s
 	L := newSandbox()
 	defer L.Close()
 	L.SetContext(ctx)
-	r := &run{ctx: ctx, host: host, logf: e.opts.Logf, flow: name}
+	r := &run{host: host, logf: e.opts.Logf, flow: name}
 	r.install(L)
 
 	if err := L.CallByParam(lua.P{Fn: L.NewFunctionFromProto(proto), NRet: 1, Protect: true}); err != nil {

@@ -128,3 +128,39 @@ func TestBrokenFlowIsRefusedAtLoad(t *testing.T) {
 		t.Fatalf("broken flow: %v", err)
 	}
 }
+
+// blockingHost's ReadCard waits for the context it is given, as a PIN pad
+// waits for a card, and says whether that context ended.
+type blockingHost struct {
+	runtimetest.Host
+	deadline bool
+}
+
+func (h *blockingHost) ReadCard(ctx context.Context, _ flow.ReadCardArgs) (flow.CardView, error) {
+	_, h.deadline = ctx.Deadline()
+	select {
+	case <-ctx.Done():
+		return flow.CardView{}, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return flow.CardView{}, errors.New("the host call's context never ended")
+	}
+}
+
+// Host calls run under the run's context: a flow's deadline also ends a
+// device wait in progress, instead of leaving the run hanging on it.
+func TestHostCallsCarryTheRunsDeadline(t *testing.T) {
+	e := engine(t, flow.Options{Timeout: 200 * time.Millisecond}, map[string]string{"wait.lua": `
+local p = require("posrt.pinpad")
+return function(ctx)
+  local card, err = p.read_card{amount = ctx.amount}
+  return nil, err
+end`})
+	h := &blockingHost{}
+	_, err := e.Run(context.Background(), h, "wait", map[string]any{"amount": int64(100)})
+	if err == nil || strings.Contains(err.Error(), "never ended") {
+		t.Fatalf("err = %v", err)
+	}
+	if !h.deadline {
+		t.Fatal("the host call's context had no deadline")
+	}
+}

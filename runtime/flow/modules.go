@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -11,9 +10,9 @@ import (
 	"github.com/posrt/posrt/runtime/money"
 )
 
-// run is one execution of a flow: the Lua modules close over it.
+// run is one execution of a flow: the Lua modules close over it. The run's
+// context is the Lua state's (L.Context()), set by Engine.Run.
 type run struct {
-	ctx  context.Context
 	host HostAPI
 	logf func(string, ...any)
 	flow string
@@ -105,7 +104,7 @@ func stringList(t *lua.LTable) []string {
 func (r *run) readCard(L *lua.LState) int {
 	t := L.CheckTable(1)
 	modes, _ := t.RawGetString("entry_modes").(*lua.LTable)
-	c, err := r.host.ReadCard(r.ctx, ReadCardArgs{Amount: checkAmount(L, t, 1), EntryModes: stringList(modes)})
+	c, err := r.host.ReadCard(L.Context(), ReadCardArgs{Amount: checkAmount(L, t, 1), EntryModes: stringList(modes)})
 	if err != nil {
 		return fail(L, err)
 	}
@@ -115,7 +114,7 @@ func (r *run) readCard(L *lua.LState) int {
 
 func (r *run) getPIN(L *lua.LState) int {
 	t := L.CheckTable(1)
-	p, err := r.host.GetPIN(r.ctx, GetPINArgs{CardRef: refOf(L, t, "card", 1), Amount: checkAmount(L, t, 1)})
+	p, err := r.host.GetPIN(L.Context(), GetPINArgs{CardRef: refOf(L, t, "card", 1), Amount: checkAmount(L, t, 1)})
 	if err != nil {
 		return fail(L, err)
 	}
@@ -128,7 +127,7 @@ func (r *run) display(L *lua.LState) int {
 	for i := range lines {
 		lines[i] = L.CheckString(i + 1)
 	}
-	if err := r.host.Display(r.ctx, lines); err != nil {
+	if err := r.host.Display(L.Context(), lines); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)
@@ -141,7 +140,7 @@ func (r *run) sale(L *lua.LState) int {
 	if _, ok := t.RawGetString("pin").(*lua.LTable); ok {
 		args.PINRef = refOf(L, t, "pin", 1)
 	}
-	v, err := r.host.Sale(r.ctx, args)
+	v, err := r.host.Sale(L.Context(), args)
 	if err != nil {
 		return fail(L, err)
 	}
@@ -190,7 +189,7 @@ func (r *run) print(L *lua.LState) int {
 	if bad != "" {
 		L.ArgError(1, bad)
 	}
-	if err := r.host.Print(r.ctx, doc); err != nil {
+	if err := r.host.Print(L.Context(), doc); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)
@@ -198,7 +197,7 @@ func (r *run) print(L *lua.LState) int {
 }
 
 func (r *run) terminalInfo(L *lua.LState) int {
-	v, err := r.host.Terminal(r.ctx)
+	v, err := r.host.Terminal(L.Context())
 	if err != nil {
 		return fail(L, err)
 	}
