@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as posrt for the built-in plugins the app starts
+// (it re-executes itself as "plugin serve NAME").
+func TestMain(m *testing.M) {
+	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
+		os.Exit(ExitCode(NewApp(os.Stdin, os.Stdout, os.Stderr).Run(os.Args)))
+	}
+	os.Exit(m.Run())
+}
+
+// runApp runs the app in-process with args (after "posrt") and returns its
+// exit code and output streams.
+func runApp(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := NewApp(strings.NewReader(""), &out, &errOut).RunContext(ctx, append([]string{"posrt"}, args...))
+	return ExitCode(err), out.String(), errOut.String()
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Every bad input on the command line ends in a non-zero exit and one line
+// that names the command and what is wrong, and creates no data directory.
+func TestBadInputIsRefusedClearly(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	badTOML := writeFile(t, "bad.toml", "[terminal\n")
+	unknownKey := writeFile(t, "unknown.toml", "[terminal]\ntid = \"12345678\"\ncolour = \"red\"\n")
+	defaultProfile, err := os.ReadFile("../runtime/config/default.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknownBuiltin := writeFile(t, "builtin.toml", strings.Replace(string(defaultProfile), `builtin = "fake-pinpad"`, `builtin = "fake-pinpadd"`, 1))
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want []string // in stderr, or in stdout for usage errors
+	}{
+		{"missing config", []string{"run", "--config", "/nonexistent/posrt.toml", "--data-dir", dataDir}, 1, []string{"posrt run:", "/nonexistent/posrt.toml"}},
+		{"config that does not parse", []string{"run", "--config", badTOML, "--data-dir", dataDir}, 1, []string{"posrt run:", badTOML, "toml: line"}},
+		{"unknown config key", []string{"run", "--config", unknownKey, "--data-dir", dataDir}, 1, []string{"unknown keys", "colour"}},
+		{"unknown built-in plugin", []string{"run", "--config", unknownBuiltin, "--data-dir", dataDir}, 1, []string{`no built-in plugin "fake-pinpadd"`, "fake-pinpad,"}},
+		{"plugins list on a missing config", []string{"plugins", "list", "--config", "/nonexistent/posrt.toml", "--data-dir", dataDir}, 1, []string{"posrt plugins list:", "/nonexistent/posrt.toml"}},
+		{"serving an unknown plugin", []string{"plugin", "serve", "nope"}, 2, []string{`no built-in plugin "nope"`, "fake-channel"}},
+		{"unknown flag", []string{"run", "--bogus"}, 1, []string{"flag provided but not defined: -bogus", "--data-dir"}},
+	} {
+		code, stdout, stderr := runApp(t, context.Background(), c.args...)
+		said := stderr
+		if strings.HasPrefix(stdout, "Incorrect Usage") {
+			said = stdout // urfave/cli prints a usage error with the usage, on stdout
+		}
+		if code != c.code {
+			t.Errorf("%s: exit code %d, want %d (stderr %q)", c.name, code, c.code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(said, w) {
+				t.Errorf("%s: output %q lacks %q", c.name, said, w)
+			}
+		}
+	}
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Fatalf("a refused command left the data directory behind: %v", err)
+	}
+}
+
+func TestBadECRAddressIsRefusedBeforeAnyPluginStarts(t *testing.T) {
+	dataDir := t.TempDir()
+	code, _, stderr := runApp(t, context.Background(), "run", "--headless", "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:99999")
+	if code != 1 || !strings.Contains(stderr, "serving the ECR API on 127.0.0.1:99999") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stderr, "plugin started") {
+		t.Fatalf("plugins started although the ECR address was bad: %q", stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := runApp(t, context.Background(), "--version")
+	if code != 0 || !strings.Contains(stdout, Version) {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+}
+
+// plugins list starts the four built-in plugins of the default profile,
+// prints one row each, and stops them.
+func TestPluginsListPrintsTheDefaultProfile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, stdout, stderr := runApp(t, ctx, "plugins", "list", "--data-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	for i, want := range []string{"acquirer  channel  fake-channel", "pinpad    pinpad   fake-pinpad", "printer   printer  fake-printer", "scanner   scanner  fake-scanner"} {
+		if !strings.HasPrefix(lines[i+1], want) {
+			t.Errorf("row %d = %q, want it to start with %q", i+1, lines[i+1], want)
+		}
+	}
+	if !strings.Contains(stdout, "idle") {
+		t.Errorf("no plugin reported healthy:\n%s", stdout)
+	}
+}
