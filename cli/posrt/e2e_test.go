@@ -380,7 +380,7 @@ func TestCashierConsole(t *testing.T) {
 	for _, want := range []string{
 		"sale amount in FEN",
 		`digits only (got "abc")`,
-		`digits only (got "12.50")`,
+		"amount is in fen, not yuan: 12.50 yuan is 1250 fen",
 		"at least 1 fen",
 		"SALE RMB 12.34 (1234 fen)",
 		"APPROVED 00",

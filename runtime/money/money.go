@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 )
 
@@ -22,6 +23,9 @@ func (f Fen) Yuan() string {
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, f/100, f%100)
 }
+
+// yuanAmount matches an amount written in yuan with one or two decimals.
+var yuanAmount = regexp.MustCompile(`^([0-9]+)\.([0-9]{1,2})$`)
 
 // ErrInvalidAmount is wrapped by every error of ParseJSON and Parse.
 var ErrInvalidAmount = errors.New("invalid amount")
@@ -55,9 +59,20 @@ func ParseJSON(raw json.RawMessage) (Fen, error) {
 }
 
 // Parse reads an amount in fen from decimal digits, as typed by a cashier.
+// An amount typed in yuan ("12.34") is refused with the fen it stands for,
+// for the cashier to type: posrt never guesses the unit of an amount.
 func Parse(s string) (Fen, error) {
 	if s == "" {
 		return 0, invalid("amount is required: an integer number of fen (1 yuan = 100 fen)")
+	}
+	if s[0] == '-' {
+		return 0, invalid("amount must be positive (got %s fen)", s)
+	}
+	if m := yuanAmount.FindStringSubmatch(s); m != nil {
+		fen, err := Parse(m[1] + (m[2] + "00")[:2])
+		if err == nil {
+			return 0, invalid("amount is in fen, not yuan: %s yuan is %d fen", s, fen)
+		}
 	}
 	for _, c := range s {
 		if c < '0' || c > '9' {

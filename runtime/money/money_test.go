@@ -42,6 +42,42 @@ func TestParseJSON(t *testing.T) {
 	}
 }
 
+func TestParse(t *testing.T) {
+	cases := []struct {
+		s    string
+		want Fen
+		msg  string // substring of the error; empty means valid
+	}{
+		{"1234", 1234, ""},
+		{"9999999999", MaxAmount, ""},
+		{"007", 7, ""},
+		{"", 0, "required"},
+		{"0", 0, "at least 1 fen"},
+		{"-5", 0, "positive"},
+		{"12.34", 0, "in fen, not yuan: 12.34 yuan is 1234 fen"},
+		{"12.5", 0, "12.5 yuan is 1250 fen"},
+		{"0.01", 0, "0.01 yuan is 1 fen"},
+		{"0.00", 0, "digits only"},
+		{"1.234", 0, "digits only"},
+		{"99999999999.99", 0, "digits only"},
+		{"12,34", 0, "digits only"},
+		{"abc", 0, "digits only"},
+		{"10000000000", 0, "above the maximum"},
+	}
+	for _, c := range cases {
+		got, err := Parse(c.s)
+		if c.msg == "" {
+			if err != nil || got != c.want {
+				t.Errorf("Parse(%q) = %d, %v; want %d", c.s, got, err, c.want)
+			}
+			continue
+		}
+		if got != 0 || !errors.Is(err, ErrInvalidAmount) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("Parse(%q) = %d, %v; want ErrInvalidAmount mentioning %q", c.s, got, err, c.msg)
+		}
+	}
+}
+
 func TestYuan(t *testing.T) {
 	for f, want := range map[Fen]string{0: "0.00", 5: "0.05", 1234: "12.34", -150: "-1.50", MaxAmount: "99999999.99"} {
 		if got := f.Yuan(); got != want {
