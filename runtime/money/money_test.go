@@ -7,12 +7,32 @@ import (
 	"testing"
 )
 
+// parseCase is an input, the amount it parses to, or a substring of the
+// error it must give (empty means valid).
+type parseCase struct {
+	in   string
+	want Fen
+	msg  string
+}
+
+func checkParse(t *testing.T, name string, parse func(string) (Fen, error), cases []parseCase) {
+	t.Helper()
+	for _, c := range cases {
+		got, err := parse(c.in)
+		if c.msg == "" {
+			if err != nil || got != c.want {
+				t.Errorf("%s(%q) = %d, %v; want %d", name, c.in, got, err, c.want)
+			}
+			continue
+		}
+		if got != 0 || !errors.Is(err, ErrInvalidAmount) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s(%q) = %d, %v; want ErrInvalidAmount mentioning %q", name, c.in, got, err, c.msg)
+		}
+	}
+}
+
 func TestParseJSON(t *testing.T) {
-	cases := []struct {
-		raw  string
-		want Fen
-		msg  string // substring of the error; empty means valid
-	}{
+	checkParse(t, "ParseJSON", func(s string) (Fen, error) { return ParseJSON(json.RawMessage(s)) }, []parseCase{
 		{"1234", 1234, ""},
 		{"1", 1, ""},
 		{"9999999999", MaxAmount, ""},
@@ -27,27 +47,11 @@ func TestParseJSON(t *testing.T) {
 		{"99999999999999999999999", 0, "above the maximum"},
 		{"true", 0, "digits only"},
 		{"{}", 0, "digits only"},
-	}
-	for _, c := range cases {
-		got, err := ParseJSON(json.RawMessage(c.raw))
-		if c.msg == "" {
-			if err != nil || got != c.want {
-				t.Errorf("ParseJSON(%s) = %d, %v; want %d", c.raw, got, err, c.want)
-			}
-			continue
-		}
-		if !errors.Is(err, ErrInvalidAmount) || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("ParseJSON(%s) error = %v; want ErrInvalidAmount mentioning %q", c.raw, err, c.msg)
-		}
-	}
+	})
 }
 
 func TestParse(t *testing.T) {
-	cases := []struct {
-		s    string
-		want Fen
-		msg  string // substring of the error; empty means valid
-	}{
+	checkParse(t, "Parse", Parse, []parseCase{
 		{"1234", 1234, ""},
 		{"9999999999", MaxAmount, ""},
 		{"007", 7, ""},
@@ -63,19 +67,7 @@ func TestParse(t *testing.T) {
 		{"12,34", 0, "digits only"},
 		{"abc", 0, "digits only"},
 		{"10000000000", 0, "above the maximum"},
-	}
-	for _, c := range cases {
-		got, err := Parse(c.s)
-		if c.msg == "" {
-			if err != nil || got != c.want {
-				t.Errorf("Parse(%q) = %d, %v; want %d", c.s, got, err, c.want)
-			}
-			continue
-		}
-		if got != 0 || !errors.Is(err, ErrInvalidAmount) || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("Parse(%q) = %d, %v; want ErrInvalidAmount mentioning %q", c.s, got, err, c.msg)
-		}
-	}
+	})
 }
 
 func TestYuan(t *testing.T) {
