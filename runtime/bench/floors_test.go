@@ -49,6 +49,9 @@ func TestFloorsMeasure(t *testing.T) {
 // thread may lag a scheduler tick), and a process that does not exist is
 // an error.
 func TestProcessCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/schedstat"); err != nil {
+		t.Skipf("this kernel keeps no scheduler statistics (%v): ProcessCPU cannot work here", err)
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	before, err := ProcessCPU(os.Getpid())
