@@ -7,8 +7,13 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
+// table converts m for a module function to return; a value toLua cannot
+// convert raises a Lua error naming it rather than passing on a hole.
 func table(L *lua.LState, m map[string]any) *lua.LTable {
-	t, _ := toLua(L, m)
+	t, err := toLua(L, m)
+	if err != nil {
+		L.RaiseError("returning a result to the flow: %v", err)
+	}
 	return t.(*lua.LTable)
 }
 

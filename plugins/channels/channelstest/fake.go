@@ -556,6 +556,18 @@ func (f *Fake) rewind() {
 	}
 }
 
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}
+
 // openLedger opens (creating) the ledger, replays it into st, cuts off a
 // torn last line, and leaves the file positioned for appending.
 func openLedger(path string, st *state) (*os.File, int64, error) {
@@ -595,9 +607,8 @@ func openLedger(path string, st *state) (*os.File, int64, error) {
 		return fail(fmt.Errorf("opening ledger: %w", err))
 	}
 	if good == 0 { // a new file: make its directory entry durable too
-		if d, err := os.Open(filepath.Dir(path)); err == nil {
-			_ = d.Sync()
-			_ = d.Close()
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return fail(fmt.Errorf("making ledger %s durable: %w", path, err))
 		}
 	}
 	return fh, good, nil
