@@ -1,5 +1,5 @@
 # posrt: a payment-terminal runtime. `make help` lists the targets.
-PROTOS := runtime/plugin/proto/plugin.proto plugins/pinpad/proto/pinpad.proto \
+PROTOS := plugins/base/proto/base.proto plugins/pinpad/proto/pinpad.proto \
           plugins/printer/proto/printer.proto plugins/scanner/proto/scanner.proto \
           plugins/channels/proto/channels.proto
 

@@ -8,22 +8,22 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/posrt/posrt/plugins/channels"
-	"github.com/posrt/posrt/plugins/channels/channelstest"
+	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/plugins/pinpad"
-	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
+	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/printer"
-	"github.com/posrt/posrt/plugins/printer/printertest"
+	printerfake "github.com/posrt/posrt/plugins/printer/fake"
 	"github.com/posrt/posrt/plugins/scanner"
-	"github.com/posrt/posrt/plugins/scanner/scannertest"
+	scannerfake "github.com/posrt/posrt/plugins/scanner/fake"
 )
 
 // builtins are the plugins the posrt binary serves itself.
 func builtins() map[string]func() {
 	return map[string]func(){
-		"fake-pinpad":  func() { pinpad.Serve(pinpadtest.NewFake()) },
-		"fake-printer": func() { printer.Serve(printertest.NewFake()) },
-		"fake-scanner": func() { scanner.Serve(scannertest.NewFake()) },
-		"fake-channel": func() { channels.Serve(channelstest.NewFake()) },
+		"fake-pinpad":  func() { pinpad.Serve(pinpadfake.NewFake()) },
+		"fake-printer": func() { printer.Serve(printerfake.NewFake()) },
+		"fake-scanner": func() { scanner.Serve(scannerfake.NewFake()) },
+		"fake-channel": func() { channels.Serve(channelsfake.NewFake()) },
 	}
 }
 

@@ -6,6 +6,7 @@ package plugins_test
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,7 +25,7 @@ func TestEveryKindHasItsParts(t *testing.T) {
 		for _, f := range []string{
 			"README.md", "doc.go", dir + ".go", "versions.go", "plugin.go", "client.go", "server.go",
 			"proto/" + dir + ".proto", "proto/" + dir + ".pb.go", "proto/" + dir + "_grpc.pb.go",
-			dir + "test/fake.go", dir + "test/conformance.go", dir + "test/doc.go",
+			"fake/fake.go", "fake/doc.go", dir + "test/conformance.go", dir + "test/doc.go",
 		} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 				t.Errorf("plugins/%s lacks %s", dir, f)
@@ -34,8 +35,12 @@ func TestEveryKindHasItsParts(t *testing.T) {
 		if err == nil && !strings.Contains(string(proto), "package "+pkg+";") {
 			t.Errorf("plugins/%s/proto/%s.proto is not package %s", dir, dir, pkg)
 		}
-		fakeTest, _ := os.ReadFile(filepath.Join(dir, dir+"test", "fake_test.go"))
-		if !strings.Contains(string(fakeTest), "RunConformance(t, ") {
+		runs := false
+		for _, f := range []string{filepath.Join(dir, "fake", "fake_test.go"), filepath.Join(dir, dir+"test", "fake_test.go")} {
+			b, _ := os.ReadFile(f)
+			runs = runs || strings.Contains(string(b), "RunConformance(t, ")
+		}
+		if !runs {
 			t.Errorf("plugins/%s: no test runs RunConformance on the fake", dir)
 		}
 	}
@@ -75,5 +80,36 @@ func TestEveryPackageHasADocParagraph(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The production binary serves the fakes but no posrt package it links
+// imports testing: a fake is a faithful device, not test code, and the
+// conformance suites stay out of the binary. (hashicorp/go-plugin itself
+// imports the standard testing package for its TestPluginGRPCConn helpers;
+// that is go-plugin's, and no posrt test code comes with it.)
+func TestBinaryLinksNoTestingPackage(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "../cli/posrt").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps ./cli/posrt: %v\n%s", err, out)
+	}
+	posrtPkgs := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || !strings.HasPrefix(fields[0], "github.com/posrt/posrt/") {
+			continue
+		}
+		posrtPkgs++
+		if strings.HasSuffix(fields[0], "test") {
+			t.Errorf("cli/posrt links the test package %s", fields[0])
+		}
+		for _, imp := range fields[1:] {
+			if imp == "testing" || strings.HasPrefix(imp, "testing/") {
+				t.Errorf("cli/posrt links %s, which imports %s", fields[0], imp)
+			}
+		}
+	}
+	if posrtPkgs < 10 {
+		t.Fatalf("go list found only %d posrt packages behind cli/posrt:\n%s", posrtPkgs, out)
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrt/posrt/plugins/channels/channelstest"
+	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/runtimetest"
 )
@@ -254,13 +254,13 @@ func TestEndToEnd(t *testing.T) {
 	if len(recs) != len(sales) {
 		t.Fatalf("journal holds %d records, %d sales were made", len(recs), len(sales))
 	}
-	ledger, err := channelstest.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
+	ledger, err := channelsfake.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	booked := map[string]channelstest.Entry{}
+	booked := map[string]channelsfake.Entry{}
 	for _, e := range ledger {
-		if e.Op == channelstest.OpSale {
+		if e.Op == channelsfake.OpSale {
 			booked[e.Trace] = e
 		}
 	}
@@ -440,16 +440,16 @@ func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 	if len(recs) != 1 || recs[0].State != journal.StateReversed || recs[0].Amount != 4321 || recs[0].Trace != "000001" {
 		t.Fatalf("journal after the crash = %+v, want the one sale reversed", recs)
 	}
-	ledger, err := channelstest.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
+	ledger, err := channelsfake.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	reversed := false
 	for _, e := range ledger {
-		if e.Op == channelstest.OpSale && e.Trace == "000001" && e.Approved() && !e.Reversed {
+		if e.Op == channelsfake.OpSale && e.Trace == "000001" && e.Approved() && !e.Reversed {
 			t.Fatalf("the host holds the crashed sale as a charge: %+v", e)
 		}
-		reversed = reversed || e.Op == channelstest.OpReverse && e.Trace == "000001"
+		reversed = reversed || e.Op == channelsfake.OpReverse && e.Trace == "000001"
 	}
 	if !reversed {
 		t.Fatalf("the host never received the reversal; ledger: %+v", ledger)

@@ -7,7 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // Channel is a payment channel. A host's answer, approved or declined, comes
@@ -15,7 +15,7 @@ import (
 // no answer. ErrNoAnswer (and any transport failure) leaves the outcome
 // unknown: the runtime must reverse or query, never resend the sale.
 type Channel interface {
-	plugin.Base
+	base.Base
 	SignIn(ctx context.Context, req SignInRequest) (SignInResponse, error)
 	Sale(ctx context.Context, req SaleRequest) (Response, error)
 	Void(ctx context.Context, req VoidRequest) (Response, error)
@@ -165,7 +165,7 @@ var (
 	ErrHostRejected = errors.New("host refused the connection")
 )
 
-var sentinels = []plugin.Sentinel{
+var sentinels = []base.Sentinel{
 	{Err: ErrNoAnswer, Reason: "NO_ANSWER", Code: codes.Unavailable},
 	{Err: ErrNotSignedIn, Reason: "NOT_SIGNED_IN", Code: codes.FailedPrecondition},
 	{Err: ErrBadRequest, Reason: "BAD_REQUEST", Code: codes.InvalidArgument},

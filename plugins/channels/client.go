@@ -3,12 +3,12 @@ package channels
 import (
 	"context"
 
+	"github.com/posrt/posrt/plugins/base"
 	channelspb "github.com/posrt/posrt/plugins/channels/proto"
-	"github.com/posrt/posrt/runtime/plugin"
 )
 
 type client struct {
-	plugin.BaseClient
+	base.BaseClient
 	c channelspb.ChannelClient
 }
 
@@ -16,7 +16,7 @@ var _ Channel = (*client)(nil)
 
 func reply(r *channelspb.Response, err error) (Response, error) {
 	if err != nil {
-		return Response{}, plugin.FromStatus(err, sentinels)
+		return Response{}, base.FromStatus(err, sentinels)
 	}
 	return responseFromProto(r), nil
 }
@@ -24,7 +24,7 @@ func reply(r *channelspb.Response, err error) (Response, error) {
 func (c *client) SignIn(ctx context.Context, req SignInRequest) (SignInResponse, error) {
 	r, err := c.c.SignIn(ctx, &channelspb.SignInRequest{Key: keyToProto(req.Key), Operator: req.Operator})
 	if err != nil {
-		return SignInResponse{}, plugin.FromStatus(err, sentinels)
+		return SignInResponse{}, base.FromStatus(err, sentinels)
 	}
 	return SignInResponse{
 		Code: r.GetCode(), Message: r.GetMessage(), Batch: r.GetBatch(),
@@ -62,7 +62,7 @@ func (c *client) Query(ctx context.Context, key Key) (Response, error) {
 func (c *client) Settle(ctx context.Context, req SettleRequest) (SettleResponse, error) {
 	r, err := c.c.Settle(ctx, &channelspb.SettleRequest{Key: keyToProto(req.Key), Totals: totalsToProto(req.Totals)})
 	if err != nil {
-		return SettleResponse{}, plugin.FromStatus(err, sentinels)
+		return SettleResponse{}, base.FromStatus(err, sentinels)
 	}
 	return SettleResponse{Code: r.GetCode(), Message: r.GetMessage(), Balanced: r.GetBalanced()}, nil
 }

@@ -3,8 +3,8 @@ package channels
 import (
 	"context"
 
+	"github.com/posrt/posrt/plugins/base"
 	channelspb "github.com/posrt/posrt/plugins/channels/proto"
-	"github.com/posrt/posrt/runtime/plugin"
 )
 
 type server struct {
@@ -14,7 +14,7 @@ type server struct {
 
 func answer(r Response, err error) (*channelspb.Response, error) {
 	if err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return responseToProto(r), nil
 }
@@ -22,7 +22,7 @@ func answer(r Response, err error) (*channelspb.Response, error) {
 func (s *server) SignIn(ctx context.Context, req *channelspb.SignInRequest) (*channelspb.SignInResponse, error) {
 	r, err := s.impl.SignIn(ctx, SignInRequest{Key: keyFromProto(req.GetKey()), Operator: req.GetOperator()})
 	if err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &channelspb.SignInResponse{
 		Code: r.Code, Message: r.Message, Batch: r.Batch,
@@ -61,7 +61,7 @@ func (s *server) Query(ctx context.Context, req *channelspb.QueryRequest) (*chan
 func (s *server) Settle(ctx context.Context, req *channelspb.SettleRequest) (*channelspb.SettleResponse, error) {
 	r, err := s.impl.Settle(ctx, SettleRequest{Key: keyFromProto(req.GetKey()), Totals: totalsFromProto(req.GetTotals())})
 	if err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &channelspb.SettleResponse{Code: r.Code, Message: r.Message, Balanced: r.Balanced}, nil
 }

@@ -3,12 +3,12 @@ package pinpad
 import (
 	"context"
 
+	"github.com/posrt/posrt/plugins/base"
 	pinpadpb "github.com/posrt/posrt/plugins/pinpad/proto"
-	"github.com/posrt/posrt/runtime/plugin"
 )
 
 type client struct {
-	plugin.BaseClient
+	base.BaseClient
 	c pinpadpb.PinPadClient
 }
 
@@ -17,7 +17,7 @@ var _ PinPad = (*client)(nil)
 func (c *client) ReadCard(ctx context.Context, req ReadCardRequest) (Card, error) {
 	r, err := c.c.ReadCard(ctx, &pinpadpb.ReadCardRequest{Amount: req.Amount, EntryModes: req.EntryModes})
 	if err != nil {
-		return Card{}, plugin.FromStatus(err, sentinels)
+		return Card{}, base.FromStatus(err, sentinels)
 	}
 	return Card{MaskedPAN: r.GetMaskedPan(), Expiry: r.GetExpiry(), EntryMode: r.GetEntryMode(), EncryptedTrack: r.GetEncryptedTrack()}, nil
 }
@@ -25,19 +25,19 @@ func (c *client) ReadCard(ctx context.Context, req ReadCardRequest) (Card, error
 func (c *client) GetPIN(ctx context.Context, req PINRequest) (PINBlock, error) {
 	r, err := c.c.GetPIN(ctx, &pinpadpb.GetPINRequest{Amount: req.Amount, EncryptedTrack: req.EncryptedTrack})
 	if err != nil {
-		return nil, plugin.FromStatus(err, sentinels)
+		return nil, base.FromStatus(err, sentinels)
 	}
 	return r.GetPinBlock(), nil
 }
 
 func (c *client) Display(ctx context.Context, lines []string) error {
 	_, err := c.c.Display(ctx, &pinpadpb.DisplayRequest{Lines: lines})
-	return plugin.FromStatus(err, sentinels)
+	return base.FromStatus(err, sentinels)
 }
 
 func (c *client) LoadWorkingKeys(ctx context.Context, keys WorkingKeys) error {
 	_, err := c.c.LoadWorkingKeys(ctx, &pinpadpb.LoadWorkingKeysRequest{
 		PinKey: keyToProto(keys.PIN), MacKey: keyToProto(keys.MAC), TrackKey: keyToProto(keys.Track),
 	})
-	return plugin.FromStatus(err, sentinels)
+	return base.FromStatus(err, sentinels)
 }

@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // PinPad is a PIN pad with a card reader. The host loads working keys after
@@ -14,7 +14,7 @@ import (
 // ErrKeysNotLoaded. ReadCard and GetPIN wait for the cardholder, so the host
 // gives them a longer deadline than other calls.
 type PinPad interface {
-	plugin.Base
+	base.Base
 	ReadCard(ctx context.Context, req ReadCardRequest) (Card, error)
 	GetPIN(ctx context.Context, req PINRequest) (PINBlock, error)
 	Display(ctx context.Context, lines []string) error
@@ -76,7 +76,7 @@ var (
 	ErrPINUnavailable = errors.New("PIN entry unavailable")
 )
 
-var sentinels = []plugin.Sentinel{
+var sentinels = []base.Sentinel{
 	{Err: ErrCancelled, Reason: "CANCELLED", Code: codes.Aborted},
 	{Err: ErrTimeout, Reason: "TIMEOUT", Code: codes.DeadlineExceeded},
 	{Err: ErrCardRead, Reason: "CARD_READ", Code: codes.FailedPrecondition},

@@ -3,8 +3,8 @@ package pinpad
 import (
 	"context"
 
+	"github.com/posrt/posrt/plugins/base"
 	pinpadpb "github.com/posrt/posrt/plugins/pinpad/proto"
-	"github.com/posrt/posrt/runtime/plugin"
 )
 
 type server struct {
@@ -15,7 +15,7 @@ type server struct {
 func (s *server) ReadCard(ctx context.Context, req *pinpadpb.ReadCardRequest) (*pinpadpb.ReadCardResponse, error) {
 	c, err := s.impl.ReadCard(ctx, ReadCardRequest{Amount: req.GetAmount(), EntryModes: req.GetEntryModes()})
 	if err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &pinpadpb.ReadCardResponse{MaskedPan: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack}, nil
 }
@@ -23,14 +23,14 @@ func (s *server) ReadCard(ctx context.Context, req *pinpadpb.ReadCardRequest) (*
 func (s *server) GetPIN(ctx context.Context, req *pinpadpb.GetPINRequest) (*pinpadpb.GetPINResponse, error) {
 	b, err := s.impl.GetPIN(ctx, PINRequest{Amount: req.GetAmount(), EncryptedTrack: req.GetEncryptedTrack()})
 	if err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &pinpadpb.GetPINResponse{PinBlock: b}, nil
 }
 
 func (s *server) Display(ctx context.Context, req *pinpadpb.DisplayRequest) (*pinpadpb.DisplayResponse, error) {
 	if err := s.impl.Display(ctx, req.GetLines()); err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &pinpadpb.DisplayResponse{}, nil
 }
@@ -38,7 +38,7 @@ func (s *server) Display(ctx context.Context, req *pinpadpb.DisplayRequest) (*pi
 func (s *server) LoadWorkingKeys(ctx context.Context, req *pinpadpb.LoadWorkingKeysRequest) (*pinpadpb.LoadWorkingKeysResponse, error) {
 	keys := WorkingKeys{PIN: keyFromProto(req.GetPinKey()), MAC: keyFromProto(req.GetMacKey()), Track: keyFromProto(req.GetTrackKey())}
 	if err := s.impl.LoadWorkingKeys(ctx, keys); err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &pinpadpb.LoadWorkingKeysResponse{}, nil
 }

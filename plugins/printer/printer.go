@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // Printer is a receipt printer with the cash drawer wired to it. After the
@@ -14,7 +14,7 @@ import (
 // with one of the sentinel errors when the printer cannot print; a failed
 // Print never affects money state: the runtime offers a reprint.
 type Printer interface {
-	plugin.Base
+	base.Base
 	Status(ctx context.Context) (Status, error)
 	Print(ctx context.Context, doc Document) error
 	OpenDrawer(ctx context.Context) error
@@ -79,7 +79,7 @@ var (
 	ErrNoDrawer  = errors.New("no cash drawer connected")
 )
 
-var sentinels = []plugin.Sentinel{
+var sentinels = []base.Sentinel{
 	{Err: ErrPaperOut, Reason: "PAPER_OUT", Code: codes.FailedPrecondition},
 	{Err: ErrCoverOpen, Reason: "COVER_OPEN", Code: codes.FailedPrecondition},
 	{Err: ErrOffline, Reason: "OFFLINE", Code: codes.Unavailable},

@@ -3,8 +3,8 @@ package printer
 import (
 	"context"
 
+	"github.com/posrt/posrt/plugins/base"
 	printerpb "github.com/posrt/posrt/plugins/printer/proto"
-	"github.com/posrt/posrt/runtime/plugin"
 )
 
 type server struct {
@@ -15,21 +15,21 @@ type server struct {
 func (s *server) Status(ctx context.Context, _ *printerpb.StatusRequest) (*printerpb.StatusResponse, error) {
 	st, err := s.impl.Status(ctx)
 	if err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &printerpb.StatusResponse{Status: string(st)}, nil
 }
 
 func (s *server) Print(ctx context.Context, req *printerpb.PrintRequest) (*printerpb.PrintResponse, error) {
 	if err := s.impl.Print(ctx, documentFromProto(req)); err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &printerpb.PrintResponse{}, nil
 }
 
 func (s *server) OpenDrawer(ctx context.Context, _ *printerpb.OpenDrawerRequest) (*printerpb.OpenDrawerResponse, error) {
 	if err := s.impl.OpenDrawer(ctx); err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &printerpb.OpenDrawerResponse{}, nil
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
 	scannerpb "github.com/posrt/posrt/plugins/scanner/proto"
-	"github.com/posrt/posrt/runtime/plugin"
 )
 
 type client struct {
-	plugin.BaseClient
+	base.BaseClient
 	c scannerpb.ScannerClient
 }
 
@@ -17,23 +17,23 @@ var _ Scanner = (*client)(nil)
 
 func (c *client) Enable(ctx context.Context) error {
 	_, err := c.c.Enable(ctx, &scannerpb.EnableRequest{})
-	return plugin.FromStatus(err, sentinels)
+	return base.FromStatus(err, sentinels)
 }
 
 func (c *client) Disable(ctx context.Context) error {
 	_, err := c.c.Disable(ctx, &scannerpb.DisableRequest{})
-	return plugin.FromStatus(err, sentinels)
+	return base.FromStatus(err, sentinels)
 }
 
 func (c *client) Scans(ctx context.Context, each func(Scan) error) error {
 	stream, err := c.c.Scans(ctx, &scannerpb.ScansRequest{})
 	if err != nil {
-		return plugin.FromStatus(err, sentinels)
+		return base.FromStatus(err, sentinels)
 	}
 	for {
 		m, err := stream.Recv()
 		if err != nil {
-			return plugin.FromStatus(err, sentinels)
+			return base.FromStatus(err, sentinels)
 		}
 		sc := Scan{Code: m.GetCode(), Symbology: m.GetSymbology()}
 		if m.GetUnixNano() != 0 {

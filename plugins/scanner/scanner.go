@@ -7,14 +7,14 @@ import (
 
 	"google.golang.org/grpc/codes"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // Scanner reads payment and bar codes. Scans delivers codes read while the
 // scanner is enabled until ctx ends; codes read while disabled are dropped,
 // as a real scanner's decoder is off then.
 type Scanner interface {
-	plugin.Base
+	base.Base
 	Enable(ctx context.Context) error
 	Disable(ctx context.Context) error
 	Scans(ctx context.Context, each func(Scan) error) error
@@ -32,6 +32,6 @@ var (
 	ErrNotConnected = errors.New("no scanner connected")
 )
 
-var sentinels = []plugin.Sentinel{
+var sentinels = []base.Sentinel{
 	{Err: ErrNotConnected, Reason: "NOT_CONNECTED", Code: codes.Unavailable},
 }

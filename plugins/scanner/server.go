@@ -3,8 +3,8 @@ package scanner
 import (
 	"context"
 
+	"github.com/posrt/posrt/plugins/base"
 	scannerpb "github.com/posrt/posrt/plugins/scanner/proto"
-	"github.com/posrt/posrt/runtime/plugin"
 )
 
 type server struct {
@@ -14,14 +14,14 @@ type server struct {
 
 func (s *server) Enable(ctx context.Context, _ *scannerpb.EnableRequest) (*scannerpb.EnableResponse, error) {
 	if err := s.impl.Enable(ctx); err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &scannerpb.EnableResponse{}, nil
 }
 
 func (s *server) Disable(ctx context.Context, _ *scannerpb.DisableRequest) (*scannerpb.DisableResponse, error) {
 	if err := s.impl.Disable(ctx); err != nil {
-		return nil, plugin.ToStatus(err, sentinels)
+		return nil, base.ToStatus(err, sentinels)
 	}
 	return &scannerpb.DisableResponse{}, nil
 }
@@ -34,5 +34,5 @@ func (s *server) Scans(_ *scannerpb.ScansRequest, stream scannerpb.Scanner_Scans
 		}
 		return stream.Send(&scannerpb.Scan{Code: sc.Code, Symbology: sc.Symbology, UnixNano: at})
 	})
-	return plugin.ToStatus(err, sentinels)
+	return base.ToStatus(err, sentinels)
 }

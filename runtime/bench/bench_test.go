@@ -14,10 +14,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/journal"
-	"github.com/posrt/posrt/runtime/plugin"
 	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
@@ -213,7 +213,7 @@ func startFloor(b *testing.B, trivial string) (took, cpu time.Duration) {
 	self := processCPU(b, os.Getpid())
 	start := time.Now()
 	c := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  plugin.Handshake,
+		HandshakeConfig:  base.Handshake,
 		Plugins:          goplugin.PluginSet{"trivial": trivialPlugin{}},
 		Cmd:              exec.Command(trivial),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -230,7 +230,7 @@ func startFloor(b *testing.B, trivial string) (took, cpu time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := raw.(plugin.Base).Info(context.Background()); err != nil {
+	if _, err := raw.(base.Base).Info(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	j, err := journal.Open(dir, journal.Options{})

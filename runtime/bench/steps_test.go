@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/journal"
-	"github.com/posrt/posrt/runtime/plugin"
 	"github.com/posrt/posrt/runtime/pluginhost"
 )
 
@@ -26,9 +26,9 @@ func BenchmarkSaleSteps(b *testing.B) {
 	rt, cfg, sale := startRuntime(b)
 	defer rt.Close()
 	ctx := context.Background()
-	pp := dispense[pinpad.PinPad](b, rt.Plugins, cfg.PluginOf(plugin.KindPinPad))
-	ch := dispense[channels.Channel](b, rt.Plugins, cfg.PluginOf(plugin.KindChannel))
-	pr := dispense[printer.Printer](b, rt.Plugins, cfg.PluginOf(plugin.KindPrinter))
+	pp := dispense[pinpad.PinPad](b, rt.Plugins, cfg.PluginOf(base.KindPinPad))
+	ch := dispense[channels.Channel](b, rt.Plugins, cfg.PluginOf(base.KindChannel))
+	pr := dispense[printer.Printer](b, rt.Plugins, cfg.PluginOf(base.KindPrinter))
 	for i := 0; i < 20; i++ { // signs in, loads the PIN pad's keys, opens connections
 		sale()
 	}

@@ -6,7 +6,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // trivialPlugin is the host side of testdata/trivialplugin.
@@ -17,5 +17,5 @@ type trivialPlugin struct {
 func (trivialPlugin) GRPCServer(*goplugin.GRPCBroker, *grpc.Server) error { return nil }
 
 func (trivialPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (interface{}, error) {
-	return plugin.NewBaseClient(c), nil
+	return base.NewBaseClient(c), nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/posrt/posrt/flows"
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
@@ -20,7 +21,6 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
-	"github.com/posrt/posrt/runtime/plugin"
 	"github.com/posrt/posrt/runtime/pluginhost"
 	"github.com/posrt/posrt/runtime/terminal"
 	"github.com/posrt/posrt/runtime/txn"
@@ -31,10 +31,10 @@ import (
 // host, the others for a device.
 func Kinds() map[string]pluginhost.Kind {
 	return map[string]pluginhost.Kind{
-		plugin.KindPinPad:  {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
-		plugin.KindPrinter: {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
-		plugin.KindScanner: {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
-		plugin.KindChannel: {Plugin: channels.NewPlugin(nil), APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
+		base.KindPinPad:  {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
+		base.KindPrinter: {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
+		base.KindScanner: {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
+		base.KindChannel: {Plugin: channels.NewPlugin(nil), APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
 	}
 }
 
@@ -141,7 +141,7 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		in, _ := host.Instance(cfg.PluginOf(kind))
 		return in
 	}
-	pp, pr, ch := inst(plugin.KindPinPad), inst(plugin.KindPrinter), inst(plugin.KindChannel)
+	pp, pr, ch := inst(base.KindPinPad), inst(base.KindPrinter), inst(base.KindChannel)
 	return terminal.New(terminal.Config{
 		Info:    txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
 		Journal: j,

@@ -11,7 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 //go:embed default.toml
@@ -93,7 +93,7 @@ var (
 )
 
 // Kinds a terminal needs exactly one of (the scanner is optional).
-var required = []string{plugin.KindPinPad, plugin.KindPrinter, plugin.KindChannel}
+var required = []string{base.KindPinPad, base.KindPrinter, base.KindChannel}
 
 // Validate checks the configuration as a whole.
 func (c Config) Validate() error {
@@ -129,8 +129,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("exactly one %s plugin is needed, found %d", k, count[k]))
 		}
 	}
-	if count[plugin.KindScanner] > 1 {
-		errs = append(errs, fmt.Errorf("at most one scanner plugin, found %d", count[plugin.KindScanner]))
+	if count[base.KindScanner] > 1 {
+		errs = append(errs, fmt.Errorf("at most one scanner plugin, found %d", count[base.KindScanner]))
 	}
 	return errors.Join(errs...)
 }

@@ -19,9 +19,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
-	"github.com/posrt/posrt/runtime/plugin"
 	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
@@ -39,11 +39,11 @@ func TestMain(m *testing.M) {
 
 func serveTestPlugin(mode string) {
 	if mode == "old" {
-		hs := plugin.Handshake
-		hs.ProtocolVersion = plugin.ProtocolVersion + 98
+		hs := base.Handshake
+		hs.ProtocolVersion = base.ProtocolVersion + 98
 		goplugin.Serve(&goplugin.ServeConfig{
 			HandshakeConfig: hs,
-			Plugins:         goplugin.PluginSet{plugin.KindPrinter: printer.NewPlugin(&testPrinter{})},
+			Plugins:         goplugin.PluginSet{base.KindPrinter: printer.NewPlugin(&testPrinter{})},
 			GRPCServer:      goplugin.DefaultGRPCServer,
 		})
 		return
@@ -59,8 +59,8 @@ type testPrinter struct {
 	wedge bool
 }
 
-func (p *testPrinter) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{Kind: plugin.KindPrinter, Name: "test-printer", Version: "1.2.3", APIVersions: printer.APIVersions}, nil
+func (p *testPrinter) Info(context.Context) (base.Info, error) {
+	return base.Info{Kind: base.KindPrinter, Name: "test-printer", Version: "1.2.3", APIVersions: printer.APIVersions}, nil
 }
 func (p *testPrinter) Configure(_ context.Context, api string, cfg map[string]string) error {
 	if cfg["refuse"] != "" {
@@ -73,14 +73,14 @@ func (p *testPrinter) Configure(_ context.Context, api string, cfg map[string]st
 	}
 	return nil
 }
-func (p *testPrinter) Health(ctx context.Context) (plugin.Health, error) {
+func (p *testPrinter) Health(ctx context.Context) (base.Health, error) {
 	p.mu.Lock()
 	w := p.wedge
 	p.mu.Unlock()
 	if w {
 		select {} // a wedged device loop: never answers
 	}
-	return plugin.Health{State: plugin.StateIdle}, nil
+	return base.Health{State: base.StateIdle}, nil
 }
 func (p *testPrinter) Status(context.Context) (printer.Status, error) { return printer.StatusOK, nil }
 func (p *testPrinter) OpenDrawer(context.Context) error               { return printer.ErrNoDrawer }
@@ -95,7 +95,7 @@ func (p *testPrinter) Print(ctx context.Context, d printer.Document) error {
 			p.wedge = true
 			p.mu.Unlock()
 		case strings.HasPrefix(l.Text, "log:"):
-			plugin.Logger().Info(strings.TrimPrefix(l.Text, "log:"))
+			base.Logger().Info(strings.TrimPrefix(l.Text, "log:"))
 		case l.Text == "paper-out":
 			return printer.ErrPaperOut
 		}
@@ -105,8 +105,8 @@ func (p *testPrinter) Print(ctx context.Context, d printer.Document) error {
 
 func kinds() map[string]Kind {
 	return map[string]Kind{
-		plugin.KindPrinter: {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 5 * time.Second},
-		plugin.KindPinPad:  {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions},
+		base.KindPrinter: {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 5 * time.Second},
+		base.KindPinPad:  {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions},
 	}
 }
 
@@ -121,7 +121,7 @@ func selfSHA(t *testing.T) string {
 }
 
 func spec(t *testing.T, mode string) Spec {
-	return Spec{Name: "receipts", Kind: plugin.KindPrinter, Path: os.Args[0], Args: []string{"-posrt-serve", mode}, SHA256: selfSHA(t)}
+	return Spec{Name: "receipts", Kind: base.KindPrinter, Path: os.Args[0], Args: []string{"-posrt-serve", mode}, SHA256: selfSHA(t)}
 }
 
 func startHost(t *testing.T, logs io.Writer, specs ...Spec) *Host {
@@ -165,7 +165,7 @@ func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
 func TestStartCallAndStatus(t *testing.T) {
 	h := startHost(t, nil, spec(t, "printer"))
 	st := h.Status()
-	if len(st) != 1 || st[0].PID <= 0 || st[0].Health != plugin.StateIdle || st[0].Plugin != "test-printer" || st[0].APIVersion != "v1" || st[0].Kind != plugin.KindPrinter {
+	if len(st) != 1 || st[0].PID <= 0 || st[0].Health != base.StateIdle || st[0].Plugin != "test-printer" || st[0].APIVersion != "v1" || st[0].Kind != base.KindPrinter {
 		t.Fatalf("status = %+v", st)
 	}
 	p := printerOf(t, h, context.Background())
@@ -207,7 +207,7 @@ func TestHandshakeMismatchIsRefused(t *testing.T) {
 
 func TestKindMismatchAndConfigErrorAreRefused(t *testing.T) {
 	s := spec(t, "printer")
-	s.Kind = plugin.KindPinPad
+	s.Kind = base.KindPinPad
 	err := New(Options{Kinds: kinds()}).Start(context.Background(), []Spec{s})
 	if err == nil || !strings.Contains(err.Error(), `says it is a "printer" plugin`) {
 		t.Fatalf("kind mismatch: %v", err)
@@ -230,7 +230,7 @@ func TestHostEnvironmentIsNotLeaked(t *testing.T) {
 	if bytes.Contains(env, []byte("POSRT_TEST_SECRET")) || bytes.Contains(env, []byte("PATH=")) {
 		t.Fatalf("plugin environment leaks the host's: %q", env)
 	}
-	if !bytes.Contains(env, []byte(plugin.Handshake.MagicCookieKey)) {
+	if !bytes.Contains(env, []byte(base.Handshake.MagicCookieKey)) {
 		t.Fatalf("plugin environment lacks the handshake cookie: %q", env)
 	}
 }
@@ -259,7 +259,7 @@ func TestCrashedPluginIsRestarted(t *testing.T) {
 	}
 	runtimetest.WaitFor(t, "restart", func() bool {
 		s := h.Status()[0]
-		return s.Restarts == 1 && s.PID > 0 && s.PID != old && s.Health == plugin.StateIdle
+		return s.Restarts == 1 && s.PID > 0 && s.PID != old && s.Health == base.StateIdle
 	})
 	if err := print(context.Background(), printerOf(t, h, context.Background()), "after restart"); err != nil {
 		t.Fatal(err)
@@ -288,7 +288,7 @@ func TestHungPluginIsRestarted(t *testing.T) {
 	}
 	runtimetest.WaitFor(t, "restart of the hung plugin", func() bool {
 		s := h.Status()[0]
-		return s.Restarts == 1 && s.PID != old && s.Health == plugin.StateIdle
+		return s.Restarts == 1 && s.PID != old && s.Health == base.StateIdle
 	})
 	if alive(old) {
 		t.Fatalf("hung plugin %d still running after its restart", old)
@@ -346,7 +346,7 @@ func TestCallsFailFastWhileAPluginStaysDown(t *testing.T) {
 	in, _ := h.Instance("receipts")
 	start := time.Now()
 	_, err := Dispense[printer.Printer](context.Background(), in)
-	if !errors.Is(err, plugin.ErrUnavailable) || !strings.Contains(err.Error(), "did not come back") {
+	if !errors.Is(err, base.ErrUnavailable) || !strings.Contains(err.Error(), "did not come back") {
 		t.Fatalf("Dispense of a plugin that stays down = %v", err)
 	}
 	if waited := time.Since(start); waited > 10*time.Second {
@@ -359,7 +359,7 @@ func TestCallsFailFastWhileAPluginStaysDown(t *testing.T) {
 	if err := os.Remove(marker); err != nil {
 		t.Fatal(err)
 	}
-	runtimetest.WaitFor(t, "the plugin back", func() bool { return h.Status()[0].Health == plugin.StateIdle })
+	runtimetest.WaitFor(t, "the plugin back", func() bool { return h.Status()[0].Health == base.StateIdle })
 }
 
 // A frozen plugin process (SIGSTOP: it answers nothing, not even go-plugin's
@@ -373,7 +373,7 @@ func TestFrozenPluginIsReplaced(t *testing.T) {
 	t.Cleanup(func() { _ = syscall.Kill(old, syscall.SIGKILL) })
 	runtimetest.WaitFor(t, "the frozen plugin's replacement", func() bool {
 		s := h.Status()[0]
-		return s.Restarts == 1 && s.PID != old && s.Health == plugin.StateIdle
+		return s.Restarts == 1 && s.PID != old && s.Health == base.StateIdle
 	})
 	if alive(old) {
 		t.Fatalf("frozen plugin %d still exists after its replacement", old)

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // Health values the host reports besides the plugin's own device states.
@@ -49,8 +49,8 @@ type Instance struct {
 
 	mu       sync.Mutex
 	client   *goplugin.Client
-	impl     plugin.Base
-	info     plugin.Info
+	impl     base.Base
+	info     base.Info
 	api      string
 	pid      int
 	health   string
@@ -110,7 +110,7 @@ func Dispense[T any](ctx context.Context, in *Instance) (T, error) {
 	return t, nil
 }
 
-func (in *Instance) current(ctx context.Context) (plugin.Base, error) {
+func (in *Instance) current(ctx context.Context) (base.Base, error) {
 	var giveUp <-chan time.Time // armed once the plugin is found down
 	for {
 		in.mu.Lock()
@@ -140,9 +140,9 @@ func (in *Instance) current(ctx context.Context) (plugin.Base, error) {
 		case <-up: // nil (blocks) when it died while marked up
 		case <-time.After(10 * time.Millisecond):
 		case <-giveUp:
-			return nil, fmt.Errorf("plugin %q is down and did not come back within %v: %w", in.spec.Name, in.opts.DownWait, plugin.ErrUnavailable)
+			return nil, fmt.Errorf("plugin %q is down and did not come back within %v: %w", in.spec.Name, in.opts.DownWait, base.ErrUnavailable)
 		case <-ctx.Done():
-			return nil, fmt.Errorf("plugin %q is down (%v): %w", in.spec.Name, ctx.Err(), plugin.ErrUnavailable)
+			return nil, fmt.Errorf("plugin %q is down (%v): %w", in.spec.Name, ctx.Err(), base.ErrUnavailable)
 		}
 	}
 }
@@ -168,7 +168,7 @@ func (in *Instance) start(ctx context.Context) error {
 	cmd := exec.Command(in.spec.Path, in.spec.Args...)
 	dieWithParent(cmd)
 	cfg := &goplugin.ClientConfig{
-		HandshakeConfig:  plugin.Handshake,
+		HandshakeConfig:  base.Handshake,
 		Plugins:          goplugin.PluginSet{in.spec.Kind: in.kind.Plugin},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -205,44 +205,44 @@ func (in *Instance) start(ctx context.Context) error {
 	}
 	in.mu.Lock()
 	in.client, in.impl, in.info, in.api, in.pid = c, impl, info, api, pid
-	in.health, in.detail = plugin.StateIdle, ""
+	in.health, in.detail = base.StateIdle, ""
 	close(in.up)
 	in.mu.Unlock()
 	in.opts.Logger.Info("plugin started", "plugin", in.spec.Name, "kind", in.spec.Kind, "pid", pid, "api", api)
 	return nil
 }
 
-func (in *Instance) handshake(ctx context.Context, c *goplugin.Client) (plugin.Base, plugin.Info, string, error) {
+func (in *Instance) handshake(ctx context.Context, c *goplugin.Client) (base.Base, base.Info, string, error) {
 	where := fmt.Sprintf("plugin %q (%s)", in.spec.Name, in.spec.Path)
 	rpc, err := c.Client()
 	if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: checksum mismatch: the configuration pins sha256 %s but the file has sha256 %s; refusing to start it",
+		return nil, base.Info{}, "", fmt.Errorf("%s: checksum mismatch: the configuration pins sha256 %s but the file has sha256 %s; refusing to start it",
 			where, in.spec.SHA256, fileSHA256(in.spec.Path))
 	}
 	if err != nil {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: handshake failed (is it a posrt plugin speaking protocol version %d?): %w", where, plugin.ProtocolVersion, err)
+		return nil, base.Info{}, "", fmt.Errorf("%s: handshake failed (is it a posrt plugin speaking protocol version %d?): %w", where, base.ProtocolVersion, err)
 	}
 	raw, err := rpc.Dispense(in.spec.Kind)
 	if err != nil {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: it serves no %s plugin: %w", where, in.spec.Kind, err)
+		return nil, base.Info{}, "", fmt.Errorf("%s: it serves no %s plugin: %w", where, in.spec.Kind, err)
 	}
-	impl, ok := raw.(plugin.Base)
+	impl, ok := raw.(base.Base)
 	if !ok {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: the %s glue returned %T, which lacks the base service", where, in.spec.Kind, raw)
+		return nil, base.Info{}, "", fmt.Errorf("%s: the %s glue returned %T, which lacks the base service", where, in.spec.Kind, raw)
 	}
 	info, err := impl.Info(ctx)
 	if err != nil {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: asking for its info: %w", where, err)
+		return nil, base.Info{}, "", fmt.Errorf("%s: asking for its info: %w", where, err)
 	}
 	if info.Kind != in.spec.Kind {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: it says it is a %q plugin but the configuration names it as %q", where, info.Kind, in.spec.Kind)
+		return nil, base.Info{}, "", fmt.Errorf("%s: it says it is a %q plugin but the configuration names it as %q", where, info.Kind, in.spec.Kind)
 	}
-	api, err := plugin.Negotiate(in.kind.APIVersions, info.APIVersions)
+	api, err := base.Negotiate(in.kind.APIVersions, info.APIVersions)
 	if err != nil {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: %w", where, err)
+		return nil, base.Info{}, "", fmt.Errorf("%s: %w", where, err)
 	}
 	if err := impl.Configure(ctx, api, in.spec.Config); err != nil {
-		return nil, plugin.Info{}, "", fmt.Errorf("%s: configuring it: %w", where, err)
+		return nil, base.Info{}, "", fmt.Errorf("%s: configuring it: %w", where, err)
 	}
 	return impl, info, api, nil
 }

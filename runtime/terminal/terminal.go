@@ -7,13 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
-	"github.com/posrt/posrt/runtime/plugin"
 	"github.com/posrt/posrt/runtime/txn"
 )
 
@@ -223,7 +223,7 @@ func cashierError(err error) error {
 		return &flow.Error{Code: "reversal_pending", Message: "a reversal for an earlier transaction could not be sent yet, so no new transaction can go online: " + err.Error()}
 	case errors.Is(err, channels.ErrNotSignedIn):
 		return &flow.Error{Code: "not_signed_in", Message: "the terminal is not signed in: sign in first"}
-	case errors.Is(err, plugin.ErrUnavailable):
+	case errors.Is(err, base.ErrUnavailable):
 		return &flow.Error{Code: "device_unavailable", Message: fmt.Sprintf("a device or the host channel is not available: %v", err)}
 	case errors.Is(err, printer.ErrPaperOut), errors.Is(err, printer.ErrCoverOpen), errors.Is(err, printer.ErrOffline), errors.Is(err, printer.ErrPaperJam):
 		return &flow.Error{Code: "printer", Message: err.Error()}

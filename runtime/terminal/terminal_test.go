@@ -14,11 +14,12 @@ import (
 
 	"github.com/posrt/posrt/flows"
 	"github.com/posrt/posrt/plugins/channels"
-	"github.com/posrt/posrt/plugins/channels/channelstest"
+	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/plugins/pinpad"
-	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
+	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
+	"github.com/posrt/posrt/plugins/pinpad/testcards"
 	"github.com/posrt/posrt/plugins/printer"
-	"github.com/posrt/posrt/plugins/printer/printertest"
+	printerfake "github.com/posrt/posrt/plugins/printer/fake"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/runtimetest"
@@ -31,11 +32,11 @@ type rig struct {
 	t       *terminal.Terminal
 	j       *journal.Journal
 	dir     string
-	channel *channelstest.Fake
-	printer *printertest.Fake
+	channel *channelsfake.Fake
+	printer *printerfake.Fake
 
 	mu     sync.Mutex
-	pinpad *pinpadtest.Fake
+	pinpad *pinpadfake.Fake
 	down   error            // when set, the channel is unreachable
 	wrap   channels.Channel // when set, used instead of channel
 }
@@ -62,7 +63,7 @@ func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, pr
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	r := &rig{j: j, dir: dir, channel: channelstest.NewFake(), printer: printertest.NewFake(), pinpad: pinpadtest.NewFake()}
+	r := &rig{j: j, dir: dir, channel: channelsfake.NewFake(), printer: printerfake.NewFake(), pinpad: pinpadfake.NewFake()}
 	if channelCfg == nil {
 		channelCfg = map[string]string{}
 	}
@@ -122,13 +123,13 @@ func TestApprovedSaleIsJournaledAndBookedOnce(t *testing.T) {
 	if err != nil || rec.State != journal.StateApproved || rec.RRN != res.RRN || rec.Amount != 1234 {
 		t.Fatalf("journal = %+v, %v", rec, err)
 	}
-	entries, err := channelstest.ReadLedger(filepath.Join(r.dir, "ledger.jsonl"))
+	entries, err := channelsfake.ReadLedger(filepath.Join(r.dir, "ledger.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sales := 0
 	for _, e := range entries {
-		if e.Op == channelstest.OpSale {
+		if e.Op == channelsfake.OpSale {
 			sales++
 			if e.Trace != res.Trace || e.RRN != res.RRN {
 				t.Fatalf("host booked %+v, terminal has %+v", e, res)
@@ -230,7 +231,7 @@ func TestRestartedPinPadGetsItsKeysBack(t *testing.T) {
 	r := newRig(t, nil, nil, nil)
 	r.sale(t, 100)
 	r.mu.Lock()
-	r.pinpad = pinpadtest.NewFake() // a PIN pad that restarted has no working keys
+	r.pinpad = pinpadfake.NewFake() // a PIN pad that restarted has no working keys
 	r.mu.Unlock()
 	if res := r.sale(t, 200); res.Result != "approved" {
 		t.Fatalf("sale after a PIN pad restart = %+v", res)
@@ -264,7 +265,7 @@ func TestNoCardSecretAtRest(t *testing.T) {
 		r.sale(t, int64(100+i))
 	}
 	r.j.Close()
-	card := pinpadtest.Cards[pinpadtest.DefaultCard]
+	card := testcards.Cards[testcards.DefaultCard]
 	err := filepath.WalkDir(filepath.Join(r.dir, "journal"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

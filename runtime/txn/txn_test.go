@@ -7,21 +7,21 @@ import (
 	"testing"
 
 	"github.com/posrt/posrt/plugins/channels"
-	"github.com/posrt/posrt/plugins/channels/channelstest"
+	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/plugins/pinpad"
-	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
+	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/txn"
 )
 
-func service(t *testing.T, term txn.Terminal, channelCfg map[string]string) (*txn.Service, *journal.Journal, *pinpadtest.Fake) {
+func service(t *testing.T, term txn.Terminal, channelCfg map[string]string) (*txn.Service, *journal.Journal, *pinpadfake.Fake) {
 	t.Helper()
 	j, err := journal.Open(filepath.Join(t.TempDir(), "journal"), journal.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	ch, pp := channelstest.NewFake(), pinpadtest.NewFake()
+	ch, pp := channelsfake.NewFake(), pinpadfake.NewFake()
 	if err := ch.Configure(context.Background(), channels.APIVersion1, channelCfg); err != nil {
 		t.Fatal(err)
 	}

@@ -5,14 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
-	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
-	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/plugin/plugintest"
+	"github.com/posrt/posrt/plugins/pinpad/testcards"
 )
 
 // Harness describes a channel implementation to RunConformance.
@@ -27,18 +29,18 @@ type Harness struct {
 	// 898310048990001.
 	TID, MID string
 	// TMK is the terminal master key the channel wraps working keys under;
-	// default pinpadtest.TestTMK().
+	// default testcards.TestTMK().
 	TMK []byte
 	// Card is a card the channel approves with its PIN; default the
-	// pinpadtest.DefaultCard.
-	Card pinpadtest.Card
+	// testcards.DefaultCard.
+	Card testcards.Card
 }
 
 // Connect serves impl through real go-plugin gRPC in this process and
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl channels.Channel) channels.Channel {
 	t.Helper()
-	return plugintest.Connect[channels.Channel](t, plugin.KindChannel, channels.NewPlugin(impl))
+	return basetest.Connect[channels.Channel](t, base.KindChannel, channels.NewPlugin(impl))
 }
 
 // RunConformance checks that a channel implementation keeps the
@@ -59,10 +61,10 @@ func RunConformance(t *testing.T, h Harness) {
 		h.MID = "898310048990001"
 	}
 	if h.TMK == nil {
-		h.TMK = pinpadtest.TestTMK()
+		h.TMK = testcards.TestTMK()
 	}
 	if h.Card.PAN == "" {
-		h.Card = pinpadtest.Cards[pinpadtest.DefaultCard]
+		h.Card = testcards.Cards[testcards.DefaultCard]
 	}
 	ch := Connect(t, h.New(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -70,22 +72,22 @@ func RunConformance(t *testing.T, h Harness) {
 	tm := &terminal{ch: ch, tid: h.TID, mid: h.MID, tmk: h.TMK, batch: "000001"}
 	card, pin := h.Card, h.Card.PIN
 
-	plugintest.RunBase(t, ctx, ch, plugintest.Base{Kind: plugin.KindChannel, APIVersion: channels.APIVersions[0], Config: h.Config})
-	plugintest.Step(t, "SaleBeforeSignInIsRefused", func(t *testing.T) {
+	basetest.RunBase(t, ctx, ch, basetest.Base{Kind: base.KindChannel, APIVersion: channels.APIVersions[0], Config: h.Config})
+	basetest.Step(t, "SaleBeforeSignInIsRefused", func(t *testing.T) {
 		tm.pinKey, tm.trackKey = cardcrypto.NewKey(), cardcrypto.NewKey()
 		req := tm.mustSale(t, tm.next(), 1000, card, pin)
 		if _, err := ch.Sale(ctx, req); !errors.Is(err, channels.ErrNotSignedIn) {
 			t.Errorf("Sale before sign-in: err = %v, want channels.ErrNotSignedIn", err)
 		}
 	})
-	plugintest.Step(t, "SignInRejectsMalformedTerminal", func(t *testing.T) {
+	basetest.Step(t, "SignInRejectsMalformedTerminal", func(t *testing.T) {
 		r, err := ch.SignIn(ctx, channels.SignInRequest{Key: channels.Key{TID: "BAD", MID: h.MID}, Operator: "01"})
 		if err == nil && r.Code == channels.CodeApproved {
 			t.Errorf("SignIn with TID BAD approved: %+v", r)
 		}
 	})
 	var batch1 string
-	plugintest.Step(t, "SignIn", func(t *testing.T) {
+	basetest.Step(t, "SignIn", func(t *testing.T) {
 		if _, err := tm.signIn(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -109,24 +111,24 @@ func RunConformance(t *testing.T, h Harness) {
 
 	var keyA channels.Key
 	var saleA channels.Response
-	plugintest.Step(t, "SaleApproves", func(t *testing.T) {
+	basetest.Step(t, "SaleApproves", func(t *testing.T) {
 		keyA = tm.next()
 		saleA = sale(t, keyA, 10000, pin)
 		approved(t, "sale", saleA)
 	})
-	plugintest.Step(t, "SaleRetryIsIdempotent", func(t *testing.T) {
+	basetest.Step(t, "SaleRetryIsIdempotent", func(t *testing.T) {
 		r := sale(t, keyA, 10000, pin)
 		if r.Code != saleA.Code || r.RRN != saleA.RRN {
 			t.Errorf("retried sale = %+v, want the first answer %+v", r, saleA)
 		}
 	})
-	plugintest.Step(t, "WrongPINDeclines", func(t *testing.T) {
+	basetest.Step(t, "WrongPINDeclines", func(t *testing.T) {
 		wrong := pin[:len(pin)-1] + string('0'+(pin[len(pin)-1]-'0'+1)%10)
 		if r := sale(t, tm.next(), 2000, wrong); r.Code != channels.CodeWrongPIN {
 			t.Errorf("sale with a wrong PIN: %+v, want code %s", r, channels.CodeWrongPIN)
 		}
 	})
-	plugintest.Step(t, "Query", func(t *testing.T) {
+	basetest.Step(t, "Query", func(t *testing.T) {
 		r, err := ch.Query(ctx, keyA)
 		if err != nil {
 			t.Fatalf("Query: %v", err)
@@ -139,7 +141,7 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 	})
 	var keyC channels.Key
-	plugintest.Step(t, "Reverse", func(t *testing.T) {
+	basetest.Step(t, "Reverse", func(t *testing.T) {
 		keyC = tm.next()
 		c := sale(t, keyC, 3000, pin)
 		approved(t, "sale", c)
@@ -158,7 +160,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("Reverse of a key never booked = %+v, %v; want code 00", r, err)
 		}
 	})
-	plugintest.Step(t, "Refund", func(t *testing.T) {
+	basetest.Step(t, "Refund", func(t *testing.T) {
 		date := time.Unix(saleA.HostUnix, 0).Format("0102")
 		refund := func(key channels.Key, amount int64, no string) channels.Response {
 			t.Helper()
@@ -181,7 +183,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("refund beyond the sale amount approved: %+v", r)
 		}
 	})
-	plugintest.Step(t, "Void", func(t *testing.T) {
+	basetest.Step(t, "Void", func(t *testing.T) {
 		keyD := tm.next()
 		d := sale(t, keyD, 4000, pin)
 		approved(t, "sale", d)
@@ -220,7 +222,7 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 		return r
 	}
-	plugintest.Step(t, "SettleBalanced", func(t *testing.T) {
+	basetest.Step(t, "SettleBalanced", func(t *testing.T) {
 		// Sale A stands (refunded in full); B declined, C reversed, D voided.
 		totals := channels.Totals{Channel: "card", SaleCount: 1, SaleAmount: 10000, RefundCount: 2, RefundAmount: 10000}
 		key := tm.next()
@@ -231,7 +233,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("retried Settle: unbalanced: %s", r.Message)
 		}
 	})
-	plugintest.Step(t, "BatchAdvancesAfterSettlement", func(t *testing.T) {
+	basetest.Step(t, "BatchAdvancesAfterSettlement", func(t *testing.T) {
 		if _, err := tm.signIn(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +241,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("batch after settling %s = %s, want %s (once, even though Settle was retried)", batch1, tm.batch, nextBatch(batch1))
 		}
 	})
-	plugintest.Step(t, "SettleUnbalanced", func(t *testing.T) {
+	basetest.Step(t, "SettleUnbalanced", func(t *testing.T) {
 		batch2 := tm.batch
 		approved(t, "sale in the new batch", sale(t, tm.next(), 5000, pin))
 		wrong := channels.Totals{Channel: "card", SaleCount: 1, SaleAmount: 4900}
@@ -296,7 +298,7 @@ func (tm *terminal) signIn(ctx context.Context) (channels.SignInResponse, error)
 
 // sale builds a card sale as the PIN pad would: the track encrypted under
 // the track key and an ISO 9564 PIN block under the PIN key.
-func (tm *terminal) sale(key channels.Key, amount int64, card pinpadtest.Card, pin string) (channels.SaleRequest, error) {
+func (tm *terminal) sale(key channels.Key, amount int64, card testcards.Card, pin string) (channels.SaleRequest, error) {
 	track, err := cardcrypto.EncryptTrack(tm.trackKey, card.Track())
 	if err != nil {
 		return channels.SaleRequest{}, fmt.Errorf("encrypting track: %w", err)
@@ -311,11 +313,23 @@ func (tm *terminal) sale(key channels.Key, amount int64, card pinpadtest.Card, p
 	}, nil
 }
 
-func (tm *terminal) mustSale(t testing.TB, key channels.Key, amount int64, card pinpadtest.Card, pin string) channels.SaleRequest {
+func (tm *terminal) mustSale(t testing.TB, key channels.Key, amount int64, card testcards.Card, pin string) channels.SaleRequest {
 	t.Helper()
 	req, err := tm.sale(key, amount, card, pin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return req
+}
+
+func isDigits(s string, n int) bool {
+	return len(s) == n && strings.Trim(s, "0123456789") == ""
+}
+
+func nextBatch(batch string) string {
+	n, _ := strconv.Atoi(batch)
+	if n++; n > 999999 {
+		n = 1
+	}
+	return fmt.Sprintf("%06d", n)
 }

@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
-	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
-	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/plugin/plugintest"
+	"github.com/posrt/posrt/plugins/pinpad/testcards"
 )
 
 const (
@@ -27,9 +28,9 @@ const (
 )
 
 var (
-	debit   = pinpadtest.Cards["unionpay-debit"]
-	credit  = pinpadtest.Cards["unionpay-credit"]
-	expired = pinpadtest.Cards["expired"]
+	debit   = testcards.Cards["unionpay-debit"]
+	credit  = testcards.Cards["unionpay-credit"]
+	expired = testcards.Cards["expired"]
 )
 
 func fixedClock() time.Time { return time.Date(2026, 8, 20, 10, 30, 0, 0, time.UTC) }
@@ -37,10 +38,10 @@ func fixedClock() time.Time { return time.Date(2026, 8, 20, 10, 30, 0, 0, time.U
 func ledgerPath(t *testing.T) string { return filepath.Join(t.TempDir(), "host", "ledger.jsonl") }
 
 // newFake returns a configured fake on a fixed clock, closed when t ends.
-func newFake(t *testing.T, cfg map[string]string) *Fake {
+func newFake(t *testing.T, cfg map[string]string) *fake.Fake {
 	t.Helper()
-	f := NewFake()
-	f.now = fixedClock
+	f := fake.NewFake()
+	f.SetClock(fixedClock)
 	if err := f.Configure(context.Background(), channels.APIVersion1, cfg); err != nil {
 		t.Fatalf("Configure(%v): %v", cfg, err)
 	}
@@ -51,7 +52,7 @@ func newFake(t *testing.T, cfg map[string]string) *Fake {
 // signedIn returns a terminal signed in on ch.
 func signedIn(t *testing.T, ch channels.Channel) *terminal {
 	t.Helper()
-	tm := &terminal{ch: ch, tid: testTID, mid: testMID, tmk: pinpadtest.TestTMK(), batch: "000001"}
+	tm := &terminal{ch: ch, tid: testTID, mid: testMID, tmk: testcards.TestTMK(), batch: "000001"}
 	if _, err := tm.signIn(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func signedIn(t *testing.T, ch channels.Channel) *terminal {
 }
 
 // mustSell runs a card sale and fails the test on an error.
-func (tm *terminal) mustSell(t *testing.T, key channels.Key, amount int64, card pinpadtest.Card, pin string) channels.Response {
+func (tm *terminal) mustSell(t *testing.T, key channels.Key, amount int64, card testcards.Card, pin string) channels.Response {
 	t.Helper()
 	r, err := tm.ch.Sale(context.Background(), tm.mustSale(t, key, amount, card, pin))
 	if err != nil {
@@ -75,30 +76,12 @@ func wantCode(t *testing.T, what string, r channels.Response, code string) {
 	}
 }
 
-func TestConformance(t *testing.T) {
-	for name, ledger := range map[string]func(t *testing.T) string{
-		"FileLedger":   ledgerPath,
-		"MemoryLedger": func(*testing.T) string { return "" },
-	} {
-		t.Run(name, func(t *testing.T) {
-			RunConformance(t, Harness{
-				New: func(t *testing.T) channels.Channel {
-					f := NewFake()
-					t.Cleanup(func() { _ = f.Close() })
-					return f
-				},
-				Config: map[string]string{"ledger": ledger(t)},
-			})
-		})
-	}
-}
-
 func TestInfo(t *testing.T) {
-	info, err := NewFake().Info(context.Background())
-	if err != nil || info.Kind != plugin.KindChannel || info.Name != "fake-channel" || info.Version != "0.1.0" || info.APIVersions[0] != channels.APIVersion1 {
+	info, err := fake.NewFake().Info(context.Background())
+	if err != nil || info.Kind != base.KindChannel || info.Name != "fake-channel" || info.Version != "0.1.0" || info.APIVersions[0] != channels.APIVersion1 {
 		t.Errorf("Info = %+v, %v", info, err)
 	}
-	if h, err := NewFake().Health(context.Background()); err != nil || h.State != plugin.StateIdle {
+	if h, err := fake.NewFake().Health(context.Background()); err != nil || h.State != base.StateIdle {
 		t.Errorf("Health = %+v, %v; want idle", h, err)
 	}
 }
@@ -149,26 +132,26 @@ func TestSaleChecks(t *testing.T) {
 		t.Errorf("sale = %+v, want approved with a 12-digit RRN, a 6-digit auth code, the amount and the host time", r)
 	}
 	wantCode(t, "credit card", tm.mustSell(t, tm.next(), 1000, credit, credit.PIN), "00")
-	wantCode(t, "expired card", tm.mustSell(t, tm.next(), 1000, expired, expired.PIN), CodeExpiredCard)
+	wantCode(t, "expired card", tm.mustSell(t, tm.next(), 1000, expired, expired.PIN), fake.CodeExpiredCard)
 	wantCode(t, "wrong PIN", tm.mustSell(t, tm.next(), 1000, debit, credit.PIN), channels.CodeWrongPIN)
 	unknown := debit
 	unknown.PAN = "6222020000000000"
-	wantCode(t, "unknown card", tm.mustSell(t, tm.next(), 1000, unknown, debit.PIN), CodeInvalidCard)
-	wantCode(t, "zero amount", tm.mustSell(t, tm.next(), 0, debit, debit.PIN), CodeInvalidAmount)
-	wantCode(t, "negative amount", tm.mustSell(t, tm.next(), -100, debit, debit.PIN), CodeInvalidAmount)
+	wantCode(t, "unknown card", tm.mustSell(t, tm.next(), 1000, unknown, debit.PIN), fake.CodeInvalidCard)
+	wantCode(t, "zero amount", tm.mustSell(t, tm.next(), 0, debit, debit.PIN), fake.CodeInvalidAmount)
+	wantCode(t, "negative amount", tm.mustSell(t, tm.next(), -100, debit, debit.PIN), fake.CodeInvalidAmount)
 
 	req := tm.mustSale(t, tm.next(), 1000, debit, debit.PIN)
 	req.Card.EncryptedTrack, _ = cardcrypto.EncryptTrack(cardcrypto.NewKey(), debit.Track())
-	if r, err := f.Sale(ctx, req); err != nil || r.Code != CodeInvalidCard {
-		t.Errorf("track under another key = %+v, %v; want %s", r, err, CodeInvalidCard)
+	if r, err := f.Sale(ctx, req); err != nil || r.Code != fake.CodeInvalidCard {
+		t.Errorf("track under another key = %+v, %v; want %s", r, err, fake.CodeInvalidCard)
 	}
 	req = tm.mustSale(t, tm.next(), 1000, debit, debit.PIN)
 	req.PINBlock = nil
 	if r, err := f.Sale(ctx, req); err != nil || r.Code != channels.CodeWrongPIN {
 		t.Errorf("no PIN block = %+v, %v; want %s", r, err, channels.CodeWrongPIN)
 	}
-	if r, err := f.Sale(ctx, channels.SaleRequest{Key: tm.next(), Amount: 1000, PaymentCode: "134567890123456789"}); err != nil || r.Code != CodeInvalidTransaction {
-		t.Errorf("payment code sale = %+v, %v; want %s", r, err, CodeInvalidTransaction)
+	if r, err := f.Sale(ctx, channels.SaleRequest{Key: tm.next(), Amount: 1000, PaymentCode: "134567890123456789"}); err != nil || r.Code != fake.CodeInvalidTransaction {
+		t.Errorf("payment code sale = %+v, %v; want %s", r, err, fake.CodeInvalidTransaction)
 	}
 	other := tm.next()
 	other.MID = "898310048990002"
@@ -226,7 +209,7 @@ func TestLoseResponse(t *testing.T) {
 	if !ok || !b.Approved() || b.Amount != 1234 {
 		t.Fatalf("Booked(%s) = %+v, %v; want the approved sale", key, b, ok)
 	}
-	if !ledgerHas(t, path, OpSale, key) {
+	if !ledgerHas(t, path, fake.OpSale, key) {
 		t.Errorf("ledger lacks the lost sale %s", key)
 	}
 	if q, err := ch.Query(ctx, key); err != nil || q.RRN != b.RRN || !q.Approved() {
@@ -269,9 +252,9 @@ func TestLoseResponse(t *testing.T) {
 
 func ledgerHas(t *testing.T, path, op string, key channels.Key) bool {
 	t.Helper()
-	entries, err := ReadLedger(path)
+	entries, err := fake.ReadLedger(path)
 	if err != nil {
-		t.Fatalf("ReadLedger: %v", err)
+		t.Fatalf("fake.ReadLedger: %v", err)
 	}
 	for _, e := range entries {
 		if e.Op == op && e.TID == key.TID && e.Batch == key.Batch && e.Trace == key.Trace {
@@ -318,10 +301,10 @@ func TestRestartRemembersEverything(t *testing.T) {
 		t.Errorf("sale after restart = %+v, want approved with an RRN after %s", d, refund.RRN)
 	}
 	r, err := f2.Refund(ctx, channels.RefundRequest{Key: tm.next(), Amount: 7501, Original: keyA, OriginalRRN: a.RRN, RefundNo: "R2"})
-	if err != nil || r.Code != CodeInvalidAmount || !strings.Contains(r.Message, "refund exceeds refundable amount") {
-		t.Errorf("refund beyond what is left after restart = %+v, %v; want %s", r, err, CodeInvalidAmount)
+	if err != nil || r.Code != fake.CodeInvalidAmount || !strings.Contains(r.Message, "refund exceeds refundable amount") {
+		t.Errorf("refund beyond what is left after restart = %+v, %v; want %s", r, err, fake.CodeInvalidAmount)
 	}
-	s, err := f2.Settle(ctx, channels.SettleRequest{Key: tm.next(), Totals: []channels.Totals{{Channel: CardChannel, SaleCount: 2, SaleAmount: 14000, RefundCount: 1, RefundAmount: 2500}}})
+	s, err := f2.Settle(ctx, channels.SettleRequest{Key: tm.next(), Totals: []channels.Totals{{Channel: fake.CardChannel, SaleCount: 2, SaleAmount: 14000, RefundCount: 1, RefundAmount: 2500}}})
 	if err != nil || !s.Balanced {
 		t.Fatalf("settlement after restart = %+v, %v; want balanced", s, err)
 	}
@@ -349,15 +332,15 @@ func TestTornLastLineIsIgnored(t *testing.T) {
 	key := tm.next()
 	a := tm.mustSell(t, key, 1000, debit, debit.PIN)
 	_ = f1.Close()
-	before, err := ReadLedger(path)
+	before, err := fake.ReadLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	appendFile(t, path, `{"op":"sale","time":"2026-08-20T10:30:00Z","tid":"10000001","batch":"000001","tra`)
 
-	after, err := ReadLedger(path)
+	after, err := fake.ReadLedger(path)
 	if err != nil || len(after) != len(before) {
-		t.Fatalf("ReadLedger with a torn line = %d entries, %v; want %d", len(after), err, len(before))
+		t.Fatalf("fake.ReadLedger with a torn line = %d entries, %v; want %d", len(after), err, len(before))
 	}
 	f2 := newFake(t, map[string]string{"ledger": path})
 	tm.ch = f2
@@ -366,7 +349,7 @@ func TestTornLastLineIsIgnored(t *testing.T) {
 		t.Errorf("RRN after restart %s, want after %s", b.RRN, a.RRN)
 	}
 	_ = f2.Close()
-	entries, err := ReadLedger(path)
+	entries, err := fake.ReadLedger(path)
 	if err != nil || len(entries) != len(before)+1 {
 		t.Fatalf("ledger after appending past a torn line: %d entries, %v; want %d", len(entries), err, len(before)+1)
 	}
@@ -377,10 +360,10 @@ func TestTornLastLineIsIgnored(t *testing.T) {
 
 	// A bad line followed by good ones is corruption, not a torn write.
 	appendFile(t, path, "not json\n"+strings.SplitAfter(string(raw), "\n")[0])
-	if _, err := ReadLedger(path); err == nil {
-		t.Error("ReadLedger accepted a corrupt line in the middle")
+	if _, err := fake.ReadLedger(path); err == nil {
+		t.Error("fake.ReadLedger accepted a corrupt line in the middle")
 	}
-	if err := NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{"ledger": path}); err == nil {
+	if err := fake.NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{"ledger": path}); err == nil {
 		t.Error("Configure accepted a ledger with a corrupt line in the middle")
 	}
 }
@@ -405,7 +388,7 @@ func TestLedgerHoldsNoCardData(t *testing.T) {
 	tm := signedIn(t, f)
 	ctx := context.Background()
 	var blocks [][]byte
-	sell := func(amount int64, card pinpadtest.Card, pin string) channels.Response {
+	sell := func(amount int64, card testcards.Card, pin string) channels.Response {
 		req := tm.mustSale(t, tm.next(), amount, card, pin)
 		blocks = append(blocks, req.PINBlock, req.Card.EncryptedTrack)
 		r, err := f.Sale(ctx, req)
@@ -430,7 +413,7 @@ func TestLedgerHoldsNoCardData(t *testing.T) {
 	if !bytes.Contains(raw, []byte(cardcrypto.MaskPAN(debit.PAN))) {
 		t.Fatalf("ledger lacks the masked PAN, so this test proves nothing:\n%s", raw)
 	}
-	for _, c := range []pinpadtest.Card{debit, credit, expired} {
+	for _, c := range []testcards.Card{debit, credit, expired} {
 		for what, secret := range map[string]string{
 			"PAN": c.PAN, "track": c.Track(), "PIN": `"` + c.PIN + `"`, "PAN tail": c.PAN[6:],
 		} {
@@ -470,24 +453,24 @@ func TestBadConfig(t *testing.T) {
 		"crash_after":   "0",
 		"colour":        "red",
 	} {
-		err := NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{key: value})
+		err := fake.NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{key: value})
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("Configure(%s=%q) = %v, want an error naming %s", key, value, err, key)
 		}
 	}
 	for _, v := range []string{"00", "5x", "051"} {
-		if err := NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{"decline": v}); err == nil {
+		if err := fake.NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{"decline": v}); err == nil {
 			t.Errorf("decline %q accepted", v)
 		}
 	}
-	if err := NewFake().Configure(context.Background(), "v0", nil); err == nil {
+	if err := fake.NewFake().Configure(context.Background(), "v0", nil); err == nil {
 		t.Error("Configure accepted API version v0")
 	}
 	blocked := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{"ledger": filepath.Join(blocked, "ledger.jsonl")}); err == nil {
+	if err := fake.NewFake().Configure(context.Background(), channels.APIVersion1, map[string]string{"ledger": filepath.Join(blocked, "ledger.jsonl")}); err == nil {
 		t.Error("Configure accepted a ledger under a regular file")
 	}
 }
@@ -495,7 +478,7 @@ func TestBadConfig(t *testing.T) {
 func TestConfigTMKAndBatch(t *testing.T) {
 	tmk := "00112233445566778899AABBCCDDEEFF"
 	f := newFake(t, map[string]string{"tmk": tmk, "batch": "000420", "ledger_sync": "false"})
-	tm := &terminal{ch: f, tid: testTID, mid: testMID, tmk: pinpadtest.TestTMK()}
+	tm := &terminal{ch: f, tid: testTID, mid: testMID, tmk: testcards.TestTMK()}
 	if _, err := tm.signIn(context.Background()); !errors.Is(err, cardcrypto.ErrCheckValue) {
 		t.Errorf("keys unwrapped under the default TMK: %v", err)
 	}
@@ -506,9 +489,9 @@ func TestConfigTMKAndBatch(t *testing.T) {
 }
 
 func TestCrashAfter(t *testing.T) {
-	f := NewFake()
-	var exits plugintest.Exits
-	f.faults.Exit = exits.Exit
+	f := fake.NewFake()
+	var exits basetest.Exits
+	f.SetExit(exits.Exit)
 	if err := f.Configure(context.Background(), channels.APIVersion1, map[string]string{"crash_after": "2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +526,7 @@ func TestReverseBeforeSale(t *testing.T) {
 	if err != nil || !r.Approved() || !strings.Contains(r.Message, "nothing to reverse") {
 		t.Fatalf("Reverse of an unknown key = %+v, %v", r, err)
 	}
-	if !ledgerHas(t, path, OpReverse, key) {
+	if !ledgerHas(t, path, fake.OpReverse, key) {
 		t.Error("reversal of an unknown key not in the ledger")
 	}
 	// The sale arrives after its reversal (or is wrongly resent): refused.
@@ -561,9 +544,9 @@ func TestReverseBeforeSale(t *testing.T) {
 	}
 	wantCode(t, "resent sale after reversal", tm.mustSell(t, k2, 1000, debit, debit.PIN), channels.CodeDuplicate)
 	n := 0
-	entries, _ := ReadLedger(path)
+	entries, _ := fake.ReadLedger(path)
 	for _, e := range entries {
-		if e.Op == OpReverse && e.Trace == k2.Trace {
+		if e.Op == fake.OpReverse && e.Trace == k2.Trace {
 			n++
 		}
 	}
@@ -586,11 +569,11 @@ func TestVoidRules(t *testing.T) {
 	}
 	k := tm.next()
 	s := tm.mustSell(t, k, 4000, debit, debit.PIN)
-	wantCode(t, "partial void", void(k, s.RRN, 3000), CodeInvalidTransaction)
+	wantCode(t, "partial void", void(k, s.RRN, 3000), fake.CodeInvalidTransaction)
 	wantCode(t, "void with another RRN", void(k, "000000009999", 4000), channels.CodeNotFound)
 	declined := tm.next()
 	tm.mustSell(t, declined, 4051, debit, debit.PIN)
-	wantCode(t, "void of a declined sale", void(declined, "", 4051), CodeInvalidTransaction)
+	wantCode(t, "void of a declined sale", void(declined, "", 4051), fake.CodeInvalidTransaction)
 
 	vk := tm.next()
 	v, err := f.Void(ctx, channels.VoidRequest{Key: vk, Amount: 4000, Original: channels.Key{}, OriginalRRN: s.RRN})
@@ -600,7 +583,7 @@ func TestVoidRules(t *testing.T) {
 	if b, _ := f.Booked(k); !b.Voided {
 		t.Errorf("sale not voided: %+v", b)
 	}
-	if r, _ := f.Refund(ctx, channels.RefundRequest{Key: tm.next(), Amount: 100, Original: k, RefundNo: "V"}); r.Code != CodeInvalidTransaction {
+	if r, _ := f.Refund(ctx, channels.RefundRequest{Key: tm.next(), Amount: 100, Original: k, RefundNo: "V"}); r.Code != fake.CodeInvalidTransaction {
 		t.Errorf("refund of a voided sale = %+v", r)
 	}
 	// Reversing the void restores the sale.
@@ -614,11 +597,11 @@ func TestVoidRules(t *testing.T) {
 	if r, err := f.Settle(ctx, channels.SettleRequest{Key: tm.next()}); err != nil || r.Balanced {
 		t.Fatalf("Settle with no totals = %+v, %v; want unbalanced", r, err)
 	}
-	wantCode(t, "sale in a settled batch", tm.mustSell(t, tm.next(), 1000, debit, debit.PIN), CodeInvalidTransaction)
+	wantCode(t, "sale in a settled batch", tm.mustSell(t, tm.next(), 1000, debit, debit.PIN), fake.CodeInvalidTransaction)
 	if _, err := tm.signIn(ctx); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, "void after settlement", void(k, s.RRN, 4000), CodeInvalidTransaction)
+	wantCode(t, "void after settlement", void(k, s.RRN, 4000), fake.CodeInvalidTransaction)
 	if r, _ := f.Refund(ctx, channels.RefundRequest{Key: tm.next(), Amount: 4000, Original: k, OriginalRRN: s.RRN, RefundNo: "A"}); !r.Approved() {
 		t.Errorf("refund after settlement = %+v, want approved", r)
 	}
@@ -643,7 +626,7 @@ func TestRefundNumberAcrossKeys(t *testing.T) {
 		t.Errorf("refund N1 retried under a new key = %+v, want %+v", again, r1)
 	}
 	wantCode(t, "refund number reused for another amount", refund(2000, "N1"), channels.CodeDuplicate)
-	wantCode(t, "zero refund", refund(0, "N2"), CodeInvalidAmount)
+	wantCode(t, "zero refund", refund(0, "N2"), fake.CodeInvalidAmount)
 	if b, _ := f.Booked(k); b.Refunded != 1000 {
 		t.Errorf("refunded %d fen, want 1000", b.Refunded)
 	}
@@ -667,7 +650,7 @@ func TestReadLedgerCarriesState(t *testing.T) {
 	if _, err := f.Void(ctx, channels.VoidRequest{Key: tm.next(), Amount: 2000, Original: kb, OriginalRRN: b.RRN}); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := ReadLedger(path)
+	entries, err := fake.ReadLedger(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -730,8 +713,8 @@ func TestConcurrentSales(t *testing.T) {
 	if _, err := f.Query(context.Background(), reqs[n-1].Key); err != nil {
 		t.Fatal(err)
 	}
-	if f.st.lastRRN != n {
-		t.Errorf("%d RRNs issued for %d sales", f.st.lastRRN, n)
+	if last := f.LastRRN(); last != n {
+		t.Errorf("%d RRNs issued for %d sales", last, n)
 	}
 }
 
@@ -753,5 +736,22 @@ func TestRefusedConfigureChangesNothing(t *testing.T) {
 	r, err := f.Sale(ctx, tm.mustSale(t, tm.next(), 100, debit, debit.PIN))
 	if err != nil || !r.Approved() {
 		t.Fatalf("sale after a refused Configure = %+v, %v; want the old configuration (no latency, still signed in)", r, err)
+	}
+}
+func TestConformance(t *testing.T) {
+	for name, ledger := range map[string]func(t *testing.T) string{
+		"FileLedger":   ledgerPath,
+		"MemoryLedger": func(*testing.T) string { return "" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			RunConformance(t, Harness{
+				New: func(t *testing.T) channels.Channel {
+					f := fake.NewFake()
+					t.Cleanup(func() { _ = f.Close() })
+					return f
+				},
+				Config: map[string]string{"ledger": ledger(t)},
+			})
+		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // Faults injects the configured faults into a fake's calls. The zero value
@@ -60,9 +60,9 @@ func (f *Faults) Set(st Settings) {
 // fault keys, and changes nothing. The fake puts both in force (Set) only
 // once everything else its configuration needs has succeeded, so that a
 // rejected configuration leaves it as it was.
-func Prepare[C any](info plugin.Info, apiVersion string, config map[string]string, parse func(map[string]string) (C, error)) (C, Settings, error) {
+func Prepare[C any](info base.Info, apiVersion string, config map[string]string, parse func(map[string]string) (C, error)) (C, Settings, error) {
 	var zero C
-	if err := plugin.CheckAPIVersion(info, apiVersion); err != nil {
+	if err := base.CheckAPIVersion(info, apiVersion); err != nil {
 		return zero, Settings{}, err
 	}
 	cfg, err := parse(config)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 func set(t *testing.T, f *Faults, config map[string]string) {
@@ -57,7 +57,7 @@ func TestBadConfig(t *testing.T) {
 	}
 }
 
-var info = plugin.Info{Kind: "printer", Name: "fake-printer", APIVersions: []string{"v1"}}
+var info = base.Info{Kind: "printer", Name: "fake-printer", APIVersions: []string{"v1"}}
 
 func parseColour(config map[string]string) (string, error) {
 	if c := config["colour"]; c != "red" && c != "" {

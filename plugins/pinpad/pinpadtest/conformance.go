@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/pinpad/testcards"
+
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
-	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Harness describes a PIN pad implementation to RunConformance.
@@ -24,10 +26,10 @@ type Harness struct {
 	// Config is passed to Configure. With it the PIN pad must be connected
 	// and must present the card below, by any entry mode, and enter PIN.
 	Config map[string]string
-	// TMK is the terminal master key the PIN pad holds; default TestTMK().
+	// TMK is the terminal master key the PIN pad holds; default testcards.TestTMK().
 	TMK []byte
 	// PAN is the card the PIN pad presents and PIN the PIN its cardholder
-	// enters; default those of DefaultCard.
+	// enters; default those of testcards.DefaultCard.
 	PAN string
 	PIN string
 }
@@ -36,7 +38,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl pinpad.PinPad) pinpad.PinPad {
 	t.Helper()
-	return plugintest.Connect[pinpad.PinPad](t, plugin.KindPinPad, pinpad.NewPlugin(impl))
+	return basetest.Connect[pinpad.PinPad](t, base.KindPinPad, pinpad.NewPlugin(impl))
 }
 
 var maskedPANPattern = regexp.MustCompile(`^\d{6}\*+\d{4}$`)
@@ -54,13 +56,13 @@ func RunConformance(t *testing.T, h Harness) {
 		t.Fatal("Harness.New is nil")
 	}
 	if h.TMK == nil {
-		h.TMK = TestTMK()
+		h.TMK = testcards.TestTMK()
 	}
 	if h.PAN == "" {
-		h.PAN = Cards[DefaultCard].PAN
+		h.PAN = testcards.Cards[testcards.DefaultCard].PAN
 	}
 	if h.PIN == "" {
-		h.PIN = Cards[DefaultCard].PIN
+		h.PIN = testcards.Cards[testcards.DefaultCard].PIN
 	}
 	pp := Connect(t, h.New(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -75,8 +77,8 @@ func RunConformance(t *testing.T, h Harness) {
 		return pinpad.WorkingKey{Encrypted: enc, CheckValue: kcv}
 	}
 
-	plugintest.RunBase(t, ctx, pp, plugintest.Base{Kind: plugin.KindPinPad, APIVersion: pinpad.APIVersion1, Config: h.Config})
-	plugintest.Step(t, "CardCallsBeforeKeysAreRefused", func(t *testing.T) {
+	basetest.RunBase(t, ctx, pp, basetest.Base{Kind: base.KindPinPad, APIVersion: pinpad.APIVersion1, Config: h.Config})
+	basetest.Step(t, "CardCallsBeforeKeysAreRefused", func(t *testing.T) {
 		if _, err := pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 100}); !errors.Is(err, pinpad.ErrKeysNotLoaded) {
 			t.Errorf("ReadCard before LoadWorkingKeys: err = %v, want pinpad.ErrKeysNotLoaded", err)
 		}
@@ -88,7 +90,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("GetPIN before LoadWorkingKeys: err = %v, want pinpad.ErrKeysNotLoaded", err)
 		}
 	})
-	plugintest.Step(t, "LoadWorkingKeysRejectsWrongCheckValue", func(t *testing.T) {
+	basetest.Step(t, "LoadWorkingKeysRejectsWrongCheckValue", func(t *testing.T) {
 		bad := wrap(t, macKey)
 		bad.CheckValue = slices.Clone(bad.CheckValue)
 		bad.CheckValue[0] ^= 0xFF
@@ -97,14 +99,14 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("LoadWorkingKeys with a wrong MAC key check value: err = %v, want pinpad.ErrKeyCheck", err)
 		}
 	})
-	plugintest.Step(t, "LoadWorkingKeys", func(t *testing.T) {
+	basetest.Step(t, "LoadWorkingKeys", func(t *testing.T) {
 		keys := pinpad.WorkingKeys{PIN: wrap(t, pinKey), MAC: wrap(t, macKey), Track: wrap(t, trackKey)}
 		if err := pp.LoadWorkingKeys(ctx, keys); err != nil {
 			t.Fatalf("LoadWorkingKeys: %v", err)
 		}
 	})
 	var card pinpad.Card
-	plugintest.Step(t, "ReadCard", func(t *testing.T) {
+	basetest.Step(t, "ReadCard", func(t *testing.T) {
 		var err error
 		card, err = pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 12345})
 		if err != nil {
@@ -139,7 +141,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("ReadCard: expiry %q, the track says %q", card.Expiry, expiry)
 		}
 	})
-	plugintest.Step(t, "GetPIN", func(t *testing.T) {
+	basetest.Step(t, "GetPIN", func(t *testing.T) {
 		block, err := pp.GetPIN(ctx, pinpad.PINRequest{Amount: 12345, EncryptedTrack: card.EncryptedTrack})
 		if err != nil {
 			t.Fatalf("GetPIN: %v", err)
@@ -155,7 +157,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Error("GetPIN: the block holds another PIN than the cardholder entered")
 		}
 	})
-	plugintest.Step(t, "Display", func(t *testing.T) {
+	basetest.Step(t, "Display", func(t *testing.T) {
 		if err := pp.Display(ctx, []string{"AMOUNT (yuan)", "123.45"}); err != nil {
 			t.Errorf("Display: %v", err)
 		}

@@ -5,17 +5,20 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/posrt/posrt/plugins/pinpad/fake"
+	"github.com/posrt/posrt/plugins/pinpad/testcards"
+
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/pinpad"
-	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Broken PIN pads RunConformance must fail, each with the step it must
 // fail at.
 type (
-	plainKeysError  struct{ *Fake }
-	ignoresKeyCheck struct{ *Fake }
-	unmaskedPAN     struct{ *Fake }
-	anyAPIVersion   struct{ *Fake }
+	plainKeysError  struct{ *fake.Fake }
+	ignoresKeyCheck struct{ *fake.Fake }
+	unmaskedPAN     struct{ *fake.Fake }
+	anyAPIVersion   struct{ *fake.Fake }
 )
 
 func (p plainKeysError) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
@@ -35,7 +38,7 @@ func (p ignoresKeyCheck) LoadWorkingKeys(ctx context.Context, keys pinpad.Workin
 
 func (p unmaskedPAN) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
 	c, err := p.Fake.ReadCard(ctx, req)
-	c.Expiry = Cards[DefaultCard].PAN + c.Expiry
+	c.Expiry = testcards.Cards[testcards.DefaultCard].PAN + c.Expiry
 	return c, err
 }
 
@@ -43,19 +46,19 @@ func (p anyAPIVersion) Configure(ctx context.Context, _ string, config map[strin
 	return p.Fake.Configure(ctx, pinpad.APIVersion1, config)
 }
 
-func brokenPinPads() map[string]plugintest.Broken[Harness] {
-	wrap := func(fn func(*Fake) pinpad.PinPad) func(*testing.T) pinpad.PinPad {
-		return func(*testing.T) pinpad.PinPad { return fn(NewFake()) }
+func brokenPinPads() map[string]basetest.Broken[Harness] {
+	wrap := func(fn func(*fake.Fake) pinpad.PinPad) func(*testing.T) pinpad.PinPad {
+		return func(*testing.T) pinpad.PinPad { return fn(fake.NewFake()) }
 	}
-	fake := wrap(func(f *Fake) pinpad.PinPad { return f })
-	return map[string]plugintest.Broken[Harness]{
-		"enters another PIN":    {Harness: Harness{New: fake, Config: map[string]string{"pin": "wrong"}}, Step: "GetPIN"},
-		"presents another card": {Harness: Harness{New: fake, Config: map[string]string{"card": "unionpay-credit"}}, Step: "ReadCard"},
-		"holds another TMK":     {Harness: Harness{New: fake, Config: map[string]string{"tmk": "00112233445566778899AABBCCDDEEFF"}}, Step: "LoadWorkingKeys"},
-		"loses the sentinel":    {Harness: Harness{New: wrap(func(f *Fake) pinpad.PinPad { return plainKeysError{f} })}, Step: "CardCallsBeforeKeysAreRefused"},
-		"ignores check values":  {Harness: Harness{New: wrap(func(f *Fake) pinpad.PinPad { return ignoresKeyCheck{f} })}, Step: "LoadWorkingKeysRejectsWrongCheckValue"},
-		"leaks the PAN":         {Harness: Harness{New: wrap(func(f *Fake) pinpad.PinPad { return unmaskedPAN{f} })}, Step: "ReadCard"},
-		"accepts any API":       {Harness: Harness{New: wrap(func(f *Fake) pinpad.PinPad { return anyAPIVersion{f} })}, Step: "ConfigureRejectsUnknownAPIVersion"},
+	plain := wrap(func(f *fake.Fake) pinpad.PinPad { return f })
+	return map[string]basetest.Broken[Harness]{
+		"enters another PIN":    {Harness: Harness{New: plain, Config: map[string]string{"pin": "wrong"}}, Step: "GetPIN"},
+		"presents another card": {Harness: Harness{New: plain, Config: map[string]string{"card": "unionpay-credit"}}, Step: "ReadCard"},
+		"holds another TMK":     {Harness: Harness{New: plain, Config: map[string]string{"tmk": "00112233445566778899AABBCCDDEEFF"}}, Step: "LoadWorkingKeys"},
+		"loses the sentinel":    {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return plainKeysError{f} })}, Step: "CardCallsBeforeKeysAreRefused"},
+		"ignores check values":  {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return ignoresKeyCheck{f} })}, Step: "LoadWorkingKeysRejectsWrongCheckValue"},
+		"leaks the PAN":         {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return unmaskedPAN{f} })}, Step: "ReadCard"},
+		"accepts any API":       {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return anyAPIVersion{f} })}, Step: "ConfigureRejectsUnknownAPIVersion"},
 	}
 }
 
@@ -63,5 +66,5 @@ func brokenPinPads() map[string]plugintest.Broken[Harness] {
 // PIN pad in a child process of the test binary, and checks that it fails
 // at the right step.
 func TestConformanceCatchesBrokenPinPads(t *testing.T) {
-	plugintest.RunBroken(t, "a PIN pad", brokenPinPads(), RunConformance)
+	basetest.RunBroken(t, "a PIN pad", brokenPinPads(), RunConformance)
 }

@@ -1,13 +1,4 @@
-// Package pinpadtest holds the test double of the PIN pad kind, its test
-// cards and its conformance suite. Fake is an in-memory PIN pad: it unwraps
-// working keys under a test terminal master key (TestTMK unless configured),
-// presents one of the Cards, encrypts its track under the track key and
-// builds a real ISO 9564 PIN block under the PIN key, so the fake channel can
-// verify what it produces. Its behaviour (card, entry mode, right or wrong
-// PIN, cancellation, a missing device, latency, a crash) is set by
-// configuration keys listed in the kind's README. It keeps clear keys in
-// memory only and never logs or returns a clear key, PAN or PIN; the master
-// key it uses is a published test key, so nothing it does is secure.
+// Package pinpadtest is the conformance suite of the PIN pad kind:
 // RunConformance drives any pinpad.PinPad through real gRPC; the fake and
 // every real driver must pass it.
 package pinpadtest

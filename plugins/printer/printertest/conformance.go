@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/printer"
-	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Harness describes a printer implementation to RunConformance.
@@ -23,7 +23,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl printer.Printer) printer.Printer {
 	t.Helper()
-	return plugintest.Connect[printer.Printer](t, plugin.KindPrinter, printer.NewPlugin(impl))
+	return basetest.Connect[printer.Printer](t, base.KindPrinter, printer.NewPlugin(impl))
 }
 
 // ConformanceReceipt is the document RunConformance prints: a line of each
@@ -56,7 +56,7 @@ func RunConformance(t *testing.T, h Harness) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	plugintest.RunBase(t, ctx, p, plugintest.Base{Kind: plugin.KindPrinter, APIVersion: printer.APIVersion1, Config: h.Config})
+	basetest.RunBase(t, ctx, p, basetest.Base{Kind: base.KindPrinter, APIVersion: printer.APIVersion1, Config: h.Config})
 	status := func(t *testing.T) {
 		st, err := p.Status(ctx)
 		if err != nil {
@@ -66,19 +66,19 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("Status = %q, want %q", st, printer.StatusOK)
 		}
 	}
-	plugintest.Step(t, "Status", status)
-	plugintest.Step(t, "Print", func(t *testing.T) {
+	basetest.Step(t, "Status", status)
+	basetest.Step(t, "Print", func(t *testing.T) {
 		if err := p.Print(ctx, ConformanceReceipt()); err != nil {
 			t.Fatalf("Print: %v", err)
 		}
 	})
-	plugintest.Step(t, "StatusAfterPrint", status)
-	plugintest.Step(t, "PrintEmptyDocument", func(t *testing.T) {
+	basetest.Step(t, "StatusAfterPrint", status)
+	basetest.Step(t, "PrintEmptyDocument", func(t *testing.T) {
 		if err := p.Print(ctx, printer.Document{Cut: true}); err != nil {
 			t.Fatalf("Print of a cut alone: %v", err)
 		}
 	})
-	plugintest.Step(t, "OpenDrawer", func(t *testing.T) {
+	basetest.Step(t, "OpenDrawer", func(t *testing.T) {
 		if err := p.OpenDrawer(ctx); err != nil {
 			t.Fatalf("OpenDrawer: %v", err)
 		}

@@ -4,23 +4,25 @@ import (
 	"context"
 	"testing"
 
+	"github.com/posrt/posrt/plugins/printer/fake"
+
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/printer"
-	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Broken printers RunConformance must fail, each with the step it must
 // fail at.
 type (
-	wrongKind     struct{ *Fake }
-	blankStatus   struct{ *Fake }
-	rejectsCJK    struct{ *Fake }
-	anyAPIVersion struct{ *Fake }
+	wrongKind     struct{ *fake.Fake }
+	blankStatus   struct{ *fake.Fake }
+	rejectsCJK    struct{ *fake.Fake }
+	anyAPIVersion struct{ *fake.Fake }
 )
 
-func (p wrongKind) Info(ctx context.Context) (plugin.Info, error) {
+func (p wrongKind) Info(ctx context.Context) (base.Info, error) {
 	info, err := p.Fake.Info(ctx)
-	info.Kind = plugin.KindScanner
+	info.Kind = base.KindScanner
 	return info, err
 }
 
@@ -29,7 +31,7 @@ func (p blankStatus) Status(context.Context) (printer.Status, error) { return ""
 func (p rejectsCJK) Print(ctx context.Context, doc printer.Document) error {
 	for _, l := range doc.Lines {
 		for _, r := range l.Text {
-			if runeWidth(r) == 2 {
+			if r >= 0x2E80 { // a wide (CJK) character
 				return printer.ErrPaperJam
 			}
 		}
@@ -41,19 +43,19 @@ func (p anyAPIVersion) Configure(ctx context.Context, _ string, config map[strin
 	return p.Fake.Configure(ctx, printer.APIVersion1, config)
 }
 
-func brokenPrinters() map[string]plugintest.Broken[Harness] {
-	wrap := func(fn func(*Fake) printer.Printer) func(*testing.T) printer.Printer {
-		return func(*testing.T) printer.Printer { return fn(NewFake()) }
+func brokenPrinters() map[string]basetest.Broken[Harness] {
+	wrap := func(fn func(*fake.Fake) printer.Printer) func(*testing.T) printer.Printer {
+		return func(*testing.T) printer.Printer { return fn(fake.NewFake()) }
 	}
-	fake := wrap(func(f *Fake) printer.Printer { return f })
-	return map[string]plugintest.Broken[Harness]{
-		"has its cover open":   {Harness: Harness{New: fake, Config: map[string]string{"status": "cover_open"}}, Step: "Health"},
-		"runs out of paper":    {Harness: Harness{New: fake, Config: map[string]string{"paper": "1"}}, Step: "StatusAfterPrint"},
-		"has no drawer":        {Harness: Harness{New: fake, Config: map[string]string{"drawer": "false"}}, Step: "OpenDrawer"},
-		"claims another kind":  {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return wrongKind{f} })}, Step: "Info"},
-		"reports no status":    {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return blankStatus{f} })}, Step: "Status"},
-		"cannot print Chinese": {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return rejectsCJK{f} })}, Step: "Print"},
-		"accepts any API":      {Harness: Harness{New: wrap(func(f *Fake) printer.Printer { return anyAPIVersion{f} })}, Step: "ConfigureRejectsUnknownAPIVersion"},
+	plain := wrap(func(f *fake.Fake) printer.Printer { return f })
+	return map[string]basetest.Broken[Harness]{
+		"has its cover open":   {Harness: Harness{New: plain, Config: map[string]string{"status": "cover_open"}}, Step: "Health"},
+		"runs out of paper":    {Harness: Harness{New: plain, Config: map[string]string{"paper": "1"}}, Step: "StatusAfterPrint"},
+		"has no drawer":        {Harness: Harness{New: plain, Config: map[string]string{"drawer": "false"}}, Step: "OpenDrawer"},
+		"claims another kind":  {Harness: Harness{New: wrap(func(f *fake.Fake) printer.Printer { return wrongKind{f} })}, Step: "Info"},
+		"reports no status":    {Harness: Harness{New: wrap(func(f *fake.Fake) printer.Printer { return blankStatus{f} })}, Step: "Status"},
+		"cannot print Chinese": {Harness: Harness{New: wrap(func(f *fake.Fake) printer.Printer { return rejectsCJK{f} })}, Step: "Print"},
+		"accepts any API":      {Harness: Harness{New: wrap(func(f *fake.Fake) printer.Printer { return anyAPIVersion{f} })}, Step: "ConfigureRejectsUnknownAPIVersion"},
 	}
 }
 
@@ -61,5 +63,5 @@ func brokenPrinters() map[string]plugintest.Broken[Harness] {
 // printer in a child process of the test binary, and checks that it fails
 // at the right step.
 func TestConformanceCatchesBrokenPrinters(t *testing.T) {
-	plugintest.RunBroken(t, "a printer", brokenPrinters(), RunConformance)
+	basetest.RunBroken(t, "a printer", brokenPrinters(), RunConformance)
 }

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/scanner"
-	"github.com/posrt/posrt/runtime/plugin"
-	"github.com/posrt/posrt/runtime/plugin/plugintest"
 )
 
 // Harness describes a scanner implementation to RunConformance.
@@ -29,7 +29,7 @@ type Harness struct {
 // returns the host-side client. Both ends are closed when t ends.
 func Connect(t testing.TB, impl scanner.Scanner) scanner.Scanner {
 	t.Helper()
-	return plugintest.Connect[scanner.Scanner](t, plugin.KindScanner, scanner.NewPlugin(impl))
+	return basetest.Connect[scanner.Scanner](t, base.KindScanner, scanner.NewPlugin(impl))
 }
 
 // syncPrefix marks the codes RunConformance triggers until the Scans
@@ -60,8 +60,8 @@ func RunConformance(t *testing.T, h Harness) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	plugintest.RunBase(t, ctx, sc, plugintest.Base{Kind: plugin.KindScanner, APIVersion: scanner.APIVersion1, Config: h.Config})
-	plugintest.Step(t, "Enable", func(t *testing.T) {
+	basetest.RunBase(t, ctx, sc, basetest.Base{Kind: base.KindScanner, APIVersion: scanner.APIVersion1, Config: h.Config})
+	basetest.Step(t, "Enable", func(t *testing.T) {
 		if err := sc.Enable(ctx); err != nil {
 			t.Fatalf("Enable: %v", err)
 		}
@@ -100,7 +100,7 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 	}
 
-	plugintest.Step(t, "ScansStreamDelivers", func(t *testing.T) {
+	basetest.Step(t, "ScansStreamDelivers", func(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for i := 1; ; i++ {
 			h.Trigger(impl, fmt.Sprintf("%s%d", syncPrefix, i))
@@ -119,7 +119,7 @@ func RunConformance(t *testing.T, h Harness) {
 			}
 		}
 	})
-	plugintest.Step(t, "ScanArrives", func(t *testing.T) {
+	basetest.Step(t, "ScanArrives", func(t *testing.T) {
 		before := time.Now()
 		h.Trigger(impl, codeEnabled)
 		s, ok := next(t, 5*time.Second)
@@ -136,12 +136,12 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Errorf("the scan was read at %v, want about %v", s.At, before)
 		}
 	})
-	plugintest.Step(t, "Disable", func(t *testing.T) {
+	basetest.Step(t, "Disable", func(t *testing.T) {
 		if err := sc.Disable(ctx); err != nil {
 			t.Fatalf("Disable: %v", err)
 		}
 	})
-	plugintest.Step(t, "CodeReadWhileDisabledIsDropped", func(t *testing.T) {
+	basetest.Step(t, "CodeReadWhileDisabledIsDropped", func(t *testing.T) {
 		h.Trigger(impl, codeDisabled)
 		if s, ok := next(t, 300*time.Millisecond); ok {
 			t.Fatalf("Scans delivered %q while the scanner was disabled", s.Code)
@@ -161,7 +161,7 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Fatalf("Disable: %v", err)
 		}
 	})
-	plugintest.Step(t, "CancelEndsScans", func(t *testing.T) {
+	basetest.Step(t, "CancelEndsScans", func(t *testing.T) {
 		stopScans()
 		select {
 		case err := <-ended:

@@ -9,17 +9,17 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/posrt/posrt/runtime/plugin"
+	"github.com/posrt/posrt/plugins/base"
 )
 
 type trivial struct{}
 
-func (trivial) Info(context.Context) (plugin.Info, error) {
-	return plugin.Info{Kind: "trivial", Name: "trivial", Version: "0", APIVersions: []string{"v1"}}, nil
+func (trivial) Info(context.Context) (base.Info, error) {
+	return base.Info{Kind: "trivial", Name: "trivial", Version: "0", APIVersions: []string{"v1"}}, nil
 }
 func (trivial) Configure(context.Context, string, map[string]string) error { return nil }
-func (trivial) Health(context.Context) (plugin.Health, error) {
-	return plugin.Health{State: plugin.StateIdle}, nil
+func (trivial) Health(context.Context) (base.Health, error) {
+	return base.Health{State: base.StateIdle}, nil
 }
 
 // Plugin serves the base service.
@@ -29,18 +29,18 @@ type Plugin struct {
 
 // GRPCServer implements goplugin.GRPCPlugin.
 func (Plugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	plugin.RegisterBase(s, trivial{})
+	base.RegisterBase(s, trivial{})
 	return nil
 }
 
 // GRPCClient implements goplugin.GRPCPlugin.
 func (Plugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (interface{}, error) {
-	return plugin.NewBaseClient(c), nil
+	return base.NewBaseClient(c), nil
 }
 
 func main() {
 	goplugin.Serve(&goplugin.ServeConfig{
-		HandshakeConfig: plugin.Handshake,
+		HandshakeConfig: base.Handshake,
 		Plugins:         goplugin.PluginSet{"trivial": Plugin{}},
 		GRPCServer:      goplugin.DefaultGRPCServer,
 	})

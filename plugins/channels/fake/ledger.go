@@ -1,0 +1,298 @@
+package fake
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
+)
+
+// Ledger operations, the Op of an Entry.
+const (
+	OpSignIn  = "signin"
+	OpSale    = "sale"
+	OpVoid    = "void"
+	OpRefund  = "refund"
+	OpReverse = "reverse"
+	OpSettle  = "settle"
+)
+
+// Entry is one line of the fake host's ledger: one event, appended before
+// the host answers. Sales, voids and refunds are "booked" entries, one per
+// key; a reverse entry marks the booked entry with the same key reversed
+// (or, if none was booked, records that the key was reversed before it was
+// ever received); a signin entry holds the TID's clear session keys; a
+// settle entry closes a batch. The ledger never holds a clear PAN, track
+// data, PIN or PIN block.
+type Entry struct {
+	Op   string    `json:"op"`
+	Time time.Time `json:"time"`
+
+	TID   string `json:"tid"`
+	MID   string `json:"mid,omitempty"`
+	Batch string `json:"batch,omitempty"`
+	Trace string `json:"trace,omitempty"`
+
+	Amount    int64  `json:"amount,omitempty"`
+	Code      string `json:"code,omitempty"`
+	Message   string `json:"message,omitempty"`
+	RRN       string `json:"rrn,omitempty"`
+	AuthCode  string `json:"auth_code,omitempty"`
+	MaskedPAN string `json:"masked_pan,omitempty"`
+
+	// Void and refund: the original sale.
+	OrigTID   string `json:"orig_tid,omitempty"`
+	OrigBatch string `json:"orig_batch,omitempty"`
+	OrigTrace string `json:"orig_trace,omitempty"`
+	OrigRRN   string `json:"orig_rrn,omitempty"`
+	RefundNo  string `json:"refund_no,omitempty"`
+
+	// Reverse: the reversal reason (98, A0, 06).
+	Reason string `json:"reason,omitempty"`
+
+	// Sign-in: the session keys as the terminal received them, encrypted
+	// under the TMK, with their check values ("ENC:KCV", hex). The fake
+	// writes no clear key; a real host keeps its keys in an HSM.
+	PINKey   string `json:"pin_key,omitempty"`
+	MACKey   string `json:"mac_key,omitempty"`
+	TrackKey string `json:"track_key,omitempty"`
+
+	// Settle: the host's verdict and the TID's batch from now on.
+	Balanced  bool   `json:"balanced,omitempty"`
+	NextBatch string `json:"next_batch,omitempty"`
+
+	// State of a booked entry at the end of the ledger, derived from later
+	// entries; set by Booked and ReadLedger, never written to the file.
+	Reversed bool  `json:"-"`
+	Voided   bool  `json:"-"`
+	Refunded int64 `json:"-"` // approved, unreversed refunds of a sale, in fen
+}
+
+// Key returns the entry's idempotency key.
+func (e Entry) Key() channels.Key {
+	return channels.Key{TID: e.TID, MID: e.MID, Batch: e.Batch, Trace: e.Trace}
+}
+
+// Approved reports whether the host approved the entry.
+func (e Entry) Approved() bool { return e.Code == channels.CodeApproved }
+
+func (e Entry) response() channels.Response {
+	return channels.Response{
+		Code: e.Code, Message: e.Message, RRN: e.RRN, AuthCode: e.AuthCode,
+		Amount: e.Amount, HostUnix: e.Time.Unix(),
+	}
+}
+
+// ReadLedger reads a ledger file. Booked entries carry their state at the end
+// of the ledger (Reversed, Voided, Refunded). A torn last line, left by a
+// crash in the middle of an append, is ignored; any other malformed line is
+// an error.
+func ReadLedger(path string) ([]Entry, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	defer fh.Close()
+	entries, _, err := readEntries(fh)
+	if err != nil {
+		return nil, err
+	}
+	st := newState()
+	for i, e := range entries {
+		if err := st.apply(e); err != nil {
+			return nil, fmt.Errorf("replaying ledger entry %d: %w", i+1, err)
+		}
+	}
+	for i, e := range entries {
+		if !isBooked(e.Op) {
+			continue
+		}
+		if b, ok := st.booked[keyOf(e.TID, e.Batch, e.Trace)]; ok {
+			entries[i].Reversed, entries[i].Voided, entries[i].Refunded = b.Reversed, b.Voided, b.Refunded
+		}
+	}
+	return entries, nil
+}
+
+// readEntries parses newline-terminated JSON lines. It returns the entries
+// and the length of the well-formed prefix: an unterminated or unparsable
+// last line is a torn write and is left out of both.
+func readEntries(r io.Reader) ([]Entry, int64, error) {
+	br := bufio.NewReader(r)
+	var (
+		entries []Entry
+		good    int64
+		pending error // a malformed line, fatal only if another line follows
+	)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 && pending != nil {
+			return nil, 0, pending
+		}
+		if errors.Is(err, io.EOF) {
+			return entries, good, nil // an unterminated tail is torn
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("reading ledger: %w", err)
+		}
+		var e Entry
+		if jerr := json.Unmarshal(bytes.TrimSpace(line), &e); jerr != nil || e.Op == "" {
+			pending = fmt.Errorf("ledger line %d is corrupt: %q", n, bytes.TrimSpace(line))
+			continue
+		}
+		entries = append(entries, e)
+		good += int64(len(line))
+	}
+}
+
+func isBooked(op string) bool { return op == OpSale || op == OpVoid || op == OpRefund }
+
+type bookKey struct{ tid, batch, trace string }
+
+func keyOf(tid, batch, trace string) bookKey { return bookKey{tid, batch, trace} }
+
+func bookKeyOf(k channels.Key) bookKey { return bookKey{k.TID, k.Batch, k.Trace} }
+
+type session struct {
+	mid                      string
+	pinKey, macKey, trackKey wrappedKey
+}
+
+// wrappedKey is a working key encrypted under the TMK, with its check value.
+type wrappedKey struct{ enc, kcv []byte }
+
+func (w wrappedKey) String() string {
+	return strings.ToUpper(hex.EncodeToString(w.enc) + ":" + hex.EncodeToString(w.kcv))
+}
+
+func parseWrapped(s string) (wrappedKey, error) {
+	enc, kcv, ok := strings.Cut(s, ":")
+	if !ok {
+		return wrappedKey{}, errors.New("not ENC:KCV")
+	}
+	var w wrappedKey
+	var err error
+	if w.enc, err = hex.DecodeString(enc); err != nil {
+		return wrappedKey{}, err
+	}
+	if w.kcv, err = hex.DecodeString(kcv); err != nil {
+		return wrappedKey{}, err
+	}
+	return w, nil
+}
+
+// unwrap returns the clear key, held in memory only.
+func (w wrappedKey) unwrap(tmk []byte) ([]byte, error) {
+	return cardcrypto.Unwrap(tmk, w.enc, w.kcv)
+}
+
+// state is the host's memory, rebuilt from the ledger by apply alone: every
+// change goes through an Entry that is written first.
+type state struct {
+	sessions  map[string]session   // TID -> session keys
+	batches   map[string]string    // TID -> host's current batch
+	booked    map[bookKey]*Entry   // sales, voids, refunds by key
+	byRRN     map[string]bookKey   // RRN -> booked key
+	refundNos map[string]bookKey   // TID + refund number -> refund key
+	early     map[bookKey]bool     // reversed before anything was booked
+	settled   map[[2]string]*Entry // TID, batch -> settle entry
+	lastRRN   int64
+}
+
+func newState() *state {
+	return &state{
+		sessions:  map[string]session{},
+		batches:   map[string]string{},
+		booked:    map[bookKey]*Entry{},
+		byRRN:     map[string]bookKey{},
+		refundNos: map[string]bookKey{},
+		early:     map[bookKey]bool{},
+		settled:   map[[2]string]*Entry{},
+	}
+}
+
+func refundNoKey(tid, no string) string { return tid + "|" + no }
+
+func (st *state) apply(e Entry) error {
+	switch e.Op {
+	case OpSignIn:
+		var s session
+		var err error
+		s.mid = e.MID
+		if s.pinKey, err = parseWrapped(e.PINKey); err != nil {
+			return fmt.Errorf("decoding PIN key: %w", err)
+		}
+		if s.macKey, err = parseWrapped(e.MACKey); err != nil {
+			return fmt.Errorf("decoding MAC key: %w", err)
+		}
+		if s.trackKey, err = parseWrapped(e.TrackKey); err != nil {
+			return fmt.Errorf("decoding track key: %w", err)
+		}
+		st.sessions[e.TID] = s
+		st.batches[e.TID] = e.Batch
+	case OpSale, OpVoid, OpRefund:
+		k := keyOf(e.TID, e.Batch, e.Trace)
+		if _, dup := st.booked[k]; dup {
+			return fmt.Errorf("key %s/%s/%s booked twice", e.TID, e.Batch, e.Trace)
+		}
+		b := e
+		st.booked[k] = &b
+		if e.RRN != "" {
+			st.byRRN[e.RRN] = k
+			if n, err := strconv.ParseInt(e.RRN, 10, 64); err == nil && n > st.lastRRN {
+				st.lastRRN = n
+			}
+		}
+		if e.RefundNo != "" && e.Op == OpRefund {
+			st.refundNos[refundNoKey(e.TID, e.RefundNo)] = k
+		}
+		if !e.Approved() {
+			return nil
+		}
+		orig := st.booked[keyOf(e.OrigTID, e.OrigBatch, e.OrigTrace)]
+		switch {
+		case e.Op == OpVoid && orig != nil:
+			orig.Voided = true
+		case e.Op == OpRefund && orig != nil:
+			orig.Refunded += e.Amount
+		}
+	case OpReverse:
+		k := keyOf(e.TID, e.Batch, e.Trace)
+		b, ok := st.booked[k]
+		if !ok {
+			st.early[k] = true
+			return nil
+		}
+		if b.Reversed {
+			return nil
+		}
+		b.Reversed = true
+		if !b.Approved() {
+			return nil
+		}
+		orig := st.booked[keyOf(b.OrigTID, b.OrigBatch, b.OrigTrace)]
+		switch {
+		case b.Op == OpVoid && orig != nil:
+			orig.Voided = false
+		case b.Op == OpRefund && orig != nil:
+			orig.Refunded -= b.Amount
+		}
+	case OpSettle:
+		s := e
+		st.settled[[2]string{e.TID, e.Batch}] = &s
+		st.batches[e.TID] = e.NextBatch
+	default:
+		return fmt.Errorf("unknown ledger operation %q", e.Op)
+	}
+	return nil
+}

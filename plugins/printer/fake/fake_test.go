@@ -1,0 +1,288 @@
+package fake
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
+	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/plugins/printer/printertest"
+)
+
+// connect returns a Fake configured with config and its gRPC client.
+func connect(t *testing.T, config map[string]string) (*Fake, printer.Printer) {
+	t.Helper()
+	f := NewFake()
+	p := printertest.Connect(t, f)
+	if err := p.Configure(context.Background(), printer.APIVersion1, config); err != nil {
+		t.Fatalf("Configure(%v): %v", config, err)
+	}
+	return f, p
+}
+
+func receipt(text string) printer.Document {
+	return printer.Document{Lines: []printer.Line{{Text: text}}, Cut: true}
+}
+
+func TestFakeStatusFailures(t *testing.T) {
+	for _, tc := range []struct {
+		status printer.Status
+		want   error
+	}{
+		{printer.StatusPaperOut, printer.ErrPaperOut},
+		{printer.StatusCoverOpen, printer.ErrCoverOpen},
+		{printer.StatusOffline, printer.ErrOffline},
+	} {
+		t.Run(string(tc.status), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "paper.txt")
+			f, p := connect(t, map[string]string{"status": string(tc.status), "output": out})
+			ctx := context.Background()
+			if err := p.Print(ctx, receipt("SALE")); !errors.Is(err, tc.want) {
+				t.Errorf("Print: err = %v, want %v", err, tc.want)
+			}
+			if err := p.OpenDrawer(ctx); !errors.Is(err, tc.want) {
+				t.Errorf("OpenDrawer: err = %v, want %v", err, tc.want)
+			}
+			if got := f.Printed(); len(got) != 0 {
+				t.Errorf("Printed = %v after a failed Print", got)
+			}
+			if n := f.DrawerOpens(); n != 0 {
+				t.Errorf("DrawerOpens = %d after a failed OpenDrawer", n)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("output file: %v, want none written", err)
+			}
+			if st, err := p.Status(ctx); err != nil || st != tc.status {
+				t.Errorf("Status = %q, %v; want %q", st, err, tc.status)
+			}
+			if h, err := p.Health(ctx); err != nil || h.State != base.StateError || h.Detail != string(tc.status) {
+				t.Errorf("Health = %+v, %v; want error with detail %s", h, err, tc.status)
+			}
+		})
+	}
+}
+
+func TestFakePaperRunsOut(t *testing.T) {
+	f, p := connect(t, map[string]string{"paper": "2"})
+	ctx := context.Background()
+	for _, text := range []string{"first", "second"} {
+		if err := p.Print(ctx, receipt(text)); err != nil {
+			t.Fatalf("Print %s: %v", text, err)
+		}
+	}
+	if err := p.Print(ctx, receipt("third")); !errors.Is(err, printer.ErrPaperOut) {
+		t.Errorf("third Print: err = %v, want printer.ErrPaperOut", err)
+	}
+	if st, err := p.Status(ctx); err != nil || st != printer.StatusPaperOut {
+		t.Errorf("Status = %q, %v; want paper_out", st, err)
+	}
+	var texts []string
+	for _, d := range f.Printed() {
+		texts = append(texts, d.Lines[0].Text)
+	}
+	if !slices.Equal(texts, []string{"first", "second"}) {
+		t.Errorf("printed %q, want first and second", texts)
+	}
+	// Loading paper is configuring again.
+	if err := p.Configure(ctx, printer.APIVersion1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Print(ctx, receipt("reprint")); err != nil {
+		t.Errorf("Print after paper was loaded: %v", err)
+	}
+	if n := len(f.Printed()); n != 3 {
+		t.Errorf("%d documents printed in all, want 3", n)
+	}
+}
+
+func TestFakeNoPaper(t *testing.T) {
+	_, p := connect(t, map[string]string{"paper": "0"})
+	if st, err := p.Status(context.Background()); err != nil || st != printer.StatusPaperOut {
+		t.Errorf("Status = %q, %v; want paper_out", st, err)
+	}
+}
+
+func TestFakeNoDrawer(t *testing.T) {
+	f, p := connect(t, map[string]string{"drawer": "false"})
+	ctx := context.Background()
+	if err := p.OpenDrawer(ctx); !errors.Is(err, printer.ErrNoDrawer) {
+		t.Errorf("OpenDrawer: err = %v, want printer.ErrNoDrawer", err)
+	}
+	if err := p.Print(ctx, receipt("cash sale")); err != nil {
+		t.Errorf("Print without a drawer: %v", err)
+	}
+	if f.DrawerOpens() != 0 || len(f.Printed()) != 1 {
+		t.Errorf("DrawerOpens %d, Printed %d; want 0 and 1", f.DrawerOpens(), len(f.Printed()))
+	}
+}
+
+func TestFakePrinted(t *testing.T) {
+	f, p := connect(t, nil)
+	doc := printertest.ConformanceReceipt()
+	if err := p.Print(context.Background(), doc); err != nil {
+		t.Fatal(err)
+	}
+	got := f.Printed()
+	if len(got) != 1 || !reflect.DeepEqual(got[0], doc) {
+		t.Fatalf("Printed = %+v, want [%+v]", got, doc)
+	}
+	got[0].Lines[0].Text = "changed"
+	if f.Printed()[0].Lines[0].Text != doc.Lines[0].Text {
+		t.Error("Printed returns the fake's own slice")
+	}
+}
+
+func TestFakeOutputFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "paper.txt")
+	_, p := connect(t, map[string]string{"output": out})
+	ctx := context.Background()
+	if err := p.Print(ctx, printertest.ConformanceReceipt()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Print(ctx, printer.Document{Lines: []printer.Line{{Text: "DUPLICATE", Align: printer.AlignRight}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Columns:   "12345678901234567890123456789012"
+	want := "" +
+		"           P O S R T\n" +
+		"     MERCHANT COPY 商户存根\n" +
+		"TID 10000001  MID 89831004899000\n" +
+		"1\n" +
+		"S A L E\n" +
+		"             AMOUNT: 123.45 yuan\n" +
+		"[QR] https://example.com/r/000001000002\n" +
+		"--------------------------------\n" +
+		"   CARDHOLDER COPY 持卡人存根\n" +
+		"--------------------------------\n" +
+		"                       DUPLICATE\n"
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("output file:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestRender(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		line printer.Line
+		want string
+	}{
+		{"empty", printer.Line{}, "\n"},
+		{"left by default", printer.Line{Text: "abc"}, "abc\n"},
+		{"center", printer.Line{Text: "ab", Align: printer.AlignCenter}, strings.Repeat(" ", 15) + "ab\n"},
+		{"right", printer.Line{Text: "ab", Align: printer.AlignRight}, strings.Repeat(" ", 30) + "ab\n"},
+		{"double width right", printer.Line{Text: "ab", Align: printer.AlignRight, Size: printer.SizeDouble}, strings.Repeat(" ", 28) + "a b\n"},
+		{"double height is one row", printer.Line{Text: "ab", Size: printer.SizeDoubleHeight}, "ab\n"},
+		{"wide characters", printer.Line{Text: "消费", Align: printer.AlignRight}, strings.Repeat(" ", 28) + "消费\n"},
+		{"wrap", printer.Line{Text: strings.Repeat("x", 33)}, strings.Repeat("x", 32) + "\nx\n"},
+		{"wrap double width", printer.Line{Text: strings.Repeat("x", 17), Size: printer.SizeDoubleWidth}, strings.TrimSpace(strings.Repeat("x ", 16)) + "\nx\n"},
+		{"wrap wide characters", printer.Line{Text: strings.Repeat("元", 17)}, strings.Repeat("元", 16) + "\n元\n"},
+		{"newline", printer.Line{Text: "a\nb", Align: printer.AlignRight}, strings.Repeat(" ", 31) + "a\n" + strings.Repeat(" ", 31) + "b\n"},
+		{"qr", printer.Line{QR: "62000000", Size: printer.SizeDouble, Text: "ignored"}, "[QR] 62000000\n"},
+		{"qr centred", printer.Line{QR: "62000000", Align: printer.AlignCenter}, strings.Repeat(" ", 9) + "[QR] 62000000\n"},
+		{"long qr is one row", printer.Line{QR: strings.Repeat("9", 40), Align: printer.AlignRight}, "[QR] " + strings.Repeat("9", 40) + "\n"},
+		{"cut line", printer.Line{Cut: true, Text: "ignored"}, strings.Repeat("-", 32) + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := render(printer.Document{Lines: []printer.Line{tc.line}})
+			if err != nil || got != tc.want {
+				t.Errorf("render = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFakeRejectsBadDocument(t *testing.T) {
+	f, p := connect(t, nil)
+	for _, l := range []printer.Line{{Text: "x", Align: "middle"}, {Text: "x", Size: "huge"}} {
+		doc := printer.Document{Lines: []printer.Line{{Text: "fine"}, l}}
+		if err := p.Print(context.Background(), doc); err == nil {
+			t.Errorf("Print accepted %+v", l)
+		}
+	}
+	if n := len(f.Printed()); n != 0 {
+		t.Errorf("%d documents printed, want none", n)
+	}
+}
+
+func TestFakeRejectsBadConfig(t *testing.T) {
+	f, p := connect(t, map[string]string{"drawer": "false"})
+	dir := t.TempDir()
+	for _, tc := range []struct{ key, value string }{
+		{"status", "jammed"},
+		{"paper", "-1"},
+		{"paper", "lots"},
+		{"drawer", "yes"},
+		{"output", filepath.Join(dir, "missing", "paper.txt")},
+		{"output", dir},
+		{"latency", "soon"},
+		{"crash_after", "0"},
+		{"colour", "red"},
+	} {
+		err := p.Configure(context.Background(), printer.APIVersion1, map[string]string{tc.key: tc.value})
+		if err == nil || !strings.Contains(err.Error(), "config key "+tc.key) {
+			t.Errorf("Configure(%s=%q): err = %v, want an error naming the key", tc.key, tc.value, err)
+		}
+	}
+	if err := p.Configure(context.Background(), "v999", nil); err == nil {
+		t.Error("Configure accepted API version v999")
+	}
+	// The rejected configurations changed nothing.
+	if err := p.OpenDrawer(context.Background()); !errors.Is(err, printer.ErrNoDrawer) || f.DrawerOpens() != 0 {
+		t.Errorf("OpenDrawer after rejected configurations: %v, want printer.ErrNoDrawer", err)
+	}
+}
+
+func TestFakeInfo(t *testing.T) {
+	info, err := NewFake().Info(context.Background())
+	if err != nil || info.Kind != base.KindPrinter || info.Name != "fake-printer" || !slices.Equal(info.APIVersions, printer.APIVersions) {
+		t.Errorf("Info = %+v, %v", info, err)
+	}
+}
+
+func TestFakeCrashAfter(t *testing.T) {
+	f := NewFake()
+	var exits basetest.Exits
+	f.faults.Exit = exits.Exit
+	p := printertest.Connect(t, f)
+	ctx := context.Background()
+	if err := p.Configure(ctx, printer.APIVersion1, map[string]string{"crash_after": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Health(ctx); err != nil { // not a device call
+		t.Fatal(err)
+	}
+	if err := p.Print(ctx, receipt("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got := exits.Codes(); len(got) != 0 {
+		t.Fatalf("exited %v after two device calls", got)
+	}
+	_ = p.OpenDrawer(ctx)
+	if got := exits.Codes(); !slices.Equal(got, []int{2}) {
+		t.Errorf("after the third device call: exited %v, want [2]", got)
+	}
+}
+func TestFakeConformance(t *testing.T) {
+	for name, config := range map[string]map[string]string{
+		"defaults":   nil,
+		"configured": {"status": "ok", "paper": "3", "drawer": "true", "output": filepath.Join(t.TempDir(), "paper.txt"), "latency": "1ms"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			printertest.RunConformance(t, printertest.Harness{New: func(*testing.T) printer.Printer { return NewFake() }, Config: config})
+		})
+	}
+}
