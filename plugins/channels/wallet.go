@@ -1,0 +1,113 @@
+package channels
+
+import (
+	"context"
+	"time"
+
+	"github.com/posrt/posrt/plugins/base"
+)
+
+// Wallet is a payment-code wallet channel: WeChat Pay micropay, Alipay
+// trade.pay (bar_code), UnionPay QR. The customer shows a payment code; the
+// terminal sends it with an order number derived from its idempotency key
+// (Key.OrderNo). A pay whose answer is lost or says the user is still
+// paying is resolved by Query (poll while TradeUserPaying), then Cancel;
+// never by paying again. Errors are classified as for Acquirer.
+type Wallet interface {
+	base.Base
+	// Pay charges the payment code AuthCode Amount fen under OrderNo.
+	Pay(ctx context.Context, req PayRequest) (Trade, error)
+	// Query reports the trade of OrderNo.
+	Query(ctx context.Context, req OrderRequest) (Trade, error)
+	// Cancel cancels (reverses) the trade of OrderNo, paid or not: a paid
+	// one is refunded in full by the wallet, an unpaid one closed.
+	Cancel(ctx context.Context, req OrderRequest) (Trade, error)
+	// Refund refunds Amount fen of the trade of OrderNo under RefundNo; a
+	// retry with the same RefundNo refunds once.
+	Refund(ctx context.Context, req WalletRefundRequest) (WalletRefund, error)
+	// RefundQuery reports the refund RefundNo of the trade of OrderNo.
+	RefundQuery(ctx context.Context, req RefundQueryRequest) (WalletRefund, error)
+}
+
+// PayRequest is a payment-code (micropay / bar_code) payment.
+type PayRequest struct {
+	Key      Key
+	OrderNo  string
+	Amount   int64
+	AuthCode string // the payment code scanned from the customer's phone
+	Subject  string // shown in the customer's wallet
+}
+
+// OrderRequest names a trade by its order number.
+type OrderRequest struct {
+	Key     Key
+	OrderNo string
+}
+
+// TradeState is a wallet trade's state.
+type TradeState string
+
+// Trade states, after WeChat Pay's trade_state and Alipay's trade_status.
+const (
+	TradeSuccess    TradeState = "success"     // paid
+	TradeUserPaying TradeState = "user_paying" // waiting for the customer's password
+	TradeNotPaid    TradeState = "not_paid"    // refused or failed; nothing paid
+	TradeClosed     TradeState = "closed"      // closed unpaid
+	TradeRevoked    TradeState = "revoked"     // cancelled (reversed)
+	TradeRefunded   TradeState = "refunded"    // paid, then refunded (in part or full)
+	TradeNotFound   TradeState = "not_found"   // the wallet has no such order
+)
+
+// Trade is a wallet's answer about one order.
+type Trade struct {
+	State TradeState
+	// Code and Message are the wallet's own (e.g. AUTH_CODE_INVALID,
+	// NOTENOUGH), for a trade that is not paid.
+	Code    string
+	Message string
+	OrderNo string
+	// TradeNo is the wallet's own id of the trade.
+	TradeNo string
+	// Amount is the order's total, Paid what the customer actually paid.
+	Amount   int64
+	Paid     int64
+	HostTime time.Time
+}
+
+// WalletRefundRequest refunds part or all of a trade.
+type WalletRefundRequest struct {
+	Key      Key // the refund's own key
+	OrderNo  string
+	RefundNo string // Key.RefundNo(); reused on every retry
+	Amount   int64
+	Total    int64 // the trade's total
+}
+
+// RefundQueryRequest asks after one refund.
+type RefundQueryRequest struct {
+	Key      Key
+	OrderNo  string
+	RefundNo string
+}
+
+// RefundState is a wallet refund's state.
+type RefundState string
+
+// Refund states.
+const (
+	RefundSuccess    RefundState = "success"
+	RefundProcessing RefundState = "processing"
+	RefundFailed     RefundState = "failed"
+	RefundNotFound   RefundState = "not_found"
+)
+
+// WalletRefund is a wallet's answer about one refund.
+type WalletRefund struct {
+	State    RefundState
+	Code     string
+	Message  string
+	RefundNo string
+	RefundID string // the wallet's own id of the refund
+	Amount   int64
+	HostTime time.Time
+}
