@@ -208,3 +208,38 @@ func xor(a, b []byte) []byte {
 	}
 	return out
 }
+
+// MACSize is the size of a MAC as MAC returns it.
+const MACSize = 8
+
+// MAC is the ANSI X9.19 retail MAC (ISO 9797-1 MAC algorithm 3, padding
+// method 1) of data under the double-length key: single-DES CBC under the
+// left half over every block, the last block finished as 3DES (decrypt
+// under the right half, encrypt under the left). An empty message is one
+// block of zeros.
+func MAC(key, data []byte) ([]byte, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("MAC key must be %d bytes, got %d", KeySize, len(key))
+	}
+	left, err := des.NewCipher(key[:8])
+	if err != nil {
+		return nil, err
+	}
+	right, err := des.NewCipher(key[8:])
+	if err != nil {
+		return nil, err
+	}
+	padded := make([]byte, (len(data)+7)/8*8)
+	if len(padded) == 0 {
+		padded = make([]byte, 8)
+	}
+	copy(padded, data)
+	h := make([]byte, 8)
+	for i := 0; i < len(padded); i += 8 {
+		copy(h, xor(h, padded[i:i+8]))
+		left.Encrypt(h, h)
+	}
+	right.Decrypt(h, h)
+	left.Encrypt(h, h)
+	return h, nil
+}

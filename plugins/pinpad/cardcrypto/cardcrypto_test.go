@@ -2,6 +2,7 @@ package cardcrypto
 
 import (
 	"bytes"
+	"crypto/des"
 	"encoding/hex"
 	"errors"
 	"testing"
@@ -85,5 +86,29 @@ func TestTrackRoundTrip(t *testing.T) {
 	}
 	if m := MaskPAN(pan); m != "622202******0128" {
 		t.Fatalf("MaskPAN = %q", m)
+	}
+}
+
+// MAC's last step is 3DES: the same as single-DES CBC over all blocks but
+// the last, then the last block encrypted with 3DES (K1 K2 K1).
+func TestMACIsX919(t *testing.T) {
+	key, _ := hex.DecodeString("0123456789ABCDEFFEDCBA9876543210")
+	data := []byte("Now is the time for all ")
+	got, err := MAC(key, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, _ := des.NewCipher(key[:8])
+	h := make([]byte, 8)
+	for i := 0; i < len(data)-8; i += 8 {
+		h = xor(h, data[i:i+8])
+		k1.Encrypt(h, h)
+	}
+	want, _ := Encrypt(key, xor(h, data[len(data)-8:]))
+	if !bytes.Equal(got, want) {
+		t.Fatalf("MAC = %X, want %X", got, want)
+	}
+	if other, _ := MAC(key, []byte("Now is the time for all!")); bytes.Equal(other, got) {
+		t.Fatal("a changed byte gave the same MAC")
 	}
 }
