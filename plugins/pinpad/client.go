@@ -41,3 +41,21 @@ func (c *client) LoadWorkingKeys(ctx context.Context, keys WorkingKeys) error {
 	})
 	return base.FromStatus(err, sentinels)
 }
+
+func (c *client) CalculateMAC(ctx context.Context, req MACRequest) ([]byte, error) {
+	r, err := c.c.CalculateMAC(ctx, &pinpadpb.CalculateMACRequest{Data: req.Data})
+	if err != nil {
+		return nil, base.FromStatus(err, sentinels)
+	}
+	return r.GetMac(), nil
+}
+
+func (c *client) VerifyMAC(ctx context.Context, req MACRequest) error {
+	_, err := c.c.VerifyMAC(ctx, verifyMACToProto(req))
+	return base.FromStatus(err, sentinels)
+}
+
+func (c *client) EraseKeys(ctx context.Context) error {
+	_, err := c.c.EraseKeys(ctx, &pinpadpb.EraseKeysRequest{})
+	return base.FromStatus(err, sentinels)
+}

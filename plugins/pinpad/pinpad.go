@@ -10,16 +10,43 @@ import (
 )
 
 // PinPad is a PIN pad with a card reader. The host loads working keys after
-// each sign-in (LoadWorkingKeys); until then GetPIN fails with
-// ErrKeysNotLoaded. ReadCard and GetPIN wait for the cardholder, so the host
-// gives them a longer deadline than other calls.
+// each sign-in (LoadWorkingKeys); until then ReadCard, GetPIN and the MAC
+// calls fail with ErrKeysNotLoaded. EraseKeys (protection mode) returns the
+// PIN pad to that state until the next LoadWorkingKeys. ReadCard and GetPIN
+// wait for the cardholder, so the host gives them a longer deadline than
+// other calls.
+//
+// The MAC calls and EraseKeys are optional: a PIN pad that has them lists
+// CapabilityMAC and CapabilityEraseKeys in Info.Capabilities, and the host
+// calls them only then.
 type PinPad interface {
 	base.Base
 	ReadCard(ctx context.Context, req ReadCardRequest) (Card, error)
 	GetPIN(ctx context.Context, req PINRequest) (PINBlock, error)
 	Display(ctx context.Context, lines []string) error
 	LoadWorkingKeys(ctx context.Context, keys WorkingKeys) error
+	// CalculateMAC returns the ANSI X9.19 MAC (8 bytes) of Data under the MAC
+	// working key loaded at sign-in; ErrKeysNotLoaded before that.
+	CalculateMAC(ctx context.Context, req MACRequest) ([]byte, error)
+	// VerifyMAC checks MAC over Data under the MAC key; a mismatch is ErrBadMAC.
+	VerifyMAC(ctx context.Context, req MACRequest) error
+	// EraseKeys erases every working key the PIN pad holds (protection mode);
+	// GetPIN, ReadCard and the MAC calls fail with ErrKeysNotLoaded until the
+	// next LoadWorkingKeys.
+	EraseKeys(ctx context.Context) error
 }
+
+// Capabilities a PIN pad lists in Info.Capabilities for the optional
+// methods it has.
+const (
+	// CapabilityMAC: CalculateMAC and VerifyMAC.
+	CapabilityMAC = "pinpad.mac"
+	// CapabilityEraseKeys: EraseKeys.
+	CapabilityEraseKeys = "pinpad.erase_keys"
+)
+
+// MACSize is the size of the MAC CalculateMAC returns and VerifyMAC checks.
+const MACSize = 8
 
 // Entry modes of a card.
 const (
@@ -51,6 +78,14 @@ type PINRequest struct {
 // PINBlock is an ISO 9564 format 0 PIN block encrypted under the PIN key.
 type PINBlock []byte
 
+// MACRequest is a message to MAC (CalculateMAC) or a message with the MAC
+// it came with (VerifyMAC). Data is the message as the acquirer MACs it; an
+// empty Data is MACed as one block of zeros.
+type MACRequest struct {
+	Data []byte
+	MAC  []byte // VerifyMAC only
+}
+
 // WorkingKey is a key encrypted under the terminal master key, with its
 // check value (the first bytes of zeros encrypted under the clear key).
 type WorkingKey struct {
@@ -74,6 +109,7 @@ var (
 	ErrKeyCheck       = errors.New("working key check value mismatch")
 	ErrNotConnected   = errors.New("no PIN pad: device activation failed")
 	ErrPINUnavailable = errors.New("PIN entry unavailable")
+	ErrBadMAC         = errors.New("MAC does not verify")
 )
 
 var sentinels = []base.Sentinel{
@@ -84,4 +120,5 @@ var sentinels = []base.Sentinel{
 	{Err: ErrKeyCheck, Reason: "KEY_CHECK", Code: codes.InvalidArgument},
 	{Err: ErrNotConnected, Reason: "NOT_CONNECTED", Code: codes.Unavailable},
 	{Err: ErrPINUnavailable, Reason: "PIN_UNAVAILABLE", Code: codes.FailedPrecondition},
+	{Err: ErrBadMAC, Reason: "BAD_MAC", Code: codes.InvalidArgument},
 }

@@ -42,3 +42,25 @@ func (s *server) LoadWorkingKeys(ctx context.Context, req *pinpadpb.LoadWorkingK
 	}
 	return &pinpadpb.LoadWorkingKeysResponse{}, nil
 }
+
+func (s *server) CalculateMAC(ctx context.Context, req *pinpadpb.CalculateMACRequest) (*pinpadpb.CalculateMACResponse, error) {
+	mac, err := s.impl.CalculateMAC(ctx, MACRequest{Data: req.GetData()})
+	if err != nil {
+		return nil, base.ToStatus(err, sentinels)
+	}
+	return &pinpadpb.CalculateMACResponse{Mac: mac}, nil
+}
+
+func (s *server) VerifyMAC(ctx context.Context, req *pinpadpb.VerifyMACRequest) (*pinpadpb.VerifyMACResponse, error) {
+	if err := s.impl.VerifyMAC(ctx, verifyMACFromProto(req)); err != nil {
+		return nil, base.ToStatus(err, sentinels)
+	}
+	return &pinpadpb.VerifyMACResponse{}, nil
+}
+
+func (s *server) EraseKeys(ctx context.Context, _ *pinpadpb.EraseKeysRequest) (*pinpadpb.EraseKeysResponse, error) {
+	if err := s.impl.EraseKeys(ctx); err != nil {
+		return nil, base.ToStatus(err, sentinels)
+	}
+	return &pinpadpb.EraseKeysResponse{}, nil
+}

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,9 +26,9 @@ const (
 
 // Fake is an in-memory PIN pad whose behaviour is set by configuration keys
 // (see plugins/pinpad/README.md). NewFake returns it ready with the default
-// configuration; Configure replaces the configuration and forgets loaded
-// working keys, as re-initialising a PIN pad does. It is safe for
-// concurrent use.
+// configuration; Configure replaces the configuration and erases loaded
+// working keys, as re-initialising a PIN pad does. It has the optional MAC
+// and key-erase methods and says so in Info. It is safe for concurrent use.
 type Fake struct {
 	// faults injects latency and crashes; tests in this package replace
 	// faults.Exit.
@@ -35,7 +36,7 @@ type Fake struct {
 
 	mu        sync.Mutex
 	cfg       config
-	keys      *workingKeys // nil until LoadWorkingKeys succeeds
+	keys      *workingKeys // nil until LoadWorkingKeys succeeds and after EraseKeys
 	displayed []string
 }
 
@@ -50,9 +51,18 @@ type config struct {
 	connected bool
 }
 
-// workingKeys are the clear working keys; they never leave the Fake.
+// workingKeys are the clear working keys; they never leave the Fake. A
+// device call works on its own copy (clone) and erases it when done, so the
+// Fake can erase the keys it holds at any time.
 type workingKeys struct {
 	pin, mac, track []byte
+}
+
+func (k *workingKeys) clone() *workingKeys {
+	if k == nil {
+		return nil
+	}
+	return &workingKeys{pin: slices.Clone(k.pin), mac: slices.Clone(k.mac), track: slices.Clone(k.track)}
 }
 
 func (k *workingKeys) erase() {
@@ -73,7 +83,10 @@ func NewFake() *Fake {
 
 // fakeInfo is what the Fake's Info reports.
 func fakeInfo() base.Info {
-	return base.Info{Kind: base.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions}
+	return base.Info{
+		Kind: base.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions,
+		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys},
+	}
 }
 
 // Info implements base.Base.
@@ -89,7 +102,7 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 	f.faults.Set(fs)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	// The old keys are dropped, not erased: a call in flight may still use them.
+	f.keys.erase()
 	f.cfg, f.keys, f.displayed = cfg, nil, nil
 	return nil
 }
@@ -106,10 +119,21 @@ func (f *Fake) Health(context.Context) (base.Health, error) {
 }
 
 // begin starts a device call: it injects the configured faults and fails
-// when the PIN pad is not connected. It returns the configuration and keys
-// the call works with; the key slices are never modified in place while
-// they are in use, only replaced.
-func (f *Fake) begin(ctx context.Context) (config, *workingKeys, error) {
+// when the PIN pad is not connected. It returns the configuration the call
+// works with.
+func (f *Fake) begin(ctx context.Context) (config, error) {
+	cfg, _, err := f.start(ctx, false)
+	return cfg, err
+}
+
+// beginWithKeys is begin for a call that uses the working keys: it also
+// returns a copy of them, which the caller erases when it is done, or fails
+// with pinpad.ErrKeysNotLoaded when none are loaded.
+func (f *Fake) beginWithKeys(ctx context.Context) (config, *workingKeys, error) {
+	return f.start(ctx, true)
+}
+
+func (f *Fake) start(ctx context.Context, withKeys bool) (config, *workingKeys, error) {
 	if err := f.faults.Call(ctx); err != nil {
 		return config{}, nil, err
 	}
@@ -121,18 +145,22 @@ func (f *Fake) begin(ctx context.Context) (config, *workingKeys, error) {
 	if !f.cfg.connected {
 		return config{}, nil, pinpad.ErrNotConnected
 	}
-	return f.cfg, f.keys, nil
+	if !withKeys {
+		return f.cfg, nil, nil
+	}
+	if f.keys == nil {
+		return config{}, nil, pinpad.ErrKeysNotLoaded
+	}
+	return f.cfg, f.keys.clone(), nil
 }
 
 // ReadCard implements pinpad.PinPad: it presents the configured card.
 func (f *Fake) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
-	cfg, keys, err := f.begin(ctx)
+	cfg, keys, err := f.beginWithKeys(ctx)
 	if err != nil {
 		return pinpad.Card{}, err
 	}
-	if keys == nil {
-		return pinpad.Card{}, pinpad.ErrKeysNotLoaded
-	}
+	defer keys.erase()
 	if cfg.cancel {
 		return pinpad.Card{}, pinpad.ErrCancelled
 	}
@@ -154,13 +182,11 @@ func (f *Fake) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad
 // GetPIN implements pinpad.PinPad: the cardholder types the configured PIN,
 // and the block is bound to the PAN inside req.EncryptedTrack.
 func (f *Fake) GetPIN(ctx context.Context, req pinpad.PINRequest) (pinpad.PINBlock, error) {
-	cfg, keys, err := f.begin(ctx)
+	cfg, keys, err := f.beginWithKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if keys == nil {
-		return nil, pinpad.ErrKeysNotLoaded
-	}
+	defer keys.erase()
 	track, err := cardcrypto.DecryptTrack(keys.track, req.EncryptedTrack)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encrypted track is malformed", pinpad.ErrCardRead)
@@ -182,7 +208,7 @@ func (f *Fake) GetPIN(ctx context.Context, req pinpad.PINRequest) (pinpad.PINBlo
 
 // Display implements pinpad.PinPad; Displayed returns the lines.
 func (f *Fake) Display(ctx context.Context, lines []string) error {
-	if _, _, err := f.begin(ctx); err != nil {
+	if _, err := f.begin(ctx); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -203,7 +229,7 @@ func (f *Fake) Displayed() []string {
 // the terminal master key and replaces the loaded keys only when all three
 // match their check values; otherwise the keys loaded before stay in use.
 func (f *Fake) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) error {
-	cfg, _, err := f.begin(ctx)
+	cfg, err := f.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -234,8 +260,59 @@ func (f *Fake) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) err
 		next.erase()
 		return errors.New("loading working keys: the terminal master key changed during the load")
 	}
-	// The old keys are not erased: a concurrent call may still use them.
+	f.keys.erase()
 	f.keys = next
+	return nil
+}
+
+// CalculateMAC implements pinpad.PinPad: the ANSI X9.19 MAC of req.Data
+// under the MAC key loaded last.
+func (f *Fake) CalculateMAC(ctx context.Context, req pinpad.MACRequest) ([]byte, error) {
+	_, keys, err := f.beginWithKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer keys.erase()
+	mac, err := cardcrypto.MAC(keys.mac, req.Data)
+	if err != nil {
+		return nil, fmt.Errorf("calculating the MAC: %w", err)
+	}
+	return mac, nil
+}
+
+// VerifyMAC implements pinpad.PinPad: req.MAC must be the 8-byte ANSI X9.19
+// MAC of req.Data under the MAC key loaded last; anything else is
+// pinpad.ErrBadMAC. The comparison takes constant time.
+func (f *Fake) VerifyMAC(ctx context.Context, req pinpad.MACRequest) error {
+	_, keys, err := f.beginWithKeys(ctx)
+	if err != nil {
+		return err
+	}
+	defer keys.erase()
+	if len(req.MAC) != pinpad.MACSize {
+		return fmt.Errorf("%w: a %d-byte MAC, want %d", pinpad.ErrBadMAC, len(req.MAC), pinpad.MACSize)
+	}
+	want, err := cardcrypto.MAC(keys.mac, req.Data)
+	if err != nil {
+		return fmt.Errorf("calculating the MAC: %w", err)
+	}
+	if subtle.ConstantTimeCompare(want, req.MAC) != 1 {
+		return pinpad.ErrBadMAC
+	}
+	return nil
+}
+
+// EraseKeys implements pinpad.PinPad: it overwrites the working keys it
+// holds with zeros and forgets them. Erasing when no keys are loaded
+// succeeds. Only a disconnected PIN pad refuses (pinpad.ErrNotConnected).
+func (f *Fake) EraseKeys(ctx context.Context) error {
+	if _, err := f.begin(ctx); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys.erase()
+	f.keys = nil
 	return nil
 }
 

@@ -474,6 +474,256 @@ func (*LoadWorkingKeysResponse) Descriptor() ([]byte, []int) {
 	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{8}
 }
 
+type CalculateMACRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalculateMACRequest) Reset() {
+	*x = CalculateMACRequest{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalculateMACRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalculateMACRequest) ProtoMessage() {}
+
+func (x *CalculateMACRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalculateMACRequest.ProtoReflect.Descriptor instead.
+func (*CalculateMACRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CalculateMACRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+type CalculateMACResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ANSI X9.19 MAC, 8 bytes.
+	Mac           []byte `protobuf:"bytes,1,opt,name=mac,proto3" json:"mac,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalculateMACResponse) Reset() {
+	*x = CalculateMACResponse{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalculateMACResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalculateMACResponse) ProtoMessage() {}
+
+func (x *CalculateMACResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalculateMACResponse.ProtoReflect.Descriptor instead.
+func (*CalculateMACResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CalculateMACResponse) GetMac() []byte {
+	if x != nil {
+		return x.Mac
+	}
+	return nil
+}
+
+type VerifyMACRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	Mac           []byte                 `protobuf:"bytes,2,opt,name=mac,proto3" json:"mac,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyMACRequest) Reset() {
+	*x = VerifyMACRequest{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyMACRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyMACRequest) ProtoMessage() {}
+
+func (x *VerifyMACRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyMACRequest.ProtoReflect.Descriptor instead.
+func (*VerifyMACRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *VerifyMACRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *VerifyMACRequest) GetMac() []byte {
+	if x != nil {
+		return x.Mac
+	}
+	return nil
+}
+
+// A MAC that does not verify is an error (reason BAD_MAC), not a field here.
+type VerifyMACResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyMACResponse) Reset() {
+	*x = VerifyMACResponse{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyMACResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyMACResponse) ProtoMessage() {}
+
+func (x *VerifyMACResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyMACResponse.ProtoReflect.Descriptor instead.
+func (*VerifyMACResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{12}
+}
+
+type EraseKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseKeysRequest) Reset() {
+	*x = EraseKeysRequest{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseKeysRequest) ProtoMessage() {}
+
+func (x *EraseKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseKeysRequest.ProtoReflect.Descriptor instead.
+func (*EraseKeysRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{13}
+}
+
+type EraseKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseKeysResponse) Reset() {
+	*x = EraseKeysResponse{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseKeysResponse) ProtoMessage() {}
+
+func (x *EraseKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseKeysResponse.ProtoReflect.Descriptor instead.
+func (*EraseKeysResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{14}
+}
+
 var File_plugins_pinpad_proto_pinpad_proto protoreflect.FileDescriptor
 
 const file_plugins_pinpad_proto_pinpad_proto_rawDesc = "" +
@@ -507,12 +757,25 @@ const file_plugins_pinpad_proto_pinpad_proto_rawDesc = "" +
 	"\apin_key\x18\x01 \x01(\v2\x1b.posrt.pinpad.v1.WorkingKeyR\x06pinKey\x124\n" +
 	"\amac_key\x18\x02 \x01(\v2\x1b.posrt.pinpad.v1.WorkingKeyR\x06macKey\x128\n" +
 	"\ttrack_key\x18\x03 \x01(\v2\x1b.posrt.pinpad.v1.WorkingKeyR\btrackKey\"\x19\n" +
-	"\x17LoadWorkingKeysResponse2\xd8\x02\n" +
+	"\x17LoadWorkingKeysResponse\")\n" +
+	"\x13CalculateMACRequest\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"(\n" +
+	"\x14CalculateMACResponse\x12\x10\n" +
+	"\x03mac\x18\x01 \x01(\fR\x03mac\"8\n" +
+	"\x10VerifyMACRequest\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x10\n" +
+	"\x03mac\x18\x02 \x01(\fR\x03mac\"\x13\n" +
+	"\x11VerifyMACResponse\"\x12\n" +
+	"\x10EraseKeysRequest\"\x13\n" +
+	"\x11EraseKeysResponse2\xdd\x04\n" +
 	"\x06PinPad\x12O\n" +
 	"\bReadCard\x12 .posrt.pinpad.v1.ReadCardRequest\x1a!.posrt.pinpad.v1.ReadCardResponse\x12I\n" +
 	"\x06GetPIN\x12\x1e.posrt.pinpad.v1.GetPINRequest\x1a\x1f.posrt.pinpad.v1.GetPINResponse\x12L\n" +
 	"\aDisplay\x12\x1f.posrt.pinpad.v1.DisplayRequest\x1a .posrt.pinpad.v1.DisplayResponse\x12d\n" +
-	"\x0fLoadWorkingKeys\x12'.posrt.pinpad.v1.LoadWorkingKeysRequest\x1a(.posrt.pinpad.v1.LoadWorkingKeysResponseB6Z4github.com/posrt/posrt/plugins/pinpad/proto;pinpadpbb\x06proto3"
+	"\x0fLoadWorkingKeys\x12'.posrt.pinpad.v1.LoadWorkingKeysRequest\x1a(.posrt.pinpad.v1.LoadWorkingKeysResponse\x12[\n" +
+	"\fCalculateMAC\x12$.posrt.pinpad.v1.CalculateMACRequest\x1a%.posrt.pinpad.v1.CalculateMACResponse\x12R\n" +
+	"\tVerifyMAC\x12!.posrt.pinpad.v1.VerifyMACRequest\x1a\".posrt.pinpad.v1.VerifyMACResponse\x12R\n" +
+	"\tEraseKeys\x12!.posrt.pinpad.v1.EraseKeysRequest\x1a\".posrt.pinpad.v1.EraseKeysResponseB6Z4github.com/posrt/posrt/plugins/pinpad/proto;pinpadpbb\x06proto3"
 
 var (
 	file_plugins_pinpad_proto_pinpad_proto_rawDescOnce sync.Once
@@ -526,7 +789,7 @@ func file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP() []byte {
 	return file_plugins_pinpad_proto_pinpad_proto_rawDescData
 }
 
-var file_plugins_pinpad_proto_pinpad_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_plugins_pinpad_proto_pinpad_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_plugins_pinpad_proto_pinpad_proto_goTypes = []any{
 	(*ReadCardRequest)(nil),         // 0: posrt.pinpad.v1.ReadCardRequest
 	(*ReadCardResponse)(nil),        // 1: posrt.pinpad.v1.ReadCardResponse
@@ -537,24 +800,36 @@ var file_plugins_pinpad_proto_pinpad_proto_goTypes = []any{
 	(*WorkingKey)(nil),              // 6: posrt.pinpad.v1.WorkingKey
 	(*LoadWorkingKeysRequest)(nil),  // 7: posrt.pinpad.v1.LoadWorkingKeysRequest
 	(*LoadWorkingKeysResponse)(nil), // 8: posrt.pinpad.v1.LoadWorkingKeysResponse
+	(*CalculateMACRequest)(nil),     // 9: posrt.pinpad.v1.CalculateMACRequest
+	(*CalculateMACResponse)(nil),    // 10: posrt.pinpad.v1.CalculateMACResponse
+	(*VerifyMACRequest)(nil),        // 11: posrt.pinpad.v1.VerifyMACRequest
+	(*VerifyMACResponse)(nil),       // 12: posrt.pinpad.v1.VerifyMACResponse
+	(*EraseKeysRequest)(nil),        // 13: posrt.pinpad.v1.EraseKeysRequest
+	(*EraseKeysResponse)(nil),       // 14: posrt.pinpad.v1.EraseKeysResponse
 }
 var file_plugins_pinpad_proto_pinpad_proto_depIdxs = []int32{
-	6, // 0: posrt.pinpad.v1.LoadWorkingKeysRequest.pin_key:type_name -> posrt.pinpad.v1.WorkingKey
-	6, // 1: posrt.pinpad.v1.LoadWorkingKeysRequest.mac_key:type_name -> posrt.pinpad.v1.WorkingKey
-	6, // 2: posrt.pinpad.v1.LoadWorkingKeysRequest.track_key:type_name -> posrt.pinpad.v1.WorkingKey
-	0, // 3: posrt.pinpad.v1.PinPad.ReadCard:input_type -> posrt.pinpad.v1.ReadCardRequest
-	2, // 4: posrt.pinpad.v1.PinPad.GetPIN:input_type -> posrt.pinpad.v1.GetPINRequest
-	4, // 5: posrt.pinpad.v1.PinPad.Display:input_type -> posrt.pinpad.v1.DisplayRequest
-	7, // 6: posrt.pinpad.v1.PinPad.LoadWorkingKeys:input_type -> posrt.pinpad.v1.LoadWorkingKeysRequest
-	1, // 7: posrt.pinpad.v1.PinPad.ReadCard:output_type -> posrt.pinpad.v1.ReadCardResponse
-	3, // 8: posrt.pinpad.v1.PinPad.GetPIN:output_type -> posrt.pinpad.v1.GetPINResponse
-	5, // 9: posrt.pinpad.v1.PinPad.Display:output_type -> posrt.pinpad.v1.DisplayResponse
-	8, // 10: posrt.pinpad.v1.PinPad.LoadWorkingKeys:output_type -> posrt.pinpad.v1.LoadWorkingKeysResponse
-	7, // [7:11] is the sub-list for method output_type
-	3, // [3:7] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6,  // 0: posrt.pinpad.v1.LoadWorkingKeysRequest.pin_key:type_name -> posrt.pinpad.v1.WorkingKey
+	6,  // 1: posrt.pinpad.v1.LoadWorkingKeysRequest.mac_key:type_name -> posrt.pinpad.v1.WorkingKey
+	6,  // 2: posrt.pinpad.v1.LoadWorkingKeysRequest.track_key:type_name -> posrt.pinpad.v1.WorkingKey
+	0,  // 3: posrt.pinpad.v1.PinPad.ReadCard:input_type -> posrt.pinpad.v1.ReadCardRequest
+	2,  // 4: posrt.pinpad.v1.PinPad.GetPIN:input_type -> posrt.pinpad.v1.GetPINRequest
+	4,  // 5: posrt.pinpad.v1.PinPad.Display:input_type -> posrt.pinpad.v1.DisplayRequest
+	7,  // 6: posrt.pinpad.v1.PinPad.LoadWorkingKeys:input_type -> posrt.pinpad.v1.LoadWorkingKeysRequest
+	9,  // 7: posrt.pinpad.v1.PinPad.CalculateMAC:input_type -> posrt.pinpad.v1.CalculateMACRequest
+	11, // 8: posrt.pinpad.v1.PinPad.VerifyMAC:input_type -> posrt.pinpad.v1.VerifyMACRequest
+	13, // 9: posrt.pinpad.v1.PinPad.EraseKeys:input_type -> posrt.pinpad.v1.EraseKeysRequest
+	1,  // 10: posrt.pinpad.v1.PinPad.ReadCard:output_type -> posrt.pinpad.v1.ReadCardResponse
+	3,  // 11: posrt.pinpad.v1.PinPad.GetPIN:output_type -> posrt.pinpad.v1.GetPINResponse
+	5,  // 12: posrt.pinpad.v1.PinPad.Display:output_type -> posrt.pinpad.v1.DisplayResponse
+	8,  // 13: posrt.pinpad.v1.PinPad.LoadWorkingKeys:output_type -> posrt.pinpad.v1.LoadWorkingKeysResponse
+	10, // 14: posrt.pinpad.v1.PinPad.CalculateMAC:output_type -> posrt.pinpad.v1.CalculateMACResponse
+	12, // 15: posrt.pinpad.v1.PinPad.VerifyMAC:output_type -> posrt.pinpad.v1.VerifyMACResponse
+	14, // 16: posrt.pinpad.v1.PinPad.EraseKeys:output_type -> posrt.pinpad.v1.EraseKeysResponse
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_plugins_pinpad_proto_pinpad_proto_init() }
@@ -568,7 +843,7 @@ func file_plugins_pinpad_proto_pinpad_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_pinpad_proto_pinpad_proto_rawDesc), len(file_plugins_pinpad_proto_pinpad_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,9 @@ const (
 	PinPad_GetPIN_FullMethodName          = "/posrt.pinpad.v1.PinPad/GetPIN"
 	PinPad_Display_FullMethodName         = "/posrt.pinpad.v1.PinPad/Display"
 	PinPad_LoadWorkingKeys_FullMethodName = "/posrt.pinpad.v1.PinPad/LoadWorkingKeys"
+	PinPad_CalculateMAC_FullMethodName    = "/posrt.pinpad.v1.PinPad/CalculateMAC"
+	PinPad_VerifyMAC_FullMethodName       = "/posrt.pinpad.v1.PinPad/VerifyMAC"
+	PinPad_EraseKeys_FullMethodName       = "/posrt.pinpad.v1.PinPad/EraseKeys"
 )
 
 // PinPadClient is the client API for PinPad service.
@@ -37,6 +40,11 @@ type PinPadClient interface {
 	GetPIN(ctx context.Context, in *GetPINRequest, opts ...grpc.CallOption) (*GetPINResponse, error)
 	Display(ctx context.Context, in *DisplayRequest, opts ...grpc.CallOption) (*DisplayResponse, error)
 	LoadWorkingKeys(ctx context.Context, in *LoadWorkingKeysRequest, opts ...grpc.CallOption) (*LoadWorkingKeysResponse, error)
+	// Optional (capability pinpad.mac): the ANSI X9.19 MAC under the MAC key.
+	CalculateMAC(ctx context.Context, in *CalculateMACRequest, opts ...grpc.CallOption) (*CalculateMACResponse, error)
+	VerifyMAC(ctx context.Context, in *VerifyMACRequest, opts ...grpc.CallOption) (*VerifyMACResponse, error)
+	// Optional (capability pinpad.erase_keys): erase every working key.
+	EraseKeys(ctx context.Context, in *EraseKeysRequest, opts ...grpc.CallOption) (*EraseKeysResponse, error)
 }
 
 type pinPadClient struct {
@@ -87,6 +95,36 @@ func (c *pinPadClient) LoadWorkingKeys(ctx context.Context, in *LoadWorkingKeysR
 	return out, nil
 }
 
+func (c *pinPadClient) CalculateMAC(ctx context.Context, in *CalculateMACRequest, opts ...grpc.CallOption) (*CalculateMACResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CalculateMACResponse)
+	err := c.cc.Invoke(ctx, PinPad_CalculateMAC_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pinPadClient) VerifyMAC(ctx context.Context, in *VerifyMACRequest, opts ...grpc.CallOption) (*VerifyMACResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyMACResponse)
+	err := c.cc.Invoke(ctx, PinPad_VerifyMAC_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pinPadClient) EraseKeys(ctx context.Context, in *EraseKeysRequest, opts ...grpc.CallOption) (*EraseKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseKeysResponse)
+	err := c.cc.Invoke(ctx, PinPad_EraseKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PinPadServer is the server API for PinPad service.
 // All implementations must embed UnimplementedPinPadServer
 // for forward compatibility.
@@ -95,6 +133,11 @@ type PinPadServer interface {
 	GetPIN(context.Context, *GetPINRequest) (*GetPINResponse, error)
 	Display(context.Context, *DisplayRequest) (*DisplayResponse, error)
 	LoadWorkingKeys(context.Context, *LoadWorkingKeysRequest) (*LoadWorkingKeysResponse, error)
+	// Optional (capability pinpad.mac): the ANSI X9.19 MAC under the MAC key.
+	CalculateMAC(context.Context, *CalculateMACRequest) (*CalculateMACResponse, error)
+	VerifyMAC(context.Context, *VerifyMACRequest) (*VerifyMACResponse, error)
+	// Optional (capability pinpad.erase_keys): erase every working key.
+	EraseKeys(context.Context, *EraseKeysRequest) (*EraseKeysResponse, error)
 	mustEmbedUnimplementedPinPadServer()
 }
 
@@ -116,6 +159,15 @@ func (UnimplementedPinPadServer) Display(context.Context, *DisplayRequest) (*Dis
 }
 func (UnimplementedPinPadServer) LoadWorkingKeys(context.Context, *LoadWorkingKeysRequest) (*LoadWorkingKeysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LoadWorkingKeys not implemented")
+}
+func (UnimplementedPinPadServer) CalculateMAC(context.Context, *CalculateMACRequest) (*CalculateMACResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CalculateMAC not implemented")
+}
+func (UnimplementedPinPadServer) VerifyMAC(context.Context, *VerifyMACRequest) (*VerifyMACResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyMAC not implemented")
+}
+func (UnimplementedPinPadServer) EraseKeys(context.Context, *EraseKeysRequest) (*EraseKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EraseKeys not implemented")
 }
 func (UnimplementedPinPadServer) mustEmbedUnimplementedPinPadServer() {}
 func (UnimplementedPinPadServer) testEmbeddedByValue()                {}
@@ -210,6 +262,60 @@ func _PinPad_LoadWorkingKeys_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PinPad_CalculateMAC_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CalculateMACRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PinPadServer).CalculateMAC(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PinPad_CalculateMAC_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PinPadServer).CalculateMAC(ctx, req.(*CalculateMACRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PinPad_VerifyMAC_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyMACRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PinPadServer).VerifyMAC(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PinPad_VerifyMAC_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PinPadServer).VerifyMAC(ctx, req.(*VerifyMACRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PinPad_EraseKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PinPadServer).EraseKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PinPad_EraseKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PinPadServer).EraseKeys(ctx, req.(*EraseKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PinPad_ServiceDesc is the grpc.ServiceDesc for PinPad service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -232,6 +338,18 @@ var PinPad_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LoadWorkingKeys",
 			Handler:    _PinPad_LoadWorkingKeys_Handler,
+		},
+		{
+			MethodName: "CalculateMAC",
+			Handler:    _PinPad_CalculateMAC_Handler,
+		},
+		{
+			MethodName: "VerifyMAC",
+			Handler:    _PinPad_VerifyMAC_Handler,
+		},
+		{
+			MethodName: "EraseKeys",
+			Handler:    _PinPad_EraseKeys_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
