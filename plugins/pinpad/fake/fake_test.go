@@ -20,9 +20,9 @@ import (
 // rig is a Fake served through gRPC, with the clear working keys the test
 // loaded into it.
 type rig struct {
-	fake             *Fake
-	pp               pinpad.PinPad
-	pinKey, trackKey []byte
+	fake                     *Fake
+	pp                       pinpad.PinPad
+	pinKey, macKey, trackKey []byte
 }
 
 func newRig(t *testing.T, config map[string]string) *rig {
@@ -39,10 +39,12 @@ func newRig(t *testing.T, config map[string]string) *rig {
 func (r *rig) load(t *testing.T) {
 	t.Helper()
 	keys, pinKey, trackKey := newKeys(t)
+	macKey := cardcrypto.NewKey()
+	keys.MAC = wrapKey(t, macKey)
 	if err := r.pp.LoadWorkingKeys(context.Background(), keys); err != nil {
 		t.Fatalf("LoadWorkingKeys: %v", err)
 	}
-	r.pinKey, r.trackKey = pinKey, trackKey
+	r.pinKey, r.macKey, r.trackKey = pinKey, macKey, trackKey
 }
 
 func newKeys(t *testing.T) (keys pinpad.WorkingKeys, pinKey, trackKey []byte) {
@@ -176,6 +178,9 @@ func TestFakeNotConnected(t *testing.T) {
 		"ReadCard":        func() error { _, err := r.pp.ReadCard(ctx, pinpad.ReadCardRequest{}); return err },
 		"GetPIN":          func() error { _, err := r.pp.GetPIN(ctx, pinpad.PINRequest{EncryptedTrack: track}); return err },
 		"Display":         func() error { return r.pp.Display(ctx, []string{"hello"}) },
+		"CalculateMAC":    func() error { _, err := r.pp.CalculateMAC(ctx, pinpad.MACRequest{Data: []byte("x")}); return err },
+		"VerifyMAC":       func() error { return r.pp.VerifyMAC(ctx, pinpad.MACRequest{Data: []byte("x"), MAC: make([]byte, 8)}) },
+		"EraseKeys":       func() error { return r.pp.EraseKeys(ctx) },
 	} {
 		if err := call(); !errors.Is(err, pinpad.ErrNotConnected) {
 			t.Errorf("%s: err = %v, want pinpad.ErrNotConnected", name, err)
@@ -226,8 +231,12 @@ func TestFakeRejectsUnknownAPIVersion(t *testing.T) {
 
 func TestFakeInfo(t *testing.T) {
 	info, err := NewFake().Info(context.Background())
-	want := base.Info{Kind: base.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions}
-	if err != nil || info.Kind != want.Kind || info.Name != want.Name || info.Version != want.Version || !slices.Equal(info.APIVersions, want.APIVersions) {
+	want := base.Info{
+		Kind: base.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions,
+		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys},
+	}
+	if err != nil || info.Kind != want.Kind || info.Name != want.Name || info.Version != want.Version || !slices.Equal(info.APIVersions, want.APIVersions) ||
+		!slices.Equal(info.Capabilities, want.Capabilities) {
 		t.Errorf("Info = %+v, %v; want %+v", info, err, want)
 	}
 }
@@ -355,4 +364,108 @@ func TestFakeConformance(t *testing.T) {
 			pinpadtest.RunConformance(t, tc.h)
 		})
 	}
+}
+
+// The fake's MAC is cardcrypto.MAC under the MAC key it was given, the one
+// cardcrypto's known-answer test pins to ISO/IEC 9797-1 Annex B.4.
+func TestFakeMAC(t *testing.T) {
+	r := newRig(t, nil)
+	r.load(t)
+	ctx := context.Background()
+	data := []byte("0200 a message the acquirer MACs")
+	mac, err := r.pp.CalculateMAC(ctx, pinpad.MACRequest{Data: data})
+	if err != nil {
+		t.Fatalf("CalculateMAC: %v", err)
+	}
+	want, err := cardcrypto.MAC(r.macKey, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(mac, want) {
+		t.Fatalf("CalculateMAC = %X, want %X", mac, want)
+	}
+	if err := r.pp.VerifyMAC(ctx, pinpad.MACRequest{Data: data, MAC: want}); err != nil {
+		t.Errorf("VerifyMAC of the right MAC: %v", err)
+	}
+	for name, bad := range map[string][]byte{"flipped": {mac[0] ^ 0x80, mac[1], mac[2], mac[3], mac[4], mac[5], mac[6], mac[7]}, "short": mac[:7], "long": append(slices.Clone(mac), 0)} {
+		if err := r.pp.VerifyMAC(ctx, pinpad.MACRequest{Data: data, MAC: bad}); !errors.Is(err, pinpad.ErrBadMAC) {
+			t.Errorf("VerifyMAC of a %s MAC: err = %v, want pinpad.ErrBadMAC", name, err)
+		}
+	}
+	// A new sign-in's MAC key replaces the old one.
+	r.load(t)
+	if err := r.pp.VerifyMAC(ctx, pinpad.MACRequest{Data: data, MAC: want}); !errors.Is(err, pinpad.ErrBadMAC) {
+		t.Errorf("VerifyMAC under the previous MAC key: err = %v, want pinpad.ErrBadMAC", err)
+	}
+}
+
+func TestFakeEraseKeys(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	if err := r.pp.EraseKeys(ctx); err != nil {
+		t.Fatalf("EraseKeys with no keys loaded: %v", err)
+	}
+	r.load(t)
+	held := r.fake.heldKeys()
+	if err := r.pp.EraseKeys(ctx); err != nil {
+		t.Fatalf("EraseKeys: %v", err)
+	}
+	for name, k := range map[string][]byte{"PIN": held.pin, "MAC": held.mac, "track": held.track} {
+		if len(k) != cardcrypto.KeySize || slices.ContainsFunc(k, func(b byte) bool { return b != 0 }) {
+			t.Errorf("after EraseKeys the %s key's memory (%d bytes) is not overwritten with zeros", name, len(k))
+		}
+	}
+	track, err := cardcrypto.EncryptTrack(r.trackKey, testcards.Cards[testcards.DefaultCard].Track())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac, err := cardcrypto.MAC(r.macKey, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"ReadCard":     func() error { _, err := r.pp.ReadCard(ctx, pinpad.ReadCardRequest{}); return err },
+		"GetPIN":       func() error { _, err := r.pp.GetPIN(ctx, pinpad.PINRequest{EncryptedTrack: track}); return err },
+		"CalculateMAC": func() error { _, err := r.pp.CalculateMAC(ctx, pinpad.MACRequest{Data: []byte("x")}); return err },
+		"VerifyMAC":    func() error { return r.pp.VerifyMAC(ctx, pinpad.MACRequest{Data: []byte("x"), MAC: mac}) },
+	} {
+		if err := call(); !errors.Is(err, pinpad.ErrKeysNotLoaded) {
+			t.Errorf("%s after EraseKeys: err = %v, want pinpad.ErrKeysNotLoaded", name, err)
+		}
+	}
+	if err := r.pp.Display(ctx, []string{"PROTECTION MODE"}); err != nil {
+		t.Errorf("Display after EraseKeys: %v", err)
+	}
+	r.load(t)
+	if pan, pin := r.readAndPIN(t); pan != testcards.Cards[testcards.DefaultCard].PAN || pin != testcards.Cards[testcards.DefaultCard].PIN {
+		t.Errorf("after a new LoadWorkingKeys: card %s", cardcrypto.MaskPAN(pan))
+	}
+}
+
+// Configure and a new LoadWorkingKeys overwrite the keys held before, as
+// EraseKeys does.
+func TestFakeReplacedKeysAreErased(t *testing.T) {
+	r := newRig(t, nil)
+	for name, replace := range map[string]func(){
+		"LoadWorkingKeys": func() { r.load(t) },
+		"Configure": func() {
+			if err := r.pp.Configure(context.Background(), pinpad.APIVersion1, nil); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		r.load(t)
+		held := r.fake.heldKeys()
+		replace()
+		if slices.ContainsFunc(slices.Concat(held.pin, held.mac, held.track), func(b byte) bool { return b != 0 }) {
+			t.Errorf("after %s the old keys' memory is not overwritten with zeros", name)
+		}
+	}
+}
+
+// heldKeys returns the key slices the Fake holds (white box).
+func (f *Fake) heldKeys() *workingKeys {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.keys
 }

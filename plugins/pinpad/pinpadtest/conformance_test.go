@@ -19,7 +19,23 @@ type (
 	ignoresKeyCheck struct{ *fake.Fake }
 	unmaskedPAN     struct{ *fake.Fake }
 	anyAPIVersion   struct{ *fake.Fake }
+	acceptsAnyMAC   struct{ *fake.Fake }
+	macsLessData    struct{ *fake.Fake }
+	plainBadMAC     struct{ *fake.Fake }
+	macWithoutKeys  struct{ *fake.Fake }
+	eraseKeepsKeys  struct{ *fake.Fake }
+	keepsFirstKeys  struct {
+		*fake.Fake
+		loaded bool
+	}
 )
+
+// eraseKeepsMACKey erases the keys of its card side (Fake) but MACs on a
+// second PIN pad loaded with the same keys that EraseKeys never reaches.
+type eraseKeepsMACKey struct {
+	*fake.Fake
+	mac *fake.Fake
+}
 
 func (p plainKeysError) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
 	c, err := p.Fake.ReadCard(ctx, req)
@@ -46,6 +62,69 @@ func (p anyAPIVersion) Configure(ctx context.Context, _ string, config map[strin
 	return p.Fake.Configure(ctx, pinpad.APIVersion1, config)
 }
 
+func (p acceptsAnyMAC) VerifyMAC(ctx context.Context, req pinpad.MACRequest) error {
+	if err := p.Fake.VerifyMAC(ctx, req); !errors.Is(err, pinpad.ErrBadMAC) {
+		return err
+	}
+	return nil
+}
+
+func (p macsLessData) CalculateMAC(ctx context.Context, req pinpad.MACRequest) ([]byte, error) {
+	if len(req.Data) > 0 {
+		req.Data = req.Data[:len(req.Data)-1]
+	}
+	return p.Fake.CalculateMAC(ctx, req)
+}
+
+func (p plainBadMAC) VerifyMAC(ctx context.Context, req pinpad.MACRequest) error {
+	err := p.Fake.VerifyMAC(ctx, req)
+	if errors.Is(err, pinpad.ErrBadMAC) {
+		err = errors.New("MAC mismatch")
+	}
+	return err
+}
+
+func (p macWithoutKeys) CalculateMAC(ctx context.Context, req pinpad.MACRequest) ([]byte, error) {
+	mac, err := p.Fake.CalculateMAC(ctx, req)
+	if errors.Is(err, pinpad.ErrKeysNotLoaded) {
+		return make([]byte, pinpad.MACSize), nil
+	}
+	return mac, err
+}
+
+func (p eraseKeepsKeys) EraseKeys(context.Context) error { return nil }
+
+func (p *keepsFirstKeys) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) error {
+	if p.loaded {
+		return nil
+	}
+	err := p.Fake.LoadWorkingKeys(ctx, keys)
+	p.loaded = err == nil
+	return err
+}
+
+func (p eraseKeepsMACKey) Configure(ctx context.Context, apiVersion string, config map[string]string) error {
+	if err := p.mac.Configure(ctx, apiVersion, config); err != nil {
+		return err
+	}
+	return p.Fake.Configure(ctx, apiVersion, config)
+}
+
+func (p eraseKeepsMACKey) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) error {
+	if err := p.mac.LoadWorkingKeys(ctx, keys); err != nil {
+		return err
+	}
+	return p.Fake.LoadWorkingKeys(ctx, keys)
+}
+
+func (p eraseKeepsMACKey) CalculateMAC(ctx context.Context, req pinpad.MACRequest) ([]byte, error) {
+	return p.mac.CalculateMAC(ctx, req)
+}
+
+func (p eraseKeepsMACKey) VerifyMAC(ctx context.Context, req pinpad.MACRequest) error {
+	return p.mac.VerifyMAC(ctx, req)
+}
+
 func brokenPinPads() map[string]basetest.Broken[Harness] {
 	wrap := func(fn func(*fake.Fake) pinpad.PinPad) func(*testing.T) pinpad.PinPad {
 		return func(*testing.T) pinpad.PinPad { return fn(fake.NewFake()) }
@@ -59,6 +138,15 @@ func brokenPinPads() map[string]basetest.Broken[Harness] {
 		"ignores check values":  {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return ignoresKeyCheck{f} })}, Step: "LoadWorkingKeysRejectsWrongCheckValue"},
 		"leaks the PAN":         {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return unmaskedPAN{f} })}, Step: "ReadCard"},
 		"accepts any API":       {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return anyAPIVersion{f} })}, Step: "ConfigureRejectsUnknownAPIVersion"},
+		"accepts any MAC":       {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return acceptsAnyMAC{f} })}, Step: "VerifyMAC"},
+		"MACs less data":        {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return macsLessData{f} })}, Step: "CalculateMAC"},
+		"loses ErrBadMAC":       {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return plainBadMAC{f} })}, Step: "VerifyMAC"},
+		"MACs without keys":     {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return macWithoutKeys{f} })}, Step: "MACBeforeKeysIsRefused"},
+		"keeps keys on erase":   {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return eraseKeepsKeys{f} })}, Step: "EraseKeys"},
+		"keeps the MAC key on erase": {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad {
+			return eraseKeepsMACKey{Fake: f, mac: fake.NewFake()}
+		})}, Step: "EraseKeys"},
+		"keeps the first keys": {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return &keepsFirstKeys{Fake: f} })}, Step: "LoadWorkingKeysRestores"},
 	}
 }
 
