@@ -1,7 +1,8 @@
 # posrt: a payment-terminal runtime. `make help` lists the targets.
 PROTOS := plugins/base/proto/base.proto plugins/pinpad/proto/pinpad.proto \
           plugins/printer/proto/printer.proto plugins/scanner/proto/scanner.proto \
-          plugins/channels/proto/channels.proto
+          plugins/channels/proto/channels.proto \
+          plugins/channels/proto/wallet.proto
 
 .PHONY: help build test lint proto bench run
 

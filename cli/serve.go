@@ -9,6 +9,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/channels"
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
+	"github.com/posrt/posrt/plugins/channels/walletfake"
 	"github.com/posrt/posrt/plugins/pinpad"
 	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/printer"
@@ -24,6 +25,10 @@ func builtins() map[string]func() {
 		"fake-printer": func() { printer.Serve(printerfake.NewFake()) },
 		"fake-scanner": func() { scanner.Serve(scannerfake.NewFake()) },
 		"fake-channel": func() { channels.Serve(channelsfake.NewFake()) },
+		// One fake wallet host, its wallet preset (config key "wallet").
+		"fake-wechat":      func() { channels.ServeWallet(walletfake.New(walletfake.WeChat)) },
+		"fake-alipay":      func() { channels.ServeWallet(walletfake.New(walletfake.Alipay)) },
+		"fake-unionpay-qr": func() { channels.ServeWallet(walletfake.New(walletfake.UnionPayQR)) },
 	}
 }
 

@@ -12,15 +12,30 @@ import (
 // terminal sends it with an order number derived from its idempotency key
 // (Key.OrderNo). A pay whose answer is lost or says the user is still
 // paying is resolved by Query (poll while TradeUserPaying), then Cancel;
-// never by paying again. Errors are classified as for Acquirer.
+// never by paying again with another order number.
+//
+// A Trade or WalletRefund is the wallet's answer, whatever its state; an
+// error is not. ErrNoAnswer and transport failures leave the outcome
+// unknown (the wallet may have booked the request): Query, then Cancel.
+// ErrNotSent and ErrBadRequest say the wallet booked nothing. ErrDuplicate
+// says the order or refund number is already used for other content: the
+// earlier trade or refund stands untouched.
 type Wallet interface {
 	base.Base
-	// Pay charges the payment code AuthCode Amount fen under OrderNo.
+	// Pay charges the payment code AuthCode Amount fen under OrderNo. A
+	// retry with the same OrderNo, Amount and AuthCode answers the trade
+	// the first one made; it never charges twice.
 	Pay(ctx context.Context, req PayRequest) (Trade, error)
 	// Query reports the trade of OrderNo.
 	Query(ctx context.Context, req OrderRequest) (Trade, error)
 	// Cancel cancels (reverses) the trade of OrderNo, paid or not: a paid
-	// one is refunded in full by the wallet, an unpaid one closed.
+	// one is refunded in full by the wallet, an unpaid one closed. It
+	// answers the trade as it now is: TradeRevoked or TradeClosed once
+	// cancelled (again on a retry), TradeNotFound when the wallet never
+	// had the order (whose number it then refuses for good). Any other
+	// state means the wallet would not cancel yet (Code says why, such
+	// as too soon after the order or already refunded): call again later
+	// or refund instead.
 	Cancel(ctx context.Context, req OrderRequest) (Trade, error)
 	// Refund refunds Amount fen of the trade of OrderNo under RefundNo; a
 	// retry with the same RefundNo refunds once.
@@ -68,9 +83,12 @@ type Trade struct {
 	OrderNo string
 	// TradeNo is the wallet's own id of the trade.
 	TradeNo string
-	// Amount is the order's total, Paid what the customer actually paid.
+	// Amount is the order's total, Paid what the customer actually paid,
+	// Refunded the sum of its successful refunds. A cancelled trade keeps
+	// Paid; its state says the money went back.
 	Amount   int64
 	Paid     int64
+	Refunded int64
 	HostTime time.Time
 }
 
@@ -80,7 +98,7 @@ type WalletRefundRequest struct {
 	OrderNo  string
 	RefundNo string // Key.RefundNo(); reused on every retry
 	Amount   int64
-	Total    int64 // the trade's total
+	Total    int64 // the trade's total, which the wallet checks
 }
 
 // RefundQueryRequest asks after one refund.
