@@ -17,13 +17,13 @@ var _ Printer = (*client)(nil)
 func (c *client) Status(ctx context.Context) (Status, error) {
 	r, err := c.c.Status(ctx, &printerpb.StatusRequest{})
 	if err != nil {
-		return "", base.FromStatus(err, sentinels)
+		return Status{}, base.FromStatus(err, sentinels)
 	}
-	return Status(r.GetStatus()), nil
+	return statusFromProto(r), nil
 }
 
-func (c *client) Print(ctx context.Context, doc Document) error {
-	_, err := c.c.Print(ctx, documentToProto(doc))
+func (c *client) Print(ctx context.Context, job Job) error {
+	_, err := c.c.Print(ctx, jobToProto(job))
 	return base.FromStatus(err, sentinels)
 }
 

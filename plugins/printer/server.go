@@ -17,11 +17,11 @@ func (s *server) Status(ctx context.Context, _ *printerpb.StatusRequest) (*print
 	if err != nil {
 		return nil, base.ToStatus(err, sentinels)
 	}
-	return &printerpb.StatusResponse{Status: string(st)}, nil
+	return statusToProto(st), nil
 }
 
 func (s *server) Print(ctx context.Context, req *printerpb.PrintRequest) (*printerpb.PrintResponse, error) {
-	if err := s.impl.Print(ctx, documentFromProto(req)); err != nil {
+	if err := s.impl.Print(ctx, jobFromProto(req)); err != nil {
 		return nil, base.ToStatus(err, sentinels)
 	}
 	return &printerpb.PrintResponse{}, nil

@@ -25,22 +25,14 @@ func (c *client) Disable(ctx context.Context) error {
 	return base.FromStatus(err, sentinels)
 }
 
-func (c *client) Scans(ctx context.Context, each func(Scan) error) error {
-	stream, err := c.c.Scans(ctx, &scannerpb.ScansRequest{})
+func (c *client) ReadCode(ctx context.Context) (Scan, error) {
+	m, err := c.c.ReadCode(ctx, &scannerpb.ReadCodeRequest{})
 	if err != nil {
-		return base.FromStatus(err, sentinels)
+		return Scan{}, base.FromStatus(err, sentinels)
 	}
-	for {
-		m, err := stream.Recv()
-		if err != nil {
-			return base.FromStatus(err, sentinels)
-		}
-		sc := Scan{Code: m.GetCode(), Symbology: m.GetSymbology()}
-		if m.GetUnixNano() != 0 {
-			sc.At = time.Unix(0, m.GetUnixNano())
-		}
-		if err := each(sc); err != nil {
-			return err
-		}
+	sc := Scan{Code: m.GetCode(), Symbology: Symbology(m.GetSymbology())}
+	if m.GetUnixNano() != 0 {
+		sc.At = time.Unix(0, m.GetUnixNano())
 	}
+	return sc, nil
 }

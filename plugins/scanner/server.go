@@ -26,13 +26,14 @@ func (s *server) Disable(ctx context.Context, _ *scannerpb.DisableRequest) (*sca
 	return &scannerpb.DisableResponse{}, nil
 }
 
-func (s *server) Scans(_ *scannerpb.ScansRequest, stream scannerpb.Scanner_ScansServer) error {
-	err := s.impl.Scans(stream.Context(), func(sc Scan) error {
-		var at int64 // zero time travels as 0
-		if !sc.At.IsZero() {
-			at = sc.At.UnixNano()
-		}
-		return stream.Send(&scannerpb.Scan{Code: sc.Code, Symbology: sc.Symbology, UnixNano: at})
-	})
-	return base.ToStatus(err, sentinels)
+func (s *server) ReadCode(ctx context.Context, _ *scannerpb.ReadCodeRequest) (*scannerpb.Scan, error) {
+	sc, err := s.impl.ReadCode(ctx)
+	if err != nil {
+		return nil, base.ToStatus(err, sentinels)
+	}
+	var at int64 // zero time travels as 0
+	if !sc.At.IsZero() {
+		at = sc.At.UnixNano()
+	}
+	return &scannerpb.Scan{Code: sc.Code, Symbology: string(sc.Symbology), UnixNano: at}, nil
 }

@@ -70,7 +70,7 @@ func BenchmarkSaleSteps(b *testing.B) {
 		_, err = rt.Journal.Finish(ctx, rec.Key(), journal.Outcome{State: journal.StateApproved, HostCode: resp.Code, RRN: resp.RRN, AuthCode: resp.AuthCode})
 		check(b, err)
 		lap(4)
-		check(b, pr.Print(ctx, doc))
+		check(b, pr.Print(ctx, printer.Job{ID: printer.JobID(fmt.Sprintf("%s/%s/%s/receipt", rec.TID, rec.Batch, rec.Trace)), Document: doc}))
 		lap(5)
 
 		start := time.Now()

@@ -82,10 +82,10 @@ func (p *testPrinter) Health(ctx context.Context) (base.Health, error) {
 	}
 	return base.Health{State: base.StateIdle}, nil
 }
-func (p *testPrinter) Status(context.Context) (printer.Status, error) { return printer.StatusOK, nil }
+func (p *testPrinter) Status(context.Context) (printer.Status, error) { return printer.Status{}, nil }
 func (p *testPrinter) OpenDrawer(context.Context) error               { return printer.ErrNoDrawer }
-func (p *testPrinter) Print(ctx context.Context, d printer.Document) error {
-	for _, l := range d.Lines {
+func (p *testPrinter) Print(ctx context.Context, job printer.Job) error {
+	for _, l := range job.Document.Lines {
 		switch {
 		case strings.HasPrefix(l.Text, "sleep:"):
 			dur, _ := time.ParseDuration(strings.TrimPrefix(l.Text, "sleep:"))
@@ -157,7 +157,7 @@ func printerOf(t *testing.T, h *Host, ctx context.Context) printer.Printer {
 }
 
 func print(ctx context.Context, p printer.Printer, text string) error {
-	return p.Print(ctx, printer.Document{Lines: []printer.Line{{Text: text}}})
+	return p.Print(ctx, printer.Job{ID: printer.JobID(text), Document: printer.Document{Lines: []printer.Line{{Text: text}}}})
 }
 
 func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }

@@ -18,11 +18,12 @@ import (
 type session struct {
 	t *Terminal
 
-	mu    sync.Mutex
-	n     int
-	cards map[string]pinpad.Card
-	pins  map[string]pinpad.PINBlock
-	txns  []flow.TxnView
+	mu     sync.Mutex
+	n      int
+	prints int
+	cards  map[string]pinpad.Card
+	pins   map[string]pinpad.PINBlock
+	txns   []flow.TxnView
 }
 
 var _ flow.HostAPI = (*session)(nil)
@@ -164,14 +165,30 @@ func (s *session) Sale(ctx context.Context, a flow.SaleArgs) (flow.TxnView, erro
 }
 
 func (s *session) Print(ctx context.Context, doc printer.Document) error {
+	job := printer.Job{ID: s.jobID(), Document: doc}
 	p, err := s.t.cfg.Devices.Printer(ctx)
 	if err == nil {
-		err = p.Print(ctx, doc)
+		err = p.Print(ctx, job)
 	}
 	if err != nil {
 		return cashierError(err)
 	}
 	return nil
+}
+
+// jobID names the run's next print job: the TID, batch and trace of the
+// run's last transaction and the job's place among the run's prints, such
+// as "10000001/000001/000123/print-1"; a run without a transaction uses the
+// time it printed instead of batch and trace.
+func (s *session) jobID() printer.JobID {
+	s.mu.Lock()
+	s.prints++
+	n := s.prints
+	s.mu.Unlock()
+	if v, ok := s.lastTxn(); ok {
+		return printer.JobID(fmt.Sprintf("%s/%s/%s/print-%d", v.TID, v.Batch, v.Trace, n))
+	}
+	return printer.JobID(fmt.Sprintf("%s/%d/print-%d", s.t.cfg.Info.TID, time.Now().UnixNano(), n))
 }
 
 func (s *session) Terminal(context.Context) (flow.TerminalView, error) {

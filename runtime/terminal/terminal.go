@@ -225,7 +225,7 @@ func cashierError(err error) error {
 		return &flow.Error{Code: "not_signed_in", Message: "the terminal is not signed in: sign in first"}
 	case errors.Is(err, base.ErrUnavailable):
 		return &flow.Error{Code: "device_unavailable", Message: fmt.Sprintf("a device or the host channel is not available: %v", err)}
-	case errors.Is(err, printer.ErrPaperOut), errors.Is(err, printer.ErrCoverOpen), errors.Is(err, printer.ErrOffline), errors.Is(err, printer.ErrPaperJam):
+	case printer.IsNotReady(err):
 		return &flow.Error{Code: "printer", Message: err.Error()}
 	}
 	return &flow.Error{Code: "device_error", Message: fmt.Sprintf("device or host error: %v", err)}

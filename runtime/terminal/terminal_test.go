@@ -239,7 +239,7 @@ func TestRestartedPinPadGetsItsKeysBack(t *testing.T) {
 }
 
 func TestPrinterFailureLeavesTheSaleStanding(t *testing.T) {
-	r := newRig(t, nil, nil, map[string]string{"status": "paper_out"})
+	r := newRig(t, nil, nil, map[string]string{"conditions": "paper_out"})
 	res := r.sale(t, 300)
 	if res.Result != "approved" || res.ReceiptsPrinted != 0 || !strings.Contains(res.Warning, "reprint") {
 		t.Fatalf("paper out = %+v", res)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/posrt/posrt/plugins/base"
@@ -15,9 +16,18 @@ import (
 	"github.com/posrt/posrt/plugins/printer"
 )
 
+// RememberedJobs is how many of the most recent printed job IDs the Fake
+// remembers to recognise a retry; KeptJobs how many printed jobs it keeps
+// for Printed. Older ones are forgotten, so its memory does not grow with
+// the receipts printed (the output file, if configured, gets every one).
+const (
+	RememberedJobs = 256
+	KeptJobs       = 64
+)
+
 // Fake is an in-memory receipt printer with a cash drawer, whose behaviour
 // is set by configuration keys (see plugins/printer/README.md). NewFake
-// returns it ready with the default configuration: status ok, unlimited
+// returns it ready with the default configuration: no condition, unlimited
 // paper, a drawer, no output file. It is safe for concurrent use.
 type Fake struct {
 	// faults injects latency and crashes; tests in this package replace
@@ -26,16 +36,21 @@ type Fake struct {
 
 	mu          sync.Mutex
 	cfg         config
-	status      printer.Status
+	conds       map[printer.Condition]bool
 	paper       int // receipts left; negative: unlimited
-	printed     []printer.Document
+	seen        map[printer.JobID]bool
+	seenOrder   []printer.JobID // ring of the IDs in seen, at most RememberedJobs
+	seenNext    int
+	kept        []printer.Job // ring of the last KeptJobs printed
+	keptNext    int
+	receipts    int
 	drawerOpens int
 }
 
 var _ printer.Printer = (*Fake)(nil)
 
 type config struct {
-	status printer.Status
+	conds  []printer.Condition
 	paper  int // negative: unlimited
 	drawer bool
 	output string
@@ -44,26 +59,30 @@ type config struct {
 // NewFake returns a fake printer with the default configuration. It does
 // no I/O.
 func NewFake() *Fake {
-	f := &Fake{}
+	f := &Fake{seen: map[printer.JobID]bool{}}
 	f.apply(defaultConfig())
 	return f
 }
 
 func defaultConfig() config {
-	return config{status: printer.StatusOK, paper: -1, drawer: true}
+	return config{paper: -1, drawer: true}
 }
 
 // apply installs cfg; f.mu must be held or f unshared.
 func (f *Fake) apply(cfg config) {
-	f.cfg, f.status, f.paper = cfg, cfg.status, cfg.paper
-	if f.paper == 0 && f.status == printer.StatusOK {
-		f.status = printer.StatusPaperOut
+	f.cfg, f.paper = cfg, cfg.paper
+	f.conds = map[printer.Condition]bool{}
+	for _, c := range cfg.conds {
+		f.conds[c] = true
+	}
+	if f.paper == 0 {
+		f.conds[printer.ConditionPaperOut] = true
 	}
 }
 
 // fakeInfo is what the Fake's Info reports.
 func fakeInfo() base.Info {
-	return base.Info{Kind: base.KindPrinter, Name: "fake-printer", Version: "0.1.0", APIVersions: printer.APIVersions}
+	return base.Info{Kind: base.KindPrinter, Name: "fake-printer", Version: "0.2.0", APIVersions: printer.APIVersions}
 }
 
 // Info implements base.Base.
@@ -71,7 +90,7 @@ func (f *Fake) Info(context.Context) (base.Info, error) { return fakeInfo(), nil
 
 // Configure implements base.Base. It checks every key before it changes
 // anything, so a rejected configuration leaves the Fake as it was. It keeps
-// what was printed before.
+// what was printed before and the job IDs it remembers.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
 	cfg, fs, err := faults.Prepare(fakeInfo(), apiVersion, config, parseConfig)
 	if err != nil {
@@ -84,15 +103,48 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 	return nil
 }
 
-// Health implements base.Base: idle when the status is ok, otherwise
-// error with the status as detail.
+// SetConditions makes the Fake report exactly conds from now on, as if
+// the device had changed state (a cover opened, paper loaded); tests and
+// the conformance suite use it. The paper count is left as it is.
+func (f *Fake) SetConditions(conds ...printer.Condition) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conds = map[printer.Condition]bool{}
+	for _, c := range conds {
+		f.conds[c] = true
+	}
+}
+
+// statusLocked returns the conditions in the order of printer.Conditions.
+func (f *Fake) statusLocked() printer.Status {
+	var st printer.Status
+	for _, c := range printer.Conditions {
+		if f.conds[c] {
+			st.Conditions = append(st.Conditions, c)
+		}
+	}
+	return st
+}
+
+// Health implements base.Base: idle when the printer is ready, otherwise
+// error; the detail lists the conditions, comma-separated.
 func (f *Fake) Health(context.Context) (base.Health, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.status != printer.StatusOK {
-		return base.Health{State: base.StateError, Detail: string(f.status)}, nil
+	st := f.statusLocked()
+	h := base.Health{State: base.StateIdle, Detail: joinConditions(st.Conditions)}
+	if !st.Ready() {
+		h.State = base.StateError
 	}
-	return base.Health{State: base.StateIdle}, nil
+	return h, nil
+}
+
+func joinConditions(cs []printer.Condition) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ",")
 }
 
 func (f *Fake) begin(ctx context.Context) error {
@@ -105,26 +157,35 @@ func (f *Fake) begin(ctx context.Context) error {
 // Status implements printer.Printer.
 func (f *Fake) Status(ctx context.Context) (printer.Status, error) {
 	if err := f.begin(ctx); err != nil {
-		return "", err
+		return printer.Status{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.status, nil
+	return f.statusLocked(), nil
 }
 
-// Print implements printer.Printer. It checks the status and the document
-// first and prints nothing when either is wrong. The receipt that uses up
-// the configured paper prints; the status is paper_out after it.
-func (f *Fake) Print(ctx context.Context, doc printer.Document) error {
+// Print implements printer.Printer. A job without an ID fails with
+// printer.ErrBadJob; a job whose ID is among the last RememberedJobs
+// printed returns nil and prints nothing. Otherwise it checks the status
+// and the document first and prints nothing when either is wrong. The
+// receipt that uses up the configured paper prints; the printer is out of
+// paper after it.
+func (f *Fake) Print(ctx context.Context, job printer.Job) error {
 	if err := f.begin(ctx); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := printer.StatusError(f.status); err != nil {
+	if job.ID == "" {
+		return printer.ErrBadJob
+	}
+	if f.seen[job.ID] {
+		return nil
+	}
+	if err := f.statusLocked().Err(); err != nil {
 		return err
 	}
-	text, err := render(doc)
+	text, err := render(job.Document)
 	if err != nil {
 		return err
 	}
@@ -133,26 +194,49 @@ func (f *Fake) Print(ctx context.Context, doc printer.Document) error {
 			return fmt.Errorf("writing the receipt to the output file: %w", err)
 		}
 	}
-	f.printed = append(f.printed, cloneDocument(doc))
+	f.rememberLocked(job.ID)
+	f.keepLocked(printer.Job{ID: job.ID, Document: cloneDocument(job.Document)})
+	f.receipts++
 	if f.paper > 0 {
 		f.paper--
 		if f.paper == 0 {
-			f.status = printer.StatusPaperOut
+			f.conds[printer.ConditionPaperOut] = true
 		}
 	}
 	return nil
 }
 
-// OpenDrawer implements printer.Printer: it fails when the status is not
-// ok or no drawer is configured.
+func (f *Fake) rememberLocked(id printer.JobID) {
+	if len(f.seenOrder) < RememberedJobs {
+		f.seenOrder = append(f.seenOrder, id)
+	} else {
+		delete(f.seen, f.seenOrder[f.seenNext])
+		f.seenOrder[f.seenNext] = id
+		f.seenNext = (f.seenNext + 1) % RememberedJobs
+	}
+	f.seen[id] = true
+}
+
+func (f *Fake) keepLocked(job printer.Job) {
+	if len(f.kept) < KeptJobs {
+		f.kept = append(f.kept, job)
+		return
+	}
+	f.kept[f.keptNext] = job
+	f.keptNext = (f.keptNext + 1) % KeptJobs
+}
+
+// OpenDrawer implements printer.Printer: it fails with printer.ErrOffline
+// when the printer is offline and printer.ErrNoDrawer when no drawer is
+// configured. Paper or cover conditions do not stop the drawer.
 func (f *Fake) OpenDrawer(ctx context.Context) error {
 	if err := f.begin(ctx); err != nil {
 		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := printer.StatusError(f.status); err != nil {
-		return err
+	if f.conds[printer.ConditionOffline] {
+		return printer.ErrOffline
 	}
 	if !f.cfg.drawer {
 		return printer.ErrNoDrawer
@@ -161,15 +245,25 @@ func (f *Fake) OpenDrawer(ctx context.Context) error {
 	return nil
 }
 
-// Printed returns the documents printed since NewFake, oldest first.
-func (f *Fake) Printed() []printer.Document {
+// Printed returns the last KeptJobs jobs printed (a retried job once),
+// oldest first.
+func (f *Fake) Printed() []printer.Job {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	docs := make([]printer.Document, len(f.printed))
-	for i, d := range f.printed {
-		docs[i] = cloneDocument(d)
+	jobs := make([]printer.Job, 0, len(f.kept))
+	for i := range f.kept {
+		j := f.kept[(f.keptNext+i)%len(f.kept)]
+		jobs = append(jobs, printer.Job{ID: j.ID, Document: cloneDocument(j.Document)})
 	}
-	return docs
+	return jobs
+}
+
+// Receipts returns how many jobs were printed since NewFake, a retried
+// job counted once.
+func (f *Fake) Receipts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.receipts
 }
 
 // DrawerOpens returns how many times the drawer was opened since NewFake.
@@ -197,19 +291,23 @@ func appendFile(path, text string) error {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := []string{"status", "paper", "drawer", "output", "latency", "crash_after"} // the last two read by faults.Parse
+	keys := []string{"conditions", "paper", "drawer", "output", "latency", "crash_after"} // the last two read by faults.Parse
 	err := base.EachConfigKey(m, "fake-printer", keys, func(k base.ConfigKey) error {
 		if k.Value == "" {
 			return nil // the default
 		}
 		var err error
 		switch k.Name {
-		case "status":
-			switch s := printer.Status(k.Value); s {
-			case printer.StatusOK, printer.StatusPaperOut, printer.StatusCoverOpen, printer.StatusOffline:
-				c.status = s
-			default:
-				return k.Bad("ok, paper_out, cover_open or offline")
+		case "conditions":
+			for _, v := range strings.Split(k.Value, ",") {
+				cond := printer.Condition(strings.TrimSpace(v))
+				if cond == "" {
+					continue
+				}
+				if !cond.Known() {
+					return k.Bad("a comma-separated list of " + joinConditions(printer.Conditions))
+				}
+				c.conds = append(c.conds, cond)
 			}
 		case "paper":
 			n, err := strconv.Atoi(k.Value)

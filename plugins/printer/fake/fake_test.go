@@ -3,10 +3,12 @@ package fake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,45 +29,150 @@ func connect(t *testing.T, config map[string]string) (*Fake, printer.Printer) {
 	return f, p
 }
 
-func receipt(text string) printer.Document {
-	return printer.Document{Lines: []printer.Line{{Text: text}}, Cut: true}
+var jobs int
+
+// receipt returns a job with a fresh ID printing text.
+func receipt(text string) printer.Job {
+	jobs++
+	return printer.Job{ID: printer.JobID(fmt.Sprintf("test/%d/%s", jobs, text)), Document: printer.Document{Lines: []printer.Line{{Text: text}}, Cut: true}}
 }
 
-func TestFakeStatusFailures(t *testing.T) {
+func TestFakeConditionsRefuse(t *testing.T) {
 	for _, tc := range []struct {
-		status printer.Status
-		want   error
+		conditions string
+		want       error
+		drawer     error
 	}{
-		{printer.StatusPaperOut, printer.ErrPaperOut},
-		{printer.StatusCoverOpen, printer.ErrCoverOpen},
-		{printer.StatusOffline, printer.ErrOffline},
+		{"paper_out", printer.ErrPaperOut, nil},
+		{"cover_open", printer.ErrCoverOpen, nil},
+		{"paper_jam", printer.ErrPaperJam, nil},
+		{"head_overheat", printer.ErrHeadOverheat, nil},
+		{"offline", printer.ErrOffline, printer.ErrOffline},
+		{"paper_near_end,cover_open", printer.ErrCoverOpen, nil},
+		{"drawer_open, paper_out ,cover_open", printer.ErrCoverOpen, nil}, // reported in the contract's order
 	} {
-		t.Run(string(tc.status), func(t *testing.T) {
+		t.Run(tc.conditions, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "paper.txt")
-			f, p := connect(t, map[string]string{"status": string(tc.status), "output": out})
+			f, p := connect(t, map[string]string{"conditions": tc.conditions, "output": out})
 			ctx := context.Background()
 			if err := p.Print(ctx, receipt("SALE")); !errors.Is(err, tc.want) {
 				t.Errorf("Print: err = %v, want %v", err, tc.want)
 			}
-			if err := p.OpenDrawer(ctx); !errors.Is(err, tc.want) {
-				t.Errorf("OpenDrawer: err = %v, want %v", err, tc.want)
+			if err := p.OpenDrawer(ctx); !errors.Is(err, tc.drawer) {
+				t.Errorf("OpenDrawer: err = %v, want %v", err, tc.drawer)
 			}
-			if got := f.Printed(); len(got) != 0 {
+			if got := f.Printed(); len(got) != 0 || f.Receipts() != 0 {
 				t.Errorf("Printed = %v after a failed Print", got)
-			}
-			if n := f.DrawerOpens(); n != 0 {
-				t.Errorf("DrawerOpens = %d after a failed OpenDrawer", n)
 			}
 			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("output file: %v, want none written", err)
 			}
-			if st, err := p.Status(ctx); err != nil || st != tc.status {
-				t.Errorf("Status = %q, %v; want %q", st, err, tc.status)
+			st, err := p.Status(ctx)
+			if err != nil || st.Ready() {
+				t.Fatalf("Status = %v, %v; want not ready", st, err)
 			}
-			if h, err := p.Health(ctx); err != nil || h.State != base.StateError || h.Detail != string(tc.status) {
-				t.Errorf("Health = %+v, %v; want error with detail %s", h, err, tc.status)
+			var want []string
+			for _, c := range strings.Split(tc.conditions, ",") {
+				want = append(want, strings.TrimSpace(c))
+			}
+			var got []string
+			for _, c := range st.Conditions {
+				got = append(got, string(c))
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("Status conditions = %q, want %q", got, want)
+			}
+			if h, err := p.Health(ctx); err != nil || h.State != base.StateError || h.Detail != joinConditions(st.Conditions) {
+				t.Errorf("Health = %+v, %v; want error with detail %s", h, err, joinConditions(st.Conditions))
 			}
 		})
+	}
+}
+
+func TestFakeWarningsStillPrint(t *testing.T) {
+	f, p := connect(t, map[string]string{"conditions": "paper_near_end,drawer_open"})
+	ctx := context.Background()
+	st, err := p.Status(ctx)
+	if err != nil || !st.Ready() || !st.Has(printer.ConditionPaperNearEnd) || !st.Has(printer.ConditionDrawerOpen) {
+		t.Fatalf("Status = %v, %v; want ready with both warnings", st, err)
+	}
+	if err := p.Print(ctx, receipt("SALE")); err != nil || f.Receipts() != 1 {
+		t.Errorf("Print with warnings: %v, %d printed", err, f.Receipts())
+	}
+	if h, err := p.Health(ctx); err != nil || h.State != base.StateIdle || h.Detail != "paper_near_end,drawer_open" {
+		t.Errorf("Health = %+v, %v; want idle with the warnings as detail", h, err)
+	}
+}
+
+func TestFakeJobIDs(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "paper.txt")
+	f, p := connect(t, map[string]string{"output": out})
+	ctx := context.Background()
+	job := receipt("SALE")
+	for range 3 {
+		if err := p.Print(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.Receipts(); n != 1 {
+		t.Errorf("the same job printed %d times, want once", n)
+	}
+	if b, _ := os.ReadFile(out); strings.Count(string(b), "SALE") != 1 {
+		t.Errorf("output file has %q, want the receipt once", b)
+	}
+	// The same document under another ID is a reprint.
+	reprint := printer.Job{ID: job.ID + "/reprint", Document: job.Document}
+	if err := p.Print(ctx, reprint); err != nil || f.Receipts() != 2 {
+		t.Errorf("reprint: %v, %d printed; want 2", err, f.Receipts())
+	}
+	if err := p.Print(ctx, printer.Job{Document: job.Document}); !errors.Is(err, printer.ErrBadJob) || f.Receipts() != 2 {
+		t.Errorf("job without an ID: err = %v, %d printed; want printer.ErrBadJob", err, f.Receipts())
+	}
+	// A job refused is not remembered: it prints once the cover is shut.
+	f.SetConditions(printer.ConditionCoverOpen)
+	late := receipt("LATE")
+	if err := p.Print(ctx, late); !errors.Is(err, printer.ErrCoverOpen) {
+		t.Fatalf("Print with the cover open: %v", err)
+	}
+	f.SetConditions()
+	if err := p.Print(ctx, late); err != nil || f.Receipts() != 3 {
+		t.Errorf("Print after the cover was shut: %v, %d printed; want 3", err, f.Receipts())
+	}
+	// A printed job stays printed even when the paper has run out since.
+	f.SetConditions(printer.ConditionPaperOut)
+	if err := p.Print(ctx, late); err != nil || f.Receipts() != 3 {
+		t.Errorf("retry of a printed job with no paper: %v, %d printed; want nil and 3", err, f.Receipts())
+	}
+}
+
+func TestFakeMemoryIsBounded(t *testing.T) {
+	f := NewFake()
+	ctx := context.Background()
+	first := printer.Job{ID: "job-0", Document: printer.Document{Lines: []printer.Line{{Text: "0"}}}}
+	if err := f.Print(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3 * RememberedJobs
+	for i := 1; i < n; i++ {
+		if err := f.Print(ctx, printer.Job{ID: printer.JobID(fmt.Sprintf("job-%d", i)), Document: printer.Document{Lines: []printer.Line{{Text: strconv.Itoa(i)}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.seen) != RememberedJobs || len(f.seenOrder) != RememberedJobs || len(f.kept) != KeptJobs {
+		t.Errorf("after %d jobs: %d IDs remembered (%d in order), %d jobs kept; want %d and %d", n, len(f.seen), len(f.seenOrder), len(f.kept), RememberedJobs, KeptJobs)
+	}
+	got := f.Printed()
+	if len(got) != KeptJobs || got[0].ID != printer.JobID(fmt.Sprintf("job-%d", n-KeptJobs)) || got[KeptJobs-1].ID != printer.JobID(fmt.Sprintf("job-%d", n-1)) {
+		t.Errorf("Printed holds %d jobs from %s to %s, want the last %d", len(got), got[0].ID, got[len(got)-1].ID, KeptJobs)
+	}
+	// The last RememberedJobs IDs are still recognised; older ones are not.
+	if err := f.Print(ctx, printer.Job{ID: printer.JobID(fmt.Sprintf("job-%d", n-RememberedJobs))}); err != nil || f.Receipts() != n {
+		t.Errorf("retry of a remembered job: %v, %d printed; want %d", err, f.Receipts(), n)
+	}
+	if err := f.Print(ctx, first); err != nil || f.Receipts() != n+1 {
+		t.Errorf("retry of a forgotten job: %v, %d printed; want it printed again (%d)", err, f.Receipts(), n+1)
 	}
 }
 
@@ -80,12 +187,12 @@ func TestFakePaperRunsOut(t *testing.T) {
 	if err := p.Print(ctx, receipt("third")); !errors.Is(err, printer.ErrPaperOut) {
 		t.Errorf("third Print: err = %v, want printer.ErrPaperOut", err)
 	}
-	if st, err := p.Status(ctx); err != nil || st != printer.StatusPaperOut {
-		t.Errorf("Status = %q, %v; want paper_out", st, err)
+	if st, err := p.Status(ctx); err != nil || !st.Has(printer.ConditionPaperOut) || st.Ready() {
+		t.Errorf("Status = %v, %v; want paper_out", st, err)
 	}
 	var texts []string
-	for _, d := range f.Printed() {
-		texts = append(texts, d.Lines[0].Text)
+	for _, j := range f.Printed() {
+		texts = append(texts, j.Document.Lines[0].Text)
 	}
 	if !slices.Equal(texts, []string{"first", "second"}) {
 		t.Errorf("printed %q, want first and second", texts)
@@ -104,8 +211,8 @@ func TestFakePaperRunsOut(t *testing.T) {
 
 func TestFakeNoPaper(t *testing.T) {
 	_, p := connect(t, map[string]string{"paper": "0"})
-	if st, err := p.Status(context.Background()); err != nil || st != printer.StatusPaperOut {
-		t.Errorf("Status = %q, %v; want paper_out", st, err)
+	if st, err := p.Status(context.Background()); err != nil || !slices.Equal(st.Conditions, []printer.Condition{printer.ConditionPaperOut}) {
+		t.Errorf("Status = %v, %v; want paper_out", st, err)
 	}
 }
 
@@ -125,16 +232,16 @@ func TestFakeNoDrawer(t *testing.T) {
 
 func TestFakePrinted(t *testing.T) {
 	f, p := connect(t, nil)
-	doc := printertest.ConformanceReceipt()
-	if err := p.Print(context.Background(), doc); err != nil {
+	job := printer.Job{ID: "merchant-copy", Document: printertest.ConformanceReceipt()}
+	if err := p.Print(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
 	got := f.Printed()
-	if len(got) != 1 || !reflect.DeepEqual(got[0], doc) {
-		t.Fatalf("Printed = %+v, want [%+v]", got, doc)
+	if len(got) != 1 || !reflect.DeepEqual(got[0], job) {
+		t.Fatalf("Printed = %+v, want [%+v]", got, job)
 	}
-	got[0].Lines[0].Text = "changed"
-	if f.Printed()[0].Lines[0].Text != doc.Lines[0].Text {
+	got[0].Document.Lines[0].Text = "changed"
+	if f.Printed()[0].Document.Lines[0].Text != job.Document.Lines[0].Text {
 		t.Error("Printed returns the fake's own slice")
 	}
 }
@@ -143,10 +250,10 @@ func TestFakeOutputFile(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "paper.txt")
 	_, p := connect(t, map[string]string{"output": out})
 	ctx := context.Background()
-	if err := p.Print(ctx, printertest.ConformanceReceipt()); err != nil {
+	if err := p.Print(ctx, printer.Job{ID: "1", Document: printertest.ConformanceReceipt()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Print(ctx, printer.Document{Lines: []printer.Line{{Text: "DUPLICATE", Align: printer.AlignRight}}}); err != nil {
+	if err := p.Print(ctx, printer.Job{ID: "2", Document: printer.Document{Lines: []printer.Line{{Text: "DUPLICATE", Align: printer.AlignRight}}}}); err != nil {
 		t.Fatal(err)
 	}
 	// Columns:   "12345678901234567890123456789012"
@@ -205,8 +312,8 @@ func TestRender(t *testing.T) {
 func TestFakeRejectsBadDocument(t *testing.T) {
 	f, p := connect(t, nil)
 	for _, l := range []printer.Line{{Text: "x", Align: "middle"}, {Text: "x", Size: "huge"}} {
-		doc := printer.Document{Lines: []printer.Line{{Text: "fine"}, l}}
-		if err := p.Print(context.Background(), doc); err == nil {
+		job := printer.Job{ID: "bad", Document: printer.Document{Lines: []printer.Line{{Text: "fine"}, l}}}
+		if err := p.Print(context.Background(), job); err == nil {
 			t.Errorf("Print accepted %+v", l)
 		}
 	}
@@ -219,7 +326,9 @@ func TestFakeRejectsBadConfig(t *testing.T) {
 	f, p := connect(t, map[string]string{"drawer": "false"})
 	dir := t.TempDir()
 	for _, tc := range []struct{ key, value string }{
-		{"status", "jammed"},
+		{"conditions", "jammed"},
+		{"conditions", "paper_out,ok"},
+		{"status", "ok"},
 		{"paper", "-1"},
 		{"paper", "lots"},
 		{"drawer", "yes"},
@@ -279,10 +388,16 @@ func TestFakeCrashAfter(t *testing.T) {
 func TestFakeConformance(t *testing.T) {
 	for name, config := range map[string]map[string]string{
 		"defaults":   nil,
-		"configured": {"status": "ok", "paper": "3", "drawer": "true", "output": filepath.Join(t.TempDir(), "paper.txt"), "latency": "1ms"},
+		"configured": {"conditions": "", "paper": "3", "drawer": "true", "output": filepath.Join(t.TempDir(), "paper.txt"), "latency": "1ms"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			printertest.RunConformance(t, printertest.Harness{New: func(*testing.T) printer.Printer { return NewFake() }, Config: config})
+			f := NewFake()
+			printertest.RunConformance(t, printertest.Harness{
+				New:           func(*testing.T) printer.Printer { return f },
+				Config:        config,
+				SetConditions: func(_ printer.Printer, conds ...printer.Condition) { f.SetConditions(conds...) },
+				Printed:       func(printer.Printer) int { return f.Receipts() },
+			})
 		})
 	}
 }

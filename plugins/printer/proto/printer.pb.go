@@ -62,8 +62,10 @@ func (*StatusRequest) Descriptor() ([]byte, []int) {
 
 type StatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// ok, paper_out, cover_open, offline.
-	Status        string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// Every condition the printer reports at once: paper_near_end,
+	// drawer_open (neither stops printing), paper_out, cover_open, paper_jam,
+	// head_overheat, offline. None: ready.
+	Conditions    []string `protobuf:"bytes,1,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -98,11 +100,11 @@ func (*StatusResponse) Descriptor() ([]byte, []int) {
 	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *StatusResponse) GetStatus() string {
+func (x *StatusResponse) GetConditions() []string {
 	if x != nil {
-		return x.Status
+		return x.Conditions
 	}
-	return ""
+	return nil
 }
 
 type Line struct {
@@ -193,17 +195,72 @@ func (x *Line) GetCut() bool {
 	return false
 }
 
+type Document struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Lines []*Line                `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Cut the paper after the last line.
+	Cut           bool `protobuf:"varint,2,opt,name=cut,proto3" json:"cut,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Document) Reset() {
+	*x = Document{}
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Document) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Document) ProtoMessage() {}
+
+func (x *Document) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Document.ProtoReflect.Descriptor instead.
+func (*Document) Descriptor() ([]byte, []int) {
+	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Document) GetLines() []*Line {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *Document) GetCut() bool {
+	if x != nil {
+		return x.Cut
+	}
+	return false
+}
+
 type PrintRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Lines         []*Line                `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
-	Cut           bool                   `protobuf:"varint,2,opt,name=cut,proto3" json:"cut,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the runtime; a job whose id the printer already printed is
+	// acknowledged without printing again. Required.
+	JobId         string    `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Document      *Document `protobuf:"bytes,2,opt,name=document,proto3" json:"document,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PrintRequest) Reset() {
 	*x = PrintRequest{}
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[3]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -215,7 +272,7 @@ func (x *PrintRequest) String() string {
 func (*PrintRequest) ProtoMessage() {}
 
 func (x *PrintRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[3]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -228,21 +285,21 @@ func (x *PrintRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrintRequest.ProtoReflect.Descriptor instead.
 func (*PrintRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{3}
+	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *PrintRequest) GetLines() []*Line {
+func (x *PrintRequest) GetJobId() string {
 	if x != nil {
-		return x.Lines
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *PrintRequest) GetDocument() *Document {
+	if x != nil {
+		return x.Document
 	}
 	return nil
-}
-
-func (x *PrintRequest) GetCut() bool {
-	if x != nil {
-		return x.Cut
-	}
-	return false
 }
 
 type PrintResponse struct {
@@ -253,7 +310,7 @@ type PrintResponse struct {
 
 func (x *PrintResponse) Reset() {
 	*x = PrintResponse{}
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[4]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -265,7 +322,7 @@ func (x *PrintResponse) String() string {
 func (*PrintResponse) ProtoMessage() {}
 
 func (x *PrintResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[4]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -278,7 +335,7 @@ func (x *PrintResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrintResponse.ProtoReflect.Descriptor instead.
 func (*PrintResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{4}
+	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{5}
 }
 
 type OpenDrawerRequest struct {
@@ -289,7 +346,7 @@ type OpenDrawerRequest struct {
 
 func (x *OpenDrawerRequest) Reset() {
 	*x = OpenDrawerRequest{}
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[5]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -301,7 +358,7 @@ func (x *OpenDrawerRequest) String() string {
 func (*OpenDrawerRequest) ProtoMessage() {}
 
 func (x *OpenDrawerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[5]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -314,7 +371,7 @@ func (x *OpenDrawerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenDrawerRequest.ProtoReflect.Descriptor instead.
 func (*OpenDrawerRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{5}
+	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{6}
 }
 
 type OpenDrawerResponse struct {
@@ -325,7 +382,7 @@ type OpenDrawerResponse struct {
 
 func (x *OpenDrawerResponse) Reset() {
 	*x = OpenDrawerResponse{}
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[6]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -337,7 +394,7 @@ func (x *OpenDrawerResponse) String() string {
 func (*OpenDrawerResponse) ProtoMessage() {}
 
 func (x *OpenDrawerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_printer_proto_printer_proto_msgTypes[6]
+	mi := &file_plugins_printer_proto_printer_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -350,7 +407,7 @@ func (x *OpenDrawerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenDrawerResponse.ProtoReflect.Descriptor instead.
 func (*OpenDrawerResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{6}
+	return file_plugins_printer_proto_printer_proto_rawDescGZIP(), []int{7}
 }
 
 var File_plugins_printer_proto_printer_proto protoreflect.FileDescriptor
@@ -358,19 +415,24 @@ var File_plugins_printer_proto_printer_proto protoreflect.FileDescriptor
 const file_plugins_printer_proto_printer_proto_rawDesc = "" +
 	"\n" +
 	"#plugins/printer/proto/printer.proto\x12\x10posrt.printer.v1\"\x0f\n" +
-	"\rStatusRequest\"(\n" +
-	"\x0eStatusResponse\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\tR\x06status\"z\n" +
+	"\rStatusRequest\"0\n" +
+	"\x0eStatusResponse\x12\x1e\n" +
+	"\n" +
+	"conditions\x18\x01 \x03(\tR\n" +
+	"conditions\"z\n" +
 	"\x04Line\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
 	"\x05align\x18\x02 \x01(\tR\x05align\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\tR\x04size\x12\x12\n" +
 	"\x04bold\x18\x04 \x01(\bR\x04bold\x12\x0e\n" +
 	"\x02qr\x18\x05 \x01(\tR\x02qr\x12\x10\n" +
-	"\x03cut\x18\x06 \x01(\bR\x03cut\"N\n" +
-	"\fPrintRequest\x12,\n" +
+	"\x03cut\x18\x06 \x01(\bR\x03cut\"J\n" +
+	"\bDocument\x12,\n" +
 	"\x05lines\x18\x01 \x03(\v2\x16.posrt.printer.v1.LineR\x05lines\x12\x10\n" +
-	"\x03cut\x18\x02 \x01(\bR\x03cut\"\x0f\n" +
+	"\x03cut\x18\x02 \x01(\bR\x03cut\"]\n" +
+	"\fPrintRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x126\n" +
+	"\bdocument\x18\x02 \x01(\v2\x1a.posrt.printer.v1.DocumentR\bdocument\"\x0f\n" +
 	"\rPrintResponse\"\x13\n" +
 	"\x11OpenDrawerRequest\"\x14\n" +
 	"\x12OpenDrawerResponse2\xf9\x01\n" +
@@ -392,29 +454,31 @@ func file_plugins_printer_proto_printer_proto_rawDescGZIP() []byte {
 	return file_plugins_printer_proto_printer_proto_rawDescData
 }
 
-var file_plugins_printer_proto_printer_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_plugins_printer_proto_printer_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_plugins_printer_proto_printer_proto_goTypes = []any{
 	(*StatusRequest)(nil),      // 0: posrt.printer.v1.StatusRequest
 	(*StatusResponse)(nil),     // 1: posrt.printer.v1.StatusResponse
 	(*Line)(nil),               // 2: posrt.printer.v1.Line
-	(*PrintRequest)(nil),       // 3: posrt.printer.v1.PrintRequest
-	(*PrintResponse)(nil),      // 4: posrt.printer.v1.PrintResponse
-	(*OpenDrawerRequest)(nil),  // 5: posrt.printer.v1.OpenDrawerRequest
-	(*OpenDrawerResponse)(nil), // 6: posrt.printer.v1.OpenDrawerResponse
+	(*Document)(nil),           // 3: posrt.printer.v1.Document
+	(*PrintRequest)(nil),       // 4: posrt.printer.v1.PrintRequest
+	(*PrintResponse)(nil),      // 5: posrt.printer.v1.PrintResponse
+	(*OpenDrawerRequest)(nil),  // 6: posrt.printer.v1.OpenDrawerRequest
+	(*OpenDrawerResponse)(nil), // 7: posrt.printer.v1.OpenDrawerResponse
 }
 var file_plugins_printer_proto_printer_proto_depIdxs = []int32{
-	2, // 0: posrt.printer.v1.PrintRequest.lines:type_name -> posrt.printer.v1.Line
-	0, // 1: posrt.printer.v1.Printer.Status:input_type -> posrt.printer.v1.StatusRequest
-	3, // 2: posrt.printer.v1.Printer.Print:input_type -> posrt.printer.v1.PrintRequest
-	5, // 3: posrt.printer.v1.Printer.OpenDrawer:input_type -> posrt.printer.v1.OpenDrawerRequest
-	1, // 4: posrt.printer.v1.Printer.Status:output_type -> posrt.printer.v1.StatusResponse
-	4, // 5: posrt.printer.v1.Printer.Print:output_type -> posrt.printer.v1.PrintResponse
-	6, // 6: posrt.printer.v1.Printer.OpenDrawer:output_type -> posrt.printer.v1.OpenDrawerResponse
-	4, // [4:7] is the sub-list for method output_type
-	1, // [1:4] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 0: posrt.printer.v1.Document.lines:type_name -> posrt.printer.v1.Line
+	3, // 1: posrt.printer.v1.PrintRequest.document:type_name -> posrt.printer.v1.Document
+	0, // 2: posrt.printer.v1.Printer.Status:input_type -> posrt.printer.v1.StatusRequest
+	4, // 3: posrt.printer.v1.Printer.Print:input_type -> posrt.printer.v1.PrintRequest
+	6, // 4: posrt.printer.v1.Printer.OpenDrawer:input_type -> posrt.printer.v1.OpenDrawerRequest
+	1, // 5: posrt.printer.v1.Printer.Status:output_type -> posrt.printer.v1.StatusResponse
+	5, // 6: posrt.printer.v1.Printer.Print:output_type -> posrt.printer.v1.PrintResponse
+	7, // 7: posrt.printer.v1.Printer.OpenDrawer:output_type -> posrt.printer.v1.OpenDrawerResponse
+	5, // [5:8] is the sub-list for method output_type
+	2, // [2:5] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_plugins_printer_proto_printer_proto_init() }
@@ -428,7 +492,7 @@ func file_plugins_printer_proto_printer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_printer_proto_printer_proto_rawDesc), len(file_plugins_printer_proto_printer_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

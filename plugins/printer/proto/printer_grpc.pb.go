@@ -32,6 +32,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type PrinterClient interface {
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	// Print prints a job once: a retried job id is acknowledged, not printed again.
 	Print(ctx context.Context, in *PrintRequest, opts ...grpc.CallOption) (*PrintResponse, error)
 	OpenDrawer(ctx context.Context, in *OpenDrawerRequest, opts ...grpc.CallOption) (*OpenDrawerResponse, error)
 }
@@ -79,6 +80,7 @@ func (c *printerClient) OpenDrawer(ctx context.Context, in *OpenDrawerRequest, o
 // for forward compatibility.
 type PrinterServer interface {
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
+	// Print prints a job once: a retried job id is acknowledged, not printed again.
 	Print(context.Context, *PrintRequest) (*PrintResponse, error)
 	OpenDrawer(context.Context, *OpenDrawerRequest) (*OpenDrawerResponse, error)
 	mustEmbedUnimplementedPrinterServer()

@@ -12,9 +12,9 @@ import (
 	"github.com/posrt/posrt/plugins/scanner"
 )
 
-// MaxBacklog is how many scans read while enabled the Fake keeps for a
-// subscriber still to come; older ones are dropped.
-const MaxBacklog = 16
+// MaxPending is how many codes read while enabled, with no ReadCode
+// waiting, the Fake keeps for the next ReadCode; older ones are dropped.
+const MaxPending = 16
 
 // Fake is an in-memory scanner whose behaviour is set by configuration keys
 // (see plugins/scanner/README.md). NewFake returns it connected and
@@ -31,29 +31,21 @@ type Fake struct {
 	enabled bool
 	queue   []string      // configured codes not read yet
 	feeding chan struct{} // closed to stop the feeder; nil when none runs
-	backlog []scanner.Scan
-	subs    map[*subscriber]struct{}
+	pending []scanner.Scan
+	waiting []*reader // ReadCode calls waiting, first come first served
 }
 
 var _ scanner.Scanner = (*Fake)(nil)
 
-type subscriber struct {
-	pending []scanner.Scan // guarded by Fake.mu
-	wake    chan struct{}  // capacity 1
-}
-
-func (s *subscriber) push(sc ...scanner.Scan) {
-	s.pending = append(s.pending, sc...)
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+// reader is one waiting ReadCode; got receives the one scan handed to it.
+type reader struct {
+	got chan scanner.Scan // capacity 1, sent to once
 }
 
 type config struct {
 	codes     []string
 	interval  time.Duration
-	symbology string
+	symbology scanner.Symbology
 	connected bool
 }
 
@@ -64,12 +56,12 @@ func defaultConfig() config {
 // NewFake returns a connected, disabled fake scanner with the default
 // configuration. It does no I/O and starts no goroutine.
 func NewFake() *Fake {
-	return &Fake{now: time.Now, cfg: defaultConfig(), subs: map[*subscriber]struct{}{}}
+	return &Fake{now: time.Now, cfg: defaultConfig()}
 }
 
 // fakeInfo is what the Fake's Info reports.
 func fakeInfo() base.Info {
-	return base.Info{Kind: base.KindScanner, Name: "fake-scanner", Version: "0.1.0", APIVersions: scanner.APIVersions}
+	return base.Info{Kind: base.KindScanner, Name: "fake-scanner", Version: "0.2.0", APIVersions: scanner.APIVersions}
 }
 
 // Info implements base.Base.
@@ -78,7 +70,7 @@ func (f *Fake) Info(context.Context) (base.Info, error) { return fakeInfo(), nil
 // Configure implements base.Base. It checks every key before it changes
 // anything, so a rejected configuration leaves the Fake as it was. A
 // configuration accepted disables the scanner and queues its codes afresh;
-// Scans subscribers stay subscribed.
+// ReadCode calls waiting keep waiting.
 func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string]string) error {
 	cfg, fs, err := faults.Prepare(fakeInfo(), apiVersion, config, parseConfig)
 	if err != nil {
@@ -127,8 +119,13 @@ func (f *Fake) Enable(ctx context.Context) error {
 		return err
 	}
 	defer f.mu.Unlock()
+	f.enableLocked()
+	return nil
+}
+
+func (f *Fake) enableLocked() {
 	if f.enabled {
-		return nil
+		return
 	}
 	f.enabled = true
 	if len(f.queue) > 0 {
@@ -136,10 +133,9 @@ func (f *Fake) Enable(ctx context.Context) error {
 		f.feeding = stop
 		go f.feed(stop, f.cfg.interval)
 	}
-	return nil
 }
 
-// Disable implements scanner.Scanner. It drops the scans nobody received
+// Disable implements scanner.Scanner. It drops the codes nobody received
 // and pauses the configured codes.
 func (f *Fake) Disable(ctx context.Context) error {
 	if err := f.begin(ctx); err != nil {
@@ -152,7 +148,7 @@ func (f *Fake) Disable(ctx context.Context) error {
 
 func (f *Fake) disableLocked() {
 	f.enabled = false
-	f.backlog = nil
+	f.pending = nil
 	if f.feeding != nil {
 		close(f.feeding)
 		f.feeding = nil
@@ -191,9 +187,9 @@ func (f *Fake) feed(stop chan struct{}, interval time.Duration) {
 	}
 }
 
-// Read makes the Fake read code as if it had been scanned: every Scans
-// subscriber receives it if the scanner is enabled; otherwise it is
-// dropped.
+// Read makes the Fake read code as if it had been scanned: the longest
+// waiting ReadCode gets it, or the next one if none waits. While the
+// scanner is disabled it is dropped.
 func (f *Fake) Read(code string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -204,58 +200,65 @@ func (f *Fake) readLocked(code string) {
 	if !f.enabled {
 		return
 	}
-	sc := scanner.Scan{Code: code, Symbology: f.cfg.symbology, At: f.now()}
-	if len(f.subs) == 0 {
-		f.backlog = append(f.backlog, sc)
-		if n := len(f.backlog); n > MaxBacklog {
-			f.backlog = slices.Delete(f.backlog, 0, n-MaxBacklog)
-		}
+	f.handLocked(scanner.Scan{Code: code, Symbology: f.cfg.symbology, At: f.now()}, false)
+}
+
+// handLocked gives sc to the longest waiting reader, or keeps it for the
+// next: at the end of the pending codes, or first when front is set (a
+// scan taken back from a reader that gave up).
+func (f *Fake) handLocked(sc scanner.Scan, front bool) {
+	if len(f.waiting) > 0 {
+		r := f.waiting[0]
+		f.waiting = f.waiting[1:]
+		r.got <- sc
 		return
 	}
-	for s := range f.subs {
-		s.push(sc)
+	if front {
+		f.pending = slices.Insert(f.pending, 0, sc)
+	} else {
+		f.pending = append(f.pending, sc)
+	}
+	if n := len(f.pending); n > MaxPending {
+		f.pending = slices.Delete(f.pending, 0, n-MaxPending)
 	}
 }
 
-// Scans implements scanner.Scanner. It calls each for every scan read from
-// now on (and for the backlog, if it is the first subscriber) until ctx is
-// done, when it returns ctx's error, or each fails, when it returns each's
-// error.
-func (f *Fake) Scans(ctx context.Context, each func(scanner.Scan) error) error {
+// ReadCode implements scanner.Scanner. It enables the scanner if it is
+// disabled, takes the oldest code pending or waits its turn for the next
+// one read, and returns ctx's error when ctx ends first. A code handed to
+// it just as ctx ended goes back to the front, for the next reader.
+func (f *Fake) ReadCode(ctx context.Context) (scanner.Scan, error) {
 	if err := f.begin(ctx); err != nil {
-		return err
+		return scanner.Scan{}, err
 	}
-	s := &subscriber{wake: make(chan struct{}, 1)}
-	if len(f.backlog) > 0 {
-		s.push(f.backlog...)
-		f.backlog = nil
+	f.enableLocked()
+	if len(f.pending) > 0 {
+		sc := f.pending[0]
+		f.pending = f.pending[1:]
+		f.mu.Unlock()
+		return sc, nil
 	}
-	f.subs[s] = struct{}{}
+	r := &reader{got: make(chan scanner.Scan, 1)}
+	f.waiting = append(f.waiting, r)
 	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(f.subs, s)
-		f.mu.Unlock()
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.wake:
-		}
-		f.mu.Lock()
-		batch := s.pending
-		s.pending = nil
-		f.mu.Unlock()
-		for _, sc := range batch {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := each(sc); err != nil {
-				return err
-			}
-		}
+	select {
+	case sc := <-r.got:
+		return sc, nil
+	case <-ctx.Done():
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i := slices.Index(f.waiting, r); i >= 0 {
+		f.waiting = slices.Delete(f.waiting, i, i+1)
+	}
+	select {
+	case sc := <-r.got: // handed over as ctx ended: not delivered
+		if f.enabled {
+			f.handLocked(sc, true)
+		}
+	default:
+	}
+	return scanner.Scan{}, ctx.Err()
 }
 
 // queued returns how many configured codes are still to be read; tests
@@ -266,11 +269,11 @@ func (f *Fake) queued() int {
 	return len(f.queue)
 }
 
-// subscribers returns how many Scans calls are running; tests use it.
-func (f *Fake) subscribers() int {
+// readers returns how many ReadCode calls wait; tests use it.
+func (f *Fake) readers() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.subs)
+	return len(f.waiting)
 }
 
 func parseConfig(m map[string]string) (config, error) {
@@ -299,7 +302,7 @@ func parseConfig(m map[string]string) (config, error) {
 			if strings.Trim(k.Value, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
 				return k.Bad("a symbology name such as qr, code128 or ean13")
 			}
-			c.symbology = k.Value
+			c.symbology = scanner.Symbology(k.Value)
 		case "connected":
 			c.connected, err = k.Bool()
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,72 +26,35 @@ func connect(t *testing.T, config map[string]string) (*Fake, scanner.Scanner) {
 	return f, sc
 }
 
-// collector runs Scans on sc until the test ends and gathers the scans.
-type collector struct {
-	scans chan scanner.Scan
-	ended chan error
-}
-
-func collect(t *testing.T, sc scanner.Scanner) *collector {
+// readCode runs ReadCode on sc with a 5s deadline.
+func readCode(t *testing.T, sc scanner.Scanner) scanner.Scan {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &collector{scans: make(chan scanner.Scan, 64), ended: make(chan error, 1)}
-	go func() {
-		c.ended <- sc.Scans(ctx, func(s scanner.Scan) error {
-			c.scans <- s
-			return nil
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-c.ended
-	})
-	return c
-}
-
-// want waits for the next n scans and returns their codes.
-func (c *collector) want(t *testing.T, n int) []scanner.Scan {
-	t.Helper()
-	var got []scanner.Scan
-	timeout := time.After(5 * time.Second)
-	for len(got) < n {
-		select {
-		case s := <-c.scans:
-			got = append(got, s)
-		case err := <-c.ended:
-			t.Fatalf("Scans ended: %v", err)
-		case <-timeout:
-			t.Fatalf("got %d scans in 5s, want %d: %v", len(got), n, got)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := sc.ReadCode(ctx)
+	if err != nil {
+		t.Fatalf("ReadCode: %v", err)
 	}
-	return got
+	return s
 }
 
-// none checks that no scan arrives within d.
-func (c *collector) none(t *testing.T, d time.Duration) {
+// noCode checks that ReadCode returns no code within d.
+func noCode(t *testing.T, sc scanner.Scanner, d time.Duration) {
 	t.Helper()
-	select {
-	case s := <-c.scans:
-		t.Errorf("unexpected scan %q", s.Code)
-	case <-time.After(d):
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if s, err := sc.ReadCode(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("ReadCode = %q, %v; want no code", s.Code, err)
 	}
 }
 
-func codes(scans []scanner.Scan) []string {
-	out := make([]string, len(scans))
-	for i, s := range scans {
-		out[i] = s.Code
-	}
-	return out
-}
-
-// waitSubscribers waits until n Scans calls run on f.
-func waitSubscribers(t *testing.T, f *Fake, n int) {
+// waitReaders waits until n ReadCode calls wait on f.
+func waitReaders(t *testing.T, f *Fake, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for f.subscribers() != n {
+	for f.readers() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d Scans subscribers after 5s, want %d", f.subscribers(), n)
+			t.Fatalf("%d ReadCode calls waiting after 5s, want %d", f.readers(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -98,85 +62,77 @@ func waitSubscribers(t *testing.T, f *Fake, n int) {
 
 func TestFakeConfiguredCodes(t *testing.T) {
 	_, sc := connect(t, map[string]string{"codes": "134567890123456789, 281234567890123456 ,6212345678901234567", "interval": "5ms", "symbology": "code128"})
-	c := collect(t, sc)
-	c.none(t, 50*time.Millisecond) // nothing is read before Enable
-	if err := sc.Enable(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	got := c.want(t, 3)
-	if want := []string{"134567890123456789", "281234567890123456", "6212345678901234567"}; !slices.Equal(codes(got), want) {
-		t.Errorf("scans %q, want %q", codes(got), want)
-	}
-	for _, s := range got {
+	var got []string
+	for range 3 {
+		s := readCode(t, sc) // the first enables the scanner
 		if s.Symbology != "code128" || s.At.IsZero() {
 			t.Errorf("scan %+v, want symbology code128 and a time", s)
 		}
+		got = append(got, s.Code)
 	}
-	c.none(t, 50*time.Millisecond) // each code once
+	if want := []string{"134567890123456789", "281234567890123456", "6212345678901234567"}; !slices.Equal(got, want) {
+		t.Errorf("scans %q, want %q", got, want)
+	}
+	noCode(t, sc, 50*time.Millisecond) // each code once
 }
 
 func TestFakeConfiguredCodesPauseWhileDisabled(t *testing.T) {
-	f, sc := connect(t, map[string]string{"codes": "a,b,c", "interval": "50ms"})
+	f, sc := connect(t, map[string]string{"codes": "a,b,c", "interval": "30ms"})
 	ctx := context.Background()
-	c := collect(t, sc)
-	waitSubscribers(t, f, 1)
-	if err := sc.Enable(ctx); err != nil {
-		t.Fatal(err)
+	if got := readCode(t, sc).Code; got != "a" {
+		t.Fatalf("first code %q, want a", got)
 	}
-	got := c.want(t, 1)
 	if err := sc.Disable(ctx); err != nil {
 		t.Fatal(err)
 	}
 	left := f.queued()
-	if left == 0 {
-		t.Skip("all codes were read before Disable; the machine is too slow for this test")
-	}
-	got = append(got, c.want(t, 3-left-1)...) // read before Disable
-	c.none(t, 100*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	if n := f.queued(); n != left {
 		t.Fatalf("%d codes left after 100ms disabled, want %d", n, left)
 	}
-	if err := sc.Enable(ctx); err != nil {
-		t.Fatal(err)
+	if left == 0 {
+		t.Skip("all codes were read before Disable; the machine is too slow for this test")
 	}
-	got = append(got, c.want(t, left)...)
-	if !slices.Equal(codes(got), []string{"a", "b", "c"}) {
-		t.Errorf("scans %q, want a b c each once", codes(got))
+	var got []string
+	for range left {
+		got = append(got, readCode(t, sc).Code)
 	}
-	c.none(t, 60*time.Millisecond)
+	if want := []string{"a", "b", "c"}[3-left:]; !slices.Equal(got, want) {
+		t.Errorf("after enabling again: %q, want %q", got, want)
+	}
 }
 
 func TestFakeReadWhileDisabledIsDropped(t *testing.T) {
 	f, sc := connect(t, nil)
-	c := collect(t, sc)
-	waitSubscribers(t, f, 1)
 	f.Read("before-enable")
+	done := make(chan scanner.Scan, 1)
+	go func() { done <- readCode(t, sc) }()
+	waitReaders(t, f, 1)
+	f.Read("enabled")
+	if got := (<-done).Code; got != "enabled" {
+		t.Errorf("ReadCode = %q, want the code read while enabled", got)
+	}
+}
+
+func TestFakePendingIsBounded(t *testing.T) {
+	f, sc := connect(t, nil)
 	if err := sc.Enable(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.Read("enabled")
-	if got := codes(c.want(t, 1)); got[0] != "enabled" {
-		t.Errorf("first scan %q, want the one read while enabled", got[0])
-	}
-}
-
-func TestFakeBacklog(t *testing.T) {
-	f, sc := connect(t, nil)
-	ctx := context.Background()
-	if err := sc.Enable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// Read before anyone subscribed: kept for the first subscriber.
-	for i := range MaxBacklog + 2 {
+	for i := range MaxPending + 2 {
 		f.Read(string(rune('A' + i)))
 	}
-	got := codes(collect(t, sc).want(t, MaxBacklog))
-	if got[0] != "C" || got[MaxBacklog-1] != string(rune('A'+MaxBacklog+1)) {
-		t.Errorf("backlog %q, want the last %d codes read", got, MaxBacklog)
+	var got []string
+	for range MaxPending {
+		got = append(got, readCode(t, sc).Code)
 	}
+	if got[0] != "C" || got[MaxPending-1] != string(rune('A'+MaxPending+1)) {
+		t.Errorf("pending %q, want the last %d codes read, oldest first", got, MaxPending)
+	}
+	noCode(t, sc, 50*time.Millisecond)
 }
 
-func TestFakeDisableDropsBacklog(t *testing.T) {
+func TestFakeDisableDropsPending(t *testing.T) {
 	f, sc := connect(t, nil)
 	ctx := context.Background()
 	if err := sc.Enable(ctx); err != nil {
@@ -186,58 +142,59 @@ func TestFakeDisableDropsBacklog(t *testing.T) {
 	if err := sc.Disable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := sc.Enable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c := collect(t, sc)
-	waitSubscribers(t, f, 1)
+	done := make(chan scanner.Scan, 1)
+	go func() { done <- readCode(t, sc) }()
+	waitReaders(t, f, 1)
 	f.Read("fresh")
-	if got := codes(c.want(t, 1)); got[0] != "fresh" {
-		t.Errorf("first scan %q, want fresh: Disable keeps stale codes", got[0])
+	if got := (<-done).Code; got != "fresh" {
+		t.Errorf("ReadCode = %q, want fresh: Disable kept a stale code", got)
 	}
 }
 
-func TestFakeEverySubscriberGetsEveryScan(t *testing.T) {
+func TestFakeEachCodeToOneReader(t *testing.T) {
 	f, sc := connect(t, nil)
-	if err := sc.Enable(context.Background()); err != nil {
-		t.Fatal(err)
+	const n = 8
+	got := make(chan string, n)
+	for range n {
+		go func() { got <- readCode(t, sc).Code }()
 	}
-	a, b := collect(t, sc), collect(t, sc)
-	waitSubscribers(t, f, 2)
-	f.Read("one")
-	f.Read("two")
-	for name, c := range map[string]*collector{"first": a, "second": b} {
-		if got := codes(c.want(t, 2)); !slices.Equal(got, []string{"one", "two"}) {
-			t.Errorf("%s subscriber got %q, want one two", name, got)
+	waitReaders(t, f, n)
+	for i := range n {
+		f.Read(strconv.Itoa(i))
+	}
+	seen := map[string]bool{}
+	for range n {
+		c := <-got
+		if seen[c] {
+			t.Errorf("code %s went to two readers", c)
 		}
+		seen[c] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct codes delivered, want %d", len(seen), n)
 	}
 }
 
-func TestFakeScansEnds(t *testing.T) {
-	f := NewFake()
-	if err := f.Enable(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	errStop := errors.New("stop")
-	ended := make(chan error, 1)
-	go func() {
-		ended <- f.Scans(context.Background(), func(scanner.Scan) error { return errStop })
-	}()
-	waitSubscribers(t, f, 1)
-	f.Read("x")
-	if err := <-ended; !errors.Is(err, errStop) {
-		t.Errorf("Scans with a failing each = %v, want its error", err)
-	}
-
+func TestFakeReaderThatGaveUpTakesNothing(t *testing.T) {
+	f, sc := connect(t, nil)
+	noCode(t, sc, 50*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { ended <- f.Scans(ctx, func(scanner.Scan) error { return nil }) }()
-	waitSubscribers(t, f, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.ReadCode(ctx)
+		done <- err
+	}()
+	waitReaders(t, f, 1)
 	cancel()
-	if err := <-ended; !errors.Is(err, context.Canceled) {
-		t.Errorf("Scans after cancel = %v, want context.Canceled", err)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("ReadCode after cancel = %v, want context.Canceled", err)
 	}
-	if n := f.subscribers(); n != 0 {
-		t.Errorf("%d subscribers left", n)
+	if n := f.readers(); n != 0 {
+		t.Fatalf("%d readers still waiting after they gave up", n)
+	}
+	f.Read("kept")
+	if got := readCode(t, sc).Code; got != "kept" {
+		t.Errorf("ReadCode = %q, want the code read after the others gave up", got)
 	}
 }
 
@@ -249,7 +206,7 @@ func TestFakeScanTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Read("x")
-	if got := collect(t, sc).want(t, 1)[0]; !got.At.Equal(at) || got.Symbology != "qr" {
+	if got := readCode(t, sc); !got.At.Equal(at) || got.Symbology != "qr" {
 		t.Errorf("scan %+v, want read at %v by qr", got, at)
 	}
 }
@@ -263,8 +220,8 @@ func TestFakeNotConnected(t *testing.T) {
 	if err := sc.Disable(ctx); !errors.Is(err, scanner.ErrNotConnected) {
 		t.Errorf("Disable: err = %v, want scanner.ErrNotConnected", err)
 	}
-	if err := sc.Scans(ctx, func(scanner.Scan) error { return nil }); !errors.Is(err, scanner.ErrNotConnected) {
-		t.Errorf("Scans: err = %v, want scanner.ErrNotConnected", err)
+	if _, err := sc.ReadCode(ctx); !errors.Is(err, scanner.ErrNotConnected) {
+		t.Errorf("ReadCode: err = %v, want scanner.ErrNotConnected", err)
 	}
 	if h, err := sc.Health(ctx); err != nil || h.State != base.StateOffline {
 		t.Errorf("Health = %+v, %v; want offline", h, err)

@@ -168,26 +168,26 @@ func (*DisableResponse) Descriptor() ([]byte, []int) {
 	return file_plugins_scanner_proto_scanner_proto_rawDescGZIP(), []int{3}
 }
 
-type ScansRequest struct {
+type ReadCodeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ScansRequest) Reset() {
-	*x = ScansRequest{}
+func (x *ReadCodeRequest) Reset() {
+	*x = ReadCodeRequest{}
 	mi := &file_plugins_scanner_proto_scanner_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ScansRequest) String() string {
+func (x *ReadCodeRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ScansRequest) ProtoMessage() {}
+func (*ReadCodeRequest) ProtoMessage() {}
 
-func (x *ScansRequest) ProtoReflect() protoreflect.Message {
+func (x *ReadCodeRequest) ProtoReflect() protoreflect.Message {
 	mi := &file_plugins_scanner_proto_scanner_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -199,8 +199,8 @@ func (x *ScansRequest) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ScansRequest.ProtoReflect.Descriptor instead.
-func (*ScansRequest) Descriptor() ([]byte, []int) {
+// Deprecated: Use ReadCodeRequest.ProtoReflect.Descriptor instead.
+func (*ReadCodeRequest) Descriptor() ([]byte, []int) {
 	return file_plugins_scanner_proto_scanner_proto_rawDescGZIP(), []int{4}
 }
 
@@ -208,8 +208,9 @@ type Scan struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	// qr, code128, ean13, ...
-	Symbology     string `protobuf:"bytes,2,opt,name=symbology,proto3" json:"symbology,omitempty"`
-	UnixNano      int64  `protobuf:"varint,3,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`
+	Symbology string `protobuf:"bytes,2,opt,name=symbology,proto3" json:"symbology,omitempty"`
+	// When the code was read; 0 for unknown.
+	UnixNano      int64 `protobuf:"varint,3,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -273,16 +274,16 @@ const file_plugins_scanner_proto_scanner_proto_rawDesc = "" +
 	"\rEnableRequest\"\x10\n" +
 	"\x0eEnableResponse\"\x10\n" +
 	"\x0eDisableRequest\"\x11\n" +
-	"\x0fDisableResponse\"\x0e\n" +
-	"\fScansRequest\"U\n" +
+	"\x0fDisableResponse\"\x11\n" +
+	"\x0fReadCodeRequest\"U\n" +
 	"\x04Scan\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1c\n" +
 	"\tsymbology\x18\x02 \x01(\tR\tsymbology\x12\x1b\n" +
-	"\tunix_nano\x18\x03 \x01(\x03R\bunixNano2\xe9\x01\n" +
+	"\tunix_nano\x18\x03 \x01(\x03R\bunixNano2\xed\x01\n" +
 	"\aScanner\x12K\n" +
 	"\x06Enable\x12\x1f.posrt.scanner.v1.EnableRequest\x1a .posrt.scanner.v1.EnableResponse\x12N\n" +
-	"\aDisable\x12 .posrt.scanner.v1.DisableRequest\x1a!.posrt.scanner.v1.DisableResponse\x12A\n" +
-	"\x05Scans\x12\x1e.posrt.scanner.v1.ScansRequest\x1a\x16.posrt.scanner.v1.Scan0\x01B8Z6github.com/posrt/posrt/plugins/scanner/proto;scannerpbb\x06proto3"
+	"\aDisable\x12 .posrt.scanner.v1.DisableRequest\x1a!.posrt.scanner.v1.DisableResponse\x12E\n" +
+	"\bReadCode\x12!.posrt.scanner.v1.ReadCodeRequest\x1a\x16.posrt.scanner.v1.ScanB8Z6github.com/posrt/posrt/plugins/scanner/proto;scannerpbb\x06proto3"
 
 var (
 	file_plugins_scanner_proto_scanner_proto_rawDescOnce sync.Once
@@ -302,16 +303,16 @@ var file_plugins_scanner_proto_scanner_proto_goTypes = []any{
 	(*EnableResponse)(nil),  // 1: posrt.scanner.v1.EnableResponse
 	(*DisableRequest)(nil),  // 2: posrt.scanner.v1.DisableRequest
 	(*DisableResponse)(nil), // 3: posrt.scanner.v1.DisableResponse
-	(*ScansRequest)(nil),    // 4: posrt.scanner.v1.ScansRequest
+	(*ReadCodeRequest)(nil), // 4: posrt.scanner.v1.ReadCodeRequest
 	(*Scan)(nil),            // 5: posrt.scanner.v1.Scan
 }
 var file_plugins_scanner_proto_scanner_proto_depIdxs = []int32{
 	0, // 0: posrt.scanner.v1.Scanner.Enable:input_type -> posrt.scanner.v1.EnableRequest
 	2, // 1: posrt.scanner.v1.Scanner.Disable:input_type -> posrt.scanner.v1.DisableRequest
-	4, // 2: posrt.scanner.v1.Scanner.Scans:input_type -> posrt.scanner.v1.ScansRequest
+	4, // 2: posrt.scanner.v1.Scanner.ReadCode:input_type -> posrt.scanner.v1.ReadCodeRequest
 	1, // 3: posrt.scanner.v1.Scanner.Enable:output_type -> posrt.scanner.v1.EnableResponse
 	3, // 4: posrt.scanner.v1.Scanner.Disable:output_type -> posrt.scanner.v1.DisableResponse
-	5, // 5: posrt.scanner.v1.Scanner.Scans:output_type -> posrt.scanner.v1.Scan
+	5, // 5: posrt.scanner.v1.Scanner.ReadCode:output_type -> posrt.scanner.v1.Scan
 	3, // [3:6] is the sub-list for method output_type
 	0, // [0:3] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name

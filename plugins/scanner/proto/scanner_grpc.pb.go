@@ -22,9 +22,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Scanner_Enable_FullMethodName  = "/posrt.scanner.v1.Scanner/Enable"
-	Scanner_Disable_FullMethodName = "/posrt.scanner.v1.Scanner/Disable"
-	Scanner_Scans_FullMethodName   = "/posrt.scanner.v1.Scanner/Scans"
+	Scanner_Enable_FullMethodName   = "/posrt.scanner.v1.Scanner/Enable"
+	Scanner_Disable_FullMethodName  = "/posrt.scanner.v1.Scanner/Disable"
+	Scanner_ReadCode_FullMethodName = "/posrt.scanner.v1.Scanner/ReadCode"
 )
 
 // ScannerClient is the client API for Scanner service.
@@ -33,8 +33,9 @@ const (
 type ScannerClient interface {
 	Enable(ctx context.Context, in *EnableRequest, opts ...grpc.CallOption) (*EnableResponse, error)
 	Disable(ctx context.Context, in *DisableRequest, opts ...grpc.CallOption) (*DisableResponse, error)
-	// Scans streams every code read while the scanner is enabled.
-	Scans(ctx context.Context, in *ScansRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Scan], error)
+	// ReadCode turns the decoder on if needed and returns the next code read,
+	// each code to exactly one caller; it waits until the call's deadline.
+	ReadCode(ctx context.Context, in *ReadCodeRequest, opts ...grpc.CallOption) (*Scan, error)
 }
 
 type scannerClient struct {
@@ -65,24 +66,15 @@ func (c *scannerClient) Disable(ctx context.Context, in *DisableRequest, opts ..
 	return out, nil
 }
 
-func (c *scannerClient) Scans(ctx context.Context, in *ScansRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Scan], error) {
+func (c *scannerClient) ReadCode(ctx context.Context, in *ReadCodeRequest, opts ...grpc.CallOption) (*Scan, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Scanner_ServiceDesc.Streams[0], Scanner_Scans_FullMethodName, cOpts...)
+	out := new(Scan)
+	err := c.cc.Invoke(ctx, Scanner_ReadCode_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[ScansRequest, Scan]{ClientStream: stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return out, nil
 }
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Scanner_ScansClient = grpc.ServerStreamingClient[Scan]
 
 // ScannerServer is the server API for Scanner service.
 // All implementations must embed UnimplementedScannerServer
@@ -90,8 +82,9 @@ type Scanner_ScansClient = grpc.ServerStreamingClient[Scan]
 type ScannerServer interface {
 	Enable(context.Context, *EnableRequest) (*EnableResponse, error)
 	Disable(context.Context, *DisableRequest) (*DisableResponse, error)
-	// Scans streams every code read while the scanner is enabled.
-	Scans(*ScansRequest, grpc.ServerStreamingServer[Scan]) error
+	// ReadCode turns the decoder on if needed and returns the next code read,
+	// each code to exactly one caller; it waits until the call's deadline.
+	ReadCode(context.Context, *ReadCodeRequest) (*Scan, error)
 	mustEmbedUnimplementedScannerServer()
 }
 
@@ -108,8 +101,8 @@ func (UnimplementedScannerServer) Enable(context.Context, *EnableRequest) (*Enab
 func (UnimplementedScannerServer) Disable(context.Context, *DisableRequest) (*DisableResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Disable not implemented")
 }
-func (UnimplementedScannerServer) Scans(*ScansRequest, grpc.ServerStreamingServer[Scan]) error {
-	return status.Error(codes.Unimplemented, "method Scans not implemented")
+func (UnimplementedScannerServer) ReadCode(context.Context, *ReadCodeRequest) (*Scan, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadCode not implemented")
 }
 func (UnimplementedScannerServer) mustEmbedUnimplementedScannerServer() {}
 func (UnimplementedScannerServer) testEmbeddedByValue()                 {}
@@ -168,16 +161,23 @@ func _Scanner_Disable_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Scanner_Scans_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(ScansRequest)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
+func _Scanner_ReadCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
 	}
-	return srv.(ScannerServer).Scans(m, &grpc.GenericServerStream[ScansRequest, Scan]{ServerStream: stream})
+	if interceptor == nil {
+		return srv.(ScannerServer).ReadCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Scanner_ReadCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScannerServer).ReadCode(ctx, req.(*ReadCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Scanner_ScansServer = grpc.ServerStreamingServer[Scan]
 
 // Scanner_ServiceDesc is the grpc.ServiceDesc for Scanner service.
 // It's only intended for direct use with grpc.RegisterService,
@@ -194,13 +194,11 @@ var Scanner_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "Disable",
 			Handler:    _Scanner_Disable_Handler,
 		},
-	},
-	Streams: []grpc.StreamDesc{
 		{
-			StreamName:    "Scans",
-			Handler:       _Scanner_Scans_Handler,
-			ServerStreams: true,
+			MethodName: "ReadCode",
+			Handler:    _Scanner_ReadCode_Handler,
 		},
 	},
+	Streams:  []grpc.StreamDesc{},
 	Metadata: "plugins/scanner/proto/scanner.proto",
 }

@@ -32,33 +32,102 @@ func Connect(t testing.TB, impl scanner.Scanner) scanner.Scanner {
 	return basetest.Connect[scanner.Scanner](t, base.KindScanner, scanner.NewPlugin(impl))
 }
 
-// syncPrefix marks the codes RunConformance triggers until the Scans
-// stream delivers, to know the stream is live; the checks skip them.
+// syncPrefix marks the codes RunConformance triggers until a ReadCode
+// returns, when it cannot know whether the decoder is on yet.
 const syncPrefix = "SYNC-"
 
-// Codes RunConformance triggers: a UnionPay, a WeChat and an Alipay
-// payment code.
+// Codes RunConformance triggers: UnionPay, WeChat and Alipay payment codes.
 const (
 	codeEnabled  = "6212345678901234567"
-	codeDisabled = "134567890123456789"
-	codeAgain    = "28123456789012345678"
+	codeFirst    = "134567890123456789"
+	codeSecond   = "281234567890123456"
+	codeDisabled = "134567890123456780"
+	codeStale    = "281234567890123450"
+	codeLate     = "6212345678901234560"
 )
+
+// result is what one ReadCode returned.
+type result struct {
+	scan scanner.Scan
+	err  error
+}
 
 // RunConformance checks that a scanner implementation keeps the
 // scanner.Scanner contract, talking to it only through gRPC as the runtime
-// does: Info, API version negotiation, Health, Enable, a Scans stream that
-// delivers a triggered code with its symbology and the time it was read,
-// Disable dropping codes read while disabled, and Scans ending when its
-// context is cancelled. The steps depend on each other; the first failure
-// stops the suite.
+// does: Info, API version negotiation, Health, Enable and Disable;
+// ReadCode enabling the decoder itself, returning a triggered code with
+// its symbology and the time it was read, handing each code to one of two
+// concurrent readers only, ending with context.DeadlineExceeded or
+// context.Canceled when its context does and losing no code to a reader
+// that gave up; codes read while disabled dropped, and Disable dropping
+// the codes nobody received. The steps depend on each other; the first
+// failure stops the suite.
 func RunConformance(t *testing.T, h Harness) {
 	if h.New == nil || h.Trigger == nil {
 		t.Fatal("Harness.New or Harness.Trigger is nil")
 	}
 	impl := h.New(t)
 	sc := Connect(t, impl)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+
+	// read starts a ReadCode that gives up after d.
+	read := func(d time.Duration) <-chan result {
+		done := make(chan result, 1)
+		go func() {
+			rctx, cancel := context.WithTimeout(ctx, d)
+			defer cancel()
+			s, err := sc.ReadCode(rctx)
+			done <- result{s, err}
+		}()
+		return done
+	}
+	// await waits up to d for r.
+	await := func(t *testing.T, r <-chan result, d time.Duration) (result, bool) {
+		t.Helper()
+		select {
+		case res := <-r:
+			return res, true
+		case <-time.After(d):
+			return result{}, false
+		}
+	}
+	// syncRead starts a ReadCode and triggers sync codes until it returns
+	// one, for when the decoder may not be on yet; it fails if the ReadCode
+	// returns anything but a sync code. It disables the scanner after, to
+	// drop any sync code triggered late.
+	syncRead := func(t *testing.T) {
+		t.Helper()
+		r := read(15 * time.Second)
+		for i := 1; ; i++ {
+			h.Trigger(impl, fmt.Sprintf("%s%d", syncPrefix, i))
+			if res, ok := await(t, r, 200*time.Millisecond); ok {
+				if res.err != nil {
+					t.Fatalf("ReadCode: %v", res.err)
+				}
+				if !strings.HasPrefix(res.scan.Code, syncPrefix) {
+					t.Fatalf("ReadCode returned %q, which was read while the scanner was disabled or before Disable", res.scan.Code)
+				}
+				break
+			}
+			if i == 50 {
+				t.Fatalf("ReadCode returned no code within 10s, %d triggered", i)
+			}
+		}
+		if err := sc.Disable(ctx); err != nil {
+			t.Fatalf("Disable: %v", err)
+		}
+	}
+	// want checks that res is a scan of code.
+	want := func(t *testing.T, res result, ok bool, code string) {
+		t.Helper()
+		if !ok {
+			t.Fatalf("ReadCode returned nothing within 5s of %s being read", code)
+		}
+		if res.err != nil || res.scan.Code != code {
+			t.Fatalf("ReadCode = %q, %v; want %q", res.scan.Code, res.err, code)
+		}
+	}
 
 	basetest.RunBase(t, ctx, sc, basetest.Base{Kind: base.KindScanner, APIVersion: scanner.APIVersion1, Config: h.Config})
 	basetest.Step(t, "Enable", func(t *testing.T) {
@@ -66,110 +135,105 @@ func RunConformance(t *testing.T, h Harness) {
 			t.Fatalf("Enable: %v", err)
 		}
 	})
-
-	scans := make(chan scanner.Scan, 64)
-	scansCtx, stopScans := context.WithCancel(ctx)
-	defer stopScans()
-	ended := make(chan error, 1)
-	go func() {
-		ended <- sc.Scans(scansCtx, func(s scanner.Scan) error {
-			select {
-			case scans <- s:
-				return nil
-			case <-scansCtx.Done():
-				return scansCtx.Err()
-			}
-		})
-	}()
-	// next returns the next scan that is not a sync code, or false if none
-	// arrives within d.
-	next := func(t *testing.T, d time.Duration) (scanner.Scan, bool) {
-		t.Helper()
-		timeout := time.After(d)
-		for {
-			select {
-			case s := <-scans:
-				if !strings.HasPrefix(s.Code, syncPrefix) {
-					return s, true
-				}
-			case err := <-ended:
-				t.Fatalf("Scans ended early: %v", err)
-			case <-timeout:
-				return scanner.Scan{}, false
-			}
-		}
-	}
-
-	basetest.Step(t, "ScansStreamDelivers", func(t *testing.T) {
-		deadline := time.Now().Add(10 * time.Second)
-		for i := 1; ; i++ {
-			h.Trigger(impl, fmt.Sprintf("%s%d", syncPrefix, i))
-			select {
-			case s := <-scans:
-				if !strings.HasPrefix(s.Code, syncPrefix) {
-					t.Fatalf("Scans delivered %q, which nobody triggered", s.Code)
-				}
-				return
-			case err := <-ended:
-				t.Fatalf("Scans ended early: %v", err)
-			case <-time.After(100 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no triggered code arrived through Scans within 10s (%d triggered)", i)
-			}
-		}
-	})
-	basetest.Step(t, "ScanArrives", func(t *testing.T) {
-		before := time.Now()
-		h.Trigger(impl, codeEnabled)
-		s, ok := next(t, 5*time.Second)
-		if !ok {
-			t.Fatalf("code %s did not arrive within 5s", codeEnabled)
-		}
-		if s.Code != codeEnabled {
-			t.Fatalf("Scans delivered %q, want %q", s.Code, codeEnabled)
-		}
-		if s.Symbology == "" {
-			t.Error("the scan has no symbology")
-		}
-		if s.At.Before(before.Add(-time.Minute)) || s.At.After(time.Now().Add(time.Minute)) {
-			t.Errorf("the scan was read at %v, want about %v", s.At, before)
-		}
-	})
 	basetest.Step(t, "Disable", func(t *testing.T) {
 		if err := sc.Disable(ctx); err != nil {
 			t.Fatalf("Disable: %v", err)
 		}
 	})
-	basetest.Step(t, "CodeReadWhileDisabledIsDropped", func(t *testing.T) {
-		h.Trigger(impl, codeDisabled)
-		if s, ok := next(t, 300*time.Millisecond); ok {
-			t.Fatalf("Scans delivered %q while the scanner was disabled", s.Code)
-		}
+	basetest.Step(t, "ReadCodeEnables", syncRead)
+	basetest.Step(t, "ReadCodeDelivers", func(t *testing.T) {
 		if err := sc.Enable(ctx); err != nil {
 			t.Fatalf("Enable: %v", err)
 		}
-		h.Trigger(impl, codeAgain)
-		s, ok := next(t, 5*time.Second)
+		before := time.Now()
+		r := read(10 * time.Second)
+		h.Trigger(impl, codeEnabled)
+		res, ok := await(t, r, 5*time.Second)
+		want(t, res, ok, codeEnabled)
+		if res.scan.Symbology == "" {
+			t.Error("the scan has no symbology")
+		}
+		if at := res.scan.At; at.Before(before.Add(-time.Minute)) || at.After(time.Now().Add(time.Minute)) {
+			t.Errorf("the scan was read at %v, want about %v", at, before)
+		}
+	})
+	basetest.Step(t, "OneCodeOneReader", func(t *testing.T) {
+		a, b := read(20*time.Second), read(20*time.Second)
+		time.Sleep(300 * time.Millisecond) // both wait
+		h.Trigger(impl, codeFirst)
+		var first result
+		select {
+		case first = <-a:
+			a = nil
+		case first = <-b:
+			b = nil
+		case <-time.After(5 * time.Second):
+			t.Fatalf("neither of two ReadCode calls returned within 5s of %s being read", codeFirst)
+		}
+		want(t, first, true, codeFirst)
+		other := a
+		if other == nil {
+			other = b
+		}
+		if res, ok := await(t, other, 500*time.Millisecond); ok {
+			t.Fatalf("the second ReadCode returned %q, %v with only %s read: a code went to two readers", res.scan.Code, res.err, codeFirst)
+		}
+		h.Trigger(impl, codeSecond)
+		res, ok := await(t, other, 5*time.Second)
+		want(t, res, ok, codeSecond)
+	})
+	basetest.Step(t, "ReadCodeTimesOut", func(t *testing.T) {
+		start := time.Now()
+		res, ok := await(t, read(300*time.Millisecond), 5*time.Second)
 		if !ok {
-			t.Fatalf("code %s did not arrive within 5s of enabling again", codeAgain)
+			t.Fatal("ReadCode still waiting 5s after its 300ms deadline")
 		}
-		if s.Code != codeAgain {
-			t.Fatalf("Scans delivered %q after enabling again, want %q", s.Code, codeAgain)
+		if !errors.Is(res.err, context.DeadlineExceeded) {
+			t.Fatalf("ReadCode past its deadline = %q, %v; want context.DeadlineExceeded", res.scan.Code, res.err)
 		}
+		if d := time.Since(start); d < 250*time.Millisecond {
+			t.Errorf("ReadCode gave up after %v, before its 300ms deadline", d)
+		}
+		rctx, cancelRead := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := sc.ReadCode(rctx)
+			done <- err
+		}()
+		time.Sleep(100 * time.Millisecond)
+		cancelRead()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("ReadCode after cancel = %v, want context.Canceled", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("ReadCode still waiting 5s after it was cancelled")
+		}
+	})
+	basetest.Step(t, "NoCodeLostToAReaderThatGaveUp", func(t *testing.T) {
+		time.Sleep(200 * time.Millisecond) // for a driver to see the readers gone
+		h.Trigger(impl, codeLate)
+		res, ok := await(t, read(10*time.Second), 5*time.Second)
+		want(t, res, ok, codeLate)
+	})
+	basetest.Step(t, "CodeReadWhileDisabledIsDropped", func(t *testing.T) {
 		if err := sc.Disable(ctx); err != nil {
 			t.Fatalf("Disable: %v", err)
 		}
+		h.Trigger(impl, codeDisabled)
+		time.Sleep(100 * time.Millisecond)
+		syncRead(t)
 	})
-	basetest.Step(t, "CancelEndsScans", func(t *testing.T) {
-		stopScans()
-		select {
-		case err := <-ended:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("Scans ended with %v, want nil or context.Canceled", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("Scans still running 5s after its context was cancelled")
+	basetest.Step(t, "DisableDropsPending", func(t *testing.T) {
+		if err := sc.Enable(ctx); err != nil {
+			t.Fatalf("Enable: %v", err)
 		}
+		h.Trigger(impl, codeStale) // nobody reads it
+		time.Sleep(100 * time.Millisecond)
+		if err := sc.Disable(ctx); err != nil {
+			t.Fatalf("Disable: %v", err)
+		}
+		syncRead(t)
 	})
 }
