@@ -20,10 +20,10 @@ import (
 // builtins are the plugins the posrt binary serves itself.
 func builtins() map[string]func() {
 	return map[string]func(){
-		"fake-pinpad":  func() { pinpad.Serve(pinpadfake.NewFake()) },
-		"fake-printer": func() { printer.Serve(printerfake.NewFake()) },
-		"fake-scanner": func() { scanner.Serve(scannerfake.NewFake()) },
-		"fake-channel": func() { channels.Serve(channelsfake.NewFake()) },
+		"fake-pinpad":   func() { pinpad.Serve(pinpadfake.NewFake()) },
+		"fake-printer":  func() { printer.Serve(printerfake.NewFake()) },
+		"fake-scanner":  func() { scanner.Serve(scannerfake.NewFake()) },
+		"fake-acquirer": func() { channels.ServeAcquirer(channelsfake.NewFake()) },
 	}
 }
 
