@@ -59,7 +59,7 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 		{"unknown config key", []string{"run", "--config", unknownKey, "--data-dir", dataDir}, 1, []string{"unknown keys", "colour"}},
 		{"unknown built-in plugin", []string{"run", "--config", unknownBuiltin, "--data-dir", dataDir}, 1, []string{`no built-in plugin "fake-pinpadd"`, "fake-pinpad,"}},
 		{"plugins list on a missing config", []string{"plugins", "list", "--config", "/nonexistent/posrt.toml", "--data-dir", dataDir}, 1, []string{"posrt plugins list:", "/nonexistent/posrt.toml"}},
-		{"serving an unknown plugin", []string{"plugin", "serve", "nope"}, 2, []string{`no built-in plugin "nope"`, "fake-channel"}},
+		{"serving an unknown plugin", []string{"plugin", "serve", "nope"}, 2, []string{`no built-in plugin "nope"`, "fake-acquirer"}},
 		{"unknown flag", []string{"run", "--bogus"}, 1, []string{"flag provided but not defined: -bogus", "--data-dir"}},
 	} {
 		code, stdout, stderr := runApp(t, context.Background(), c.args...)
@@ -112,7 +112,7 @@ func TestPluginsListPrintsTheDefaultProfile(t *testing.T) {
 	if len(lines) != 5 || !strings.HasPrefix(lines[0], "NAME") {
 		t.Fatalf("table:\n%s", stdout)
 	}
-	for i, want := range []string{"acquirer  channel  fake-channel", "pinpad    pinpad   fake-pinpad", "printer   printer  fake-printer", "scanner   scanner  fake-scanner"} {
+	for i, want := range []string{"acquirer  acquirer  fake-acquirer", "pinpad    pinpad    fake-pinpad", "printer   printer   fake-printer", "scanner   scanner   fake-scanner"} {
 		if !strings.HasPrefix(lines[i+1], want) {
 			t.Errorf("row %d = %q, want it to start with %q", i+1, lines[i+1], want)
 		}

@@ -21,10 +21,10 @@ import (
 // builtins are the plugins the posrt binary serves itself.
 func builtins() map[string]func() {
 	return map[string]func(){
-		"fake-pinpad":  func() { pinpad.Serve(pinpadfake.NewFake()) },
-		"fake-printer": func() { printer.Serve(printerfake.NewFake()) },
-		"fake-scanner": func() { scanner.Serve(scannerfake.NewFake()) },
-		"fake-channel": func() { channels.Serve(channelsfake.NewFake()) },
+		"fake-pinpad":   func() { pinpad.Serve(pinpadfake.NewFake()) },
+		"fake-printer":  func() { printer.Serve(printerfake.NewFake()) },
+		"fake-scanner":  func() { scanner.Serve(scannerfake.NewFake()) },
+		"fake-acquirer": func() { channels.ServeAcquirer(channelsfake.NewFake()) },
 		// One fake wallet host, its wallet preset (config key "wallet").
 		"fake-wechat":      func() { channels.ServeWallet(walletfake.New(walletfake.WeChat)) },
 		"fake-alipay":      func() { channels.ServeWallet(walletfake.New(walletfake.Alipay)) },

@@ -38,7 +38,7 @@ func TestEveryKindHasItsParts(t *testing.T) {
 		runs := false
 		for _, f := range []string{filepath.Join(dir, "fake", "fake_test.go"), filepath.Join(dir, dir+"test", "fake_test.go")} {
 			b, _ := os.ReadFile(f)
-			runs = runs || strings.Contains(string(b), "RunConformance(t, ")
+			runs = runs || strings.Contains(string(b), "Conformance(t, ") // RunConformance, or RunAcquirerConformance and the like
 		}
 		if !runs {
 			t.Errorf("plugins/%s: no test runs RunConformance on the fake", dir)

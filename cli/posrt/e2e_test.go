@@ -306,8 +306,10 @@ kind = "printer"
 builtin = "fake-printer"
 [[plugin]]
 name = "acquirer"
-kind = "channel"
-builtin = "fake-channel"
+kind = "acquirer"
+builtin = "fake-acquirer"
+[plugin.config]
+mac = "false"
 `, path, sum)
 	f := filepath.Join(t.TempDir(), "posrt.toml")
 	if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
@@ -356,7 +358,7 @@ func TestVendorPluginChecks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plugins list: %v\n%s", err, out)
 	}
-	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "acquirer", "fake-channel", "idle"} {
+	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "acquirer", "fake-acquirer", "idle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plugins list lacks %q:\n%s", want, out)
 		}

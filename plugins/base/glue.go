@@ -19,18 +19,32 @@ type Glue[T Base] struct {
 	Register func(s *grpc.Server, impl T)
 	// NewClient returns the kind's client over conn.
 	NewClient func(conn *grpc.ClientConn) T
+	// ServeBroker, if set, is called on the plugin side with go-plugin's
+	// broker and Impl before the services are registered: a kind whose
+	// plugins call services of the runtime connects to them here.
+	ServeBroker func(broker *goplugin.GRPCBroker, impl T)
+	// ClientBroker, if set, is called on the runtime's side with the
+	// broker each time a client is built: a kind that serves its plugins
+	// a service of the runtime's offers it here.
+	ClientBroker func(broker *goplugin.GRPCBroker)
 }
 
 var _ goplugin.GRPCPlugin = (*Glue[Base])(nil)
 
 // GRPCServer implements goplugin.GRPCPlugin.
-func (g *Glue[T]) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+func (g *Glue[T]) GRPCServer(broker *goplugin.GRPCBroker, s *grpc.Server) error {
+	if g.ServeBroker != nil {
+		g.ServeBroker(broker, g.Impl)
+	}
 	RegisterBase(s, g.Impl)
 	g.Register(s, g.Impl)
 	return nil
 }
 
 // GRPCClient implements goplugin.GRPCPlugin; it returns a T.
-func (g *Glue[T]) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (interface{}, error) {
+func (g *Glue[T]) GRPCClient(_ context.Context, broker *goplugin.GRPCBroker, c *grpc.ClientConn) (interface{}, error) {
+	if g.ClientBroker != nil {
+		g.ClientBroker(broker)
+	}
 	return g.NewClient(c), nil
 }

@@ -25,7 +25,6 @@ const (
 	KindPinPad  = "pinpad"
 	KindPrinter = "printer"
 	KindScanner = "scanner"
-	KindChannel = "channel" // the skeleton's single channel kind; being replaced by the two below
 	// KindAcquirer is a bank-card acquirer channel (channels.Acquirer).
 	KindAcquirer = "acquirer"
 	// KindWallet is a payment-code wallet channel (channels.Wallet).

@@ -1,7 +1,6 @@
 package channels
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -9,21 +8,6 @@ import (
 
 	"github.com/posrt/posrt/plugins/base"
 )
-
-// Channel is a payment channel. A host's answer, approved or declined, comes
-// back as a Response with its response code; an error means the channel has
-// no answer. ErrNoAnswer (and any transport failure) leaves the outcome
-// unknown: the runtime must reverse or query, never resend the sale.
-type Channel interface {
-	base.Base
-	SignIn(ctx context.Context, req SignInRequest) (SignInResponse, error)
-	Sale(ctx context.Context, req SaleRequest) (Response, error)
-	Void(ctx context.Context, req VoidRequest) (Response, error)
-	Refund(ctx context.Context, req RefundRequest) (Response, error)
-	Reverse(ctx context.Context, req ReverseRequest) (Response, error)
-	Query(ctx context.Context, key Key) (Response, error)
-	Settle(ctx context.Context, req SettleRequest) (SettleResponse, error)
-}
 
 // Key identifies one customer intent on one terminal: TID + batch + trace.
 type Key struct {
@@ -42,22 +26,6 @@ type WorkingKey struct {
 	CheckValue []byte
 }
 
-// SignInRequest signs the terminal in for the day.
-type SignInRequest struct {
-	Key      Key
-	Operator string
-}
-
-// SignInResponse carries the batch number and fresh working keys.
-type SignInResponse struct {
-	Code     string
-	Message  string
-	Batch    string
-	PINKey   WorkingKey
-	MACKey   WorkingKey
-	TrackKey WorkingKey
-}
-
 // Card is the card as posrt holds it: masked, with the encrypted track.
 type Card struct {
 	MaskedPAN      string
@@ -65,60 +33,6 @@ type Card struct {
 	EntryMode      string
 	EncryptedTrack []byte
 }
-
-// SaleRequest authorizes a sale of Amount fen.
-type SaleRequest struct {
-	Key         Key
-	Amount      int64
-	Card        Card
-	PINBlock    []byte
-	PaymentCode string
-}
-
-// VoidRequest cancels a sale of the current batch.
-type VoidRequest struct {
-	Key         Key
-	Amount      int64
-	Original    Key
-	OriginalRRN string
-}
-
-// RefundRequest refunds all or part of an earlier sale.
-type RefundRequest struct {
-	Key          Key
-	Amount       int64
-	Original     Key
-	OriginalRRN  string
-	OriginalDate string
-	RefundNo     string
-}
-
-// ReverseRequest reverses the transaction with Key.
-type ReverseRequest struct {
-	Key    Key
-	Amount int64
-	Reason string
-}
-
-// Reversal reasons (field 39 of the reversal).
-const (
-	ReasonNoResponse = "98"
-	ReasonMACError   = "A0"
-	ReasonOther      = "06"
-)
-
-// Response is a host's answer.
-type Response struct {
-	Code     string
-	Message  string
-	RRN      string
-	AuthCode string
-	Amount   int64
-	HostUnix int64
-}
-
-// Approved reports whether the host approved.
-func (r Response) Approved() bool { return r.Code == CodeApproved }
 
 // Host response codes posrt acts on.
 const (
@@ -135,39 +49,90 @@ const (
 	CodeNotFound          = "25"
 )
 
-// Totals are one channel's totals in a settlement.
-type Totals struct {
-	Channel      string
-	SaleCount    int64
-	SaleAmount   int64
-	RefundCount  int64
-	RefundAmount int64
-}
-
-// SettleRequest closes the batch in Key.
-type SettleRequest struct {
-	Key    Key
-	Totals []Totals
-}
-
-// SettleResponse tells whether the host's totals match the terminal's.
-type SettleResponse struct {
-	Code     string
-	Message  string
-	Balanced bool
-}
-
-// Sentinel errors a channel returns; they survive the process boundary.
+// Sentinel errors a channel returns; they survive the process boundary
+// and keep their class (see Classify). ErrNotSignedIn, ErrBadRequest and
+// ErrHostRejected are kinds of ErrNotSent: a channel returns them only when
+// nothing left the terminal.
 var (
-	ErrNoAnswer     = errors.New("no answer from host")
-	ErrNotSignedIn  = errors.New("terminal not signed in")
-	ErrBadRequest   = errors.New("request rejected by the channel")
-	ErrHostRejected = errors.New("host refused the connection")
+	// ErrNotSent: nothing left the terminal (connection refused, message
+	// not built, no MAC computed); nothing to reverse.
+	ErrNotSent = errors.New("request not sent")
+	// ErrNoAnswer: the request may have reached the host, no answer came.
+	ErrNoAnswer = errors.New("no answer from host")
+	// ErrBadMAC: an answer came but its MAC did not verify; its content
+	// cannot be trusted, so the request is reversed with reason A0.
+	ErrBadMAC = errors.New("answer MAC did not verify")
+
+	ErrNotSignedIn  error = &notSent{"terminal not signed in"}
+	ErrBadRequest   error = &notSent{"request rejected by the channel"}
+	ErrHostRejected error = &notSent{"host refused the connection"}
 )
 
+// notSent is a sentinel of class ErrNotSent with its own text.
+type notSent struct{ msg string }
+
+func (e *notSent) Error() string { return e.msg }
+func (e *notSent) Unwrap() error { return ErrNotSent }
+
+// sentinels are tried in order, so a kind of ErrNotSent comes before it.
 var sentinels = []base.Sentinel{
-	{Err: ErrNoAnswer, Reason: "NO_ANSWER", Code: codes.Unavailable},
 	{Err: ErrNotSignedIn, Reason: "NOT_SIGNED_IN", Code: codes.FailedPrecondition},
 	{Err: ErrBadRequest, Reason: "BAD_REQUEST", Code: codes.InvalidArgument},
 	{Err: ErrHostRejected, Reason: "HOST_REJECTED", Code: codes.Unavailable},
+	{Err: ErrNotSent, Reason: "NOT_SENT", Code: codes.Unavailable},
+	{Err: ErrBadMAC, Reason: "BAD_MAC", Code: codes.DataLoss},
+	{Err: ErrNoAnswer, Reason: "NO_ANSWER", Code: codes.Unavailable},
+}
+
+// ErrorClass is what an error from a channel call tells the runtime about
+// the request it was for.
+type ErrorClass int
+
+// Error classes, from Classify.
+const (
+	// ClassAnswered: no error; the host's answer is the value returned.
+	ClassAnswered ErrorClass = iota
+	// ClassNotSent: nothing left the terminal; the request can be sent
+	// again under the same key, and there is nothing to reverse.
+	ClassNotSent
+	// ClassNoAnswer: the outcome is unknown; reverse (reason 98).
+	ClassNoAnswer
+	// ClassBadMAC: an answer came that cannot be trusted; reverse
+	// (reason A0).
+	ClassBadMAC
+)
+
+// String names the class.
+func (c ErrorClass) String() string {
+	switch c {
+	case ClassAnswered:
+		return "answered"
+	case ClassNotSent:
+		return "not sent"
+	case ClassNoAnswer:
+		return "no answer"
+	case ClassBadMAC:
+		return "bad MAC"
+	}
+	return fmt.Sprintf("ErrorClass(%d)", int(c))
+}
+
+// Classify tells what err, returned by a channel call, means for its
+// request. Any error that is neither ErrNotSent nor ErrBadMAC (a transport
+// failure, a deadline, a plugin that crashed mid-call, an unknown error)
+// is ClassNoAnswer: only a channel's explicit ErrNotSent proves that
+// nothing was sent. An error that is both ErrBadMAC and ErrNotSent is
+// ClassBadMAC, the safer of the two.
+func Classify(err error) ErrorClass {
+	switch {
+	case err == nil:
+		return ClassAnswered
+	case errors.Is(err, ErrBadMAC):
+		return ClassBadMAC
+	case errors.Is(err, ErrNoAnswer):
+		return ClassNoAnswer
+	case errors.Is(err, ErrNotSent):
+		return ClassNotSent
+	}
+	return ClassNoAnswer
 }

@@ -27,7 +27,7 @@ func BenchmarkSaleSteps(b *testing.B) {
 	defer rt.Close()
 	ctx := context.Background()
 	pp := dispense[pinpad.PinPad](b, rt.Plugins, cfg.PluginOf(base.KindPinPad))
-	ch := dispense[channels.Channel](b, rt.Plugins, cfg.PluginOf(base.KindChannel))
+	ch := dispense[channels.Acquirer](b, rt.Plugins, cfg.PluginOf(base.KindAcquirer))
 	pr := dispense[printer.Printer](b, rt.Plugins, cfg.PluginOf(base.KindPrinter))
 	for i := 0; i < 20; i++ { // signs in, loads the PIN pad's keys, opens connections
 		sale()
@@ -57,7 +57,7 @@ func BenchmarkSaleSteps(b *testing.B) {
 		check(b, err)
 		lap(2)
 		rt.Journal.MarkSent(rec.Key())
-		resp, err := ch.Sale(ctx, channels.SaleRequest{
+		resp, err := ch.Sale(ctx, channels.CardSaleRequest{
 			Key:    channels.Key{TID: rec.TID, MID: rec.MID, Batch: rec.Batch, Trace: rec.Trace},
 			Amount: 1234, PINBlock: block,
 			Card: channels.Card{MaskedPAN: card.MaskedPAN, Expiry: card.Expiry, EntryMode: card.EntryMode, EncryptedTrack: card.EncryptedTrack},

@@ -31,10 +31,10 @@ import (
 // host, the others for a device.
 func Kinds() map[string]pluginhost.Kind {
 	return map[string]pluginhost.Kind{
-		base.KindPinPad:  {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
-		base.KindPrinter: {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
-		base.KindScanner: {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
-		base.KindChannel: {Plugin: channels.NewPlugin(nil), APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
+		base.KindPinPad:   {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
+		base.KindPrinter:  {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
+		base.KindScanner:  {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
+		base.KindAcquirer: {Plugin: channels.AcquirerHostPlugin(nil), APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
 	}
 }
 
@@ -141,7 +141,7 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		in, _ := host.Instance(cfg.PluginOf(kind))
 		return in
 	}
-	pp, pr, ch := inst(base.KindPinPad), inst(base.KindPrinter), inst(base.KindChannel)
+	pp, pr, ch := inst(base.KindPinPad), inst(base.KindPrinter), inst(base.KindAcquirer)
 	return terminal.New(terminal.Config{
 		Info:    txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
 		Journal: j,
@@ -152,8 +152,8 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 			Printer: func(ctx context.Context) (printer.Printer, error) {
 				return pluginhost.Dispense[printer.Printer](ctx, pr)
 			},
-			Channel: func(ctx context.Context) (channels.Channel, error) {
-				return pluginhost.Dispense[channels.Channel](ctx, ch)
+			Channel: func(ctx context.Context) (channels.Acquirer, error) {
+				return pluginhost.Dispense[channels.Acquirer](ctx, ch)
 			},
 		},
 	}), nil

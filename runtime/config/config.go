@@ -93,7 +93,7 @@ var (
 )
 
 // Kinds a terminal needs exactly one of (the scanner is optional).
-var required = []string{base.KindPinPad, base.KindPrinter, base.KindChannel}
+var required = []string{base.KindPinPad, base.KindPrinter, base.KindAcquirer}
 
 // Validate checks the configuration as a whole.
 func (c Config) Validate() error {

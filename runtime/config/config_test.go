@@ -15,7 +15,7 @@ func TestDefaultProfile(t *testing.T) {
 	if c.Terminal.TID != "12345678" || c.ECR.Addr != "127.0.0.1:8321" || len(c.Plugins) != 4 {
 		t.Fatalf("default = %+v", c)
 	}
-	if c.PluginOf("channel") != "acquirer" {
+	if c.PluginOf("acquirer") != "acquirer" {
 		t.Fatal("no acquirer")
 	}
 }

@@ -22,7 +22,7 @@ import (
 type Devices struct {
 	PinPad  func(context.Context) (pinpad.PinPad, error)
 	Printer func(context.Context) (printer.Printer, error)
-	Channel func(context.Context) (channels.Channel, error)
+	Channel func(context.Context) (channels.Acquirer, error)
 }
 
 // Config assembles a Terminal.

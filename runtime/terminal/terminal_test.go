@@ -37,8 +37,8 @@ type rig struct {
 
 	mu     sync.Mutex
 	pinpad *pinpadfake.Fake
-	down   error            // when set, the channel is unreachable
-	wrap   channels.Channel // when set, used instead of channel
+	down   error             // when set, the channel is unreachable
+	wrap   channels.Acquirer // when set, used instead of channel
 }
 
 func configure(t testing.TB, b interface {
@@ -68,6 +68,7 @@ func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, pr
 		channelCfg = map[string]string{}
 	}
 	channelCfg["ledger"] = filepath.Join(dir, "ledger.jsonl")
+	channelCfg["mac"] = "false" // the runtime serves no Security service yet
 	configure(t, r.channel, channelCfg)
 	t.Cleanup(func() { r.channel.Close() })
 	configure(t, r.pinpad, pinpadCfg)
@@ -88,7 +89,7 @@ func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, pr
 				return r.pinpad, nil
 			},
 			Printer: func(context.Context) (printer.Printer, error) { return r.printer, nil },
-			Channel: func(context.Context) (channels.Channel, error) {
+			Channel: func(context.Context) (channels.Acquirer, error) {
 				r.mu.Lock()
 				defer r.mu.Unlock()
 				if r.down != nil {
@@ -318,12 +319,12 @@ func TestRunSendsAPendingReversalOnceTheHostIsBack(t *testing.T) {
 // closesJournal is an acquirer during whose sale the terminal's disk fails:
 // the host approves, and the outcome cannot be journaled.
 type closesJournal struct {
-	channels.Channel
+	channels.Acquirer
 	j *journal.Journal
 }
 
-func (c closesJournal) Sale(ctx context.Context, req channels.SaleRequest) (channels.Response, error) {
-	resp, err := c.Channel.Sale(ctx, req)
+func (c closesJournal) Sale(ctx context.Context, req channels.CardSaleRequest) (channels.Response, error) {
+	resp, err := c.Acquirer.Sale(ctx, req)
 	_ = c.j.Close()
 	return resp, err
 }
@@ -332,7 +333,7 @@ func TestOutcomeThatCannotBeJournaledIsReportedUnknown(t *testing.T) {
 	r := newRig(t, nil, nil, nil)
 	r.sale(t, 100) // signs in
 	r.mu.Lock()
-	r.wrap = closesJournal{Channel: r.channel, j: r.j}
+	r.wrap = closesJournal{Acquirer: r.channel, j: r.j}
 	r.mu.Unlock()
 	res := r.sale(t, 200)
 	if res.Result != "unknown" || res.Trace != "000002" || !strings.Contains(res.Message, "reversal is pending") {

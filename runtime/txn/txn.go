@@ -24,7 +24,7 @@ type Terminal struct {
 type Deps struct {
 	Journal *journal.Journal
 	// Channel returns the acquirer channel's current client.
-	Channel func(context.Context) (channels.Channel, error)
+	Channel func(context.Context) (channels.Acquirer, error)
 	// PinPad returns the PIN pad's current client, for key loading.
 	PinPad func(context.Context) (pinpad.PinPad, error)
 	Now    func() time.Time
@@ -168,7 +168,7 @@ func (s *Service) Sale(ctx context.Context, req SaleRequest) (journal.Record, er
 		return journal.Record{}, err
 	}
 	s.deps.Journal.MarkSent(rec.Key())
-	resp, sendErr := ch.Sale(ctx, channels.SaleRequest{
+	resp, sendErr := ch.Sale(ctx, channels.CardSaleRequest{
 		Key: s.key(rec.Batch, rec.Trace), Amount: req.Amount, Card: req.Card, PINBlock: req.PINBlock,
 	})
 	// From here the request may be at the host: whatever fails, the record

@@ -22,7 +22,11 @@ func service(t *testing.T, term txn.Terminal, channelCfg map[string]string) (*tx
 	}
 	t.Cleanup(func() { j.Close() })
 	ch, pp := channelsfake.NewFake(), pinpadfake.NewFake()
-	if err := ch.Configure(context.Background(), channels.APIVersion1, channelCfg); err != nil {
+	cfg := map[string]string{"mac": "false"} // the runtime serves no Security service yet
+	for k, v := range channelCfg {
+		cfg[k] = v
+	}
+	if err := ch.Configure(context.Background(), channels.APIVersion1, cfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := pp.Configure(context.Background(), pinpad.APIVersion1, nil); err != nil {
@@ -30,7 +34,7 @@ func service(t *testing.T, term txn.Terminal, channelCfg map[string]string) (*tx
 	}
 	return txn.New(term, txn.Deps{
 		Journal: j,
-		Channel: func(context.Context) (channels.Channel, error) { return ch, nil },
+		Channel: func(context.Context) (channels.Acquirer, error) { return ch, nil },
 		PinPad:  func(context.Context) (pinpad.PinPad, error) { return pp, nil },
 	}), j, pp
 }

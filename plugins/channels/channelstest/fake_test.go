@@ -49,10 +49,21 @@ func newFake(t *testing.T, cfg map[string]string) *fake.Fake {
 	return f
 }
 
-// signedIn returns a terminal signed in on ch.
-func signedIn(t *testing.T, ch channels.Channel) *terminal {
+// signedIn returns a terminal signed in on ch, playing its PIN pad too:
+// an in-process fake is handed the terminal's Security.
+func signedIn(t *testing.T, ch channels.Acquirer) *terminal {
 	t.Helper()
-	tm := &terminal{ch: ch, tid: testTID, mid: testMID, tmk: testcards.TestTMK(), batch: "000001"}
+	sec := &Security{}
+	if u, ok := ch.(channels.SecurityUser); ok {
+		u.UseSecurity(sec)
+	}
+	return signedInWith(t, ch, sec)
+}
+
+// signedInWith returns a terminal signed in on ch whose PIN pad is sec.
+func signedInWith(t *testing.T, ch channels.Acquirer, sec *Security) *terminal {
+	t.Helper()
+	tm := &terminal{ch: ch, sec: sec, tid: testTID, mid: testMID, tmk: testcards.TestTMK(), batch: "000001"}
 	if _, err := tm.signIn(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +89,7 @@ func wantCode(t *testing.T, what string, r channels.Response, code string) {
 
 func TestInfo(t *testing.T) {
 	info, err := fake.NewFake().Info(context.Background())
-	if err != nil || info.Kind != base.KindChannel || info.Name != "fake-channel" || info.Version != "0.1.0" || info.APIVersions[0] != channels.APIVersion1 {
+	if err != nil || info.Kind != base.KindAcquirer || info.Name != "fake-acquirer" || info.Version != "0.1.0" || info.APIVersions[0] != channels.APIVersion1 {
 		t.Errorf("Info = %+v, %v", info, err)
 	}
 	if h, err := fake.NewFake().Health(context.Background()); err != nil || h.State != base.StateIdle {
@@ -128,7 +139,7 @@ func TestSaleChecks(t *testing.T) {
 	ctx := context.Background()
 
 	r := tm.mustSell(t, tm.next(), 1000, debit, debit.PIN)
-	if !r.Approved() || !isDigits(r.RRN, 12) || !isDigits(r.AuthCode, 6) || r.Amount != 1000 || r.HostUnix != fixedClock().Unix() {
+	if !r.Approved() || !isDigits(r.RRN, 12) || !isDigits(r.AuthCode, 6) || r.Amount != 1000 || !r.HostTime.Equal(fixedClock()) {
 		t.Errorf("sale = %+v, want approved with a 12-digit RRN, a 6-digit auth code, the amount and the host time", r)
 	}
 	wantCode(t, "credit card", tm.mustSell(t, tm.next(), 1000, credit, credit.PIN), "00")
@@ -150,8 +161,8 @@ func TestSaleChecks(t *testing.T) {
 	if r, err := f.Sale(ctx, req); err != nil || r.Code != channels.CodeWrongPIN {
 		t.Errorf("no PIN block = %+v, %v; want %s", r, err, channels.CodeWrongPIN)
 	}
-	if r, err := f.Sale(ctx, channels.SaleRequest{Key: tm.next(), Amount: 1000, PaymentCode: "134567890123456789"}); err != nil || r.Code != fake.CodeInvalidTransaction {
-		t.Errorf("payment code sale = %+v, %v; want %s", r, err, fake.CodeInvalidTransaction)
+	if r, err := f.Sale(ctx, channels.CardSaleRequest{Key: tm.next(), Amount: 1000}); err != nil || r.Code != fake.CodeInvalidCard {
+		t.Errorf("sale without track = %+v, %v; want %s", r, err, fake.CodeInvalidCard)
 	}
 	other := tm.next()
 	other.MID = "898310048990002"
@@ -178,7 +189,7 @@ func TestSaleChecks(t *testing.T) {
 			t.Errorf("sale with malformed key %s: err = %v, want ErrBadRequest", k, err)
 		}
 	}
-	if _, err := f.Sale(ctx, channels.SaleRequest{Key: channels.Key{TID: "20000002", MID: testMID, Batch: "000001", Trace: "000001"}, Amount: 1000}); !errors.Is(err, channels.ErrNotSignedIn) {
+	if _, err := f.Sale(ctx, channels.CardSaleRequest{Key: channels.Key{TID: "20000002", MID: testMID, Batch: "000001", Trace: "000001"}, Amount: 1000}); !errors.Is(err, channels.ErrNotSignedIn) {
 		t.Errorf("sale from a TID never signed in: err = %v, want ErrNotSignedIn", err)
 	}
 }
@@ -196,8 +207,9 @@ func TestSignInRejectsMalformedTerminal(t *testing.T) {
 func TestLoseResponse(t *testing.T) {
 	path := ledgerPath(t)
 	f := newFake(t, map[string]string{"ledger": path, "lose_response": "1234, 777"})
-	ch := Connect(t, f)
-	tm := signedIn(t, ch)
+	sec := &Security{}
+	ch := ConnectAcquirer(t, f, sec)
+	tm := signedInWith(t, ch, sec)
 	ctx := context.Background()
 
 	key := tm.next()
@@ -212,7 +224,7 @@ func TestLoseResponse(t *testing.T) {
 	if !ledgerHas(t, path, fake.OpSale, key) {
 		t.Errorf("ledger lacks the lost sale %s", key)
 	}
-	if q, err := ch.Query(ctx, key); err != nil || q.RRN != b.RRN || !q.Approved() {
+	if q, err := ch.Query(ctx, channels.QueryRequest{Key: key}); err != nil || q.Response.RRN != b.RRN || q.Booking != channels.BookingApproved {
 		t.Errorf("Query of the lost sale = %+v, %v; want the booked answer", q, err)
 	}
 	if r, err := ch.Reverse(ctx, channels.ReverseRequest{Key: key, Amount: 1234, Reason: channels.ReasonNoResponse}); err != nil || !r.Approved() {
@@ -284,6 +296,7 @@ func TestRestartRemembersEverything(t *testing.T) {
 	}
 
 	f2 := newFake(t, map[string]string{"ledger": path}) // the restarted plugin process
+	f2.UseSecurity(tm.sec)
 	if b, ok := f2.Booked(keyA); !ok || b.RRN != a.RRN || b.Refunded != 2500 || b.MaskedPAN != cardcrypto.MaskPAN(debit.PAN) {
 		t.Errorf("after restart Booked(A) = %+v, %v", b, ok)
 	}
@@ -304,7 +317,7 @@ func TestRestartRemembersEverything(t *testing.T) {
 	if err != nil || r.Code != fake.CodeInvalidAmount || !strings.Contains(r.Message, "refund exceeds refundable amount") {
 		t.Errorf("refund beyond what is left after restart = %+v, %v; want %s", r, err, fake.CodeInvalidAmount)
 	}
-	s, err := f2.Settle(ctx, channels.SettleRequest{Key: tm.next(), Totals: []channels.Totals{{Channel: fake.CardChannel, SaleCount: 2, SaleAmount: 14000, RefundCount: 1, RefundAmount: 2500}}})
+	s, err := f2.Settle(ctx, channels.SettleRequest{Key: tm.next(), Totals: channels.Totals{Medium: channels.MediumCard, SaleCount: 2, SaleAmount: 14000, RefundCount: 1, RefundAmount: 2500}})
 	if err != nil || !s.Balanced {
 		t.Fatalf("settlement after restart = %+v, %v; want balanced", s, err)
 	}
@@ -313,6 +326,7 @@ func TestRestartRemembersEverything(t *testing.T) {
 	}
 
 	f3 := newFake(t, map[string]string{"ledger": path})
+	f3.UseSecurity(tm.sec)
 	tm.ch = f3
 	if _, err := tm.signIn(ctx); err != nil || tm.batch != "000002" {
 		t.Errorf("sign-in after settlement and restart: batch %s, %v; want 000002", tm.batch, err)
@@ -343,6 +357,7 @@ func TestTornLastLineIsIgnored(t *testing.T) {
 		t.Fatalf("fake.ReadLedger with a torn line = %d entries, %v; want %d", len(after), err, len(before))
 	}
 	f2 := newFake(t, map[string]string{"ledger": path})
+	f2.UseSecurity(tm.sec)
 	tm.ch = f2
 	b := tm.mustSell(t, tm.next(), 2000, debit, debit.PIN)
 	if b.RRN <= a.RRN {
@@ -448,6 +463,10 @@ func TestBadConfig(t *testing.T) {
 		"tmk":           "0123",
 		"decline":       "5",
 		"lose_response": "12.5",
+		"bad_mac":       "-1",
+		"host_down":     "maybe",
+		"reversal_code": "9",
+		"mac":           "no",
 		"batch":         "1",
 		"latency":       "fast",
 		"crash_after":   "0",
@@ -500,7 +519,7 @@ func TestCrashAfter(t *testing.T) {
 	if got := exits.Codes(); len(got) != 0 {
 		t.Fatalf("exited after 2 calls: %v", got)
 	}
-	if _, err := f.Query(context.Background(), tm.next()); err != nil {
+	if _, err := f.Query(context.Background(), channels.QueryRequest{Key: tm.next()}); err != nil {
 		t.Fatal(err)
 	}
 	if got := exits.Codes(); len(got) != 1 || got[0] != 2 {
@@ -680,7 +699,7 @@ func TestConcurrentSales(t *testing.T) {
 	f := newFake(t, map[string]string{"ledger": ledgerPath(t)})
 	tm := signedIn(t, f)
 	const n = 40
-	reqs := make([]channels.SaleRequest, n)
+	reqs := make([]channels.CardSaleRequest, n)
 	for i := range reqs {
 		reqs[i] = tm.mustSale(t, tm.next(), int64(1000+i*100), debit, debit.PIN)
 	}
@@ -710,7 +729,7 @@ func TestConcurrentSales(t *testing.T) {
 		}
 		seen[r[0]] = true
 	}
-	if _, err := f.Query(context.Background(), reqs[n-1].Key); err != nil {
+	if _, err := f.Query(context.Background(), channels.QueryRequest{Key: reqs[n-1].Key}); err != nil {
 		t.Fatal(err)
 	}
 	if last := f.LastRRN(); last != n {
@@ -744,8 +763,8 @@ func TestConformance(t *testing.T) {
 		"MemoryLedger": func(*testing.T) string { return "" },
 	} {
 		t.Run(name, func(t *testing.T) {
-			RunConformance(t, Harness{
-				New: func(t *testing.T) channels.Channel {
+			RunAcquirerConformance(t, AcquirerHarness{
+				New: func(t *testing.T) channels.Acquirer {
 					f := fake.NewFake()
 					t.Cleanup(func() { _ = f.Close() })
 					return f

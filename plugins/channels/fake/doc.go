@@ -1,5 +1,5 @@
 // Package fake is the built-in card acquirer, served by the posrt binary as a
-// real plugin process (posrt plugin serve fake-channel). Fake is a stand-in
+// real plugin process (posrt plugin serve fake-acquirer). Fake is a stand-in
 // for a China UnionPay-style card acquirer: it signs terminals in with fresh
 // working keys wrapped under the TMK, authorizes sales of the test cards
 // (track decrypted, PIN block checked, decline codes chosen by amount), and

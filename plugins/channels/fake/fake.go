@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,9 +30,6 @@ const (
 	CodeExpiredCard        = "54"
 )
 
-// CardChannel is the Totals.Channel the fake compares at settlement.
-const CardChannel = "card"
-
 // Fake is a bank-card acquirer host that answers in process: it signs
 // terminals in, authorizes sales of the pinpadtest cards, and books every
 // event in a durable ledger before it answers. Its behaviour is set by the
@@ -43,12 +41,16 @@ type Fake struct {
 	mu     sync.Mutex
 	cfg    config
 	st     *state
-	ledger *os.File // nil: in memory only
-	size   int64    // bytes of well-formed ledger
+	sec    channels.Security // nil until UseSecurity
+	ledger *os.File          // nil: in memory only
+	size   int64             // bytes of well-formed ledger
 	closed bool
 }
 
-var _ channels.Channel = (*Fake)(nil)
+var (
+	_ channels.Acquirer     = (*Fake)(nil)
+	_ channels.SecurityUser = (*Fake)(nil)
+)
 
 type config struct {
 	ledgerPath string
@@ -56,7 +58,12 @@ type config struct {
 	tmk        []byte
 	declines   map[string]bool
 	lose       map[int64]bool
+	badMAC     map[int64]bool
 	batch      string
+	mac        bool
+	hostDown   bool
+	// reversalCode is what the host answers to every reversal.
+	reversalCode string
 }
 
 func defaultConfig() config {
@@ -65,7 +72,11 @@ func defaultConfig() config {
 		tmk:      testcards.TestTMK(),
 		declines: map[string]bool{channels.CodeInsufficientFunds: true},
 		lose:     map[int64]bool{},
+		badMAC:   map[int64]bool{},
 		batch:    "000001",
+		mac:      true,
+		// 00: every reversal is acknowledged.
+		reversalCode: channels.CodeApproved,
 	}
 }
 
@@ -92,9 +103,13 @@ func (f *Fake) LastRRN() int64 {
 	return f.st.lastRRN
 }
 
+// Name is the fake's name, as posrt serves it (posrt plugin serve
+// fake-acquirer).
+const Name = "fake-acquirer"
+
 // fakeInfo is what the Fake's Info reports.
 func fakeInfo() base.Info {
-	return base.Info{Kind: base.KindChannel, Name: "fake-channel", Version: "0.1.0", APIVersions: channels.APIVersions}
+	return base.Info{Kind: base.KindAcquirer, Name: Name, Version: "0.1.0", APIVersions: channels.APIVersions}
 }
 
 // Info implements base.Base.
@@ -159,27 +174,41 @@ func (f *Fake) Booked(key channels.Key) (Entry, bool) {
 	return *b, true
 }
 
-// SignIn implements channels.Channel: fresh working keys under the TMK and
-// the host's batch for the TID.
+// UseSecurity implements channels.SecurityUser: the plugin part of the
+// fake computes the MAC of each request, and checks the MAC of each answer,
+// through sec (the runtime's PIN pad). The glue calls it before the first
+// request; a test calling the fake in process calls it itself.
+func (f *Fake) UseSecurity(sec channels.Security) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sec = sec
+}
+
+// SignIn implements channels.Acquirer: fresh working keys under the TMK,
+// the host's batch for the TID and the host's clock.
 func (f *Fake) SignIn(ctx context.Context, req channels.SignInRequest) (channels.SignInResponse, error) {
 	if err := f.faults.Call(ctx); err != nil {
 		return channels.SignInResponse{}, err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cfg.hostDown {
+		return channels.SignInResponse{}, fmt.Errorf("sign-in of %s: host down (fault injected): %w", req.Key.TID, channels.ErrHostRejected)
+	}
 	tid, mid := req.Key.TID, req.Key.MID
 	if !isAlnum(tid, 8) || !isAlnum(mid, 15) {
 		return channels.SignInResponse{
-			Code:    channels.CodeInvalidTerminal,
-			Message: "invalid terminal: the TID must be 8 letters or digits and the MID 15",
+			Code:     channels.CodeInvalidTerminal,
+			Message:  "invalid terminal: the TID must be 8 letters or digits and the MID 15",
+			HostTime: f.now().UTC(),
 		}, nil
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	batch := f.st.batches[tid]
 	if batch == "" {
 		batch = f.cfg.batch
 	}
-	resp := channels.SignInResponse{Code: channels.CodeApproved, Message: "signed in", Batch: batch}
 	e := Entry{Op: OpSignIn, Time: f.now().UTC(), TID: tid, MID: mid, Batch: batch}
+	resp := channels.SignInResponse{Code: channels.CodeApproved, Message: "signed in", Batch: batch, HostTime: e.Time}
 	for _, k := range []struct {
 		stored *string
 		wk     *channels.WorkingKey
@@ -197,37 +226,134 @@ func (f *Fake) SignIn(ctx context.Context, req channels.SignInRequest) (channels
 	return resp, nil
 }
 
-// Sale implements channels.Channel.
-func (f *Fake) Sale(ctx context.Context, req channels.SaleRequest) (channels.Response, error) {
+// exchange plays one MACed exchange: the plugin part MACs the request
+// (the bytes req) through Security, the host part checks that MAC with the
+// session MAC key and, if it verifies, runs host with f.mu held; host
+// returns the answer and the bytes its MAC covers. The host part MACs
+// them (and, for an amount listed in "bad_mac", corrupts that MAC), and
+// the plugin part checks it through Security. A request whose MAC does
+// not verify is answered refused(A0) and nothing is booked.
+func exchange[T any](ctx context.Context, f *Fake, what string, k channels.Key, amount int64, req []byte,
+	refused func(code, msg string) T, host func(s session) (T, []byte, error)) (T, error) {
+	var zero T
 	if err := f.faults.Call(ctx); err != nil {
-		return channels.Response{}, err
+		return zero, err
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, err := f.session("sale", req.Key)
+	cfg, sec := f.cfg, f.sec
+	_, err := f.session(what, k)
+	f.mu.Unlock()
 	if err != nil {
-		return channels.Response{}, err
+		return zero, err
 	}
-	if r, done, err := f.again(OpSale, req.Key, req.Amount); done {
-		return r, err
+	if cfg.hostDown {
+		return zero, fmt.Errorf("%s %s: host down (fault injected): %w", what, k, channels.ErrHostRejected)
 	}
-	e := f.entry(OpSale, req.Key, req.Amount)
-	code, msg := f.refuse(s, req.Key)
-	if code == "" {
-		code, msg, e.MaskedPAN = f.authorize(s, req)
+	var mac []byte
+	if cfg.mac {
+		if sec == nil {
+			return zero, fmt.Errorf("%s %s: no security service to compute the MAC with: %w", what, k, channels.ErrNotSent)
+		}
+		if mac, err = sec.CalculateMAC(ctx, req); err != nil {
+			return zero, fmt.Errorf("%s %s: computing the request's MAC: %v: %w", what, k, err, channels.ErrNotSent)
+		}
 	}
-	return f.bookAndAnswer(e, code, msg)
+
+	f.mu.Lock()
+	s, err := f.session(what, k)
+	if err != nil {
+		f.mu.Unlock()
+		return zero, err
+	}
+	var macKey []byte
+	if cfg.mac {
+		if macKey, err = s.macKey.unwrap(f.cfg.tmk); err != nil {
+			f.mu.Unlock()
+			return refused(channels.CodeInvalidTerminal, "invalid terminal: its session keys do not match this host's TMK; sign in again"), nil
+		}
+		if want, err := cardcrypto.MAC(macKey, req); err != nil || !hmac.Equal(want, mac) {
+			f.mu.Unlock()
+			return refused(channels.CodeMACError, "MAC error: the request's MAC does not verify"), nil
+		}
+	}
+	answer, covered, err := host(s)
+	bad := f.cfg.badMAC[amount]
+	f.mu.Unlock()
+	if err != nil || !cfg.mac {
+		return answer, err
+	}
+	if mac, err = cardcrypto.MAC(macKey, covered); err != nil {
+		return zero, fmt.Errorf("%s %s: computing the answer's MAC: %w", what, k, err)
+	}
+	if bad {
+		mac[0] ^= 0x01
+	}
+	if err := sec.VerifyMAC(ctx, covered, mac); err != nil {
+		return zero, fmt.Errorf("%s %s: checking the answer's MAC: %v: %w", what, k, err, channels.ErrBadMAC)
+	}
+	return answer, nil
+}
+
+// macData is what a MAC covers: the fields joined by "|".
+func macData(fields ...any) []byte {
+	var b strings.Builder
+	for i, x := range fields {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		switch x := x.(type) {
+		case []byte:
+			b.WriteString(hex.EncodeToString(x))
+		case time.Time:
+			b.WriteString(strconv.FormatInt(x.Unix(), 10))
+		default:
+			fmt.Fprint(&b, x)
+		}
+	}
+	return []byte(b.String())
+}
+
+func keyFields(k channels.Key) []any { return []any{k.TID, k.MID, k.Batch, k.Trace} }
+
+func responseData(op string, k channels.Key, r channels.Response) []byte {
+	return macData(append([]any{op}, append(keyFields(k), r.Code, r.RRN, r.AuthCode, r.Amount, r.HostTime)...)...)
+}
+
+// financial runs a sale, void, refund or reversal: request fields after
+// the key, and the host part answering a Response.
+func (f *Fake) financial(ctx context.Context, op string, k channels.Key, amount int64, fields []any, host func(s session) (channels.Response, error)) (channels.Response, error) {
+	req := macData(append(append([]any{op}, keyFields(k)...), append([]any{amount}, fields...)...)...)
+	refused := func(code, msg string) channels.Response {
+		return channels.Response{Code: code, Message: msg, Amount: amount, HostTime: f.now().UTC()}
+	}
+	return exchange(ctx, f, op, k, amount, req, refused, func(s session) (channels.Response, []byte, error) {
+		r, err := host(s)
+		return r, responseData(op, k, r), err
+	})
+}
+
+// Sale implements channels.Acquirer.
+func (f *Fake) Sale(ctx context.Context, req channels.CardSaleRequest) (channels.Response, error) {
+	fields := []any{req.Card.MaskedPAN, req.Card.EncryptedTrack, req.PINBlock}
+	return f.financial(ctx, OpSale, req.Key, req.Amount, fields, func(s session) (channels.Response, error) {
+		if r, done, err := f.again(OpSale, req.Key, req.Amount); done {
+			return r, err
+		}
+		e := f.entry(OpSale, req.Key, req.Amount)
+		code, msg := f.refuse(s, req.Key)
+		if code == "" {
+			code, msg, e.MaskedPAN = f.authorize(s, req)
+		}
+		return f.bookAndAnswer(e, code, msg)
+	})
 }
 
 // authorize plays the issuer: card, expiry, PIN, decline rule.
-func (f *Fake) authorize(s session, req channels.SaleRequest) (code, msg, maskedPAN string) {
+func (f *Fake) authorize(s session, req channels.CardSaleRequest) (code, msg, maskedPAN string) {
 	if req.Amount <= 0 {
 		return CodeInvalidAmount, "invalid amount: a sale must be more than 0 fen", ""
 	}
 	if len(req.Card.EncryptedTrack) == 0 {
-		if req.PaymentCode != "" {
-			return CodeInvalidTransaction, "invalid transaction: this card host does not take payment codes", ""
-		}
 		return CodeInvalidCard, "invalid card: no track data", ""
 	}
 	trackKey, err := s.trackKey.unwrap(f.cfg.tmk)
@@ -263,27 +389,21 @@ func (f *Fake) authorize(s session, req channels.SaleRequest) (code, msg, masked
 	return channels.CodeApproved, message(channels.CodeApproved), maskedPAN
 }
 
-// Void implements channels.Channel: a same-batch, full-amount cancellation.
+// Void implements channels.Acquirer: a same-batch, full-amount cancellation.
 func (f *Fake) Void(ctx context.Context, req channels.VoidRequest) (channels.Response, error) {
-	if err := f.faults.Call(ctx); err != nil {
-		return channels.Response{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, err := f.session("void", req.Key)
-	if err != nil {
-		return channels.Response{}, err
-	}
-	if r, done, err := f.again(OpVoid, req.Key, req.Amount); done {
-		return r, err
-	}
-	e := f.entry(OpVoid, req.Key, req.Amount)
-	e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN = req.Original.TID, req.Original.Batch, req.Original.Trace, req.OriginalRRN
-	code, msg := f.refuse(s, req.Key)
-	if code == "" {
-		code, msg = f.checkVoid(req, &e)
-	}
-	return f.bookAndAnswer(e, code, msg)
+	fields := append(keyFields(req.Original), req.OriginalRRN, req.OriginalAuthCode, req.Card.MaskedPAN, req.Card.EncryptedTrack, req.PINBlock)
+	return f.financial(ctx, OpVoid, req.Key, req.Amount, fields, func(s session) (channels.Response, error) {
+		if r, done, err := f.again(OpVoid, req.Key, req.Amount); done {
+			return r, err
+		}
+		e := f.entry(OpVoid, req.Key, req.Amount)
+		e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN = req.Original.TID, req.Original.Batch, req.Original.Trace, req.OriginalRRN
+		code, msg := f.refuse(s, req.Key)
+		if code == "" {
+			code, msg = f.checkVoid(req, &e)
+		}
+		return f.bookAndAnswer(e, code, msg)
+	})
 }
 
 func (f *Fake) checkVoid(req channels.VoidRequest, e *Entry) (code, msg string) {
@@ -292,6 +412,8 @@ func (f *Fake) checkVoid(req channels.VoidRequest, e *Entry) (code, msg string) 
 		return code, msg
 	}
 	switch {
+	case req.OriginalAuthCode != "" && req.OriginalAuthCode != orig.AuthCode:
+		return channels.CodeNotFound, "original transaction not found: the authorization code differs"
 	case orig.Voided:
 		return CodeInvalidTransaction, "invalid transaction: the original is already voided"
 	case orig.Refunded > 0:
@@ -324,36 +446,30 @@ func (f *Fake) originalSale(tid string, original channels.Key, rrn string, e *En
 	return orig, "", ""
 }
 
-// Refund implements channels.Channel: full or partial, once per refund number.
+// Refund implements channels.Acquirer: full or partial, once per refund number.
 func (f *Fake) Refund(ctx context.Context, req channels.RefundRequest) (channels.Response, error) {
-	if err := f.faults.Call(ctx); err != nil {
-		return channels.Response{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, err := f.session("refund", req.Key)
-	if err != nil {
-		return channels.Response{}, err
-	}
-	if r, done, err := f.again(OpRefund, req.Key, req.Amount); done {
-		return r, err
-	}
-	if req.RefundNo != "" {
-		if k, ok := f.st.refundNos[refundNoKey(req.Key.TID, req.RefundNo)]; ok && !f.st.booked[k].Reversed {
-			prev := f.st.booked[k]
-			if prev.Amount != req.Amount {
-				return f.duplicate(req.Amount, "refund number already used for another amount"), nil
-			}
-			return f.answer(*prev)
+	fields := append(keyFields(req.Original), req.OriginalRRN, req.OriginalDate, req.RefundNo, req.Card.MaskedPAN, req.Card.EncryptedTrack)
+	return f.financial(ctx, OpRefund, req.Key, req.Amount, fields, func(s session) (channels.Response, error) {
+		if r, done, err := f.again(OpRefund, req.Key, req.Amount); done {
+			return r, err
 		}
-	}
-	e := f.entry(OpRefund, req.Key, req.Amount)
-	e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN, e.RefundNo = req.Original.TID, req.Original.Batch, req.Original.Trace, req.OriginalRRN, req.RefundNo
-	code, msg := f.refuse(s, req.Key)
-	if code == "" {
-		code, msg = f.checkRefund(req, &e)
-	}
-	return f.bookAndAnswer(e, code, msg)
+		if req.RefundNo != "" {
+			if k, ok := f.st.refundNos[refundNoKey(req.Key.TID, req.RefundNo)]; ok && !f.st.booked[k].Reversed {
+				prev := f.st.booked[k]
+				if prev.Amount != req.Amount {
+					return f.duplicate(req.Amount, "refund number already used for another amount"), nil
+				}
+				return f.answer(*prev)
+			}
+		}
+		e := f.entry(OpRefund, req.Key, req.Amount)
+		e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN, e.RefundNo = req.Original.TID, req.Original.Batch, req.Original.Trace, req.OriginalRRN, req.RefundNo
+		code, msg := f.refuse(s, req.Key)
+		if code == "" {
+			code, msg = f.checkRefund(req, &e)
+		}
+		return f.bookAndAnswer(e, code, msg)
+	})
 }
 
 func (f *Fake) checkRefund(req channels.RefundRequest, e *Entry) (code, msg string) {
@@ -372,88 +488,113 @@ func (f *Fake) checkRefund(req channels.RefundRequest, e *Entry) (code, msg stri
 	return channels.CodeApproved, message(channels.CodeApproved)
 }
 
-// Reverse implements channels.Channel. A reversal is always acknowledged,
-// even for a key the host never booked, and reversing twice is harmless.
+// Reverse implements channels.Acquirer. A reversal is acknowledged (00),
+// even for a key the host never booked, and reversing twice is harmless;
+// with "reversal_code" set the host answers that code instead and books
+// nothing.
 func (f *Fake) Reverse(ctx context.Context, req channels.ReverseRequest) (channels.Response, error) {
-	if err := f.faults.Call(ctx); err != nil {
-		return channels.Response{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	k := bookKeyOf(req.Key)
-	ack := channels.Response{Code: channels.CodeApproved, Amount: req.Amount, HostUnix: f.now().Unix()}
-	b, booked := f.st.booked[k]
-	switch {
-	case booked && b.Reversed, !booked && f.st.early[k]:
-		ack.Message = "already reversed"
-		if booked {
-			ack.RRN = b.RRN
+	fields := append([]any{req.Reason}, keyFields(req.Original)...)
+	return f.financial(ctx, OpReverse, req.Key, req.Amount, fields, func(session) (channels.Response, error) {
+		now := f.now().UTC()
+		if code := f.cfg.reversalCode; code != channels.CodeApproved {
+			return channels.Response{Code: code, Message: message(code) + " (fault injected)", Amount: req.Amount, HostTime: now}, nil
+		}
+		k := bookKeyOf(req.Key)
+		ack := channels.Response{Code: channels.CodeApproved, Amount: req.Amount, HostTime: now}
+		b, booked := f.st.booked[k]
+		switch {
+		case booked && b.Reversed, !booked && f.st.early[k]:
+			ack.Message = "already reversed"
+			if booked {
+				ack.RRN = b.RRN
+			}
+			return ack, nil
+		case booked:
+			ack.Message, ack.RRN = "reversed", b.RRN
+		default:
+			ack.Message = "nothing to reverse: the host never received this transaction"
+		}
+		e := Entry{Op: OpReverse, Time: now, TID: req.Key.TID, MID: req.Key.MID, Batch: req.Key.Batch, Trace: req.Key.Trace, Amount: req.Amount, Reason: string(req.Reason)}
+		if err := f.book(e); err != nil {
+			return channels.Response{}, fmt.Errorf("recording reversal of %s: %w", req.Key, err)
 		}
 		return ack, nil
-	case booked:
-		ack.Message, ack.RRN = "reversed", b.RRN
-	default:
-		ack.Message = "nothing to reverse: the host never received this transaction"
-	}
-	e := Entry{Op: OpReverse, Time: f.now().UTC(), TID: req.Key.TID, MID: req.Key.MID, Batch: req.Key.Batch, Trace: req.Key.Trace, Amount: req.Amount, Reason: req.Reason}
-	if err := f.book(e); err != nil {
-		return channels.Response{}, fmt.Errorf("recording reversal of %s: %w", req.Key, err)
-	}
-	return ack, nil
+	})
 }
 
-// Query implements channels.Channel: the answer booked under key.
-func (f *Fake) Query(ctx context.Context, key channels.Key) (channels.Response, error) {
-	if err := f.faults.Call(ctx); err != nil {
-		return channels.Response{}, err
+// Query implements channels.Acquirer: what the host booked under the key.
+func (f *Fake) Query(ctx context.Context, req channels.QueryRequest) (channels.QueryResponse, error) {
+	data := macData(append([]any{"query"}, keyFields(req.Key)...)...)
+	refused := func(code, msg string) channels.QueryResponse {
+		return channels.QueryResponse{Response: channels.Response{Code: code, Message: msg, HostTime: f.now().UTC()}}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b, ok := f.st.booked[bookKeyOf(key)]
-	if !ok {
-		return channels.Response{Code: channels.CodeNotFound, Message: message(channels.CodeNotFound), HostUnix: f.now().Unix()}, nil
+	return exchange(ctx, f, "query", req.Key, 0, data, refused, func(session) (channels.QueryResponse, []byte, error) {
+		q := f.query(req.Key)
+		return q, append(macData("query", q.Booking), responseData("query", req.Key, q.Response)...), nil
+	})
+}
+
+func (f *Fake) query(k channels.Key) channels.QueryResponse {
+	bk := bookKeyOf(k)
+	b, ok := f.st.booked[bk]
+	switch {
+	case !ok && f.st.early[bk]:
+		return channels.QueryResponse{Booking: channels.BookingReversed, Response: channels.Response{
+			Code: channels.CodeNotFound, Message: "reversed before the host received it", HostTime: f.now().UTC(),
+		}}
+	case !ok:
+		return channels.QueryResponse{Booking: channels.BookingNotFound, Response: channels.Response{
+			Code: channels.CodeNotFound, Message: message(channels.CodeNotFound), HostTime: f.now().UTC(),
+		}}
 	}
-	r := b.response()
+	q := channels.QueryResponse{Response: b.response()}
 	switch {
 	case b.Reversed:
-		r.Message += " (since reversed)"
+		q.Booking = channels.BookingReversed
 	case b.Voided:
-		r.Message += " (since voided)"
+		q.Booking = channels.BookingVoided
+	case b.Approved():
+		q.Booking = channels.BookingApproved
+	default:
+		q.Booking = channels.BookingDeclined
 	}
-	return r, nil
+	return q
 }
 
-// Settle implements channels.Channel: compares the terminal's card totals
-// with the host's for TID + batch, then advances the host's batch, once.
+func totalsData(t channels.Totals) []any {
+	return []any{t.SaleCount, t.SaleAmount, t.VoidCount, t.VoidAmount, t.RefundCount, t.RefundAmount}
+}
+
+// Settle implements channels.Acquirer: compares the terminal's totals with
+// the host's for TID + batch (Medium is not compared: all the fake's are
+// card totals), then advances the host's batch, once.
 func (f *Fake) Settle(ctx context.Context, req channels.SettleRequest) (channels.SettleResponse, error) {
-	if err := f.faults.Call(ctx); err != nil {
-		return channels.SettleResponse{}, err
+	data := macData(append(append([]any{OpSettle}, keyFields(req.Key)...), totalsData(req.Totals)...)...)
+	refused := func(code, msg string) channels.SettleResponse {
+		return channels.SettleResponse{Code: code, Message: msg, HostTime: f.now().UTC()}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, err := f.session("settlement", req.Key); err != nil {
-		return channels.SettleResponse{}, err
-	}
+	return exchange(ctx, f, "settlement", req.Key, 0, data, refused, func(session) (channels.SettleResponse, []byte, error) {
+		r, err := f.settle(req)
+		covered := macData(append([]any{OpSettle, r.Code, r.Balanced, r.HostTime}, totalsData(r.HostTotals)...)...)
+		return r, covered, err
+	})
+}
+
+func (f *Fake) settle(req channels.SettleRequest) (channels.SettleResponse, error) {
 	tid, batch := req.Key.TID, req.Key.Batch
 	if s, ok := f.st.settled[[2]string{tid, batch}]; ok {
-		return channels.SettleResponse{Code: s.Code, Message: s.Message, Balanced: s.Balanced}, nil
+		return s.settleResponse(), nil
 	}
 	host := f.st.totals(tid, batch)
-	term := channels.Totals{Channel: CardChannel}
-	for _, t := range req.Totals {
-		if t.Channel == CardChannel {
-			term.SaleCount += t.SaleCount
-			term.SaleAmount += t.SaleAmount
-			term.RefundCount += t.RefundCount
-			term.RefundAmount += t.RefundAmount
-		}
-	}
+	term := req.Totals
+	term.Medium = host.Medium
 	e := Entry{Op: OpSettle, Time: f.now().UTC(), TID: tid, MID: req.Key.MID, Batch: batch, Trace: req.Key.Trace, Code: channels.CodeApproved}
 	e.Balanced = host == term
+	e.HostTotals = &host
 	e.Message = "balanced"
 	if !e.Balanced {
-		e.Message = fmt.Sprintf("unbalanced: the host has %d sales for %d fen and %d refunds for %d fen",
-			host.SaleCount, host.SaleAmount, host.RefundCount, host.RefundAmount)
+		e.Message = fmt.Sprintf("unbalanced: the host has %d sales for %d fen, %d voids for %d fen and %d refunds for %d fen",
+			host.SaleCount, host.SaleAmount, host.VoidCount, host.VoidAmount, host.RefundCount, host.RefundAmount)
 	}
 	e.NextBatch = f.st.batches[tid]
 	if batch >= e.NextBatch {
@@ -462,7 +603,46 @@ func (f *Fake) Settle(ctx context.Context, req channels.SettleRequest) (channels
 	if err := f.book(e); err != nil {
 		return channels.SettleResponse{}, fmt.Errorf("recording settlement of %s: %w", req.Key, err)
 	}
-	return channels.SettleResponse{Code: e.Code, Message: e.Message, Balanced: e.Balanced}, nil
+	return e.settleResponse(), nil
+}
+
+// BatchUpload implements channels.Acquirer: the records are accepted and
+// recorded (their count, per TID and batch); a message resent under the
+// same key is recorded once.
+func (f *Fake) BatchUpload(ctx context.Context, req channels.BatchUploadRequest) (channels.BatchUploadResponse, error) {
+	if n := len(req.Records); n > channels.MaxUploadRecords {
+		return channels.BatchUploadResponse{}, fmt.Errorf("batch upload %s: %d records, at most %d fit one message: %w", req.Key, n, channels.MaxUploadRecords, channels.ErrBadRequest)
+	}
+	fields := append([]any{OpUpload}, keyFields(req.Key)...)
+	fields = append(fields, req.Last)
+	for _, r := range req.Records {
+		fields = append(fields, append(keyFields(r.Key), r.Kind, r.Amount, r.MaskedPAN, r.RRN, r.AuthCode)...)
+	}
+	refused := func(code, msg string) channels.BatchUploadResponse {
+		return channels.BatchUploadResponse{Code: code, Message: msg}
+	}
+	return exchange(ctx, f, "batch upload", req.Key, 0, macData(fields...), refused, func(session) (channels.BatchUploadResponse, []byte, error) {
+		ok := channels.BatchUploadResponse{Code: channels.CodeApproved, Message: "accepted"}
+		covered := macData(append(append([]any{OpUpload}, keyFields(req.Key)...), ok.Code)...)
+		if f.st.uploadKeys[bookKeyOf(req.Key)] {
+			return ok, covered, nil
+		}
+		e := Entry{Op: OpUpload, Time: f.now().UTC(), TID: req.Key.TID, MID: req.Key.MID, Batch: req.Key.Batch, Trace: req.Key.Trace,
+			Code: ok.Code, Count: len(req.Records), Last: req.Last}
+		if err := f.book(e); err != nil {
+			return channels.BatchUploadResponse{}, nil, fmt.Errorf("recording batch upload %s: %w", req.Key, err)
+		}
+		return ok, covered, nil
+	})
+}
+
+// Uploaded returns how many batch-upload records the host holds for TID +
+// batch, and whether the last message of the upload has come.
+func (f *Fake) Uploaded(tid, batch string) (records int, last bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.st.uploads[[2]string{tid, batch}]
+	return u.records, u.last
 }
 
 // session checks the key's form and that its TID is signed in.
@@ -498,7 +678,7 @@ func (f *Fake) again(op string, k channels.Key, amount int64) (r channels.Respon
 }
 
 func (f *Fake) duplicate(amount int64, why string) channels.Response {
-	return channels.Response{Code: channels.CodeDuplicate, Message: "duplicate transaction: " + why, Amount: amount, HostUnix: f.now().Unix()}
+	return channels.Response{Code: channels.CodeDuplicate, Message: "duplicate transaction: " + why, Amount: amount, HostTime: f.now().UTC()}
 }
 
 // refuse declines, before any card check, a request from a terminal whose
@@ -542,7 +722,7 @@ func (f *Fake) answer(e Entry) (channels.Response, error) {
 // book appends e to the ledger (and syncs it) before applying it.
 func (f *Fake) book(e Entry) error {
 	if f.closed {
-		return errors.New("fake channel closed")
+		return errors.New("fake acquirer closed")
 	}
 	if f.ledger != nil {
 		line, err := json.Marshal(e)
@@ -633,8 +813,9 @@ func openLedger(path string, st *state) (*os.File, int64, error) {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := []string{"ledger", "ledger_sync", "tmk", "decline", "lose_response", "batch", "latency", "crash_after"} // the last two read by faults.Parse
-	err := base.EachConfigKey(m, "fake-channel", keys, func(k base.ConfigKey) error {
+	keys := []string{"ledger", "ledger_sync", "tmk", "decline", "lose_response", "bad_mac", "host_down", "reversal_code", "mac", "batch",
+		"latency", "crash_after"} // the last two read by faults.Parse
+	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
 		switch k.Name {
 		case "ledger":
 			c.ledgerPath = k.Value
@@ -664,14 +845,39 @@ func parseConfig(m map[string]string) (config, error) {
 				}
 				c.declines[s] = true
 			}
-		case "lose_response":
+		case "lose_response", "bad_mac":
+			set := c.lose
+			if k.Name == "bad_mac" {
+				set = c.badMAC
+			}
 			for _, s := range splitList(k.Value) {
 				n, err := strconv.ParseInt(s, 10, 64)
 				if err != nil || n <= 0 {
 					return k.Bad("a list of amounts in fen such as 1234,500")
 				}
-				c.lose[n] = true
+				set[n] = true
 			}
+		case "host_down", "mac":
+			if k.Value == "" {
+				return nil
+			}
+			b, err := k.Bool()
+			if err != nil {
+				return err
+			}
+			if k.Name == "mac" {
+				c.mac = b
+			} else {
+				c.hostDown = b
+			}
+		case "reversal_code":
+			if k.Value == "" {
+				return nil
+			}
+			if len(k.Value) != 2 || !isAlnum(k.Value, 2) {
+				return k.Bad("a two-character response code such as 96")
+			}
+			c.reversalCode = strings.ToUpper(k.Value)
 		case "batch":
 			if k.Value == "" {
 				return nil
@@ -717,19 +923,23 @@ func (st *state) original(tid string, orig channels.Key, rrn string) (*Entry, bo
 	return b, true
 }
 
-// totals are the host's card totals of TID + batch: approved sales neither
-// reversed nor voided, and approved refunds not reversed.
+// totals are the host's card totals of TID + batch, as channels.Totals
+// defines them: approved, unreversed sales (a voided one too), voids and
+// refunds.
 func (st *state) totals(tid, batch string) channels.Totals {
-	t := channels.Totals{Channel: CardChannel}
+	t := channels.Totals{Medium: channels.MediumCard}
 	for _, b := range st.booked {
 		if b.TID != tid || b.Batch != batch || !b.Approved() || b.Reversed {
 			continue
 		}
-		switch {
-		case b.Op == OpSale && !b.Voided:
+		switch b.Op {
+		case OpSale:
 			t.SaleCount++
 			t.SaleAmount += b.Amount
-		case b.Op == OpRefund:
+		case OpVoid:
+			t.VoidCount++
+			t.VoidAmount += b.Amount
+		case OpRefund:
 			t.RefundCount++
 			t.RefundAmount += b.Amount
 		}

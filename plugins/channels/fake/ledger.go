@@ -25,6 +25,7 @@ const (
 	OpRefund  = "refund"
 	OpReverse = "reverse"
 	OpSettle  = "settle"
+	OpUpload  = "upload"
 )
 
 // Entry is one line of the fake host's ledger: one event, appended before
@@ -32,7 +33,8 @@ const (
 // key; a reverse entry marks the booked entry with the same key reversed
 // (or, if none was booked, records that the key was reversed before it was
 // ever received); a signin entry holds the TID's clear session keys; a
-// settle entry closes a batch. The ledger never holds a clear PAN, track
+// settle entry closes a batch; an upload entry records one batch-upload
+// message. The ledger never holds a clear PAN, track
 // data, PIN or PIN block.
 type Entry struct {
 	Op   string    `json:"op"`
@@ -68,8 +70,14 @@ type Entry struct {
 	TrackKey string `json:"track_key,omitempty"`
 
 	// Settle: the host's verdict and the TID's batch from now on.
-	Balanced  bool   `json:"balanced,omitempty"`
-	NextBatch string `json:"next_batch,omitempty"`
+	Balanced   bool             `json:"balanced,omitempty"`
+	NextBatch  string           `json:"next_batch,omitempty"`
+	HostTotals *channels.Totals `json:"host_totals,omitempty"`
+
+	// Upload: how many records the message carried, and whether it was the
+	// upload's last.
+	Count int  `json:"count,omitempty"`
+	Last  bool `json:"last,omitempty"`
 
 	// State of a booked entry at the end of the ledger, derived from later
 	// entries; set by Booked and ReadLedger, never written to the file.
@@ -89,8 +97,16 @@ func (e Entry) Approved() bool { return e.Code == channels.CodeApproved }
 func (e Entry) response() channels.Response {
 	return channels.Response{
 		Code: e.Code, Message: e.Message, RRN: e.RRN, AuthCode: e.AuthCode,
-		Amount: e.Amount, HostUnix: e.Time.Unix(),
+		Amount: e.Amount, HostTime: e.Time,
 	}
+}
+
+func (e Entry) settleResponse() channels.SettleResponse {
+	r := channels.SettleResponse{Code: e.Code, Message: e.Message, Balanced: e.Balanced, HostTime: e.Time}
+	if e.HostTotals != nil {
+		r.HostTotals = *e.HostTotals
+	}
+	return r
 }
 
 // ReadLedger reads a ledger file. Booked entries carry their state at the end
@@ -199,25 +215,34 @@ func (w wrappedKey) unwrap(tmk []byte) ([]byte, error) {
 // state is the host's memory, rebuilt from the ledger by apply alone: every
 // change goes through an Entry that is written first.
 type state struct {
-	sessions  map[string]session   // TID -> session keys
-	batches   map[string]string    // TID -> host's current batch
-	booked    map[bookKey]*Entry   // sales, voids, refunds by key
-	byRRN     map[string]bookKey   // RRN -> booked key
-	refundNos map[string]bookKey   // TID + refund number -> refund key
-	early     map[bookKey]bool     // reversed before anything was booked
-	settled   map[[2]string]*Entry // TID, batch -> settle entry
-	lastRRN   int64
+	sessions   map[string]session   // TID -> session keys
+	batches    map[string]string    // TID -> host's current batch
+	booked     map[bookKey]*Entry   // sales, voids, refunds by key
+	byRRN      map[string]bookKey   // RRN -> booked key
+	refundNos  map[string]bookKey   // TID + refund number -> refund key
+	early      map[bookKey]bool     // reversed before anything was booked
+	settled    map[[2]string]*Entry // TID, batch -> settle entry
+	uploads    map[[2]string]upload // TID, batch -> batch upload so far
+	uploadKeys map[bookKey]bool     // keys of the upload messages recorded
+	lastRRN    int64
+}
+
+type upload struct {
+	records int
+	last    bool
 }
 
 func newState() *state {
 	return &state{
-		sessions:  map[string]session{},
-		batches:   map[string]string{},
-		booked:    map[bookKey]*Entry{},
-		byRRN:     map[string]bookKey{},
-		refundNos: map[string]bookKey{},
-		early:     map[bookKey]bool{},
-		settled:   map[[2]string]*Entry{},
+		sessions:   map[string]session{},
+		batches:    map[string]string{},
+		booked:     map[bookKey]*Entry{},
+		byRRN:      map[string]bookKey{},
+		refundNos:  map[string]bookKey{},
+		early:      map[bookKey]bool{},
+		settled:    map[[2]string]*Entry{},
+		uploads:    map[[2]string]upload{},
+		uploadKeys: map[bookKey]bool{},
 	}
 }
 
@@ -287,6 +312,13 @@ func (st *state) apply(e Entry) error {
 		case b.Op == OpRefund && orig != nil:
 			orig.Refunded -= b.Amount
 		}
+	case OpUpload:
+		k := [2]string{e.TID, e.Batch}
+		u := st.uploads[k]
+		u.records += e.Count
+		u.last = u.last || e.Last
+		st.uploads[k] = u
+		st.uploadKeys[keyOf(e.TID, e.Batch, e.Trace)] = true
 	case OpSettle:
 		s := e
 		st.settled[[2]string{e.TID, e.Batch}] = &s

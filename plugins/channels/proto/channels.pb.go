@@ -4,8 +4,9 @@
 // 	protoc        v3.21.12
 // source: plugins/channels/proto/channels.proto
 
-// A payment channel: an acquirer host or a wallet. Every request carries the
-// idempotency key (TID + batch + trace); retries reuse it.
+// A bank-card acquirer channel and the security service the runtime
+// brokers to it. Every request carries the idempotency key (TID + batch +
+// trace); retries reuse it. The wallet channel (wallet.proto) imports Key.
 
 package channelspb
 
@@ -16,6 +17,7 @@ import (
 
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 )
 
 const (
@@ -205,6 +207,7 @@ type SignInResponse struct {
 	PinKey        *WorkingKey            `protobuf:"bytes,4,opt,name=pin_key,json=pinKey,proto3" json:"pin_key,omitempty"`
 	MacKey        *WorkingKey            `protobuf:"bytes,5,opt,name=mac_key,json=macKey,proto3" json:"mac_key,omitempty"`
 	TrackKey      *WorkingKey            `protobuf:"bytes,6,opt,name=track_key,json=trackKey,proto3" json:"track_key,omitempty"`
+	HostTime      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=host_time,json=hostTime,proto3" json:"host_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -281,6 +284,13 @@ func (x *SignInResponse) GetTrackKey() *WorkingKey {
 	return nil
 }
 
+func (x *SignInResponse) GetHostTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.HostTime
+	}
+	return nil
+}
+
 type Card struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	MaskedPan      string                 `protobuf:"bytes,1,opt,name=masked_pan,json=maskedPan,proto3" json:"masked_pan,omitempty"`
@@ -350,13 +360,11 @@ func (x *Card) GetEncryptedTrack() []byte {
 }
 
 type SaleRequest struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Key      *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Amount   int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
-	Card     *Card                  `protobuf:"bytes,3,opt,name=card,proto3" json:"card,omitempty"`
-	PinBlock []byte                 `protobuf:"bytes,4,opt,name=pin_block,json=pinBlock,proto3" json:"pin_block,omitempty"`
-	// Payment code scanned from the customer's wallet, for QR sales.
-	PaymentCode   string `protobuf:"bytes,5,opt,name=payment_code,json=paymentCode,proto3" json:"payment_code,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	Card          *Card                  `protobuf:"bytes,3,opt,name=card,proto3" json:"card,omitempty"`
+	PinBlock      []byte                 `protobuf:"bytes,4,opt,name=pin_block,json=pinBlock,proto3" json:"pin_block,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -419,21 +427,17 @@ func (x *SaleRequest) GetPinBlock() []byte {
 	return nil
 }
 
-func (x *SaleRequest) GetPaymentCode() string {
-	if x != nil {
-		return x.PaymentCode
-	}
-	return ""
-}
-
 type VoidRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
-	Original      *Key                   `protobuf:"bytes,3,opt,name=original,proto3" json:"original,omitempty"`
-	OriginalRrn   string                 `protobuf:"bytes,4,opt,name=original_rrn,json=originalRrn,proto3" json:"original_rrn,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Key              *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Amount           int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	Card             *Card                  `protobuf:"bytes,3,opt,name=card,proto3" json:"card,omitempty"`
+	PinBlock         []byte                 `protobuf:"bytes,4,opt,name=pin_block,json=pinBlock,proto3" json:"pin_block,omitempty"`
+	Original         *Key                   `protobuf:"bytes,5,opt,name=original,proto3" json:"original,omitempty"`
+	OriginalRrn      string                 `protobuf:"bytes,6,opt,name=original_rrn,json=originalRrn,proto3" json:"original_rrn,omitempty"`
+	OriginalAuthCode string                 `protobuf:"bytes,7,opt,name=original_auth_code,json=originalAuthCode,proto3" json:"original_auth_code,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *VoidRequest) Reset() {
@@ -480,6 +484,20 @@ func (x *VoidRequest) GetAmount() int64 {
 	return 0
 }
 
+func (x *VoidRequest) GetCard() *Card {
+	if x != nil {
+		return x.Card
+	}
+	return nil
+}
+
+func (x *VoidRequest) GetPinBlock() []byte {
+	if x != nil {
+		return x.PinBlock
+	}
+	return nil
+}
+
 func (x *VoidRequest) GetOriginal() *Key {
 	if x != nil {
 		return x.Original
@@ -494,14 +512,23 @@ func (x *VoidRequest) GetOriginalRrn() string {
 	return ""
 }
 
+func (x *VoidRequest) GetOriginalAuthCode() string {
+	if x != nil {
+		return x.OriginalAuthCode
+	}
+	return ""
+}
+
 type RefundRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
-	Original      *Key                   `protobuf:"bytes,3,opt,name=original,proto3" json:"original,omitempty"`
-	OriginalRrn   string                 `protobuf:"bytes,4,opt,name=original_rrn,json=originalRrn,proto3" json:"original_rrn,omitempty"`
-	OriginalDate  string                 `protobuf:"bytes,5,opt,name=original_date,json=originalDate,proto3" json:"original_date,omitempty"`
-	RefundNo      string                 `protobuf:"bytes,6,opt,name=refund_no,json=refundNo,proto3" json:"refund_no,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Key         *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Amount      int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	Card        *Card                  `protobuf:"bytes,3,opt,name=card,proto3" json:"card,omitempty"`
+	Original    *Key                   `protobuf:"bytes,4,opt,name=original,proto3" json:"original,omitempty"`
+	OriginalRrn string                 `protobuf:"bytes,5,opt,name=original_rrn,json=originalRrn,proto3" json:"original_rrn,omitempty"`
+	// MMDD, the sale's host date.
+	OriginalDate  string `protobuf:"bytes,6,opt,name=original_date,json=originalDate,proto3" json:"original_date,omitempty"`
+	RefundNo      string `protobuf:"bytes,7,opt,name=refund_no,json=refundNo,proto3" json:"refund_no,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -550,6 +577,13 @@ func (x *RefundRequest) GetAmount() int64 {
 	return 0
 }
 
+func (x *RefundRequest) GetCard() *Card {
+	if x != nil {
+		return x.Card
+	}
+	return nil
+}
+
 func (x *RefundRequest) GetOriginal() *Key {
 	if x != nil {
 		return x.Original
@@ -580,11 +614,13 @@ func (x *RefundRequest) GetRefundNo() string {
 
 type ReverseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The key of the transaction being reversed.
+	// The key of the request being reversed.
 	Key    *Key  `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Amount int64 `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
 	// 98 no response, A0 MAC error, 06 other.
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For a reversed void: the sale the void was for.
+	Original      *Key `protobuf:"bytes,4,opt,name=original,proto3" json:"original,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -640,6 +676,13 @@ func (x *ReverseRequest) GetReason() string {
 	return ""
 }
 
+func (x *ReverseRequest) GetOriginal() *Key {
+	if x != nil {
+		return x.Original
+	}
+	return nil
+}
+
 type QueryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -687,12 +730,12 @@ func (x *QueryRequest) GetKey() *Key {
 type Response struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Host response code: 00 approved, anything else declined.
-	Code          string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Rrn           string `protobuf:"bytes,3,opt,name=rrn,proto3" json:"rrn,omitempty"`
-	AuthCode      string `protobuf:"bytes,4,opt,name=auth_code,json=authCode,proto3" json:"auth_code,omitempty"`
-	Amount        int64  `protobuf:"varint,5,opt,name=amount,proto3" json:"amount,omitempty"`
-	HostUnix      int64  `protobuf:"varint,6,opt,name=host_unix,json=hostUnix,proto3" json:"host_unix,omitempty"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Rrn           string                 `protobuf:"bytes,3,opt,name=rrn,proto3" json:"rrn,omitempty"`
+	AuthCode      string                 `protobuf:"bytes,4,opt,name=auth_code,json=authCode,proto3" json:"auth_code,omitempty"`
+	Amount        int64                  `protobuf:"varint,5,opt,name=amount,proto3" json:"amount,omitempty"`
+	HostTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=host_time,json=hostTime,proto3" json:"host_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -762,27 +805,82 @@ func (x *Response) GetAmount() int64 {
 	return 0
 }
 
-func (x *Response) GetHostUnix() int64 {
+func (x *Response) GetHostTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.HostUnix
+		return x.HostTime
 	}
-	return 0
+	return nil
+}
+
+type QueryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// not_found, approved, declined, reversed, voided.
+	Booking       string    `protobuf:"bytes,1,opt,name=booking,proto3" json:"booking,omitempty"`
+	Response      *Response `protobuf:"bytes,2,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryResponse) Reset() {
+	*x = QueryResponse{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryResponse) ProtoMessage() {}
+
+func (x *QueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryResponse.ProtoReflect.Descriptor instead.
+func (*QueryResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *QueryResponse) GetBooking() string {
+	if x != nil {
+		return x.Booking
+	}
+	return ""
+}
+
+func (x *QueryResponse) GetResponse() *Response {
+	if x != nil {
+		return x.Response
+	}
+	return nil
 }
 
 type Totals struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Channel       string                 `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	Medium        string                 `protobuf:"bytes,1,opt,name=medium,proto3" json:"medium,omitempty"`
 	SaleCount     int64                  `protobuf:"varint,2,opt,name=sale_count,json=saleCount,proto3" json:"sale_count,omitempty"`
 	SaleAmount    int64                  `protobuf:"varint,3,opt,name=sale_amount,json=saleAmount,proto3" json:"sale_amount,omitempty"`
-	RefundCount   int64                  `protobuf:"varint,4,opt,name=refund_count,json=refundCount,proto3" json:"refund_count,omitempty"`
-	RefundAmount  int64                  `protobuf:"varint,5,opt,name=refund_amount,json=refundAmount,proto3" json:"refund_amount,omitempty"`
+	VoidCount     int64                  `protobuf:"varint,4,opt,name=void_count,json=voidCount,proto3" json:"void_count,omitempty"`
+	VoidAmount    int64                  `protobuf:"varint,5,opt,name=void_amount,json=voidAmount,proto3" json:"void_amount,omitempty"`
+	RefundCount   int64                  `protobuf:"varint,6,opt,name=refund_count,json=refundCount,proto3" json:"refund_count,omitempty"`
+	RefundAmount  int64                  `protobuf:"varint,7,opt,name=refund_amount,json=refundAmount,proto3" json:"refund_amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Totals) Reset() {
 	*x = Totals{}
-	mi := &file_plugins_channels_proto_channels_proto_msgTypes[11]
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +892,7 @@ func (x *Totals) String() string {
 func (*Totals) ProtoMessage() {}
 
 func (x *Totals) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_channels_proto_channels_proto_msgTypes[11]
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,12 +905,12 @@ func (x *Totals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Totals.ProtoReflect.Descriptor instead.
 func (*Totals) Descriptor() ([]byte, []int) {
-	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{11}
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{12}
 }
 
-func (x *Totals) GetChannel() string {
+func (x *Totals) GetMedium() string {
 	if x != nil {
-		return x.Channel
+		return x.Medium
 	}
 	return ""
 }
@@ -827,6 +925,20 @@ func (x *Totals) GetSaleCount() int64 {
 func (x *Totals) GetSaleAmount() int64 {
 	if x != nil {
 		return x.SaleAmount
+	}
+	return 0
+}
+
+func (x *Totals) GetVoidCount() int64 {
+	if x != nil {
+		return x.VoidCount
+	}
+	return 0
+}
+
+func (x *Totals) GetVoidAmount() int64 {
+	if x != nil {
+		return x.VoidAmount
 	}
 	return 0
 }
@@ -848,14 +960,14 @@ func (x *Totals) GetRefundAmount() int64 {
 type SettleRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Totals        []*Totals              `protobuf:"bytes,2,rep,name=totals,proto3" json:"totals,omitempty"`
+	Totals        *Totals                `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SettleRequest) Reset() {
 	*x = SettleRequest{}
-	mi := &file_plugins_channels_proto_channels_proto_msgTypes[12]
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -867,7 +979,7 @@ func (x *SettleRequest) String() string {
 func (*SettleRequest) ProtoMessage() {}
 
 func (x *SettleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_channels_proto_channels_proto_msgTypes[12]
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -880,7 +992,7 @@ func (x *SettleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettleRequest.ProtoReflect.Descriptor instead.
 func (*SettleRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{12}
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SettleRequest) GetKey() *Key {
@@ -890,7 +1002,7 @@ func (x *SettleRequest) GetKey() *Key {
 	return nil
 }
 
-func (x *SettleRequest) GetTotals() []*Totals {
+func (x *SettleRequest) GetTotals() *Totals {
 	if x != nil {
 		return x.Totals
 	}
@@ -902,13 +1014,15 @@ type SettleResponse struct {
 	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
 	Balanced      bool                   `protobuf:"varint,3,opt,name=balanced,proto3" json:"balanced,omitempty"`
+	HostTotals    *Totals                `protobuf:"bytes,4,opt,name=host_totals,json=hostTotals,proto3" json:"host_totals,omitempty"`
+	HostTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=host_time,json=hostTime,proto3" json:"host_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SettleResponse) Reset() {
 	*x = SettleResponse{}
-	mi := &file_plugins_channels_proto_channels_proto_msgTypes[13]
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1034,7 @@ func (x *SettleResponse) String() string {
 func (*SettleResponse) ProtoMessage() {}
 
 func (x *SettleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_channels_proto_channels_proto_msgTypes[13]
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1047,7 @@ func (x *SettleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettleResponse.ProtoReflect.Descriptor instead.
 func (*SettleResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{13}
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SettleResponse) GetCode() string {
@@ -957,11 +1071,398 @@ func (x *SettleResponse) GetBalanced() bool {
 	return false
 }
 
+func (x *SettleResponse) GetHostTotals() *Totals {
+	if x != nil {
+		return x.HostTotals
+	}
+	return nil
+}
+
+func (x *SettleResponse) GetHostTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.HostTime
+	}
+	return nil
+}
+
+type UploadRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// sale, void, refund.
+	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Amount        int64  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	MaskedPan     string `protobuf:"bytes,4,opt,name=masked_pan,json=maskedPan,proto3" json:"masked_pan,omitempty"`
+	Rrn           string `protobuf:"bytes,5,opt,name=rrn,proto3" json:"rrn,omitempty"`
+	AuthCode      string `protobuf:"bytes,6,opt,name=auth_code,json=authCode,proto3" json:"auth_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadRecord) Reset() {
+	*x = UploadRecord{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadRecord) ProtoMessage() {}
+
+func (x *UploadRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadRecord.ProtoReflect.Descriptor instead.
+func (*UploadRecord) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UploadRecord) GetKey() *Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *UploadRecord) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *UploadRecord) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *UploadRecord) GetMaskedPan() string {
+	if x != nil {
+		return x.MaskedPan
+	}
+	return ""
+}
+
+func (x *UploadRecord) GetRrn() string {
+	if x != nil {
+		return x.Rrn
+	}
+	return ""
+}
+
+func (x *UploadRecord) GetAuthCode() string {
+	if x != nil {
+		return x.AuthCode
+	}
+	return ""
+}
+
+type BatchUploadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Records       []*UploadRecord        `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	Last          bool                   `protobuf:"varint,3,opt,name=last,proto3" json:"last,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchUploadRequest) Reset() {
+	*x = BatchUploadRequest{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchUploadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchUploadRequest) ProtoMessage() {}
+
+func (x *BatchUploadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchUploadRequest.ProtoReflect.Descriptor instead.
+func (*BatchUploadRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *BatchUploadRequest) GetKey() *Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *BatchUploadRequest) GetRecords() []*UploadRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *BatchUploadRequest) GetLast() bool {
+	if x != nil {
+		return x.Last
+	}
+	return false
+}
+
+type BatchUploadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchUploadResponse) Reset() {
+	*x = BatchUploadResponse{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchUploadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchUploadResponse) ProtoMessage() {}
+
+func (x *BatchUploadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchUploadResponse.ProtoReflect.Descriptor instead.
+func (*BatchUploadResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *BatchUploadResponse) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *BatchUploadResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type CalculateMACRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalculateMACRequest) Reset() {
+	*x = CalculateMACRequest{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalculateMACRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalculateMACRequest) ProtoMessage() {}
+
+func (x *CalculateMACRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalculateMACRequest.ProtoReflect.Descriptor instead.
+func (*CalculateMACRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CalculateMACRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+type CalculateMACResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Mac           []byte                 `protobuf:"bytes,1,opt,name=mac,proto3" json:"mac,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalculateMACResponse) Reset() {
+	*x = CalculateMACResponse{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalculateMACResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalculateMACResponse) ProtoMessage() {}
+
+func (x *CalculateMACResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalculateMACResponse.ProtoReflect.Descriptor instead.
+func (*CalculateMACResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CalculateMACResponse) GetMac() []byte {
+	if x != nil {
+		return x.Mac
+	}
+	return nil
+}
+
+type VerifyMACRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	Mac           []byte                 `protobuf:"bytes,2,opt,name=mac,proto3" json:"mac,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyMACRequest) Reset() {
+	*x = VerifyMACRequest{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyMACRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyMACRequest) ProtoMessage() {}
+
+func (x *VerifyMACRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyMACRequest.ProtoReflect.Descriptor instead.
+func (*VerifyMACRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *VerifyMACRequest) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *VerifyMACRequest) GetMac() []byte {
+	if x != nil {
+		return x.Mac
+	}
+	return nil
+}
+
+type VerifyMACResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyMACResponse) Reset() {
+	*x = VerifyMACResponse{}
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyMACResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyMACResponse) ProtoMessage() {}
+
+func (x *VerifyMACResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_channels_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyMACResponse.ProtoReflect.Descriptor instead.
+func (*VerifyMACResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_channels_proto_rawDescGZIP(), []int{21}
+}
+
 var File_plugins_channels_proto_channels_proto protoreflect.FileDescriptor
 
 const file_plugins_channels_proto_channels_proto_rawDesc = "" +
 	"\n" +
-	"%plugins/channels/proto/channels.proto\x12\x11posrt.channels.v1\"U\n" +
+	"%plugins/channels/proto/channels.proto\x12\x11posrt.channels.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n" +
 	"\x03Key\x12\x10\n" +
 	"\x03tid\x18\x01 \x01(\tR\x03tid\x12\x10\n" +
 	"\x03mid\x18\x02 \x01(\tR\x03mid\x12\x14\n" +
@@ -974,75 +1475,117 @@ const file_plugins_channels_proto_channels_proto_rawDesc = "" +
 	"checkValue\"U\n" +
 	"\rSignInRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x12\x1a\n" +
-	"\boperator\x18\x02 \x01(\tR\boperator\"\x80\x02\n" +
+	"\boperator\x18\x02 \x01(\tR\boperator\"\xb9\x02\n" +
 	"\x0eSignInResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
 	"\x05batch\x18\x03 \x01(\tR\x05batch\x126\n" +
 	"\apin_key\x18\x04 \x01(\v2\x1d.posrt.channels.v1.WorkingKeyR\x06pinKey\x126\n" +
 	"\amac_key\x18\x05 \x01(\v2\x1d.posrt.channels.v1.WorkingKeyR\x06macKey\x12:\n" +
-	"\ttrack_key\x18\x06 \x01(\v2\x1d.posrt.channels.v1.WorkingKeyR\btrackKey\"\x85\x01\n" +
+	"\ttrack_key\x18\x06 \x01(\v2\x1d.posrt.channels.v1.WorkingKeyR\btrackKey\x127\n" +
+	"\thost_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bhostTime\"\x85\x01\n" +
 	"\x04Card\x12\x1d\n" +
 	"\n" +
 	"masked_pan\x18\x01 \x01(\tR\tmaskedPan\x12\x16\n" +
 	"\x06expiry\x18\x02 \x01(\tR\x06expiry\x12\x1d\n" +
 	"\n" +
 	"entry_mode\x18\x03 \x01(\tR\tentryMode\x12'\n" +
-	"\x0fencrypted_track\x18\x04 \x01(\fR\x0eencryptedTrack\"\xbc\x01\n" +
+	"\x0fencrypted_track\x18\x04 \x01(\fR\x0eencryptedTrack\"\x99\x01\n" +
 	"\vSaleRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\x03R\x06amount\x12+\n" +
 	"\x04card\x18\x03 \x01(\v2\x17.posrt.channels.v1.CardR\x04card\x12\x1b\n" +
-	"\tpin_block\x18\x04 \x01(\fR\bpinBlock\x12!\n" +
-	"\fpayment_code\x18\x05 \x01(\tR\vpaymentCode\"\xa6\x01\n" +
+	"\tpin_block\x18\x04 \x01(\fR\bpinBlock\"\x9e\x02\n" +
 	"\vVoidRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x03R\x06amount\x122\n" +
-	"\boriginal\x18\x03 \x01(\v2\x16.posrt.channels.v1.KeyR\boriginal\x12!\n" +
-	"\foriginal_rrn\x18\x04 \x01(\tR\voriginalRrn\"\xea\x01\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\x12+\n" +
+	"\x04card\x18\x03 \x01(\v2\x17.posrt.channels.v1.CardR\x04card\x12\x1b\n" +
+	"\tpin_block\x18\x04 \x01(\fR\bpinBlock\x122\n" +
+	"\boriginal\x18\x05 \x01(\v2\x16.posrt.channels.v1.KeyR\boriginal\x12!\n" +
+	"\foriginal_rrn\x18\x06 \x01(\tR\voriginalRrn\x12,\n" +
+	"\x12original_auth_code\x18\a \x01(\tR\x10originalAuthCode\"\x97\x02\n" +
 	"\rRefundRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x03R\x06amount\x122\n" +
-	"\boriginal\x18\x03 \x01(\v2\x16.posrt.channels.v1.KeyR\boriginal\x12!\n" +
-	"\foriginal_rrn\x18\x04 \x01(\tR\voriginalRrn\x12#\n" +
-	"\roriginal_date\x18\x05 \x01(\tR\foriginalDate\x12\x1b\n" +
-	"\trefund_no\x18\x06 \x01(\tR\brefundNo\"j\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\x12+\n" +
+	"\x04card\x18\x03 \x01(\v2\x17.posrt.channels.v1.CardR\x04card\x122\n" +
+	"\boriginal\x18\x04 \x01(\v2\x16.posrt.channels.v1.KeyR\boriginal\x12!\n" +
+	"\foriginal_rrn\x18\x05 \x01(\tR\voriginalRrn\x12#\n" +
+	"\roriginal_date\x18\x06 \x01(\tR\foriginalDate\x12\x1b\n" +
+	"\trefund_no\x18\a \x01(\tR\brefundNo\"\x9e\x01\n" +
 	"\x0eReverseRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\x03R\x06amount\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"8\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x122\n" +
+	"\boriginal\x18\x04 \x01(\v2\x16.posrt.channels.v1.KeyR\boriginal\"8\n" +
 	"\fQueryRequest\x12(\n" +
-	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\"\x9c\x01\n" +
+	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\"\xb8\x01\n" +
 	"\bResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x10\n" +
 	"\x03rrn\x18\x03 \x01(\tR\x03rrn\x12\x1b\n" +
 	"\tauth_code\x18\x04 \x01(\tR\bauthCode\x12\x16\n" +
-	"\x06amount\x18\x05 \x01(\x03R\x06amount\x12\x1b\n" +
-	"\thost_unix\x18\x06 \x01(\x03R\bhostUnix\"\xaa\x01\n" +
-	"\x06Totals\x12\x18\n" +
-	"\achannel\x18\x01 \x01(\tR\achannel\x12\x1d\n" +
+	"\x06amount\x18\x05 \x01(\x03R\x06amount\x127\n" +
+	"\thost_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bhostTime\"b\n" +
+	"\rQueryResponse\x12\x18\n" +
+	"\abooking\x18\x01 \x01(\tR\abooking\x127\n" +
+	"\bresponse\x18\x02 \x01(\v2\x1b.posrt.channels.v1.ResponseR\bresponse\"\xe8\x01\n" +
+	"\x06Totals\x12\x16\n" +
+	"\x06medium\x18\x01 \x01(\tR\x06medium\x12\x1d\n" +
 	"\n" +
 	"sale_count\x18\x02 \x01(\x03R\tsaleCount\x12\x1f\n" +
 	"\vsale_amount\x18\x03 \x01(\x03R\n" +
-	"saleAmount\x12!\n" +
-	"\frefund_count\x18\x04 \x01(\x03R\vrefundCount\x12#\n" +
-	"\rrefund_amount\x18\x05 \x01(\x03R\frefundAmount\"l\n" +
+	"saleAmount\x12\x1d\n" +
+	"\n" +
+	"void_count\x18\x04 \x01(\x03R\tvoidCount\x12\x1f\n" +
+	"\vvoid_amount\x18\x05 \x01(\x03R\n" +
+	"voidAmount\x12!\n" +
+	"\frefund_count\x18\x06 \x01(\x03R\vrefundCount\x12#\n" +
+	"\rrefund_amount\x18\a \x01(\x03R\frefundAmount\"l\n" +
 	"\rSettleRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x121\n" +
-	"\x06totals\x18\x02 \x03(\v2\x19.posrt.channels.v1.TotalsR\x06totals\"Z\n" +
+	"\x06totals\x18\x02 \x01(\v2\x19.posrt.channels.v1.TotalsR\x06totals\"\xcf\x01\n" +
 	"\x0eSettleResponse\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1a\n" +
-	"\bbalanced\x18\x03 \x01(\bR\bbalanced2\x8c\x04\n" +
-	"\aChannel\x12M\n" +
+	"\bbalanced\x18\x03 \x01(\bR\bbalanced\x12:\n" +
+	"\vhost_totals\x18\x04 \x01(\v2\x19.posrt.channels.v1.TotalsR\n" +
+	"hostTotals\x127\n" +
+	"\thost_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bhostTime\"\xb2\x01\n" +
+	"\fUploadRecord\x12(\n" +
+	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12\x1d\n" +
+	"\n" +
+	"masked_pan\x18\x04 \x01(\tR\tmaskedPan\x12\x10\n" +
+	"\x03rrn\x18\x05 \x01(\tR\x03rrn\x12\x1b\n" +
+	"\tauth_code\x18\x06 \x01(\tR\bauthCode\"\x8d\x01\n" +
+	"\x12BatchUploadRequest\x12(\n" +
+	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x129\n" +
+	"\arecords\x18\x02 \x03(\v2\x1f.posrt.channels.v1.UploadRecordR\arecords\x12\x12\n" +
+	"\x04last\x18\x03 \x01(\bR\x04last\"C\n" +
+	"\x13BatchUploadResponse\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\")\n" +
+	"\x13CalculateMACRequest\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"(\n" +
+	"\x14CalculateMACResponse\x12\x10\n" +
+	"\x03mac\x18\x01 \x01(\fR\x03mac\"8\n" +
+	"\x10VerifyMACRequest\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x10\n" +
+	"\x03mac\x18\x02 \x01(\fR\x03mac\"\x13\n" +
+	"\x11VerifyMACResponse2\xf0\x04\n" +
+	"\bAcquirer\x12M\n" +
 	"\x06SignIn\x12 .posrt.channels.v1.SignInRequest\x1a!.posrt.channels.v1.SignInResponse\x12C\n" +
 	"\x04Sale\x12\x1e.posrt.channels.v1.SaleRequest\x1a\x1b.posrt.channels.v1.Response\x12C\n" +
 	"\x04Void\x12\x1e.posrt.channels.v1.VoidRequest\x1a\x1b.posrt.channels.v1.Response\x12G\n" +
 	"\x06Refund\x12 .posrt.channels.v1.RefundRequest\x1a\x1b.posrt.channels.v1.Response\x12I\n" +
-	"\aReverse\x12!.posrt.channels.v1.ReverseRequest\x1a\x1b.posrt.channels.v1.Response\x12E\n" +
-	"\x05Query\x12\x1f.posrt.channels.v1.QueryRequest\x1a\x1b.posrt.channels.v1.Response\x12M\n" +
-	"\x06Settle\x12 .posrt.channels.v1.SettleRequest\x1a!.posrt.channels.v1.SettleResponseB:Z8github.com/posrt/posrt/plugins/channels/proto;channelspbb\x06proto3"
+	"\aReverse\x12!.posrt.channels.v1.ReverseRequest\x1a\x1b.posrt.channels.v1.Response\x12J\n" +
+	"\x05Query\x12\x1f.posrt.channels.v1.QueryRequest\x1a .posrt.channels.v1.QueryResponse\x12M\n" +
+	"\x06Settle\x12 .posrt.channels.v1.SettleRequest\x1a!.posrt.channels.v1.SettleResponse\x12\\\n" +
+	"\vBatchUpload\x12%.posrt.channels.v1.BatchUploadRequest\x1a&.posrt.channels.v1.BatchUploadResponse2\xc3\x01\n" +
+	"\bSecurity\x12_\n" +
+	"\fCalculateMAC\x12&.posrt.channels.v1.CalculateMACRequest\x1a'.posrt.channels.v1.CalculateMACResponse\x12V\n" +
+	"\tVerifyMAC\x12#.posrt.channels.v1.VerifyMACRequest\x1a$.posrt.channels.v1.VerifyMACResponseB:Z8github.com/posrt/posrt/plugins/channels/proto;channelspbb\x06proto3"
 
 var (
 	file_plugins_channels_proto_channels_proto_rawDescOnce sync.Once
@@ -1056,57 +1599,83 @@ func file_plugins_channels_proto_channels_proto_rawDescGZIP() []byte {
 	return file_plugins_channels_proto_channels_proto_rawDescData
 }
 
-var file_plugins_channels_proto_channels_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_plugins_channels_proto_channels_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_plugins_channels_proto_channels_proto_goTypes = []any{
-	(*Key)(nil),            // 0: posrt.channels.v1.Key
-	(*WorkingKey)(nil),     // 1: posrt.channels.v1.WorkingKey
-	(*SignInRequest)(nil),  // 2: posrt.channels.v1.SignInRequest
-	(*SignInResponse)(nil), // 3: posrt.channels.v1.SignInResponse
-	(*Card)(nil),           // 4: posrt.channels.v1.Card
-	(*SaleRequest)(nil),    // 5: posrt.channels.v1.SaleRequest
-	(*VoidRequest)(nil),    // 6: posrt.channels.v1.VoidRequest
-	(*RefundRequest)(nil),  // 7: posrt.channels.v1.RefundRequest
-	(*ReverseRequest)(nil), // 8: posrt.channels.v1.ReverseRequest
-	(*QueryRequest)(nil),   // 9: posrt.channels.v1.QueryRequest
-	(*Response)(nil),       // 10: posrt.channels.v1.Response
-	(*Totals)(nil),         // 11: posrt.channels.v1.Totals
-	(*SettleRequest)(nil),  // 12: posrt.channels.v1.SettleRequest
-	(*SettleResponse)(nil), // 13: posrt.channels.v1.SettleResponse
+	(*Key)(nil),                   // 0: posrt.channels.v1.Key
+	(*WorkingKey)(nil),            // 1: posrt.channels.v1.WorkingKey
+	(*SignInRequest)(nil),         // 2: posrt.channels.v1.SignInRequest
+	(*SignInResponse)(nil),        // 3: posrt.channels.v1.SignInResponse
+	(*Card)(nil),                  // 4: posrt.channels.v1.Card
+	(*SaleRequest)(nil),           // 5: posrt.channels.v1.SaleRequest
+	(*VoidRequest)(nil),           // 6: posrt.channels.v1.VoidRequest
+	(*RefundRequest)(nil),         // 7: posrt.channels.v1.RefundRequest
+	(*ReverseRequest)(nil),        // 8: posrt.channels.v1.ReverseRequest
+	(*QueryRequest)(nil),          // 9: posrt.channels.v1.QueryRequest
+	(*Response)(nil),              // 10: posrt.channels.v1.Response
+	(*QueryResponse)(nil),         // 11: posrt.channels.v1.QueryResponse
+	(*Totals)(nil),                // 12: posrt.channels.v1.Totals
+	(*SettleRequest)(nil),         // 13: posrt.channels.v1.SettleRequest
+	(*SettleResponse)(nil),        // 14: posrt.channels.v1.SettleResponse
+	(*UploadRecord)(nil),          // 15: posrt.channels.v1.UploadRecord
+	(*BatchUploadRequest)(nil),    // 16: posrt.channels.v1.BatchUploadRequest
+	(*BatchUploadResponse)(nil),   // 17: posrt.channels.v1.BatchUploadResponse
+	(*CalculateMACRequest)(nil),   // 18: posrt.channels.v1.CalculateMACRequest
+	(*CalculateMACResponse)(nil),  // 19: posrt.channels.v1.CalculateMACResponse
+	(*VerifyMACRequest)(nil),      // 20: posrt.channels.v1.VerifyMACRequest
+	(*VerifyMACResponse)(nil),     // 21: posrt.channels.v1.VerifyMACResponse
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
 }
 var file_plugins_channels_proto_channels_proto_depIdxs = []int32{
 	0,  // 0: posrt.channels.v1.SignInRequest.key:type_name -> posrt.channels.v1.Key
 	1,  // 1: posrt.channels.v1.SignInResponse.pin_key:type_name -> posrt.channels.v1.WorkingKey
 	1,  // 2: posrt.channels.v1.SignInResponse.mac_key:type_name -> posrt.channels.v1.WorkingKey
 	1,  // 3: posrt.channels.v1.SignInResponse.track_key:type_name -> posrt.channels.v1.WorkingKey
-	0,  // 4: posrt.channels.v1.SaleRequest.key:type_name -> posrt.channels.v1.Key
-	4,  // 5: posrt.channels.v1.SaleRequest.card:type_name -> posrt.channels.v1.Card
-	0,  // 6: posrt.channels.v1.VoidRequest.key:type_name -> posrt.channels.v1.Key
-	0,  // 7: posrt.channels.v1.VoidRequest.original:type_name -> posrt.channels.v1.Key
-	0,  // 8: posrt.channels.v1.RefundRequest.key:type_name -> posrt.channels.v1.Key
-	0,  // 9: posrt.channels.v1.RefundRequest.original:type_name -> posrt.channels.v1.Key
-	0,  // 10: posrt.channels.v1.ReverseRequest.key:type_name -> posrt.channels.v1.Key
-	0,  // 11: posrt.channels.v1.QueryRequest.key:type_name -> posrt.channels.v1.Key
-	0,  // 12: posrt.channels.v1.SettleRequest.key:type_name -> posrt.channels.v1.Key
-	11, // 13: posrt.channels.v1.SettleRequest.totals:type_name -> posrt.channels.v1.Totals
-	2,  // 14: posrt.channels.v1.Channel.SignIn:input_type -> posrt.channels.v1.SignInRequest
-	5,  // 15: posrt.channels.v1.Channel.Sale:input_type -> posrt.channels.v1.SaleRequest
-	6,  // 16: posrt.channels.v1.Channel.Void:input_type -> posrt.channels.v1.VoidRequest
-	7,  // 17: posrt.channels.v1.Channel.Refund:input_type -> posrt.channels.v1.RefundRequest
-	8,  // 18: posrt.channels.v1.Channel.Reverse:input_type -> posrt.channels.v1.ReverseRequest
-	9,  // 19: posrt.channels.v1.Channel.Query:input_type -> posrt.channels.v1.QueryRequest
-	12, // 20: posrt.channels.v1.Channel.Settle:input_type -> posrt.channels.v1.SettleRequest
-	3,  // 21: posrt.channels.v1.Channel.SignIn:output_type -> posrt.channels.v1.SignInResponse
-	10, // 22: posrt.channels.v1.Channel.Sale:output_type -> posrt.channels.v1.Response
-	10, // 23: posrt.channels.v1.Channel.Void:output_type -> posrt.channels.v1.Response
-	10, // 24: posrt.channels.v1.Channel.Refund:output_type -> posrt.channels.v1.Response
-	10, // 25: posrt.channels.v1.Channel.Reverse:output_type -> posrt.channels.v1.Response
-	10, // 26: posrt.channels.v1.Channel.Query:output_type -> posrt.channels.v1.Response
-	13, // 27: posrt.channels.v1.Channel.Settle:output_type -> posrt.channels.v1.SettleResponse
-	21, // [21:28] is the sub-list for method output_type
-	14, // [14:21] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	22, // 4: posrt.channels.v1.SignInResponse.host_time:type_name -> google.protobuf.Timestamp
+	0,  // 5: posrt.channels.v1.SaleRequest.key:type_name -> posrt.channels.v1.Key
+	4,  // 6: posrt.channels.v1.SaleRequest.card:type_name -> posrt.channels.v1.Card
+	0,  // 7: posrt.channels.v1.VoidRequest.key:type_name -> posrt.channels.v1.Key
+	4,  // 8: posrt.channels.v1.VoidRequest.card:type_name -> posrt.channels.v1.Card
+	0,  // 9: posrt.channels.v1.VoidRequest.original:type_name -> posrt.channels.v1.Key
+	0,  // 10: posrt.channels.v1.RefundRequest.key:type_name -> posrt.channels.v1.Key
+	4,  // 11: posrt.channels.v1.RefundRequest.card:type_name -> posrt.channels.v1.Card
+	0,  // 12: posrt.channels.v1.RefundRequest.original:type_name -> posrt.channels.v1.Key
+	0,  // 13: posrt.channels.v1.ReverseRequest.key:type_name -> posrt.channels.v1.Key
+	0,  // 14: posrt.channels.v1.ReverseRequest.original:type_name -> posrt.channels.v1.Key
+	0,  // 15: posrt.channels.v1.QueryRequest.key:type_name -> posrt.channels.v1.Key
+	22, // 16: posrt.channels.v1.Response.host_time:type_name -> google.protobuf.Timestamp
+	10, // 17: posrt.channels.v1.QueryResponse.response:type_name -> posrt.channels.v1.Response
+	0,  // 18: posrt.channels.v1.SettleRequest.key:type_name -> posrt.channels.v1.Key
+	12, // 19: posrt.channels.v1.SettleRequest.totals:type_name -> posrt.channels.v1.Totals
+	12, // 20: posrt.channels.v1.SettleResponse.host_totals:type_name -> posrt.channels.v1.Totals
+	22, // 21: posrt.channels.v1.SettleResponse.host_time:type_name -> google.protobuf.Timestamp
+	0,  // 22: posrt.channels.v1.UploadRecord.key:type_name -> posrt.channels.v1.Key
+	0,  // 23: posrt.channels.v1.BatchUploadRequest.key:type_name -> posrt.channels.v1.Key
+	15, // 24: posrt.channels.v1.BatchUploadRequest.records:type_name -> posrt.channels.v1.UploadRecord
+	2,  // 25: posrt.channels.v1.Acquirer.SignIn:input_type -> posrt.channels.v1.SignInRequest
+	5,  // 26: posrt.channels.v1.Acquirer.Sale:input_type -> posrt.channels.v1.SaleRequest
+	6,  // 27: posrt.channels.v1.Acquirer.Void:input_type -> posrt.channels.v1.VoidRequest
+	7,  // 28: posrt.channels.v1.Acquirer.Refund:input_type -> posrt.channels.v1.RefundRequest
+	8,  // 29: posrt.channels.v1.Acquirer.Reverse:input_type -> posrt.channels.v1.ReverseRequest
+	9,  // 30: posrt.channels.v1.Acquirer.Query:input_type -> posrt.channels.v1.QueryRequest
+	13, // 31: posrt.channels.v1.Acquirer.Settle:input_type -> posrt.channels.v1.SettleRequest
+	16, // 32: posrt.channels.v1.Acquirer.BatchUpload:input_type -> posrt.channels.v1.BatchUploadRequest
+	18, // 33: posrt.channels.v1.Security.CalculateMAC:input_type -> posrt.channels.v1.CalculateMACRequest
+	20, // 34: posrt.channels.v1.Security.VerifyMAC:input_type -> posrt.channels.v1.VerifyMACRequest
+	3,  // 35: posrt.channels.v1.Acquirer.SignIn:output_type -> posrt.channels.v1.SignInResponse
+	10, // 36: posrt.channels.v1.Acquirer.Sale:output_type -> posrt.channels.v1.Response
+	10, // 37: posrt.channels.v1.Acquirer.Void:output_type -> posrt.channels.v1.Response
+	10, // 38: posrt.channels.v1.Acquirer.Refund:output_type -> posrt.channels.v1.Response
+	10, // 39: posrt.channels.v1.Acquirer.Reverse:output_type -> posrt.channels.v1.Response
+	11, // 40: posrt.channels.v1.Acquirer.Query:output_type -> posrt.channels.v1.QueryResponse
+	14, // 41: posrt.channels.v1.Acquirer.Settle:output_type -> posrt.channels.v1.SettleResponse
+	17, // 42: posrt.channels.v1.Acquirer.BatchUpload:output_type -> posrt.channels.v1.BatchUploadResponse
+	19, // 43: posrt.channels.v1.Security.CalculateMAC:output_type -> posrt.channels.v1.CalculateMACResponse
+	21, // 44: posrt.channels.v1.Security.VerifyMAC:output_type -> posrt.channels.v1.VerifyMACResponse
+	35, // [35:45] is the sub-list for method output_type
+	25, // [25:35] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_plugins_channels_proto_channels_proto_init() }
@@ -1120,9 +1689,9 @@ func file_plugins_channels_proto_channels_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_channels_proto_channels_proto_rawDesc), len(file_plugins_channels_proto_channels_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   22,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_plugins_channels_proto_channels_proto_goTypes,
 		DependencyIndexes: file_plugins_channels_proto_channels_proto_depIdxs,

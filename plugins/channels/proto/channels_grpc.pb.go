@@ -4,8 +4,9 @@
 // - protoc             v3.21.12
 // source: plugins/channels/proto/channels.proto
 
-// A payment channel: an acquirer host or a wallet. Every request carries the
-// idempotency key (TID + batch + trace); retries reuse it.
+// A bank-card acquirer channel and the security service the runtime
+// brokers to it. Every request carries the idempotency key (TID + batch +
+// trace); retries reuse it. The wallet channel (wallet.proto) imports Key.
 
 package channelspb
 
@@ -23,329 +24,521 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Channel_SignIn_FullMethodName  = "/posrt.channels.v1.Channel/SignIn"
-	Channel_Sale_FullMethodName    = "/posrt.channels.v1.Channel/Sale"
-	Channel_Void_FullMethodName    = "/posrt.channels.v1.Channel/Void"
-	Channel_Refund_FullMethodName  = "/posrt.channels.v1.Channel/Refund"
-	Channel_Reverse_FullMethodName = "/posrt.channels.v1.Channel/Reverse"
-	Channel_Query_FullMethodName   = "/posrt.channels.v1.Channel/Query"
-	Channel_Settle_FullMethodName  = "/posrt.channels.v1.Channel/Settle"
+	Acquirer_SignIn_FullMethodName      = "/posrt.channels.v1.Acquirer/SignIn"
+	Acquirer_Sale_FullMethodName        = "/posrt.channels.v1.Acquirer/Sale"
+	Acquirer_Void_FullMethodName        = "/posrt.channels.v1.Acquirer/Void"
+	Acquirer_Refund_FullMethodName      = "/posrt.channels.v1.Acquirer/Refund"
+	Acquirer_Reverse_FullMethodName     = "/posrt.channels.v1.Acquirer/Reverse"
+	Acquirer_Query_FullMethodName       = "/posrt.channels.v1.Acquirer/Query"
+	Acquirer_Settle_FullMethodName      = "/posrt.channels.v1.Acquirer/Settle"
+	Acquirer_BatchUpload_FullMethodName = "/posrt.channels.v1.Acquirer/BatchUpload"
 )
 
-// ChannelClient is the client API for Channel service.
+// AcquirerClient is the client API for Acquirer service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
-type ChannelClient interface {
+//
+// Acquirer is served by an acquirer plugin to the runtime.
+type AcquirerClient interface {
 	SignIn(ctx context.Context, in *SignInRequest, opts ...grpc.CallOption) (*SignInResponse, error)
 	Sale(ctx context.Context, in *SaleRequest, opts ...grpc.CallOption) (*Response, error)
 	Void(ctx context.Context, in *VoidRequest, opts ...grpc.CallOption) (*Response, error)
 	Refund(ctx context.Context, in *RefundRequest, opts ...grpc.CallOption) (*Response, error)
 	Reverse(ctx context.Context, in *ReverseRequest, opts ...grpc.CallOption) (*Response, error)
-	Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*Response, error)
+	Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error)
 	Settle(ctx context.Context, in *SettleRequest, opts ...grpc.CallOption) (*SettleResponse, error)
+	BatchUpload(ctx context.Context, in *BatchUploadRequest, opts ...grpc.CallOption) (*BatchUploadResponse, error)
 }
 
-type channelClient struct {
+type acquirerClient struct {
 	cc grpc.ClientConnInterface
 }
 
-func NewChannelClient(cc grpc.ClientConnInterface) ChannelClient {
-	return &channelClient{cc}
+func NewAcquirerClient(cc grpc.ClientConnInterface) AcquirerClient {
+	return &acquirerClient{cc}
 }
 
-func (c *channelClient) SignIn(ctx context.Context, in *SignInRequest, opts ...grpc.CallOption) (*SignInResponse, error) {
+func (c *acquirerClient) SignIn(ctx context.Context, in *SignInRequest, opts ...grpc.CallOption) (*SignInResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SignInResponse)
-	err := c.cc.Invoke(ctx, Channel_SignIn_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, Acquirer_SignIn_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *channelClient) Sale(ctx context.Context, in *SaleRequest, opts ...grpc.CallOption) (*Response, error) {
+func (c *acquirerClient) Sale(ctx context.Context, in *SaleRequest, opts ...grpc.CallOption) (*Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Response)
-	err := c.cc.Invoke(ctx, Channel_Sale_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, Acquirer_Sale_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *channelClient) Void(ctx context.Context, in *VoidRequest, opts ...grpc.CallOption) (*Response, error) {
+func (c *acquirerClient) Void(ctx context.Context, in *VoidRequest, opts ...grpc.CallOption) (*Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Response)
-	err := c.cc.Invoke(ctx, Channel_Void_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, Acquirer_Void_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *channelClient) Refund(ctx context.Context, in *RefundRequest, opts ...grpc.CallOption) (*Response, error) {
+func (c *acquirerClient) Refund(ctx context.Context, in *RefundRequest, opts ...grpc.CallOption) (*Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Response)
-	err := c.cc.Invoke(ctx, Channel_Refund_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, Acquirer_Refund_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *channelClient) Reverse(ctx context.Context, in *ReverseRequest, opts ...grpc.CallOption) (*Response, error) {
+func (c *acquirerClient) Reverse(ctx context.Context, in *ReverseRequest, opts ...grpc.CallOption) (*Response, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Response)
-	err := c.cc.Invoke(ctx, Channel_Reverse_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, Acquirer_Reverse_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *channelClient) Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*Response, error) {
+func (c *acquirerClient) Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(Response)
-	err := c.cc.Invoke(ctx, Channel_Query_FullMethodName, in, out, cOpts...)
+	out := new(QueryResponse)
+	err := c.cc.Invoke(ctx, Acquirer_Query_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *channelClient) Settle(ctx context.Context, in *SettleRequest, opts ...grpc.CallOption) (*SettleResponse, error) {
+func (c *acquirerClient) Settle(ctx context.Context, in *SettleRequest, opts ...grpc.CallOption) (*SettleResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SettleResponse)
-	err := c.cc.Invoke(ctx, Channel_Settle_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, Acquirer_Settle_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// ChannelServer is the server API for Channel service.
-// All implementations must embed UnimplementedChannelServer
+func (c *acquirerClient) BatchUpload(ctx context.Context, in *BatchUploadRequest, opts ...grpc.CallOption) (*BatchUploadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchUploadResponse)
+	err := c.cc.Invoke(ctx, Acquirer_BatchUpload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AcquirerServer is the server API for Acquirer service.
+// All implementations must embed UnimplementedAcquirerServer
 // for forward compatibility.
-type ChannelServer interface {
+//
+// Acquirer is served by an acquirer plugin to the runtime.
+type AcquirerServer interface {
 	SignIn(context.Context, *SignInRequest) (*SignInResponse, error)
 	Sale(context.Context, *SaleRequest) (*Response, error)
 	Void(context.Context, *VoidRequest) (*Response, error)
 	Refund(context.Context, *RefundRequest) (*Response, error)
 	Reverse(context.Context, *ReverseRequest) (*Response, error)
-	Query(context.Context, *QueryRequest) (*Response, error)
+	Query(context.Context, *QueryRequest) (*QueryResponse, error)
 	Settle(context.Context, *SettleRequest) (*SettleResponse, error)
-	mustEmbedUnimplementedChannelServer()
+	BatchUpload(context.Context, *BatchUploadRequest) (*BatchUploadResponse, error)
+	mustEmbedUnimplementedAcquirerServer()
 }
 
-// UnimplementedChannelServer must be embedded to have
+// UnimplementedAcquirerServer must be embedded to have
 // forward compatible implementations.
 //
 // NOTE: this should be embedded by value instead of pointer to avoid a nil
 // pointer dereference when methods are called.
-type UnimplementedChannelServer struct{}
+type UnimplementedAcquirerServer struct{}
 
-func (UnimplementedChannelServer) SignIn(context.Context, *SignInRequest) (*SignInResponse, error) {
+func (UnimplementedAcquirerServer) SignIn(context.Context, *SignInRequest) (*SignInResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SignIn not implemented")
 }
-func (UnimplementedChannelServer) Sale(context.Context, *SaleRequest) (*Response, error) {
+func (UnimplementedAcquirerServer) Sale(context.Context, *SaleRequest) (*Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method Sale not implemented")
 }
-func (UnimplementedChannelServer) Void(context.Context, *VoidRequest) (*Response, error) {
+func (UnimplementedAcquirerServer) Void(context.Context, *VoidRequest) (*Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method Void not implemented")
 }
-func (UnimplementedChannelServer) Refund(context.Context, *RefundRequest) (*Response, error) {
+func (UnimplementedAcquirerServer) Refund(context.Context, *RefundRequest) (*Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method Refund not implemented")
 }
-func (UnimplementedChannelServer) Reverse(context.Context, *ReverseRequest) (*Response, error) {
+func (UnimplementedAcquirerServer) Reverse(context.Context, *ReverseRequest) (*Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method Reverse not implemented")
 }
-func (UnimplementedChannelServer) Query(context.Context, *QueryRequest) (*Response, error) {
+func (UnimplementedAcquirerServer) Query(context.Context, *QueryRequest) (*QueryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Query not implemented")
 }
-func (UnimplementedChannelServer) Settle(context.Context, *SettleRequest) (*SettleResponse, error) {
+func (UnimplementedAcquirerServer) Settle(context.Context, *SettleRequest) (*SettleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Settle not implemented")
 }
-func (UnimplementedChannelServer) mustEmbedUnimplementedChannelServer() {}
-func (UnimplementedChannelServer) testEmbeddedByValue()                 {}
+func (UnimplementedAcquirerServer) BatchUpload(context.Context, *BatchUploadRequest) (*BatchUploadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchUpload not implemented")
+}
+func (UnimplementedAcquirerServer) mustEmbedUnimplementedAcquirerServer() {}
+func (UnimplementedAcquirerServer) testEmbeddedByValue()                  {}
 
-// UnsafeChannelServer may be embedded to opt out of forward compatibility for this service.
-// Use of this interface is not recommended, as added methods to ChannelServer will
+// UnsafeAcquirerServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to AcquirerServer will
 // result in compilation errors.
-type UnsafeChannelServer interface {
-	mustEmbedUnimplementedChannelServer()
+type UnsafeAcquirerServer interface {
+	mustEmbedUnimplementedAcquirerServer()
 }
 
-func RegisterChannelServer(s grpc.ServiceRegistrar, srv ChannelServer) {
-	// If the following call panics, it indicates UnimplementedChannelServer was
+func RegisterAcquirerServer(s grpc.ServiceRegistrar, srv AcquirerServer) {
+	// If the following call panics, it indicates UnimplementedAcquirerServer was
 	// embedded by pointer and is nil.  This will cause panics if an
 	// unimplemented method is ever invoked, so we test this at initialization
 	// time to prevent it from happening at runtime later due to I/O.
 	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
 		t.testEmbeddedByValue()
 	}
-	s.RegisterService(&Channel_ServiceDesc, srv)
+	s.RegisterService(&Acquirer_ServiceDesc, srv)
 }
 
-func _Channel_SignIn_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _Acquirer_SignIn_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SignInRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ChannelServer).SignIn(ctx, in)
+		return srv.(AcquirerServer).SignIn(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Channel_SignIn_FullMethodName,
+		FullMethod: Acquirer_SignIn_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ChannelServer).SignIn(ctx, req.(*SignInRequest))
+		return srv.(AcquirerServer).SignIn(ctx, req.(*SignInRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Channel_Sale_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _Acquirer_Sale_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SaleRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ChannelServer).Sale(ctx, in)
+		return srv.(AcquirerServer).Sale(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Channel_Sale_FullMethodName,
+		FullMethod: Acquirer_Sale_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ChannelServer).Sale(ctx, req.(*SaleRequest))
+		return srv.(AcquirerServer).Sale(ctx, req.(*SaleRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Channel_Void_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _Acquirer_Void_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(VoidRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ChannelServer).Void(ctx, in)
+		return srv.(AcquirerServer).Void(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Channel_Void_FullMethodName,
+		FullMethod: Acquirer_Void_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ChannelServer).Void(ctx, req.(*VoidRequest))
+		return srv.(AcquirerServer).Void(ctx, req.(*VoidRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Channel_Refund_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _Acquirer_Refund_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RefundRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ChannelServer).Refund(ctx, in)
+		return srv.(AcquirerServer).Refund(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Channel_Refund_FullMethodName,
+		FullMethod: Acquirer_Refund_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ChannelServer).Refund(ctx, req.(*RefundRequest))
+		return srv.(AcquirerServer).Refund(ctx, req.(*RefundRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Channel_Reverse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _Acquirer_Reverse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReverseRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ChannelServer).Reverse(ctx, in)
+		return srv.(AcquirerServer).Reverse(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Channel_Reverse_FullMethodName,
+		FullMethod: Acquirer_Reverse_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ChannelServer).Reverse(ctx, req.(*ReverseRequest))
+		return srv.(AcquirerServer).Reverse(ctx, req.(*ReverseRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Channel_Query_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _Acquirer_Query_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ChannelServer).Query(ctx, in)
+		return srv.(AcquirerServer).Query(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Channel_Query_FullMethodName,
+		FullMethod: Acquirer_Query_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ChannelServer).Query(ctx, req.(*QueryRequest))
+		return srv.(AcquirerServer).Query(ctx, req.(*QueryRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Channel_Settle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _Acquirer_Settle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SettleRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ChannelServer).Settle(ctx, in)
+		return srv.(AcquirerServer).Settle(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: Channel_Settle_FullMethodName,
+		FullMethod: Acquirer_Settle_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ChannelServer).Settle(ctx, req.(*SettleRequest))
+		return srv.(AcquirerServer).Settle(ctx, req.(*SettleRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-// Channel_ServiceDesc is the grpc.ServiceDesc for Channel service.
+func _Acquirer_BatchUpload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchUploadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AcquirerServer).BatchUpload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Acquirer_BatchUpload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AcquirerServer).BatchUpload(ctx, req.(*BatchUploadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Acquirer_ServiceDesc is the grpc.ServiceDesc for Acquirer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
-var Channel_ServiceDesc = grpc.ServiceDesc{
-	ServiceName: "posrt.channels.v1.Channel",
-	HandlerType: (*ChannelServer)(nil),
+var Acquirer_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "posrt.channels.v1.Acquirer",
+	HandlerType: (*AcquirerServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
 			MethodName: "SignIn",
-			Handler:    _Channel_SignIn_Handler,
+			Handler:    _Acquirer_SignIn_Handler,
 		},
 		{
 			MethodName: "Sale",
-			Handler:    _Channel_Sale_Handler,
+			Handler:    _Acquirer_Sale_Handler,
 		},
 		{
 			MethodName: "Void",
-			Handler:    _Channel_Void_Handler,
+			Handler:    _Acquirer_Void_Handler,
 		},
 		{
 			MethodName: "Refund",
-			Handler:    _Channel_Refund_Handler,
+			Handler:    _Acquirer_Refund_Handler,
 		},
 		{
 			MethodName: "Reverse",
-			Handler:    _Channel_Reverse_Handler,
+			Handler:    _Acquirer_Reverse_Handler,
 		},
 		{
 			MethodName: "Query",
-			Handler:    _Channel_Query_Handler,
+			Handler:    _Acquirer_Query_Handler,
 		},
 		{
 			MethodName: "Settle",
-			Handler:    _Channel_Settle_Handler,
+			Handler:    _Acquirer_Settle_Handler,
+		},
+		{
+			MethodName: "BatchUpload",
+			Handler:    _Acquirer_BatchUpload_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "plugins/channels/proto/channels.proto",
+}
+
+const (
+	Security_CalculateMAC_FullMethodName = "/posrt.channels.v1.Security/CalculateMAC"
+	Security_VerifyMAC_FullMethodName    = "/posrt.channels.v1.Security/VerifyMAC"
+)
+
+// SecurityClient is the client API for Security service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Security is served by the runtime to a channel plugin over go-plugin's
+// broker, on the well-known broker id channels.SecurityBrokerID. The
+// runtime answers each call with the PIN pad, which holds the MAC key.
+type SecurityClient interface {
+	CalculateMAC(ctx context.Context, in *CalculateMACRequest, opts ...grpc.CallOption) (*CalculateMACResponse, error)
+	// VerifyMAC fails with the reason BAD_MAC when mac does not match.
+	VerifyMAC(ctx context.Context, in *VerifyMACRequest, opts ...grpc.CallOption) (*VerifyMACResponse, error)
+}
+
+type securityClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewSecurityClient(cc grpc.ClientConnInterface) SecurityClient {
+	return &securityClient{cc}
+}
+
+func (c *securityClient) CalculateMAC(ctx context.Context, in *CalculateMACRequest, opts ...grpc.CallOption) (*CalculateMACResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CalculateMACResponse)
+	err := c.cc.Invoke(ctx, Security_CalculateMAC_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *securityClient) VerifyMAC(ctx context.Context, in *VerifyMACRequest, opts ...grpc.CallOption) (*VerifyMACResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyMACResponse)
+	err := c.cc.Invoke(ctx, Security_VerifyMAC_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SecurityServer is the server API for Security service.
+// All implementations must embed UnimplementedSecurityServer
+// for forward compatibility.
+//
+// Security is served by the runtime to a channel plugin over go-plugin's
+// broker, on the well-known broker id channels.SecurityBrokerID. The
+// runtime answers each call with the PIN pad, which holds the MAC key.
+type SecurityServer interface {
+	CalculateMAC(context.Context, *CalculateMACRequest) (*CalculateMACResponse, error)
+	// VerifyMAC fails with the reason BAD_MAC when mac does not match.
+	VerifyMAC(context.Context, *VerifyMACRequest) (*VerifyMACResponse, error)
+	mustEmbedUnimplementedSecurityServer()
+}
+
+// UnimplementedSecurityServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedSecurityServer struct{}
+
+func (UnimplementedSecurityServer) CalculateMAC(context.Context, *CalculateMACRequest) (*CalculateMACResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CalculateMAC not implemented")
+}
+func (UnimplementedSecurityServer) VerifyMAC(context.Context, *VerifyMACRequest) (*VerifyMACResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyMAC not implemented")
+}
+func (UnimplementedSecurityServer) mustEmbedUnimplementedSecurityServer() {}
+func (UnimplementedSecurityServer) testEmbeddedByValue()                  {}
+
+// UnsafeSecurityServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to SecurityServer will
+// result in compilation errors.
+type UnsafeSecurityServer interface {
+	mustEmbedUnimplementedSecurityServer()
+}
+
+func RegisterSecurityServer(s grpc.ServiceRegistrar, srv SecurityServer) {
+	// If the following call panics, it indicates UnimplementedSecurityServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Security_ServiceDesc, srv)
+}
+
+func _Security_CalculateMAC_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CalculateMACRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SecurityServer).CalculateMAC(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Security_CalculateMAC_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SecurityServer).CalculateMAC(ctx, req.(*CalculateMACRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Security_VerifyMAC_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyMACRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SecurityServer).VerifyMAC(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Security_VerifyMAC_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SecurityServer).VerifyMAC(ctx, req.(*VerifyMACRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Security_ServiceDesc is the grpc.ServiceDesc for Security service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Security_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "posrt.channels.v1.Security",
+	HandlerType: (*SecurityServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "CalculateMAC",
+			Handler:    _Security_CalculateMAC_Handler,
+		},
+		{
+			MethodName: "VerifyMAC",
+			Handler:    _Security_VerifyMAC_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
