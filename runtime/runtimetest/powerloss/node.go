@@ -13,7 +13,7 @@ import (
 // changed and when it must become durable.
 type node struct {
 	*gofs.LoopbackNode
-	fs *FS
+	fs *mount
 }
 
 var (
@@ -124,7 +124,7 @@ func (n *node) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHandle
 }
 
 // wrap makes a loopback file handle report to the FS.
-func (f *FS) wrap(fh gofs.FileHandle) (*handle, syscall.Errno) {
+func (f *mount) wrap(fh gofs.FileHandle) (*handle, syscall.Errno) {
 	lf := fh.(*gofs.LoopbackFile)
 	fd, ok := lf.PassthroughFd()
 	if !ok {
@@ -143,7 +143,7 @@ type handle struct {
 	*gofs.LoopbackFile
 	fd  int
 	ino uint64
-	fs  *FS
+	fs  *mount
 }
 
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {

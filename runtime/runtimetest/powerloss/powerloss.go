@@ -1,17 +1,13 @@
 package powerloss
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -30,13 +26,14 @@ type Options struct {
 	StrictDirSync bool
 }
 
-// FS is one mount of the emulated disk.
-type FS struct {
+// mount is the FUSE server of one mount of the emulated disk. It runs in
+// a process of its own (see process.go).
+type mount struct {
 	dir    string // the mount point
 	cache  string // the page cache: the live state readers see
 	opts   Options
 	server *fuse.Server
-	cut    atomic.Bool // set by Cut: every request answers EIO
+	isCut  atomic.Bool // set by Cut: every request answers EIO
 
 	mu     sync.Mutex
 	closed bool
@@ -45,33 +42,9 @@ type FS struct {
 	dirty  map[uint64]*dirtyFile // cache inode -> ranges not yet synced
 }
 
-// waitDetached bounds how long Cut waits for the kernel to let go of a
-// detached mount; a process that still holds a file open keeps it (and
-// the goroutines serving it) alive, answering EIO, until it closes it.
-const waitDetached = time.Second
-
-// Available reports why this machine cannot mount the emulator, or nil.
-func Available() error {
-	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("opening /dev/fuse (FUSE is needed for the power-loss emulator): %w", err)
-	}
-	f.Close()
-	if os.Geteuid() != 0 {
-		if _, err := exec.LookPath("fusermount3"); err != nil {
-			return fmt.Errorf("finding fusermount3, which mounting FUSE needs when not root (apt-get install fuse3): %w", err)
-		}
-	}
-	return nil
-}
-
-// Mount mounts the emulated disk kept in backingDir (created when empty) at
-// mountDir, showing exactly what was durable when it was last cut or
-// unmounted. ctx bounds nothing yet; it is there for the convention.
-func Mount(ctx context.Context, mountDir, backingDir string, opts Options) (*FS, error) {
-	if err := Available(); err != nil {
-		return nil, err
-	}
+// mountHere mounts the emulated disk kept in backingDir at mountDir, served
+// by this process.
+func mountHere(mountDir, backingDir string, opts Options) (*mount, error) {
 	d, err := openDisk(backingDir)
 	if err != nil {
 		return nil, err
@@ -85,7 +58,7 @@ func Mount(ctx context.Context, mountDir, backingDir string, opts Options) (*FS,
 		os.RemoveAll(cache)
 		return nil, err
 	}
-	f := &FS{dir: mountDir, cache: cache, opts: opts, disk: d, ids: ids, dirty: map[uint64]*dirtyFile{}}
+	f := &mount{dir: mountDir, cache: cache, opts: opts, disk: d, ids: ids, dirty: map[uint64]*dirtyFile{}}
 	loop, err := gofs.NewLoopbackRoot(cache)
 	if err != nil {
 		os.RemoveAll(cache)
@@ -102,7 +75,7 @@ func Mount(ctx context.Context, mountDir, backingDir string, opts Options) (*FS,
 		DirectMountStrict: os.Geteuid() == 0, // root mounts with mount(2), no fusermount
 		MaxWrite:          1 << 20,
 	}
-	f.server, err = fuse.NewServer(&cutFS{RawFileSystem: raw, cut: &f.cut}, mountDir, &mo)
+	f.server, err = fuse.NewServer(&cutFS{RawFileSystem: raw, cut: &f.isCut}, mountDir, &mo)
 	if err != nil {
 		os.RemoveAll(cache)
 		return nil, fmt.Errorf("mounting at %s: %w", mountDir, err)
@@ -116,49 +89,10 @@ func Mount(ctx context.Context, mountDir, backingDir string, opts Options) (*FS,
 	return f, nil
 }
 
-// MountT mounts the disk kept in backingDir at a fresh t.TempDir() and cuts
-// its power when the test ends, so no mount outlives the test. It fails the
-// test loudly when FUSE cannot be used.
-func MountT(t testing.TB, backingDir string, opts Options) *FS {
-	t.Helper()
-	f, err := Mount(context.Background(), t.TempDir(), backingDir, opts)
-	if err != nil {
-		t.Fatalf("mounting the power-loss emulator: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := f.Cut(context.Background()); err != nil {
-			t.Errorf("cutting power at cleanup: %v", err)
-		}
-		if mounted(f.dir) {
-			t.Errorf("%s is still mounted after the test", f.dir)
-		}
-	})
-	return f
-}
-
-// mounted reports whether dir is a mount point in /proc/mounts.
-func mounted(dir string) bool {
-	b, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if fields := strings.Fields(line); len(fields) > 1 && fields[1] == dir {
-			return true
-		}
-	}
-	return false
-}
-
-// Dir returns the mount point.
-func (f *FS) Dir() string { return f.dir }
-
-// Cut simulates a power cut: every write not yet synced is lost, the mount
-// is detached, and every request still arriving on a file that was open
-// answers EIO. A fresh Mount over the same backing directory shows the
-// synced state. Cut after Cut or Unmount does nothing.
-func (f *FS) Cut(ctx context.Context) error {
-	f.cut.Store(true)
+// cut drops what is not synced, answers EIO from now on and detaches the
+// mount; it does not wait for the kernel to let go of it.
+func (f *mount) cut() error {
+	f.isCut.Store(true)
 	f.mu.Lock() // waits for a commit under way; none starts after this
 	closed := f.closed
 	f.closed = true
@@ -166,25 +100,22 @@ func (f *FS) Cut(ctx context.Context) error {
 	if closed {
 		return nil
 	}
-	defer os.RemoveAll(f.cache)
 	if err := unix.Unmount(f.dir, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("detaching %s: %w", f.dir, err)
-	}
-	done := make(chan struct{})
-	go func() { f.server.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(waitDetached):
-	case <-ctx.Done():
 	}
 	return nil
 }
 
-// Unmount is an orderly unmount: the kernel writes back its dirty pages,
-// then everything the mount shows becomes durable, as an orderly unmount of
-// a real disk flushes the page cache. Like umount(2) it fails while a file
-// is open (or mapped) on the mount, which then stays mounted.
-func (f *FS) Unmount(ctx context.Context) error {
+// wait returns when the kernel has let go of the mount, and removes the
+// page cache.
+func (f *mount) wait() {
+	f.server.Wait()
+	os.RemoveAll(f.cache)
+}
+
+// unmount unmounts in order (the kernel writes back its dirty pages
+// through the mount first) and then makes everything durable.
+func (f *mount) unmount() error {
 	f.mu.Lock()
 	closed := f.closed
 	f.mu.Unlock()
@@ -202,7 +133,7 @@ func (f *FS) Unmount(ctx context.Context) error {
 }
 
 // persistAllLocked makes every file's data and the whole name space durable.
-func (f *FS) persistAllLocked() error {
+func (f *mount) persistAllLocked() error {
 	err := filepath.WalkDir(f.cache, func(p string, de os.DirEntry, err error) error {
 		if err != nil || !de.Type().IsRegular() {
 			return err
@@ -229,7 +160,7 @@ func (f *FS) persistAllLocked() error {
 
 // idLocked returns the durable object of cache inode ino, naming a new one
 // the first time the inode is seen.
-func (f *FS) idLocked(ino uint64) objectID {
+func (f *mount) idLocked(ino uint64) objectID {
 	id, ok := f.ids[ino]
 	if !ok {
 		id = f.disk.tree.Next
@@ -241,20 +172,20 @@ func (f *FS) idLocked(ino uint64) objectID {
 
 // fresh records that ino was just created: whatever the inode number meant
 // before (inode numbers are reused) it is a new, empty object now.
-func (f *FS) fresh(ino uint64) {
+func (f *mount) fresh(ino uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.ids, ino)
 	f.dirty[ino] = &dirtyFile{truncTo: 0}
 }
 
-func (f *FS) wrote(ino uint64, off, end int64) {
+func (f *mount) wrote(ino uint64, off, end int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dirtyLocked(ino).add(off, end)
 }
 
-func (f *FS) truncated(ino uint64, size int64) {
+func (f *mount) truncated(ino uint64, size int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d := f.dirtyLocked(ino)
@@ -263,7 +194,7 @@ func (f *FS) truncated(ino uint64, size int64) {
 	}
 }
 
-func (f *FS) dirtyLocked(ino uint64) *dirtyFile {
+func (f *mount) dirtyLocked(ino uint64) *dirtyFile {
 	d := f.dirty[ino]
 	if d == nil {
 		d = &dirtyFile{truncTo: -1}
@@ -273,10 +204,10 @@ func (f *FS) dirtyLocked(ino uint64) *dirtyFile {
 }
 
 // syncFile is fsync(2) or fdatasync(2) on the file ino, open as fd.
-func (f *FS) syncFile(ino uint64, fd int) syscall.Errno {
+func (f *mount) syncFile(ino uint64, fd int) syscall.Errno {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.cut.Load() {
+	if f.isCut.Load() {
 		return syscall.EIO
 	}
 	if err := f.syncDataLocked(ino, fd); err != nil {
@@ -289,10 +220,10 @@ func (f *FS) syncFile(ino uint64, fd int) syscall.Errno {
 }
 
 // syncDir is fsync(2) on the directory ino at path in the cache.
-func (f *FS) syncDir(ino uint64, path string) syscall.Errno {
+func (f *mount) syncDir(ino uint64, path string) syscall.Errno {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.cut.Load() {
+	if f.isCut.Load() {
 		return syscall.EIO
 	}
 	if !f.opts.StrictDirSync {
@@ -308,7 +239,7 @@ func (f *FS) syncDir(ino uint64, path string) syscall.Errno {
 
 // syncDataLocked copies the unsynced ranges of ino from the cache into its
 // durable object.
-func (f *FS) syncDataLocked(ino uint64, fd int) error {
+func (f *mount) syncDataLocked(ino uint64, fd int) error {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return err
@@ -350,7 +281,7 @@ func (f *FS) syncDataLocked(ino uint64, fd int) error {
 }
 
 // commitAllLocked makes the name space durable as the cache shows it now.
-func (f *FS) commitAllLocked() error {
+func (f *mount) commitAllLocked() error {
 	dirs := map[objectID]map[string]entry{}
 	var rec func(path string, id objectID) error
 	rec = func(path string, id objectID) error {
@@ -377,7 +308,7 @@ func (f *FS) commitAllLocked() error {
 
 // listLocked reads one cache directory as durable entries. Only regular
 // files and directories are kept.
-func (f *FS) listLocked(path string) (map[string]entry, error) {
+func (f *mount) listLocked(path string) (map[string]entry, error) {
 	des, err := os.ReadDir(path)
 	if err != nil {
 		return nil, err
