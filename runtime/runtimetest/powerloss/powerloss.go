@@ -176,7 +176,7 @@ func (f *mount) fresh(ino uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.ids, ino)
-	f.dirty[ino] = &dirtyFile{truncTo: 0}
+	f.dirty[ino] = &dirtyFile{truncTo: 0, setSize: -1}
 }
 
 func (f *mount) wrote(ino uint64, off, end int64) {
@@ -192,12 +192,13 @@ func (f *mount) truncated(ino uint64, size int64) {
 	if d.truncTo < 0 || size < d.truncTo {
 		d.truncTo = size
 	}
+	d.setSize = size
 }
 
 func (f *mount) dirtyLocked(ino uint64) *dirtyFile {
 	d := f.dirty[ino]
 	if d == nil {
-		d = &dirtyFile{truncTo: -1}
+		d = &dirtyFile{truncTo: -1, setSize: -1}
 		f.dirty[ino] = d
 	}
 	return d
@@ -303,7 +304,37 @@ func (f *mount) commitAllLocked() error {
 		return fmt.Errorf("committing the name space: %w", err)
 	}
 	f.disk.tree.Dirs = dirs
+	// Sizes set by truncate(2) are journaled metadata on ext4: they are
+	// committed with the name space, the data written is not.
+	for ino, d := range f.dirty {
+		id, named := f.ids[ino]
+		if !named || d.setSize < 0 {
+			continue
+		}
+		if err := truncateObject(f.disk.objectPath(id), d.truncTo, d.setSize); err != nil {
+			return fmt.Errorf("committing a file's size: %w", err)
+		}
+		d.truncTo, d.setSize = -1, -1
+	}
 	return f.disk.save()
+}
+
+// truncateObject cuts a durable object to cut bytes, then sets its size.
+func truncateObject(path string, cut, size int64) error {
+	obj, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	if cut >= 0 {
+		if err := obj.Truncate(cut); err != nil {
+			return err
+		}
+	}
+	if err := obj.Truncate(size); err != nil {
+		return err
+	}
+	return obj.Close()
 }
 
 // listLocked reads one cache directory as durable entries. Only regular
@@ -339,6 +370,7 @@ type span struct{ off, end int64 }
 // dirtyFile is what a sync must copy for one file.
 type dirtyFile struct {
 	truncTo int64 // the smallest size the file was cut to since its last sync; -1: none
+	setSize int64 // the size the last truncate(2) set; -1: none
 	spans   []span
 }
 
