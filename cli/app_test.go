@@ -99,7 +99,7 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// plugins list starts the four built-in plugins of the default profile,
+// plugins list starts the seven built-in plugins of the default profile,
 // prints one row each, and stops them.
 func TestPluginsListPrintsTheDefaultProfile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -109,11 +109,11 @@ func TestPluginsListPrintsTheDefaultProfile(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 5 || !strings.HasPrefix(lines[0], "NAME") {
+	if len(lines) != 8 || !strings.HasPrefix(lines[0], "NAME") {
 		t.Fatalf("table:\n%s", stdout)
 	}
-	for i, want := range []string{"acquirer  acquirer  fake-acquirer", "pinpad    pinpad    fake-pinpad", "printer   printer   fake-printer", "scanner   scanner   fake-scanner"} {
-		if !strings.HasPrefix(lines[i+1], want) {
+	for i, want := range []string{"acquirer", "alipay", "pinpad", "printer", "scanner", "unionpay-qr", "wechat"} {
+		if f := strings.Fields(lines[i+1]); len(f) < 3 || f[0] != want || f[2] != "fake-"+want {
 			t.Errorf("row %d = %q, want it to start with %q", i+1, lines[i+1], want)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -19,8 +20,10 @@ import (
 	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/ecr"
 	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
 	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
 )
 
 func runCommand() *cli.Command {
@@ -67,11 +70,26 @@ func run(c *cli.Context) error {
 	term, host := rt.Terminal, rt.Plugins
 	go term.Run(ctx)
 
-	srv := &http.Server{Handler: ecr.NewHandler(term, host.Status), ReadHeaderTimeout: 10 * time.Second}
+	token, err := ecr.LoadToken(dataDir, cfg.ECR.Token)
+	if err != nil {
+		return err
+	}
+	handler, err := ecr.NewHandler(term, ecr.Options{Token: token, Plugins: host.Status})
+	if err != nil {
+		return err
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		logger.Warn("THE ECR API LISTENS BEYOND LOOPBACK: any machine that reaches " + ln.Addr().String() + " and holds the token can take payments; bind it to 127.0.0.1 unless the cash register is on another machine")
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(c.App.Writer, "posrt %s: terminal %s (merchant %s) ready, data in %s\nECR API on http://%s (POST /v1/sale, GET /v1/status)\n",
-		Version, cfg.Terminal.TID, cfg.Terminal.MID, dataDir, ln.Addr())
+	tokenAt := filepath.Join(dataDir, ecr.TokenFile)
+	if cfg.ECR.Token != "" {
+		tokenAt = "the configuration (ecr.token)"
+	}
+	fmt.Fprintf(c.App.Writer, "posrt %s: terminal %s (merchant %s) ready, data in %s\nECR API on http://%s (POST /v1/sale, /v1/void, /v1/refund, /v1/cash; GET /v1/status), token in %s\n",
+		Version, cfg.Terminal.TID, cfg.Terminal.MID, dataDir, ln.Addr(), tokenAt)
 
 	if !c.Bool("headless") {
 		go func() {
@@ -97,40 +115,51 @@ func run(c *cli.Context) error {
 	return nil
 }
 
-// console is the cashier's line-mode console: an amount in fen runs a sale.
-// It reports whether the cashier asked to quit (false: the input ended).
+const consoleHelp = `amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
+  1234               card sale of 1234 fen
+  qr 1234 CODE       payment-code sale (the wallet is told from the code)
+  cash 1234          cash entry
+  void TRACE         void the sale with TRACE in this batch (full amount)
+  refund TRACE 500   refund 500 fen of the sale with TRACE in this batch
+  s                  status      q  quit`
+
+// console is the cashier's line-mode console. It reports whether the
+// cashier asked to quit (false: the input ended).
 func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Terminal) bool {
 	lines := bufio.NewScanner(in)
-	prompt := func() {
-		fmt.Fprint(out, "\nsale amount in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan), s = status, q = quit > ")
-	}
+	fmt.Fprintln(out, consoleHelp)
+	prompt := func() { fmt.Fprint(out, "\n> ") }
 	prompt()
 	for lines.Scan() {
-		line := strings.TrimSpace(lines.Text())
-		switch line {
-		case "":
-		case "q", "quit":
+		fields := strings.Fields(lines.Text())
+		switch {
+		case len(fields) == 0:
+		case fields[0] == "q" || fields[0] == "quit":
 			return true
-		case "s", "status":
+		case fields[0] == "s" || fields[0] == "status":
 			st, err := term.Status()
 			if err != nil {
 				fmt.Fprintln(out, "status:", err)
-			} else {
-				fmt.Fprintf(out, "TID %s  MID %s  batch %s  next trace %s  signed in %v  pending reversals %d\n", st.TID, st.MID, st.Batch, st.NextTrace, st.SignedIn, st.Pending)
+				break
+			}
+			fmt.Fprintf(out, "TID %s  MID %s  batch %s  next trace %s  signed in %v  pending %d\n", st.TID, st.MID, st.Batch, st.NextTrace, st.SignedIn, st.Pending)
+			for _, ch := range st.Channels {
+				fmt.Fprintf(out, "  %-12s %-12s pending %d flagged %d\n", ch.Name, ch.Medium, ch.Pending, ch.Flagged)
 			}
 		default:
-			amount, err := money.Parse(line)
+			req, err := consoleRequest(fields)
 			if err != nil {
 				fmt.Fprintln(out, err)
+				fmt.Fprintln(out, consoleHelp)
 				break
 			}
-			fmt.Fprintf(out, "SALE RMB %s (%d fen): present the card on the PIN pad...\n", amount.Yuan(), int64(amount))
-			res, err := term.Sale(ctx, amount)
+			fmt.Fprintf(out, "%s RMB %s (%d fen)...\n", strings.ToUpper(string(req.Op.Kind)), req.Op.Amount.Yuan(), int64(req.Op.Amount))
+			res, err := term.Execute(ctx, req)
 			if err != nil {
-				fmt.Fprintf(out, "FAILED: %s (nothing was charged)\n", flow.AsError(err).Message)
+				fmt.Fprintf(out, "REFUSED: %s (nothing was charged)\n", flow.AsError(err).Message)
 				break
 			}
-			fmt.Fprintf(out, "%s %s %s  card %s  batch %s trace %s  ref %s\n", strings.ToUpper(res.Result), res.Code, res.Message, res.MaskedPAN, res.Batch, res.Trace, res.RRN)
+			fmt.Fprintf(out, "%s %s %s  %s %s  batch %s trace %s  ref %s\n", strings.ToUpper(string(res.Result)), res.Code, res.Message, res.Medium, res.MaskedPAN, res.Batch, res.Trace, res.RRN)
 			if res.Warning != "" {
 				fmt.Fprintln(out, "WARNING:", res.Warning)
 			}
@@ -138,4 +167,31 @@ func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Te
 		prompt()
 	}
 	return false
+}
+
+// consoleRequest reads one console line as an operation.
+func consoleRequest(f []string) (terminal.Request, error) {
+	amount := func(s string) (money.Fen, error) { return money.Parse(s) }
+	var req terminal.Request
+	var err error
+	switch {
+	case len(f) == 1:
+		req.Op = txn.Operation{Kind: journal.KindSale, Medium: journal.MediumCard}
+		req.Op.Amount, err = amount(f[0])
+	case f[0] == "qr" && len(f) == 3:
+		req.Op = txn.Operation{Kind: journal.KindSale}
+		req.Op.Amount, err = amount(f[1])
+		req.PaymentCode = f[2]
+	case f[0] == "cash" && len(f) == 2:
+		req.Op = txn.Operation{Kind: journal.KindCash, Medium: journal.MediumCash}
+		req.Op.Amount, err = amount(f[1])
+	case f[0] == "void" && len(f) == 2:
+		req.Op = txn.Operation{Kind: journal.KindVoid, Original: txn.OriginalRef{Trace: f[1]}}
+	case f[0] == "refund" && len(f) == 3:
+		req.Op = txn.Operation{Kind: journal.KindRefund, Original: txn.OriginalRef{Trace: f[1]}}
+		req.Op.Amount, err = amount(f[2])
+	default:
+		return req, fmt.Errorf("not understood: %q", strings.Join(f, " "))
+	}
+	return req, err
 }

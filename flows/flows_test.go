@@ -56,7 +56,7 @@ var scripted = map[string][]scriptedCase{
 	"sale": {
 		{
 			name:  "approved prints merchant and cardholder copies",
-			input: map[string]any{"amount": int64(1234)},
+			input: saleCtx(1234),
 			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -64,10 +64,10 @@ var scripted = map[string][]scriptedCase{
 				if out["result"] != "approved" || out["receipts_printed"] != int64(2) || out["amount"] != int64(1234) {
 					t.Fatalf("out = %v", out)
 				}
-				want := []string{"read_card 1234", "get_pin card-1 1234", "sale 1234 card-1 pin-1"}
+				want := []string{"read_card", "get_pin card-1", "execute card-1 pin-1 "}
 				var got []string
 				for _, c := range h.Calls {
-					if strings.HasPrefix(c, "read_card") || strings.HasPrefix(c, "get_pin") || strings.HasPrefix(c, "sale") {
+					if strings.HasPrefix(c, "read_card") || strings.HasPrefix(c, "get_pin") || strings.HasPrefix(c, "execute") {
 						got = append(got, c)
 					}
 				}
@@ -104,7 +104,7 @@ var scripted = map[string][]scriptedCase{
 		},
 		{
 			name:  "declined prints nothing and shows the reason",
-			input: map[string]any{"amount": int64(1251)},
+			input: saleCtx(1251),
 			setup: func(h *runtimetest.Host) { h.Result = flow.ResultDeclined },
 			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
 				if err != nil || out["result"] != "declined" || out["code"] != "51" {
@@ -121,7 +121,7 @@ var scripted = map[string][]scriptedCase{
 		},
 		{
 			name:  "card read failure sends nothing",
-			input: map[string]any{"amount": int64(100)},
+			input: saleCtx(100),
 			setup: func(h *runtimetest.Host) {
 				h.CardErr = &flow.Error{Code: "card_read", Message: "card could not be read"}
 			},
@@ -131,15 +131,15 @@ var scripted = map[string][]scriptedCase{
 					t.Fatalf("err = %v", err)
 				}
 				for _, c := range h.Calls {
-					if strings.HasPrefix(c, "sale") {
-						t.Fatal("sale sent after a failed card read")
+					if strings.HasPrefix(c, "execute") {
+						t.Fatal("sale executed after a failed card read")
 					}
 				}
 			},
 		},
 		{
 			name:  "printer failure leaves the approval standing",
-			input: map[string]any{"amount": int64(500)},
+			input: saleCtx(500),
 			setup: func(h *runtimetest.Host) { h.PrintErr = &flow.Error{Code: "printer", Message: "printer out of paper"} },
 			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
 				if err != nil || out["result"] != "approved" || out["receipts_printed"] != int64(0) || out["print_error"] != "printer out of paper" {
@@ -147,7 +147,7 @@ var scripted = map[string][]scriptedCase{
 				}
 				sales := 0
 				for _, c := range h.Calls {
-					if strings.HasPrefix(c, "sale") {
+					if strings.HasPrefix(c, "execute") {
 						sales++
 					}
 				}
@@ -157,4 +157,84 @@ var scripted = map[string][]scriptedCase{
 			},
 		},
 	},
+	"qr_sale": {
+		{
+			name:  "approved prints one slip naming the wallet",
+			input: map[string]any{"kind": "sale", "medium": "wechat", "amount": int64(1234)},
+			setup: func(h *runtimetest.Host) { h.Medium = "wechat" },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["result"] != "approved" || out["receipts_printed"] != int64(1) {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+				if got := strings.Join(h.Calls, ";"); !strings.Contains(got, "read_code;execute   code-1") {
+					t.Fatalf("calls = %s", got)
+				}
+				slip := text(h.Printed[0])
+				for _, want := range []string{"WECHAT PAY", "P12345678000001000001", "RMB 12.34"} {
+					if !strings.Contains(slip, want) {
+						t.Errorf("slip lacks %q:\n%s", want, slip)
+					}
+				}
+			},
+		},
+		{
+			name:  "no code read executes nothing",
+			input: map[string]any{"kind": "sale", "medium": "alipay", "amount": int64(100)},
+			setup: func(h *runtimetest.Host) { h.CodeErr = &flow.Error{Code: "timeout", Message: "no code shown"} },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "timeout" || strings.Contains(strings.Join(h.Calls, ";"), "execute") {
+					t.Fatalf("err = %v, calls %v", err, h.Calls)
+				}
+			},
+		},
+	},
+	"void":   childCases("void", "VOID"),
+	"refund": childCases("refund", "REFUND"),
+	"cash": {
+		{
+			name:  "a cash entry executes and prints nothing",
+			input: map[string]any{"kind": "cash", "medium": "cash", "amount": int64(800)},
+			setup: func(h *runtimetest.Host) { h.Kind, h.Medium, h.Amount = "cash", "cash", 800 },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["result"] != "approved" || out["amount"] != int64(800) || len(h.Printed) != 0 {
+					t.Fatalf("out = %v, %v, printed %d", out, err, len(h.Printed))
+				}
+			},
+		},
+	},
+}
+
+func saleCtx(amount int64) map[string]any {
+	return map[string]any{"kind": "sale", "medium": "card", "amount": amount}
+}
+
+func childCases(kind, title string) []scriptedCase {
+	return []scriptedCase{
+		{
+			name:  "approved prints a slip with the original's trace",
+			input: map[string]any{"kind": kind, "medium": "card", "amount": int64(500), "orig_trace": "000007"},
+			setup: func(h *runtimetest.Host) { h.Kind, h.Amount = kind, 500 },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["result"] != "approved" || out["receipts_printed"] != int64(1) {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+				slip := text(h.Printed[0])
+				for _, want := range []string{"TRANS TYPE  " + title, "ORIG TRACE  000007", "RMB -5.00"} {
+					if !strings.Contains(slip, want) {
+						t.Errorf("slip lacks %q:\n%s", want, slip)
+					}
+				}
+			},
+		},
+		{
+			name:  "declined prints nothing",
+			input: map[string]any{"kind": kind, "medium": "card", "amount": int64(500), "orig_trace": "000007"},
+			setup: func(h *runtimetest.Host) { h.Kind, h.Amount, h.Result = kind, 500, flow.ResultDeclined },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["result"] != "declined" || len(h.Printed) != 0 {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+			},
+		},
+	}
 }

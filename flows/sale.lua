@@ -1,10 +1,12 @@
 -- sale.lua: a card sale (消费).
--- ctx.amount is the amount in fen (integer; 1 yuan = 100 fen).
--- Steps: read the card on the PIN pad, take the PIN, authorize with the
--- acquirer (the runtime journals the intent before anything is sent), then
--- print the merchant copy and the cardholder copy. A receipt that fails to
--- print never undoes an approved sale: the result says so and the cashier
--- reprints once the printer is fixed.
+-- The runtime bound this run to one sale the cash register or cashier
+-- created: ctx.amount is its amount in fen (1 yuan = 100 fen), shown here
+-- and on the PIN pad, never chosen by the flow. Steps: read the card on the
+-- PIN pad, take the PIN, execute the sale (the runtime journals, sends,
+-- and reverses a sale without an answer), then print the merchant copy and
+-- the cardholder copy. A receipt that fails to print never undoes an
+-- approved sale: the result says so and the cashier reprints once the
+-- printer is fixed.
 
 local pinpad = require("posrt.pinpad")
 local txn = require("posrt.txn")
@@ -32,25 +34,24 @@ local function receipt(t, res, copy)
     table.insert(lines, { text = " " })
     table.insert(lines, { text = "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES" })
   end
-  return { lines = lines, cut = true }
+  return lines
 end
 
 return function(ctx)
-  local amount = ctx.amount
-  -- The PIN pad shows the amount itself while it waits for the card.
-  local card, err = pinpad.read_card({ amount = amount })
+  -- The PIN pad shows the operation's amount while it waits for the card.
+  local card, err = pinpad.read_card({})
   if not card then
     return nil, err
   end
 
   local pin
-  pin, err = pinpad.get_pin({ card = card, amount = amount })
+  pin, err = pinpad.get_pin({ card = card })
   if not pin then
     return nil, err
   end
 
   local res
-  res, err = txn.sale({ amount = amount, card = card, pin = pin })
+  res, err = txn.execute({ card = card, pin = pin })
   if not res then
     return nil, err
   end
@@ -59,19 +60,19 @@ return function(ctx)
   if res.result == "approved" then
     -- Both copies in one print job, cut between them.
     local t = terminal.info()
-    local job = receipt(t, res, "MERCHANT COPY")
-    table.insert(job.lines, { cut = true })
-    for _, line in ipairs(receipt(t, res, "CARDHOLDER COPY").lines) do
-      table.insert(job.lines, line)
+    local lines = receipt(t, res, "MERCHANT COPY")
+    table.insert(lines, { cut = true })
+    for _, line in ipairs(receipt(t, res, "CARDHOLDER COPY")) do
+      table.insert(lines, line)
     end
-    local ok, perr = printer.print(job)
+    local ok, perr = printer.print({ copy = "receipt", lines = lines, cut = true })
     if ok then
       res.receipts_printed = 2
     else
       res.print_error = perr.message
     end
   else
-    pinpad.display("DECLINED", res.message)
+    pinpad.display(string.upper(res.result), res.message)
   end
   return res
 end

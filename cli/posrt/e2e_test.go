@@ -45,9 +45,9 @@ func startPosrt(t *testing.T, bin, dataDir string, args ...string) *proc {
 	t.Helper()
 	args = append([]string{"run", "--headless", "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0"}, args...)
 	p := &proc{runtimetest.StartPosrt(t, bin, args...)}
-	runtimetest.WaitFor(t, "four healthy plugins and a signed-in terminal", func() bool {
+	runtimetest.WaitFor(t, "seven healthy plugins and a signed-in terminal", func() bool {
 		st, ok := p.status(t)
-		if !ok || !st.SignedIn || len(st.Plugins) != 4 {
+		if !ok || !st.SignedIn || len(st.Plugins) != 7 {
 			return false
 		}
 		for _, pl := range st.Plugins {
@@ -66,7 +66,7 @@ type statusBody struct {
 	Batch     string `json:"batch"`
 	NextTrace string `json:"next_trace"`
 	SignedIn  bool   `json:"signed_in"`
-	Pending   int    `json:"pending_reversals"`
+	Pending   int    `json:"pending"`
 	Plugins   []struct {
 		Name     string `json:"name"`
 		Kind     string `json:"kind"`
@@ -77,7 +77,7 @@ type statusBody struct {
 }
 
 func (p *proc) status(t *testing.T) (statusBody, bool) {
-	resp, err := http.Get(p.Base + "/v1/status")
+	resp, err := p.Do(http.MethodGet, "/v1/status", "")
 	if err != nil {
 		return statusBody{}, false
 	}
@@ -102,7 +102,13 @@ func (p *proc) pluginPID(t *testing.T, name string) int {
 
 func (p *proc) post(t *testing.T, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(p.Base+"/v1/sale", "application/json", strings.NewReader(body))
+	return p.call(t, "/v1/sale", body)
+}
+
+// call posts body to the ECR API's path.
+func (p *proc) call(t *testing.T, path, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := p.Do(http.MethodPost, path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +137,8 @@ func TestEndToEnd(t *testing.T) {
 	p := startPosrt(t, bin, data)
 
 	st, _ := p.status(t)
-	if st.TID != "12345678" || st.Batch != "000001" || st.NextTrace != "000001" {
+	// The sign-in took trace 000001.
+	if st.TID != "12345678" || st.Batch != "000001" || st.NextTrace != "000002" {
 		t.Fatalf("fresh status = %+v", st)
 	}
 
@@ -148,7 +155,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("POST %s = %d %v; want 400 %s", body, status, out, code)
 		}
 	}
-	if st, _ := p.status(t); st.NextTrace != "000001" {
+	if st, _ := p.status(t); st.NextTrace != "000002" {
 		t.Fatalf("bad requests moved the trace counter to %s", st.NextTrace)
 	}
 
@@ -166,7 +173,7 @@ func TestEndToEnd(t *testing.T) {
 		if amount%100 == 51 {
 			want = "declined"
 		}
-		if status != 200 || out["result"] != want || out["amount"] != float64(amount) || out["channel"] != "card" || out["masked_pan"] != "622202******0128" || out["batch"] != "000001" {
+		if status != 200 || out["result"] != want || out["amount"] != float64(amount) || out["medium"] != "card" || out["masked_pan"] != "622202******0128" || out["batch"] != "000001" {
 			t.Fatalf("sale of %d = %d %v; want %s", amount, status, out, want)
 		}
 		if want == "declined" && out["code"] != "51" {
@@ -225,14 +232,16 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	// Restarted, posrt has every record and continues the trace counter.
+	// Restarted, posrt has every record and continues the trace counter:
+	// 000001 was the sign-in, 000002-000021 the sales, 000022 the sign-in
+	// after the restart.
 	p = startPosrt(t, bin, data)
 	st, _ = p.status(t)
-	if st.NextTrace != "000021" {
-		t.Fatalf("next trace after restart = %s, want 000021", st.NextTrace)
+	if st.NextTrace != "000023" {
+		t.Fatalf("next trace after restart = %s, want 000023", st.NextTrace)
 	}
 	doSale(2121)
-	if sales[len(sales)-1].trace != "000021" {
+	if sales[len(sales)-1].trace != "000023" {
 		t.Fatalf("first trace after restart = %s", sales[len(sales)-1].trace)
 	}
 	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -247,9 +256,17 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	recs, err := j.List()
+	all, err := j.List()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var recs []journal.Record
+	for _, r := range all {
+		if r.Kind == journal.KindSale {
+			recs = append(recs, r)
+		} else if r.Kind != journal.KindSignIn || r.State != journal.StateApproved {
+			t.Errorf("journal record %+v is neither a sale nor a sign-in", r)
+		}
 	}
 	if len(recs) != len(sales) {
 		t.Fatalf("journal holds %d records, %d sales were made", len(recs), len(sales))
@@ -266,7 +283,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	for i, s := range sales {
 		r := recs[i]
-		if r.Trace != s.trace || r.Amount != s.amount || string(r.State) != s.result || r.RRN != s.rrn || r.MaskedPAN != "622202******0128" {
+		if r.Trace != s.trace || int64(r.Amount) != s.amount || string(r.State) != s.result || r.RRN != s.rrn || r.MaskedPAN != "622202******0128" {
 			t.Errorf("journal record %d = %+v; sale was %+v", i, r, s)
 		}
 		if e, ok := booked[s.trace]; !ok || e.Amount != s.amount || e.RRN != s.rrn {
@@ -308,8 +325,6 @@ builtin = "fake-printer"
 name = "acquirer"
 kind = "acquirer"
 builtin = "fake-acquirer"
-[plugin.config]
-mac = "false"
 `, path, sum)
 	f := filepath.Join(t.TempDir(), "posrt.toml")
 	if err := os.WriteFile(f, []byte(cfg), 0o600); err != nil {
@@ -380,7 +395,7 @@ func TestCashierConsole(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"sale amount in FEN",
+		"amounts are in FEN",
 		`digits only (got "abc")`,
 		"amount is in fen, not yuan: 12.50 yuan is 1250 fen",
 		"at least 1 fen",
@@ -389,7 +404,7 @@ func TestCashierConsole(t *testing.T) {
 		"card 622202******0128",
 		"DECLINED 51 insufficient funds",
 		"TID 12345678",
-		"next trace 000003",
+		"next trace 000004",
 		"posrt stopped",
 	} {
 		if !strings.Contains(got, want) {
@@ -406,7 +421,7 @@ func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 	cfg := runtimetest.WriteProfile(t, map[string]map[string]string{"acquirer": {"latency": "1500ms"}})
 	p := startPosrt(t, bin, data, "--config", cfg)
 	go func() { // answered by a dead posrt: its outcome is what we check
-		resp, err := http.Post(p.Base+"/v1/sale", "application/json", strings.NewReader(`{"amount": 4321}`))
+		resp, err := p.Do(http.MethodPost, "/v1/sale", `{"amount": 4321}`)
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -425,8 +440,9 @@ func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 		st, _ := p.status(t)
 		return st.Pending == 0
 	})
-	if st, _ := p.status(t); st.NextTrace != "000002" {
-		t.Fatalf("next trace after the crash = %s, want 000002", st.NextTrace)
+	// 000001 sign-in, 000002 the sale, 000003 the sign-in after the crash.
+	if st, _ := p.status(t); st.NextTrace != "000004" {
+		t.Fatalf("next trace after the crash = %s, want 000004", st.NextTrace)
 	}
 	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -439,7 +455,13 @@ func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 	}
 	defer j.Close()
 	recs, _ := j.List()
-	if len(recs) != 1 || recs[0].State != journal.StateReversed || recs[0].Amount != 4321 || recs[0].Trace != "000001" {
+	var sales []journal.Record
+	for _, r := range recs {
+		if r.Kind == journal.KindSale {
+			sales = append(sales, r)
+		}
+	}
+	if len(sales) != 1 || sales[0].State != journal.StateReversed || sales[0].Amount != 4321 || sales[0].Trace != "000002" {
 		t.Fatalf("journal after the crash = %+v, want the one sale reversed", recs)
 	}
 	ledger, err := channelsfake.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
@@ -448,10 +470,10 @@ func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 	}
 	reversed := false
 	for _, e := range ledger {
-		if e.Op == channelsfake.OpSale && e.Trace == "000001" && e.Approved() && !e.Reversed {
+		if e.Op == channelsfake.OpSale && e.Trace == "000002" && e.Approved() && !e.Reversed {
 			t.Fatalf("the host holds the crashed sale as a charge: %+v", e)
 		}
-		reversed = reversed || e.Op == channelsfake.OpReverse && e.Trace == "000001"
+		reversed = reversed || e.Op == channelsfake.OpReverse && e.Trace == "000002"
 	}
 	if !reversed {
 		t.Fatalf("the host never received the reversal; ledger: %+v", ledger)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +18,8 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/runtimetest"
+	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
 )
 
 var binaries = sync.OnceValues(func() (map[string]string, error) {
@@ -45,23 +46,23 @@ func binary(b *testing.B, name string) string {
 // startHeadless runs posrt headless on dataDir and returns its ECR base URL
 // and the process ids of posrt and its plugins once /v1/status lists four
 // plugins; stop ends it.
-func startHeadless(b *testing.B, bin, cfg, dataDir string) (base string, pids []int, stop func()) {
+func startHeadless(b *testing.B, bin, cfg, dataDir string) (p *runtimetest.Posrt, pids []int, stop func()) {
 	b.Helper()
-	p := runtimetest.StartPosrt(b, bin, "run", "--headless", "--config", cfg, "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")
+	p = runtimetest.StartPosrt(b, bin, "run", "--headless", "--config", cfg, "--data-dir", dataDir, "--ecr-addr", "127.0.0.1:0")
 	for {
-		resp, err := http.Get(p.Base + "/v1/status")
+		resp, err := p.Do(http.MethodGet, "/v1/status", "")
 		if err == nil {
 			var st struct {
 				Plugins []struct{ PID int } `json:"plugins"`
 			}
 			_ = json.NewDecoder(resp.Body).Decode(&st)
 			resp.Body.Close()
-			if len(st.Plugins) == 4 {
+			if len(st.Plugins) == pluginCount {
 				pids = []int{p.Cmd.Process.Pid}
 				for _, pl := range st.Plugins {
 					pids = append(pids, pl.PID)
 				}
-				return p.Base, pids, func() { _ = p.Cmd.Process.Signal(os.Interrupt); _ = p.Cmd.Wait() }
+				return p, pids, func() { _ = p.Cmd.Process.Signal(os.Interrupt); _ = p.Cmd.Wait() }
 			}
 		}
 		time.Sleep(time.Millisecond)
@@ -71,6 +72,10 @@ func startHeadless(b *testing.B, bin, cfg, dataDir string) (base string, pids []
 // writeConfig writes the default profile without the fakes' own disk work:
 // receipts are not written to a file and the fake acquirer does not fsync
 // its ledger, so the sale's synced writes are posrt's journal alone.
+// pluginCount is the number of plugins of the default profile: PIN pad,
+// printer, scanner, acquirer and three wallets.
+const pluginCount = 7
+
 func writeConfig(b *testing.B) string {
 	return runtimetest.WriteProfile(b, map[string]map[string]string{
 		"printer":  {"output": ""},
@@ -102,8 +107,8 @@ func startRuntime(b *testing.B) (*boot.Runtime, config.Config, func()) {
 		b.Fatal(err)
 	}
 	sale := func() {
-		res, err := rt.Terminal.Sale(context.Background(), 1234)
-		if err != nil || res.Result != "approved" {
+		res, err := rt.Terminal.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Medium: journal.MediumCard, Amount: 1234}})
+		if err != nil || res.Result != journal.OutcomeApproved {
 			b.Fatalf("sale: %+v, %v", res, err)
 		}
 	}
@@ -113,10 +118,10 @@ func startRuntime(b *testing.B) (*boot.Runtime, config.Config, func()) {
 // BenchmarkSaleECR: the same sale as a cash register sees it, over the
 // local JSON API of a `posrt run --headless` process.
 func BenchmarkSaleECR(b *testing.B) {
-	base, _, stop := startHeadless(b, binary(b, "posrt"), writeConfig(b), b.TempDir())
+	p, _, stop := startHeadless(b, binary(b, "posrt"), writeConfig(b), b.TempDir())
 	defer stop()
 	sale := func() {
-		resp, err := http.Post(base+"/v1/sale", "application/json", strings.NewReader(`{"amount": 1234}`))
+		resp, err := p.Do(http.MethodPost, "/v1/sale", `{"amount": 1234}`)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -32,8 +32,8 @@ func BenchmarkSaleSteps(b *testing.B) {
 	for i := 0; i < 20; i++ { // signs in, loads the PIN pad's keys, opens connections
 		sale()
 	}
-	names := []string{"read-card", "pin", "intent", "acquirer", "outcome", "print"}
-	var steps [6]time.Duration
+	names := []string{"intent", "read-card", "pin", "acquirer", "outcome", "print", "printed"}
+	var steps [7]time.Duration
 	var sales time.Duration
 	doc := receiptJob()
 	b.ResetTimer()
@@ -44,16 +44,15 @@ func BenchmarkSaleSteps(b *testing.B) {
 			steps[step] += now.Sub(t)
 			t = now
 		}
-		card, err := pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 1234})
+		rec, err := rt.Journal.Begin(ctx, journal.Intent{
+			TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, Kind: journal.KindSale, Medium: journal.MediumCard, Amount: 1234,
+		})
 		check(b, err)
 		lap(0)
-		block, err := pp.GetPIN(ctx, pinpad.PINRequest{Amount: 1234, EncryptedTrack: card.EncryptedTrack})
+		card, err := pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 1234})
 		check(b, err)
 		lap(1)
-		rec, err := rt.Journal.Begin(ctx, journal.Intent{
-			TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, Kind: "sale", Channel: "card", Amount: 1234,
-			MaskedPAN: card.MaskedPAN, EntryMode: card.EntryMode,
-		})
+		block, err := pp.GetPIN(ctx, pinpad.PINRequest{Amount: 1234, EncryptedTrack: card.EncryptedTrack})
 		check(b, err)
 		lap(2)
 		rt.Journal.MarkSent(rec.Key())
@@ -67,11 +66,15 @@ func BenchmarkSaleSteps(b *testing.B) {
 			b.Fatalf("acquirer answered %s %s", resp.Code, resp.Message)
 		}
 		lap(3)
-		_, err = rt.Journal.Finish(ctx, rec.Key(), journal.Outcome{State: journal.StateApproved, HostCode: resp.Code, RRN: resp.RRN, AuthCode: resp.AuthCode})
+		_, err = rt.Journal.Move(ctx, rec.Key(), journal.Change{To: journal.StateApproved, HostCode: resp.Code, RRN: resp.RRN, AuthCode: resp.AuthCode,
+			MaskedPAN: card.MaskedPAN, EntryMode: card.EntryMode})
 		check(b, err)
 		lap(4)
 		check(b, pr.Print(ctx, printer.Job{ID: printer.JobID(fmt.Sprintf("%s/%s/%s/receipt", rec.TID, rec.Batch, rec.Trace)), Document: doc}))
 		lap(5)
+		_, err = rt.Journal.MarkPrinted(ctx, rec.Key(), false)
+		check(b, err)
+		lap(6)
 
 		start := time.Now()
 		sale()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -27,14 +28,16 @@ import (
 )
 
 // Kinds is how the runtime talks to each kind of plugin, with the default
-// deadline of a call: the PIN pad waits for a cardholder, the channel for a
-// host, the others for a device.
-func Kinds() map[string]pluginhost.Kind {
+// deadline of a call: the PIN pad waits for a cardholder, a channel for a
+// host, the others for a device. sec is the security service acquirer
+// plugins are offered (backed by the PIN pad).
+func Kinds(sec channels.Security) map[string]pluginhost.Kind {
 	return map[string]pluginhost.Kind{
 		base.KindPinPad:   {Plugin: pinpad.NewPlugin(nil), APIVersions: pinpad.APIVersions, CallTimeout: 90 * time.Second},
 		base.KindPrinter:  {Plugin: printer.NewPlugin(nil), APIVersions: printer.APIVersions, CallTimeout: 15 * time.Second},
-		base.KindScanner:  {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
-		base.KindAcquirer: {Plugin: channels.AcquirerHostPlugin(nil), APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
+		base.KindScanner:  {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 60 * time.Second},
+		base.KindAcquirer: {Plugin: channels.AcquirerHostPlugin(sec), APIVersions: channels.APIVersions, CallTimeout: 60 * time.Second},
+		base.KindWallet:   {Plugin: channels.NewWalletPlugin(nil), APIVersions: channels.WalletAPIVersions, CallTimeout: 30 * time.Second},
 	}
 }
 
@@ -56,11 +59,23 @@ type Runtime struct {
 	logger   hclog.Logger
 }
 
-// StartPlugins starts the configured plugins.
+// StartPlugins starts the configured plugins. Acquirer plugins are offered
+// the PIN pad's MAC service through the broker.
 func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
-	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds()})
+	var pp atomic.Pointer[pluginhost.Instance]
+	sec := txn.PINPadSecurity{PinPad: func(ctx context.Context) (pinpad.PinPad, error) {
+		in := pp.Load()
+		if in == nil {
+			return nil, fmt.Errorf("the PIN pad is not started yet: %w", base.ErrUnavailable)
+		}
+		return pluginhost.Dispense[pinpad.PinPad](ctx, in)
+	}}
+	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds(sec)})
 	if err := host.Start(ctx, Specs(o.Config, o.Self, o.DataDir)); err != nil {
 		return nil, fmt.Errorf("starting plugins: %w", err)
+	}
+	if in, ok := host.Instance(o.Config.PluginOf(base.KindPinPad)); ok {
+		pp.Store(in)
 	}
 	return host, nil
 }
@@ -141,22 +156,73 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		in, _ := host.Instance(cfg.PluginOf(kind))
 		return in
 	}
-	pp, pr, ch := inst(base.KindPinPad), inst(base.KindPrinter), inst(base.KindAcquirer)
-	return terminal.New(terminal.Config{
-		Info:    txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
-		Journal: j,
-		Flows:   engine,
-		Logf:    logf,
-		Devices: terminal.Devices{
-			PinPad: func(ctx context.Context) (pinpad.PinPad, error) { return pluginhost.Dispense[pinpad.PinPad](ctx, pp) },
-			Printer: func(ctx context.Context) (printer.Printer, error) {
-				return pluginhost.Dispense[printer.Printer](ctx, pr)
-			},
-			Channel: func(ctx context.Context) (channels.Acquirer, error) {
-				return pluginhost.Dispense[channels.Acquirer](ctx, ch)
-			},
+	pp, pr := inst(base.KindPinPad), inst(base.KindPrinter)
+	reg := txn.NewRegistry()
+	for _, p := range cfg.Plugins {
+		in, _ := host.Instance(p.Name)
+		switch p.Kind {
+		case base.KindAcquirer:
+			reg.SetAcquirer(p.Name, func(ctx context.Context) (channels.Acquirer, error) {
+				return pluginhost.Dispense[channels.Acquirer](ctx, in)
+			})
+		case base.KindWallet:
+			m, err := journal.ParseMedium(p.Medium)
+			if err == nil {
+				err = reg.AddWallet(m, p.Name, func(ctx context.Context) (channels.Wallet, error) {
+					return pluginhost.Dispense[channels.Wallet](ctx, in)
+				})
+			}
+			if err != nil {
+				return nil, fmt.Errorf("plugin %q: %w", p.Name, err)
+			}
+		}
+	}
+	devices := terminal.Devices{
+		PinPad: func(ctx context.Context) (pinpad.PinPad, error) { return pluginhost.Dispense[pinpad.PinPad](ctx, pp) },
+		Printer: func(ctx context.Context) (printer.Printer, error) {
+			return pluginhost.Dispense[printer.Printer](ctx, pr)
 		},
+	}
+	if sc := inst(base.KindScanner); sc != nil {
+		devices.Scanner = func(ctx context.Context) (scanner.Scanner, error) {
+			return pluginhost.Dispense[scanner.Scanner](ctx, sc)
+		}
+	}
+	policy, err := Policy(cfg.Resolve)
+	if err != nil {
+		return nil, err
+	}
+	return terminal.New(terminal.Config{
+		Info:     txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
+		Journal:  j,
+		Flows:    engine,
+		Logf:     logf,
+		Devices:  devices,
+		Channels: reg,
+		Policy:   policy,
 	}), nil
+}
+
+// Policy turns the [resolve] section into the engine's policy; unset
+// values keep the engine's defaults.
+func Policy(r config.Resolve) (txn.Policy, error) {
+	p := txn.Policy{ReversalAttempts: r.ReversalAttempts}
+	for _, d := range []struct {
+		name string
+		s    string
+		dst  *time.Duration
+	}{{"retry_backoff", r.RetryBackoff, &p.RetryBackoff}, {"max_backoff", r.MaxBackoff, &p.MaxBackoff},
+		{"wallet_poll_every", r.WalletPollEvery, &p.WalletPollEvery}, {"wallet_poll_for", r.WalletPollFor, &p.WalletPollFor}} {
+		if d.s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.s)
+		if err != nil {
+			return txn.Policy{}, fmt.Errorf("resolve.%s: %w", d.name, err)
+		}
+		*d.dst = v
+	}
+	return p, nil
 }
 
 // Specs turns the configured plugins into what the plugin host starts: built-ins run

@@ -12,7 +12,7 @@ func TestSpecsOfTheDefaultProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	specs := Specs(c, "/usr/bin/posrt", "/var/posrt")
-	if len(specs) != 4 {
+	if len(specs) != 7 {
 		t.Fatalf("%d specs", len(specs))
 	}
 	for _, s := range specs {

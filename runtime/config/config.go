@@ -22,6 +22,7 @@ type Config struct {
 	Terminal Terminal `toml:"terminal"`
 	ECR      ECR      `toml:"ecr"`
 	Flows    Flows    `toml:"flows"`
+	Resolve  Resolve  `toml:"resolve"`
 	Plugins  []Plugin `toml:"plugin"`
 	// Source names where the configuration came from.
 	Source string `toml:"-"`
@@ -37,6 +38,20 @@ type Terminal struct {
 // ECR configures the cash register's local API.
 type ECR struct {
 	Addr string `toml:"addr"`
+	// Token is the bearer token a cash register sends; empty: posrt makes
+	// one on first start and keeps it in <data-dir>/ecr-token (mode 0600).
+	Token string `toml:"token"`
+}
+
+// Resolve sets how unknown outcomes are resolved (durations such as "10s").
+type Resolve struct {
+	// ReversalAttempts is how many reversals or cancels may fail before
+	// the record is flagged and its channel refuses online operations (3).
+	ReversalAttempts int    `toml:"reversal_attempts"`
+	RetryBackoff     string `toml:"retry_backoff"`     // first wait between attempts, doubled each time (5s)
+	MaxBackoff       string `toml:"max_backoff"`       // (5m)
+	WalletPollEvery  string `toml:"wallet_poll_every"` // while a wallet's customer is paying (10s)
+	WalletPollFor    string `toml:"wallet_poll_for"`   // then cancel (30s)
 }
 
 // Flows configures the merchant's flow overrides.
@@ -47,14 +62,16 @@ type Flows struct {
 // Plugin is one plugin: a built-in (served by posrt itself) or a vendor
 // executable with its pinned checksum.
 type Plugin struct {
-	Name        string            `toml:"name"`
-	Kind        string            `toml:"kind"`
-	Builtin     string            `toml:"builtin,omitempty"`
-	Path        string            `toml:"path,omitempty"`
-	SHA256      string            `toml:"sha256,omitempty"`
-	Args        []string          `toml:"args,omitempty"`
-	Config      map[string]string `toml:"config,omitempty"`
-	CallTimeout string            `toml:"call_timeout,omitempty"`
+	Name    string            `toml:"name"`
+	Kind    string            `toml:"kind"`
+	Builtin string            `toml:"builtin,omitempty"`
+	Path    string            `toml:"path,omitempty"`
+	SHA256  string            `toml:"sha256,omitempty"`
+	Args    []string          `toml:"args,omitempty"`
+	Config  map[string]string `toml:"config,omitempty"`
+	// Medium is what a wallet plugin takes: wechat, alipay or unionpay_qr.
+	Medium      string `toml:"medium,omitempty"`
+	CallTimeout string `toml:"call_timeout,omitempty"`
 }
 
 // Load reads the configuration at path, or the embedded default profile
@@ -92,8 +109,13 @@ var (
 	midRe = regexp.MustCompile(`^[0-9A-Za-z]{15}$`)
 )
 
-// Kinds a terminal needs exactly one of (the scanner is optional).
+// Kinds a terminal needs exactly one of (the scanner is optional, and
+// wallets are any number).
 var required = []string{base.KindPinPad, base.KindPrinter, base.KindAcquirer}
+
+var knownKinds = map[string]bool{base.KindPinPad: true, base.KindPrinter: true, base.KindScanner: true, base.KindAcquirer: true, base.KindWallet: true}
+
+var wallets = map[string]bool{"wechat": true, "alipay": true, "unionpay_qr": true}
 
 // Validate checks the configuration as a whole.
 func (c Config) Validate() error {
@@ -122,7 +144,34 @@ func (c Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%s: call_timeout %q is not a duration such as 30s", where, p.CallTimeout))
 			}
 		}
+		switch {
+		case p.Kind == base.KindWallet && !wallets[p.Medium]:
+			errs = append(errs, fmt.Errorf("%s: a wallet plugin needs medium = \"wechat\", \"alipay\" or \"unionpay_qr\", not %q", where, p.Medium))
+		case p.Kind == base.KindWallet && count["wallet/"+p.Medium] > 0:
+			errs = append(errs, fmt.Errorf("%s: a second plugin for %s", where, p.Medium))
+		case p.Kind != base.KindWallet && p.Medium != "":
+			errs = append(errs, fmt.Errorf("%s: medium is for wallet plugins only", where))
+		}
+		if !knownKinds[p.Kind] {
+			errs = append(errs, fmt.Errorf("%s: unknown kind %q (pinpad, printer, scanner, acquirer, wallet)", where, p.Kind))
+		}
 		count[p.Kind]++
+		count["wallet/"+p.Medium]++
+	}
+	if c.ECR.Token != "" && len(c.ECR.Token) < 16 {
+		errs = append(errs, fmt.Errorf("ecr.token must be at least 16 characters"))
+	}
+	for name, d := range map[string]string{"retry_backoff": c.Resolve.RetryBackoff, "max_backoff": c.Resolve.MaxBackoff,
+		"wallet_poll_every": c.Resolve.WalletPollEvery, "wallet_poll_for": c.Resolve.WalletPollFor} {
+		if d == "" {
+			continue
+		}
+		if v, err := time.ParseDuration(d); err != nil || v <= 0 {
+			errs = append(errs, fmt.Errorf("resolve.%s %q is not a positive duration such as 10s", name, d))
+		}
+	}
+	if c.Resolve.ReversalAttempts < 0 {
+		errs = append(errs, fmt.Errorf("resolve.reversal_attempts must not be negative"))
 	}
 	for _, k := range required {
 		if count[k] != 1 {

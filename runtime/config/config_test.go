@@ -12,7 +12,7 @@ func TestDefaultProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Terminal.TID != "12345678" || c.ECR.Addr != "127.0.0.1:8321" || len(c.Plugins) != 4 {
+	if c.Terminal.TID != "12345678" || c.ECR.Addr != "127.0.0.1:8321" || len(c.Plugins) != 7 {
 		t.Fatalf("default = %+v", c)
 	}
 	if c.PluginOf("acquirer") != "acquirer" {
@@ -30,6 +30,11 @@ func TestBadConfigurations(t *testing.T) {
 		"bad timeout":   {`builtin = "fake-scanner"`, "builtin = \"fake-scanner\"\ncall_timeout = \"soon\"", "call_timeout"},
 		"not toml":      {`[terminal]`, `[terminal`, "default.toml"},
 		"both path+blt": {`builtin = "fake-pinpad"`, "builtin = \"fake-pinpad\"\npath = \"/x\"", "both builtin and path"},
+		"bad medium":    {`medium = "wechat"`, `medium = "paypal"`, "needs medium"},
+		"two wechats":   {`medium = "alipay"`, `medium = "wechat"`, "a second plugin for wechat"},
+		"unknown kind":  {`kind = "scanner"`, `kind = "modem"`, "unknown kind"},
+		"bad backoff":   {`retry_backoff = "5s"`, `retry_backoff = "often"`, "resolve.retry_backoff"},
+		"short token":   {`[ecr]`, "[ecr]\ntoken = \"abc\"", "at least 16"},
 	}
 	for name, c := range cases {
 		src := strings.Replace(string(base), c.from, c.to, 1)

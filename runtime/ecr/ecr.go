@@ -3,19 +3,27 @@ package ecr
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
 	"github.com/posrt/posrt/runtime/pluginhost"
 	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
 )
 
 // Terminal is what the API drives.
 type Terminal interface {
-	Sale(ctx context.Context, amount money.Fen) (terminal.SaleResult, error)
+	Execute(ctx context.Context, req terminal.Request) (terminal.Result, error)
+	Lookup(requestID string) (terminal.Result, error)
+	SignIn(ctx context.Context) error
 	Status() (terminal.Status, error)
 }
 
@@ -25,63 +33,243 @@ type Status struct {
 	Plugins []pluginhost.Status `json:"plugins"`
 }
 
-// NewHandler returns the API's handler. plugins reports the plugin table.
-func NewHandler(t Terminal, plugins func() []pluginhost.Status) http.Handler {
+// Options configure the handler.
+type Options struct {
+	// Token is the bearer token every request must carry; it must not be
+	// empty.
+	Token string
+	// Plugins reports the plugin table.
+	Plugins func() []pluginhost.Status
+}
+
+// NewHandler returns the API's handler. Every request must carry
+// "Authorization: Bearer <token>"; one without it, or with another token,
+// is answered 401 and nothing is done.
+func NewHandler(t Terminal, o Options) (http.Handler, error) {
+	if len(o.Token) < 16 {
+		return nil, errors.New("the ECR API needs a token of at least 16 characters")
+	}
+	if o.Plugins == nil {
+		o.Plugins = func() []pluginhost.Status { return nil }
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/sale", func(w http.ResponseWriter, r *http.Request) { sale(w, r, t) })
+	money := func(kind journal.Kind, fields []string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { operation(w, r, t, kind, fields) }
+	}
+	mux.HandleFunc("POST /v1/sale", money(journal.KindSale, []string{"amount", "request_id", "auth_code", "medium", "operator"}))
+	mux.HandleFunc("POST /v1/void", money(journal.KindVoid, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
+	mux.HandleFunc("POST /v1/refund", money(journal.KindRefund, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
+	mux.HandleFunc("POST /v1/cash", money(journal.KindCash, []string{"amount", "request_id", "operator"}))
+	mux.HandleFunc("POST /v1/signin", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := readObject(w, r, nil); !ok {
+			return
+		}
+		if err := t.SignIn(context.WithoutCancel(r.Context())); err != nil {
+			fe := flow.AsError(err)
+			code := txn.Code(err)
+			if code == "" {
+				code = "sign_in_failed"
+			}
+			writeError(w, http.StatusBadGateway, code, fe.Message)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": "approved", "message": "signed in"})
+	})
+	mux.HandleFunc("GET /v1/transactions/{request_id}", func(w http.ResponseWriter, r *http.Request) {
+		res, err := t.Lookup(r.PathValue("request_id"))
+		if errors.Is(err, journal.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "not_found", "no transaction has request_id "+r.PathValue("request_id")+": it was never received, so it is safe to send it")
+			return
+		}
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		st, err := t.Status()
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, "internal", err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, Status{Status: st, Plugins: plugins()})
+		writeJSON(w, http.StatusOK, Status{Status: st, Plugins: o.Plugins()})
 	})
 	// Any other method on an API path is a 405, anything else a 404; both
 	// in the API's JSON error shape, not the mux's plain text.
-	for _, path := range []string{"/v1/sale", "/v1/status"} {
+	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/status", "/v1/transactions/{request_id}"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see GET /v1/status, POST /v1/sale)")
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, GET /v1/transactions/{request_id}, /v1/status)")
 	})
-	return mux
+	want := []byte(o.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="posrt"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "send the terminal's ECR token as Authorization: Bearer <token> (posrt writes it to <data-dir>/ecr-token)")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}), nil
 }
 
 const maxBody = 64 << 10
 
-func sale(w http.ResponseWriter, r *http.Request, t Terminal) {
+// readObject reads the body as one JSON object whose keys are all in
+// allowed (nil: none), each at most once. It answers 400 itself and
+// returns false on anything else.
+func readObject(w http.ResponseWriter, r *http.Request, allowed []string) (map[string]json.RawMessage, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
 		writeError(w, http.StatusBadRequest, "invalid_request", "the request body must be a JSON object of at most 64 KiB")
-		return
+		return nil, false
 	}
-	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&fields); err != nil || fields == nil || dec.More() {
-		writeError(w, http.StatusBadRequest, "invalid_request", `the request body must be a JSON object such as {"amount": 1234} (amount in fen)`)
-		return
+	if len(bytes.TrimSpace(body)) == 0 && allowed == nil {
+		return map[string]json.RawMessage{}, true
 	}
-	amount, err := money.ParseJSON(fields["amount"])
+	fields, err := object(body)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_amount", err.Error())
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return nil, false
+	}
+	for k := range fields {
+		found := false
+		for _, a := range allowed {
+			found = found || a == k
+		}
+		if !found {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("unknown field %q on %s (fields: %s)", k, r.URL.Path, strings.Join(allowed, ", ")))
+			return nil, false
+		}
+	}
+	return fields, true
+}
+
+// object parses one JSON object, refusing a repeated key (a body whose
+// last "amount" would otherwise win).
+func object(body []byte) (map[string]json.RawMessage, error) {
+	const shape = `the request body must be a JSON object such as {"amount": 1234} (amount in fen)`
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New(shape)
+	}
+	fields := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, errors.New(shape)
+		}
+		key := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, errors.New(shape)
+		}
+		if _, dup := fields[key]; dup {
+			return nil, fmt.Errorf("field %q appears twice: send each field once", key)
+		}
+		fields[key] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, errors.New(shape)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New(shape)
+	}
+	return fields, nil
+}
+
+func str(fields map[string]json.RawMessage, key string) (string, error) {
+	raw, ok := fields[key]
+	if !ok {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil || s == "" {
+		return "", fmt.Errorf("%s must be a non-empty string", key)
+	}
+	return s, nil
+}
+
+func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.Kind, allowed []string) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the request body must be JSON (Content-Type: application/json), not "+ct)
 		return
 	}
-	// Once a sale starts the cardholder is at the PIN pad and the host may
-	// be asked: a cash register that hangs up does not abort it halfway.
-	res, err := t.Sale(context.WithoutCancel(r.Context()), amount)
+	fields, ok := readObject(w, r, allowed)
+	if !ok {
+		return
+	}
+	req := terminal.Request{Op: txn.Operation{Kind: kind}}
+	switch kind {
+	case journal.KindSale:
+		req.Op.Medium = ""
+	case journal.KindCash:
+		req.Op.Medium = journal.MediumCash
+	}
+	var errs []string
+	get := func(key string) string {
+		s, err := str(fields, key)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+		return s
+	}
+	req.Op.RequestID = get("request_id")
+	req.Op.Operator = get("operator")
+	req.PaymentCode = get("auth_code")
+	if m := get("medium"); m != "" {
+		medium, err := journal.ParseMedium(m)
+		if err != nil || !medium.Wallet() && medium != journal.MediumCard {
+			errs = append(errs, fmt.Sprintf("medium %q: a sale is card, wechat, alipay or unionpay_qr", m))
+		}
+		req.Op.Medium = medium
+	}
+	req.Op.Original = txn.OriginalRef{Batch: get("batch"), Trace: get("trace"), RRN: get("rrn")}
+	if len(errs) > 0 {
+		writeError(w, http.StatusBadRequest, "invalid_request", strings.Join(errs, "; "))
+		return
+	}
+	if kind == journal.KindVoid || kind == journal.KindRefund {
+		if req.Op.Original.Trace == "" && req.Op.Original.RRN == "" {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf(`a %s names its original sale: {"trace": "000123"} (this batch) or {"rrn": "..."}`, kind))
+			return
+		}
+	}
+	if _, has := fields["amount"]; has || kind != journal.KindVoid {
+		amount, err := money.ParseJSON(fields["amount"])
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_amount", err.Error())
+			return
+		}
+		req.Op.Amount = amount
+	}
+	// Once an operation starts the customer is at the PIN pad and the host
+	// may be asked: a cash register that hangs up does not abort it.
+	res, err := t.Execute(context.WithoutCancel(r.Context()), req)
 	if err != nil {
 		fe := flow.AsError(err)
-		status := http.StatusOK
-		if fe.Code == terminal.CodeBusy {
-			status = http.StatusConflict
-		}
-		writeJSON(w, status, map[string]any{"result": "failed", "code": fe.Code, "message": fe.Message, "amount": int64(amount)})
+		writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// statusOf is the HTTP status of a refused operation.
+func statusOf(code string) int {
+	switch code {
+	case terminal.CodeBusy, txn.CodeAlreadyVoided, txn.CodeNotVoidable, txn.CodeVoidNotSameBatch, txn.CodeNotRefundable,
+		txn.CodeRefundExceedsRemaining, txn.CodeRequestIDReused, txn.CodeReversalPending, txn.CodeReversalNotAcknowledged:
+		return http.StatusConflict
+	case txn.CodeOriginalNotFound:
+		return http.StatusNotFound
+	case txn.CodeNoChannel:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusBadRequest
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -6,31 +6,34 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/posrt/posrt/runtime/flow"
-	"github.com/posrt/posrt/runtime/money"
+	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/pluginhost"
 	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
 )
 
-// fakeTerminal records the sales the API asks for and answers with what
-// the test sets.
+// fakeTerminal records the operations the API asks for and answers with
+// what the test sets.
 type fakeTerminal struct {
-	mu      sync.Mutex
-	amounts []money.Fen
-	result  terminal.SaleResult
-	err     error
-	block   chan struct{} // when set, Sale waits for it
-	ctxErr  chan error    // receives the sale context's error once Sale ends
+	mu       sync.Mutex
+	requests []terminal.Request
+	result   terminal.Result
+	err      error
+	block    chan struct{} // when set, Execute waits for it
+	ctxErr   chan error    // receives the operation context's error once Execute ends
 }
 
-func (f *fakeTerminal) Sale(ctx context.Context, amount money.Fen) (terminal.SaleResult, error) {
+func (f *fakeTerminal) Execute(ctx context.Context, req terminal.Request) (terminal.Result, error) {
 	f.mu.Lock()
-	f.amounts = append(f.amounts, amount)
+	f.requests = append(f.requests, req)
 	block, ctxErr := f.block, f.ctxErr
 	f.mu.Unlock()
 	if block != nil {
@@ -42,31 +45,57 @@ func (f *fakeTerminal) Sale(ctx context.Context, amount money.Fen) (terminal.Sal
 	return f.result, f.err
 }
 
+func (f *fakeTerminal) Lookup(id string) (terminal.Result, error) {
+	if id == "known" {
+		return terminal.Result{Result: journal.OutcomeApproved, Trace: "000009", RequestID: id}, nil
+	}
+	return terminal.Result{}, journal.ErrNotFound
+}
+
+func (f *fakeTerminal) SignIn(context.Context) error { return f.err }
+
 func (f *fakeTerminal) Status() (terminal.Status, error) {
 	return terminal.Status{TID: "12345678", MID: "898310048990001", Batch: "000001", NextTrace: "000007", SignedIn: true}, nil
 }
 
-func (f *fakeTerminal) sales() []money.Fen {
+func (f *fakeTerminal) sales() []terminal.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]money.Fen(nil), f.amounts...)
+	return append([]terminal.Request(nil), f.requests...)
 }
+
+const testToken = "0123456789abcdef0123456789abcdef"
 
 func serve(t *testing.T, term *fakeTerminal) *httptest.Server {
 	t.Helper()
 	plugins := func() []pluginhost.Status {
 		return []pluginhost.Status{{Name: "pinpad", Kind: "pinpad", PID: 42, Health: "idle", Restarts: 1}}
 	}
-	srv := httptest.NewServer(NewHandler(term, plugins))
+	h, err := NewHandler(term, Options{Token: testToken, Plugins: plugins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
 }
 
 func do(t *testing.T, method, url, body string) (int, map[string]any) {
 	t.Helper()
+	return doAs(t, "Bearer "+testToken, method, url, body)
+}
+
+func doAs(t *testing.T, auth, method, url, body string) (int, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -117,6 +146,11 @@ func TestBadInputIsRefusedBeforeAnySale(t *testing.T) {
 		{`{"amount": 1234} {"amount": 1}`, "invalid_request"},
 		{`{"amount": 1234`, "invalid_request"},
 		{`{"amount": 1` + strings.Repeat(" ", maxBody) + `}`, "invalid_request"},
+		{`{"amount": 5, "amount": 7}`, "invalid_request"},
+		{`{"amount": 5, "amonut": 7}`, "invalid_request"},
+		{`{"amount": 5, "request_id": ""}`, "invalid_request"},
+		{`{"amount": 5, "request_id": 12}`, "invalid_request"},
+		{`{"amount": 5, "medium": "cash"}`, "invalid_request"},
 	}
 	for _, c := range cases {
 		status, body := do(t, http.MethodPost, srv.URL+"/v1/sale", c.body)
@@ -134,9 +168,9 @@ func TestBadInputIsRefusedBeforeAnySale(t *testing.T) {
 }
 
 func TestSaleAnswersTheTerminalsResult(t *testing.T) {
-	term := &fakeTerminal{result: terminal.SaleResult{
-		Result: "approved", Code: "00", Message: "approved", Batch: "000001", Trace: "000007",
-		RRN: "123456789012", Amount: 9999999999, Channel: "card", MaskedPAN: "622202******0128", ReceiptsPrinted: 2,
+	term := &fakeTerminal{result: terminal.Result{
+		Result: journal.OutcomeApproved, Code: "00", Message: "approved", Batch: "000001", Trace: "000007",
+		RRN: "123456789012", Amount: 9999999999, Medium: journal.MediumCard, MaskedPAN: "622202******0128", ReceiptsPrinted: 2,
 	}}
 	srv := serve(t, term)
 	status, body := do(t, http.MethodPost, srv.URL+"/v1/sale", `{"amount": 9999999999}`)
@@ -144,32 +178,151 @@ func TestSaleAnswersTheTerminalsResult(t *testing.T) {
 		t.Fatalf("HTTP %d: %v", status, body)
 	}
 	want := map[string]any{"result": "approved", "code": "00", "batch": "000001", "trace": "000007", "rrn": "123456789012",
-		"amount": float64(9999999999), "channel": "card", "masked_pan": "622202******0128"}
+		"amount": float64(9999999999), "medium": "card", "masked_pan": "622202******0128"}
 	for k, v := range want {
 		if body[k] != v {
 			t.Errorf("%s = %v, want %v", k, body[k], v)
 		}
 	}
-	if got := term.sales(); len(got) != 1 || got[0] != 9999999999 {
+	if got := term.sales(); len(got) != 1 || got[0].Op.Amount != 9999999999 || got[0].Op.Kind != journal.KindSale {
 		t.Fatalf("terminal asked for %v", got)
 	}
 }
 
-func TestSaleRefusedBeforeGoingOnlineSaysWhy(t *testing.T) {
-	term := &fakeTerminal{err: &flow.Error{Code: "card_read_failed", Message: "no card was presented"}}
+func TestOperationsReachTheTerminalTyped(t *testing.T) {
+	term := &fakeTerminal{}
 	srv := serve(t, term)
-	status, body := do(t, http.MethodPost, srv.URL+"/v1/sale", `{"amount": 100}`)
-	if status != http.StatusOK || body["result"] != "failed" || body["code"] != "card_read_failed" || body["message"] != "no card was presented" || body["amount"] != float64(100) {
-		t.Fatalf("HTTP %d %v", status, body)
+	for _, c := range []struct{ path, body string }{
+		{"/v1/sale", `{"amount": 500, "auth_code": "134567890123456789", "request_id": "r-1"}`},
+		{"/v1/void", `{"trace": "000007"}`},
+		{"/v1/refund", `{"rrn": "123456789012", "amount": 300}`},
+		{"/v1/cash", `{"amount": 800}`},
+	} {
+		if status, body := do(t, http.MethodPost, srv.URL+c.path, c.body); status != http.StatusOK {
+			t.Fatalf("%s: HTTP %d %v", c.path, status, body)
+		}
 	}
-
-	term.err = &flow.Error{Code: terminal.CodeBusy, Message: "the terminal is busy"}
-	if status, body := do(t, http.MethodPost, srv.URL+"/v1/sale", `{"amount": 100}`); status != http.StatusConflict || body["code"] != terminal.CodeBusy {
-		t.Fatalf("busy: HTTP %d %v", status, body)
+	got := term.sales()
+	if len(got) != 4 {
+		t.Fatalf("%d requests", len(got))
 	}
+	if got[0].PaymentCode != "134567890123456789" || got[0].Op.RequestID != "r-1" || got[0].Op.Amount != 500 {
+		t.Errorf("sale = %+v", got[0])
+	}
+	if got[1].Op.Kind != journal.KindVoid || got[1].Op.Original.Trace != "000007" || got[1].Op.Amount != 0 {
+		t.Errorf("void = %+v", got[1])
+	}
+	if got[2].Op.Kind != journal.KindRefund || got[2].Op.Original.RRN != "123456789012" || got[2].Op.Amount != 300 {
+		t.Errorf("refund = %+v", got[2])
+	}
+	if got[3].Op.Kind != journal.KindCash || got[3].Op.Medium != journal.MediumCash {
+		t.Errorf("cash = %+v", got[3])
+	}
+	for _, c := range []struct{ path, body string }{
+		{"/v1/void", `{}`},
+		{"/v1/refund", `{"trace": "000007"}`},
+		{"/v1/cash", `{"amount": 800, "trace": "000001"}`},
+	} {
+		if status, _ := do(t, http.MethodPost, srv.URL+c.path, c.body); status != http.StatusBadRequest {
+			t.Errorf("%s %s: HTTP %d, want 400", c.path, c.body, status)
+		}
+	}
+	if len(term.sales()) != 4 {
+		t.Fatal("a refused request reached the terminal")
+	}
+}
 
+// Every request needs the token: none, a wrong one, or one of another
+// scheme is 401 and does nothing.
+func TestTokenIsRequired(t *testing.T) {
+	term := &fakeTerminal{}
+	srv := serve(t, term)
+	for _, auth := range []string{"", "Bearer", "Bearer " + testToken[:31], "Bearer " + testToken + "x", "Basic " + testToken, "bearer " + testToken} {
+		for _, path := range []string{"/v1/sale", "/v1/status"} {
+			method := http.MethodPost
+			if path == "/v1/status" {
+				method = http.MethodGet
+			}
+			status, body := doAs(t, auth, method, srv.URL+path, `{"amount": 100}`)
+			if status != http.StatusUnauthorized || errorCode(t, body) != "unauthorized" {
+				t.Errorf("%q on %s: HTTP %d %v", auth, path, status, body)
+			}
+		}
+	}
+	if len(term.sales()) != 0 {
+		t.Fatal("an unauthorized request reached the terminal")
+	}
+	if _, err := NewHandler(term, Options{Token: "short"}); err == nil {
+		t.Fatal("a short token was accepted")
+	}
+}
+
+func TestNonJSONBodyIsRefused(t *testing.T) {
+	term := &fakeTerminal{}
+	srv := serve(t, term)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/sale", strings.NewReader(`{"amount": 100}`))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType || len(term.sales()) != 0 {
+		t.Fatalf("text/plain sale: HTTP %d, %d requests", resp.StatusCode, len(term.sales()))
+	}
+}
+
+func TestLookupByRequestID(t *testing.T) {
+	srv := serve(t, &fakeTerminal{})
+	if status, body := do(t, http.MethodGet, srv.URL+"/v1/transactions/known", ""); status != http.StatusOK || body["trace"] != "000009" {
+		t.Fatalf("known: HTTP %d %v", status, body)
+	}
+	if status, body := do(t, http.MethodGet, srv.URL+"/v1/transactions/never", ""); status != http.StatusNotFound || errorCode(t, body) != "not_found" {
+		t.Fatalf("unknown: HTTP %d %v", status, body)
+	}
+}
+
+func TestLoadToken(t *testing.T) {
+	dir := t.TempDir()
+	tok, err := LoadToken(dir, "")
+	if err != nil || len(tok) != 64 {
+		t.Fatalf("new token %q, %v", tok, err)
+	}
+	st, err := os.Stat(filepath.Join(dir, TokenFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("token file mode %v, %v", st.Mode(), err)
+	}
+	if again, _ := LoadToken(dir, ""); again != tok {
+		t.Fatal("the token changed on the second start")
+	}
+	if conf, _ := LoadToken(dir, "configured-token-0123"); conf != "configured-token-0123" {
+		t.Fatal("the configured token was not used")
+	}
+	if err := os.Chmod(filepath.Join(dir, TokenFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadToken(dir, ""); err == nil {
+		t.Fatal("a world-readable token file was accepted")
+	}
+}
+
+func TestRefusalsCarryTheirCodes(t *testing.T) {
+	term := &fakeTerminal{}
+	srv := serve(t, term)
+	for code, status := range map[string]int{
+		terminal.CodeBusy: http.StatusConflict, txn.CodeAlreadyVoided: http.StatusConflict, txn.CodeRefundExceedsRemaining: http.StatusConflict,
+		txn.CodeVoidNotSameBatch: http.StatusConflict, txn.CodeRequestIDReused: http.StatusConflict, txn.CodeReversalPending: http.StatusConflict,
+		txn.CodeOriginalNotFound: http.StatusNotFound, txn.CodeNoChannel: http.StatusUnprocessableEntity, "unrecognised_payment_code": http.StatusBadRequest,
+	} {
+		term.err = &flow.Error{Code: code, Message: "refused: " + code}
+		got, body := do(t, http.MethodPost, srv.URL+"/v1/sale", `{"amount": 100}`)
+		if got != status || errorCode(t, body) != code {
+			t.Errorf("%s: HTTP %d %v, want %d", code, got, body, status)
+		}
+	}
 	term.err = errors.New("journal: disk full")
-	if status, body := do(t, http.MethodPost, srv.URL+"/v1/sale", `{"amount": 100}`); status != http.StatusOK || body["result"] != "failed" || body["message"] == "" {
+	if status, body := do(t, http.MethodPost, srv.URL+"/v1/sale", `{"amount": 100}`); status != http.StatusBadRequest || errorCode(t, body) != "error" {
 		t.Fatalf("plain error: HTTP %d %v", status, body)
 	}
 }
@@ -177,10 +330,11 @@ func TestSaleRefusedBeforeGoingOnlineSaysWhy(t *testing.T) {
 // A cash register that hangs up mid-sale does not cancel the sale: the
 // cardholder may already be at the PIN pad, the host may have been asked.
 func TestHangingUpDoesNotCancelTheSale(t *testing.T) {
-	term := &fakeTerminal{block: make(chan struct{}), ctxErr: make(chan error, 1), result: terminal.SaleResult{Result: "approved"}}
+	term := &fakeTerminal{block: make(chan struct{}), ctxErr: make(chan error, 1), result: terminal.Result{Result: journal.OutcomeApproved}}
 	srv := serve(t, term)
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/sale", strings.NewReader(`{"amount": 1234}`))
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -230,7 +384,8 @@ func TestWrongMethodAndUnknownPathAreJSONErrors(t *testing.T) {
 	}{
 		{http.MethodGet, "/v1/sale", http.StatusMethodNotAllowed, "method_not_allowed"},
 		{http.MethodDelete, "/v1/status", http.StatusMethodNotAllowed, "method_not_allowed"},
-		{http.MethodGet, "/v1/refund", http.StatusNotFound, "not_found"},
+		{http.MethodGet, "/v1/refund", http.StatusMethodNotAllowed, "method_not_allowed"},
+		{http.MethodGet, "/v1/settle", http.StatusNotFound, "not_found"},
 		{http.MethodPost, "/sale", http.StatusNotFound, "not_found"},
 	} {
 		status, body := do(t, c.method, srv.URL+c.path, "")

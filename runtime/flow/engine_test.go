@@ -27,8 +27,13 @@ func engine(t *testing.T, opts flow.Options, files map[string]string) *flow.Engi
 
 func runOne(t *testing.T, src string) (map[string]any, error) {
 	t.Helper()
+	return runOneOn(t, &runtimetest.Host{}, src)
+}
+
+func runOneOn(t *testing.T, h *runtimetest.Host, src string) (map[string]any, error) {
+	t.Helper()
 	e := engine(t, flow.Options{Timeout: 2 * time.Second}, map[string]string{"f.lua": src})
-	return e.Run(context.Background(), &runtimetest.Host{}, "f", map[string]any{"amount": int64(100)})
+	return e.Run(context.Background(), h, "f", map[string]any{"amount": int64(100)})
 }
 
 func TestSandboxRemovesDangerousFunctions(t *testing.T) {
@@ -91,9 +96,11 @@ func TestExpectedFailureComesBackAsError(t *testing.T) {
 
 func TestMisuseRaisesArgumentError(t *testing.T) {
 	for name, src := range map[string]string{
-		"fractional amount": `local p = require("posrt.pinpad") return function() p.read_card{amount = 12.5} return {} end`,
-		"missing card":      `local t = require("posrt.txn") return function() t.sale{amount = 100} return {} end`,
-		"bad print lines":   `local p = require("posrt.printer") return function() p.print{lines = {"text"}} return {} end`,
+		"amount on the PIN pad": `local p = require("posrt.pinpad") return function() p.read_card{amount = 12.5} return {} end`,
+		"amount in a sale":      `local t = require("posrt.txn") return function() t.sale{amount = 100} return {} end`,
+		"card not a table":      `local t = require("posrt.txn") return function() t.execute{card = {}} return {} end`,
+		"bad print lines":       `local p = require("posrt.printer") return function() p.print{copy = "x", lines = {"text"}} return {} end`,
+		"print without a copy":  `local p = require("posrt.printer") return function() p.print{lines = {}} return {} end`,
 	} {
 		_, err := runOne(t, src)
 		var fe *flow.Error
@@ -152,7 +159,7 @@ func TestHostCallsCarryTheRunsDeadline(t *testing.T) {
 	e := engine(t, flow.Options{Timeout: 200 * time.Millisecond}, map[string]string{"wait.lua": `
 local p = require("posrt.pinpad")
 return function(ctx)
-  local card, err = p.read_card{amount = ctx.amount}
+  local card, err = p.read_card{}
   return nil, err
 end`})
 	h := &blockingHost{}
@@ -162,5 +169,44 @@ end`})
 	}
 	if !h.deadline {
 		t.Fatal("the host call's context had no deadline")
+	}
+}
+
+// A flow can neither name an amount nor execute its operation twice: the
+// skeleton's double-booking flow ends with a clear error before any
+// charge, and a flow that executes twice is refused the second time.
+func TestFlowCannotChooseTheMoney(t *testing.T) {
+	double := `
+local pinpad = require("posrt.pinpad")
+local txn = require("posrt.txn")
+return function(ctx)
+  local card = pinpad.read_card({})
+  local pin = pinpad.get_pin({ card = card })
+  txn.sale({ amount = ctx.amount * 100, card = card, pin = pin })
+  txn.sale({ amount = ctx.amount, card = card, pin = pin })
+  return {}
+end`
+	h := &runtimetest.Host{}
+	_, err := runOneOn(t, h, double)
+	if fe := flow.AsError(err); fe.Code != "flow_error" || !strings.Contains(fe.Message, "cannot name an amount") {
+		t.Fatalf("double-booking flow: %v", err)
+	}
+	for _, c := range h.Calls {
+		if strings.HasPrefix(c, "execute") {
+			t.Fatalf("the double-booking flow executed: %v", h.Calls)
+		}
+	}
+	twice := `
+local txn = require("posrt.txn")
+return function(ctx)
+  local a = txn.execute({})
+  local b, err = txn.execute({})
+  if b then return { second = "executed" } end
+  return { first = a.result, second = err.code }
+end`
+	h = &runtimetest.Host{}
+	out, err := runOneOn(t, h, twice)
+	if err != nil || out["first"] != "approved" || out["second"] != "already_executed" {
+		t.Fatalf("execute twice: %v, %v", out, err)
 	}
 }

@@ -22,7 +22,8 @@ type run struct {
 func (r *run) install(L *lua.LState) {
 	modules := map[string]map[string]lua.LGFunction{
 		"posrt.pinpad":   {"read_card": r.readCard, "get_pin": r.getPIN, "display": r.display},
-		"posrt.txn":      {"sale": r.sale},
+		"posrt.scanner":  {"read_code": r.readCode},
+		"posrt.txn":      {"execute": r.execute, "sale": r.execute},
 		"posrt.printer":  {"print": r.print},
 		"posrt.terminal": {"info": r.terminalInfo},
 		"posrt.money":    {"yuan": yuan},
@@ -36,7 +37,7 @@ func (r *run) install(L *lua.LState) {
 		}
 		fns, ok := modules[name]
 		if !ok {
-			L.ArgError(1, fmt.Sprintf("no module %q: flows may require only posrt.pinpad, posrt.txn, posrt.printer, posrt.terminal and posrt.money", name))
+			L.ArgError(1, fmt.Sprintf("no module %q: flows may require only posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal and posrt.money", name))
 		}
 		t := L.SetFuncs(L.NewTable(), fns)
 		loaded[name] = t
@@ -66,17 +67,12 @@ func fail(L *lua.LState, err error) int {
 	return 2
 }
 
-// checkAmount reads a positive integer amount in fen from field of t.
-func checkAmount(L *lua.LState, t *lua.LTable, arg int) int64 {
-	v, ok := t.RawGetString("amount").(lua.LNumber)
-	if !ok {
-		L.ArgError(arg, "amount (integer fen) is required")
+// noAmount refuses an amount in t: the operation's amount is the front
+// end's, never the flow's.
+func noAmount(L *lua.LState, t *lua.LTable, arg int) {
+	if t.RawGetString("amount") != lua.LNil {
+		L.ArgError(arg, "a flow cannot name an amount: the operation's amount is set by the cash register or cashier who started it (ctx.amount)")
 	}
-	f := float64(v)
-	if f != float64(int64(f)) || f < 1 || money.Fen(f) > money.MaxAmount {
-		L.ArgError(arg, fmt.Sprintf("amount must be a whole number of fen from 1 to %d, got %v", money.MaxAmount, v))
-	}
-	return int64(f)
 }
 
 // refOf reads t[field].ref, the reference of a card or PIN table.
@@ -104,7 +100,8 @@ func stringList(t *lua.LTable) []string {
 func (r *run) readCard(L *lua.LState) int {
 	t := L.CheckTable(1)
 	modes, _ := t.RawGetString("entry_modes").(*lua.LTable)
-	c, err := r.host.ReadCard(L.Context(), ReadCardArgs{Amount: checkAmount(L, t, 1), EntryModes: stringList(modes)})
+	noAmount(L, t, 1)
+	c, err := r.host.ReadCard(L.Context(), ReadCardArgs{EntryModes: stringList(modes)})
 	if err != nil {
 		return fail(L, err)
 	}
@@ -114,7 +111,8 @@ func (r *run) readCard(L *lua.LState) int {
 
 func (r *run) getPIN(L *lua.LState) int {
 	t := L.CheckTable(1)
-	p, err := r.host.GetPIN(L.Context(), GetPINArgs{CardRef: refOf(L, t, "card", 1), Amount: checkAmount(L, t, 1)})
+	noAmount(L, t, 1)
+	p, err := r.host.GetPIN(L.Context(), GetPINArgs{CardRef: refOf(L, t, "card", 1)})
 	if err != nil {
 		return fail(L, err)
 	}
@@ -134,13 +132,27 @@ func (r *run) display(L *lua.LState) int {
 	return 1
 }
 
-func (r *run) sale(L *lua.LState) int {
-	t := L.CheckTable(1)
-	args := SaleArgs{Amount: checkAmount(L, t, 1), CardRef: refOf(L, t, "card", 1)}
-	if _, ok := t.RawGetString("pin").(*lua.LTable); ok {
-		args.PINRef = refOf(L, t, "pin", 1)
+func (r *run) readCode(L *lua.LState) int {
+	c, err := r.host.ReadCode(L.Context())
+	if err != nil {
+		return fail(L, err)
 	}
-	v, err := r.host.Sale(L.Context(), args)
+	L.Push(table(L, map[string]any{"ref": c.Ref, "medium": c.Medium}))
+	return 1
+}
+
+// execute runs the run's operation with the references in its table
+// (card, pin, code: tables read_card, get_pin and read_code returned).
+func (r *run) execute(L *lua.LState) int {
+	t := L.OptTable(1, L.NewTable())
+	noAmount(L, t, 1)
+	var args ExecuteArgs
+	for field, dst := range map[string]*string{"card": &args.CardRef, "pin": &args.PINRef, "code": &args.CodeRef} {
+		if _, ok := t.RawGetString(field).(*lua.LTable); ok {
+			*dst = refOf(L, t, field, 1)
+		}
+	}
+	v, err := r.host.Execute(L.Context(), args)
 	if err != nil {
 		return fail(L, err)
 	}
@@ -150,9 +162,10 @@ func (r *run) sale(L *lua.LState) int {
 
 func txnMap(v TxnView) map[string]any {
 	return map[string]any{
-		"result": v.Result, "code": v.Code, "message": v.Message, "tid": v.TID, "mid": v.MID,
+		"result": v.Result, "kind": v.Kind, "code": v.Code, "message": v.Message, "tid": v.TID, "mid": v.MID,
 		"batch": v.Batch, "trace": v.Trace, "rrn": v.RRN, "auth_code": v.AuthCode, "amount": v.Amount,
-		"channel": v.Channel, "masked_pan": v.MaskedPAN, "entry_mode": v.EntryMode, "time": v.Time,
+		"medium": v.Medium, "masked_pan": v.MaskedPAN, "entry_mode": v.EntryMode, "time": v.Time,
+		"orig_trace": v.OrigTrace, "order_no": v.OrderNo, "trade_no": v.TradeNo,
 	}
 }
 
@@ -163,6 +176,10 @@ func (r *run) print(L *lua.LState) int {
 		L.ArgError(1, "lines (a list of line tables) is required")
 	}
 	doc := printer.Document{Cut: lua.LVAsBool(t.RawGetString("cut"))}
+	copyName := lua.LVAsString(t.RawGetString("copy"))
+	if copyName == "" {
+		L.ArgError(1, "copy (the receipt's name, such as \"merchant\" or \"cardholder\") is required")
+	}
 	var bad string
 	lines.ForEach(func(_, v lua.LValue) {
 		lt, ok := v.(*lua.LTable)
@@ -189,7 +206,7 @@ func (r *run) print(L *lua.LState) int {
 	if bad != "" {
 		L.ArgError(1, bad)
 	}
-	if err := r.host.Print(L.Context(), doc); err != nil {
+	if err := r.host.Print(L.Context(), PrintArgs{Copy: copyName, Document: doc}); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)

@@ -27,7 +27,7 @@ func BenchmarkBeginFinish(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := j.Finish(ctx, rec.Key(), Outcome{State: StateApproved, HostCode: "00", RRN: "000000000001"}); err != nil {
+		if _, err := j.Move(ctx, rec.Key(), Change{To: StateApproved, HostCode: "00", RRN: "000000000001"}); err != nil {
 			b.Fatal(err)
 		}
 	}

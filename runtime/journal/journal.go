@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +72,10 @@ func Open(dir string, o Options) (*Journal, error) {
 		logf = func(string, ...any) {}
 	}
 	j := &Journal{db: db, now: now, logf: logf}
+	if err := migrate(db, logf); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening journal in %s: %w", dir, err)
+	}
 	err = db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pendingPrefix)})
 		defer it.Close()
@@ -169,9 +175,37 @@ func (j *Journal) AdoptBatch(batch string) (string, error) {
 	return format6(cur), nil
 }
 
+// Refusals of an intent, each wrapped with the details; the operation
+// engine turns them into the codes a front end shows.
+var (
+	ErrOriginalNotFound       = errors.New("original transaction not found")
+	ErrAlreadyVoided          = errors.New("the original is already voided")
+	ErrNotVoidable            = errors.New("the original cannot be voided")
+	ErrVoidNotSameBatch       = errors.New("the original is not in the current batch: refund it instead")
+	ErrNotRefundable          = errors.New("the original cannot be refunded")
+	ErrRefundExceedsRemaining = errors.New("refund exceeds what remains refundable")
+	ErrRequestIDReused        = errors.New("request_id already used for another request")
+	ErrIllegalMove            = errors.New("move not in the transition table")
+)
+
+// RepeatedRequestError is returned by Begin for a request id already
+// journaled with the same parameters: Record is the first request's, whose
+// result the caller returns instead of starting another operation.
+type RepeatedRequestError struct{ Record Record }
+
+func (e *RepeatedRequestError) Error() string {
+	return fmt.Sprintf("request_id %s is %s/%s (%s)", e.Record.RequestID, e.Record.Batch, e.Record.Trace, e.Record.State)
+}
+
 // Begin journals an intent: it takes the next trace number in the current
-// batch and writes the record in state created, both in one commit synced
-// to disk before Begin returns. Only then may the caller send the request.
+// batch and writes the record in state created, all in one commit synced to
+// disk before Begin returns. Only then may the caller send the request. A
+// void or refund is checked against its original in the same commit, and
+// holds the original (the void, or the refund's amount) until it is
+// resolved, so that two refunds can never exceed the sale. A request id
+// seen before returns a *RepeatedRequestError with the first record, or
+// ErrRequestIDReused when its parameters differ; one whose operation never
+// left the terminal (not sent) may be used again.
 func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	if err := in.validate(); err != nil {
 		return Record{}, fmt.Errorf("journaling intent: %w", err)
@@ -183,6 +217,11 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	defer j.mu.Unlock()
 	var rec Record
 	err := j.db.Update(func(txn *badger.Txn) error {
+		if in.RequestID != "" {
+			if err := checkRequest(txn, in); err != nil {
+				return err
+			}
+		}
 		batch, trace, err := readCounters(txn)
 		if err != nil {
 			return err
@@ -190,8 +229,9 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 		now := j.now().UTC()
 		rec = Record{
 			TID: in.TID, MID: in.MID, Batch: format6(batch), Trace: format6(trace),
-			Kind: in.Kind, Channel: in.Channel, Amount: in.Amount,
-			MaskedPAN: in.MaskedPAN, EntryMode: in.EntryMode,
+			Kind: in.Kind, Medium: in.Medium, Amount: in.Amount,
+			RequestID: in.RequestID, Fingerprint: in.Fingerprint, Operator: in.Operator,
+			MaskedPAN: in.MaskedPAN, EntryMode: in.EntryMode, PaymentCode: in.PaymentCode,
 			State: StateCreated, CreatedAt: now, UpdatedAt: now,
 		}
 		if _, err := txn.Get(rec.Key().dbKey()); err == nil {
@@ -199,14 +239,30 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
 			return err
 		}
+		if !in.Original.IsZero() {
+			orig := in.Original
+			rec.Original = &orig
+			if err := hold(txn, &rec, format6(batch), now); err != nil {
+				return err
+			}
+		}
 		if err := txn.Set(keyTrace, []byte(strconv.Itoa(trace))); err != nil {
 			return err
 		}
 		if err := txn.Set(rec.Key().pendingKey(), nil); err != nil {
 			return err
 		}
+		if in.RequestID != "" {
+			if err := txn.Set([]byte(requestPrefix+in.RequestID), []byte(rec.Key().String())); err != nil {
+				return err
+			}
+		}
 		return putRecord(txn, rec)
 	})
+	var repeated *RepeatedRequestError
+	if errors.As(err, &repeated) {
+		return Record{}, err
+	}
 	if err != nil {
 		return Record{}, fmt.Errorf("journaling intent: %w", err)
 	}
@@ -214,9 +270,201 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	return rec, nil
 }
 
+// checkRequest refuses a request id already bound to a record, unless that
+// operation never left the terminal.
+func checkRequest(txn *badger.Txn, in Intent) error {
+	prev, err := recordByIndex(txn, requestPrefix+in.RequestID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case prev.Fingerprint != in.Fingerprint:
+		return fmt.Errorf("%w: request_id %s is %s %s of %d fen (%s/%s)", ErrRequestIDReused,
+			in.RequestID, prev.Medium, prev.Kind, prev.Amount, prev.Batch, prev.Trace)
+	case prev.State == StateNotSent:
+		return nil
+	}
+	return &RepeatedRequestError{Record: prev}
+}
+
+// hold checks a void or refund against its original and holds the
+// original for it, in the commit that creates rec.
+func hold(txn *badger.Txn, rec *Record, batch string, now time.Time) error {
+	orig, err := getRecord(txn, *rec.Original)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrOriginalNotFound, rec.Original)
+	}
+	if err != nil {
+		return err
+	}
+	if orig.Kind != KindSale {
+		return fmt.Errorf("%w: %s is a %s, not a sale", ErrOriginalNotFound, orig.Key(), orig.Kind)
+	}
+	rec.Medium, rec.MaskedPAN = orig.Medium, orig.MaskedPAN
+	switch rec.Kind {
+	case KindVoid:
+		switch {
+		case orig.State == StateVoided || orig.VoidedBy != nil:
+			return fmt.Errorf("%w: %s was voided by %s", ErrAlreadyVoided, orig.Key(), orig.VoidedBy)
+		case orig.VoidHeld != nil:
+			return fmt.Errorf("%w: %s has a void in progress (%s)", ErrNotVoidable, orig.Key(), orig.VoidHeld)
+		case orig.Batch != batch || orig.State == StateSettled:
+			return fmt.Errorf("%w: %s is in batch %s, the terminal is in batch %s", ErrVoidNotSameBatch, orig.Key(), orig.Batch, batch)
+		case orig.State != StateApproved:
+			return fmt.Errorf("%w: %s is %s", ErrNotVoidable, orig.Key(), orig.State)
+		case orig.Refunded > 0 || orig.RefundHeld > 0:
+			return fmt.Errorf("%w: %s is partly refunded: refund the rest instead", ErrNotVoidable, orig.Key())
+		case rec.Amount != orig.Amount:
+			return fmt.Errorf("%w: a void is for the full %d fen of %s, not %d", ErrNotVoidable, orig.Amount, orig.Key(), rec.Amount)
+		}
+		k := rec.Key()
+		orig.VoidHeld = &k
+	case KindRefund:
+		switch {
+		case orig.State == StateVoided || orig.VoidedBy != nil:
+			return fmt.Errorf("%w: %s was voided", ErrNotRefundable, orig.Key())
+		case orig.VoidHeld != nil:
+			return fmt.Errorf("%w: %s has a void in progress (%s)", ErrNotRefundable, orig.Key(), orig.VoidHeld)
+		case orig.State != StateApproved && orig.State != StatePartlyRefunded && orig.State != StateSettled && orig.State != StateRefunded:
+			return fmt.Errorf("%w: %s is %s", ErrNotRefundable, orig.Key(), orig.State)
+		case rec.Amount > orig.Remaining():
+			return fmt.Errorf("%w: %d fen asked, %d fen of %s remain", ErrRefundExceedsRemaining, rec.Amount, orig.Remaining(), orig.Key())
+		}
+		orig.RefundHeld += rec.Amount
+	}
+	orig.UpdatedAt = now
+	return putRecord(txn, orig)
+}
+
+// Move moves the record with key through the transition table, synced,
+// with what c says. The pending index, the RRN index and a void's or
+// refund's original are updated in the same commit. A move the table does
+// not allow is refused with ErrIllegalMove and changes nothing.
+func (j *Journal) Move(ctx context.Context, key Key, c Change) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	var rec Record
+	var wasPending bool
+	err := j.db.Update(func(txn *badger.Txn) error {
+		var err error
+		if rec, err = getRecord(txn, key); err != nil {
+			return err
+		}
+		from := rec.State
+		if !from.CanMove(c.To) {
+			return fmt.Errorf("%w: %s to %s", ErrIllegalMove, from, c.To)
+		}
+		if c.MaskedPAN != "" && !maskedPAN.MatchString(c.MaskedPAN) {
+			return fmt.Errorf("%w: card number must be masked to first 6 / last 4 before it is journaled", ErrInvalidIntent)
+		}
+		wasPending = from.Pending()
+		now := j.now().UTC()
+		apply(&rec, c, now)
+		if wasPending && !rec.State.Pending() {
+			if err := txn.Delete(key.pendingKey()); err != nil {
+				return err
+			}
+			if rec.Original != nil {
+				if err := release(txn, rec, now); err != nil {
+					return err
+				}
+			}
+		}
+		if rec.RRN != "" && rec.State == StateApproved {
+			if err := txn.Set([]byte(rrnPrefix+rec.RRN), []byte(key.String())); err != nil {
+				return err
+			}
+		}
+		return putRecord(txn, rec)
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("journaling %s: %w", key, err)
+	}
+	if wasPending && !rec.State.Pending() {
+		j.pending.Add(-1)
+	}
+	return rec, nil
+}
+
+func apply(rec *Record, c Change, now time.Time) {
+	rec.State, rec.UpdatedAt = c.To, now
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&rec.HostCode, c.HostCode)
+	set(&rec.HostMessage, c.HostMessage)
+	set(&rec.RRN, c.RRN)
+	set(&rec.AuthCode, c.AuthCode)
+	set(&rec.TradeNo, c.TradeNo)
+	set(&rec.OrderNo, c.OrderNo)
+	set(&rec.RefundNo, c.RefundNo)
+	set(&rec.MaskedPAN, c.MaskedPAN)
+	set(&rec.EntryMode, c.EntryMode)
+	set(&rec.ReversalReason, c.ReversalReason)
+	set(&rec.LastError, c.LastError)
+	set(&rec.Note, c.Note)
+	if c.Paid != 0 {
+		rec.Paid = c.Paid
+	}
+	if !c.HostTime.IsZero() {
+		rec.HostTime = c.HostTime.UTC()
+	}
+	if c.Attempt {
+		rec.Attempts++
+	}
+	if c.Flag {
+		rec.Flagged = true
+	}
+}
+
+// release settles what a resolved void or refund held on its original: an
+// approved void voids it, an approved refund adds to its refunded amount;
+// anything else (declined, reversed, not sent, resolved by hand) frees the
+// hold.
+func release(txn *badger.Txn, rec Record, now time.Time) error {
+	orig, err := getRecord(txn, *rec.Original)
+	if err != nil {
+		return fmt.Errorf("updating original %s: %w", rec.Original, err)
+	}
+	approved := rec.State == StateApproved
+	switch rec.Kind {
+	case KindVoid:
+		if orig.VoidHeld != nil && *orig.VoidHeld == rec.Key() {
+			orig.VoidHeld = nil
+		}
+		if approved {
+			k := rec.Key()
+			orig.VoidedBy = &k
+			if orig.State.CanMove(StateVoided) {
+				orig.State = StateVoided
+			}
+		}
+	case KindRefund:
+		orig.RefundHeld = max(0, orig.RefundHeld-rec.Amount)
+		if approved {
+			orig.Refunded += rec.Amount
+			switch {
+			case orig.State == StateSettled:
+			case orig.Refunded >= orig.Amount:
+				orig.State = StateRefunded
+			default:
+				orig.State = StatePartlyRefunded
+			}
+		}
+	}
+	orig.UpdatedAt = now
+	return putRecord(txn, orig)
+}
+
 // MarkSent records, without waiting for the disk, that the created record
-// with key is being handed to the channel: it costs the request no fsync.
-// The mark is written before any later Finish of the same record; if the
+// with key is being handed to its channel: it costs the request no fsync.
+// The mark is written before any later Move of the same record; if the
 // terminal crashes first the record stays created, which is pending all
 // the same. A failure is logged, never lost silently.
 func (j *Journal) MarkSent(key Key) {
@@ -239,43 +487,6 @@ func (j *Journal) MarkSent(key Key) {
 			j.logf("marking %s sent: %v", key, err)
 		}
 	})
-}
-
-// Finish records the outcome of a pending (created, sent or unknown)
-// record, synced: approved, declined, unknown, or reversed.
-func (j *Journal) Finish(ctx context.Context, key Key, out Outcome) (Record, error) {
-	if out.State == StateCreated || out.State == StateSent {
-		return Record{}, fmt.Errorf("recording outcome of %s: %q is not an outcome", key, out.State)
-	}
-	if err := ctx.Err(); err != nil {
-		return Record{}, err
-	}
-	var rec Record
-	resolved := false
-	err := j.db.Update(func(txn *badger.Txn) error {
-		var err error
-		if rec, err = getRecord(txn, key); err != nil {
-			return err
-		}
-		if !rec.State.Pending() {
-			return fmt.Errorf("record is already %s", rec.State)
-		}
-		rec.State, rec.HostCode, rec.HostMessage, rec.RRN, rec.AuthCode = out.State, out.HostCode, out.HostMessage, out.RRN, out.AuthCode
-		rec.UpdatedAt = j.now().UTC()
-		if resolved = !rec.State.Pending(); resolved {
-			if err := txn.Delete(key.pendingKey()); err != nil {
-				return err
-			}
-		}
-		return putRecord(txn, rec)
-	})
-	if err != nil {
-		return Record{}, fmt.Errorf("recording outcome of %s: %w", key, err)
-	}
-	if resolved {
-		j.pending.Add(-1)
-	}
-	return rec, nil
 }
 
 // Pending returns the records whose outcome is not known, oldest first.
@@ -301,6 +512,7 @@ func (j *Journal) Pending() ([]Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing pending transactions: %w", err)
 	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].CreatedAt.Before(out[b].CreatedAt) })
 	return out, nil
 }
 
@@ -315,11 +527,50 @@ func (j *Journal) Get(key Key) (Record, error) {
 	return rec, err
 }
 
+// ByRequestID returns the record a caller's request id is bound to.
+func (j *Journal) ByRequestID(id string) (Record, error) { return j.byIndex(requestPrefix + id) }
+
+// ByRRN returns the approved record with the host's reference number rrn.
+func (j *Journal) ByRRN(rrn string) (Record, error) { return j.byIndex(rrnPrefix + rrn) }
+
+func (j *Journal) byIndex(key string) (Record, error) {
+	var rec Record
+	err := j.db.View(func(txn *badger.Txn) error {
+		var err error
+		rec, err = recordByIndex(txn, key)
+		return err
+	})
+	return rec, err
+}
+
+func recordByIndex(txn *badger.Txn, index string) (Record, error) {
+	item, err := txn.Get([]byte(index))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return Record{}, fmt.Errorf("%s: %w", strings.TrimSuffix(index, "/"), ErrNotFound)
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	var k Key
+	err = item.Value(func(v []byte) error {
+		parts := strings.SplitN(string(v), "/", 3)
+		if len(parts) != 3 {
+			return fmt.Errorf("index %s holds %q, not TID/batch/trace", index, v)
+		}
+		k = Key{TID: parts[0], Batch: parts[1], Trace: parts[2]}
+		return nil
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	return getRecord(txn, k)
+}
+
 // List returns every record, oldest key first.
 func (j *Journal) List() ([]Record, error) {
 	var out []Record
 	err := j.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("txn/"), PrefetchValues: true, PrefetchSize: 64})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: true, PrefetchSize: 64})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			var rec Record
@@ -336,6 +587,30 @@ func (j *Journal) List() ([]Record, error) {
 	return out, nil
 }
 
+// MarkPrinted records that rec's receipt printed; reprint counts a
+// reprint. Neither is a state change.
+func (j *Journal) MarkPrinted(ctx context.Context, key Key, reprint bool) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	var rec Record
+	err := j.db.Update(func(txn *badger.Txn) error {
+		var err error
+		if rec, err = getRecord(txn, key); err != nil {
+			return err
+		}
+		rec.ReceiptPrinted = true
+		if reprint {
+			rec.Reprints++
+		}
+		rec.UpdatedAt = j.now().UTC()
+		return putRecord(txn, rec)
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("marking %s printed: %w", key, err)
+	}
+	return rec, nil
+}
 func getRecord(txn *badger.Txn, key Key) (Record, error) {
 	item, err := txn.Get(key.dbKey())
 	if errors.Is(err, badger.ErrKeyNotFound) {

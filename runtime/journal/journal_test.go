@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/posrt/posrt/runtime/money"
 )
 
 func open(t *testing.T, dir string) *Journal {
@@ -22,7 +24,7 @@ func open(t *testing.T, dir string) *Journal {
 }
 
 func intent(amount int64) Intent {
-	return Intent{TID: "12345678", MID: "123456789012345", Kind: "sale", Channel: "card", Amount: amount, MaskedPAN: "622202******0128", EntryMode: "insert"}
+	return Intent{TID: "12345678", MID: "123456789012345", Kind: KindSale, Medium: MediumCard, Amount: money.Fen(amount), MaskedPAN: "622202******0128", EntryMode: "insert"}
 }
 
 func TestBeginFinishAndReopen(t *testing.T) {
@@ -40,26 +42,32 @@ func TestBeginFinishAndReopen(t *testing.T) {
 		}
 		keys = append(keys, rec.Key())
 	}
-	if _, err := j.Finish(ctx, keys[0], Outcome{State: StateApproved, HostCode: "00", RRN: "000000000001"}); err != nil {
+	if _, err := j.Move(ctx, keys[0], Change{To: StateApproved, HostCode: "00", RRN: "000000000001"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.Finish(ctx, keys[0], Outcome{State: StateDeclined}); err == nil {
+	if _, err := j.Move(ctx, keys[0], Change{To: StateDeclined}); err == nil {
 		t.Fatal("a final record accepted a second outcome")
 	}
-	if _, err := j.Finish(ctx, keys[1], Outcome{State: StateCreated}); err == nil {
+	if _, err := j.Move(ctx, keys[1], Change{To: StateCreated}); err == nil {
 		t.Fatal("created accepted as an outcome")
 	}
-	if _, err := j.Finish(ctx, keys[2], Outcome{State: StateUnknown}); err != nil {
+	if _, err := j.Move(ctx, keys[2], Change{To: StateUnknown}); err != nil {
 		t.Fatal(err)
 	}
 	pending, err := j.Pending()
 	if err != nil || len(pending) != 2 || pending[0].Key() != keys[1] || pending[1].Key() != keys[2] {
 		t.Fatalf("pending = %+v, %v; want the created and the unknown record", pending, err)
 	}
-	if _, err := j.Finish(ctx, keys[2], Outcome{State: StateReversed, HostCode: "00"}); err != nil {
+	if _, err := j.Move(ctx, keys[2], Change{To: StateReversed, HostCode: "00"}); !errors.Is(err, ErrIllegalMove) {
+		t.Fatalf("unknown moved straight to reversed: %v", err)
+	}
+	if _, err := j.Move(ctx, keys[2], Change{To: StateReversalPending, ReversalReason: "98"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Move(ctx, keys[2], Change{To: StateReversed, HostCode: "00"}); err != nil {
 		t.Fatalf("reversing an unknown record: %v", err)
 	}
-	if _, err := j.Finish(ctx, keys[2], Outcome{State: StateApproved}); err == nil {
+	if _, err := j.Move(ctx, keys[2], Change{To: StateApproved}); err == nil {
 		t.Fatal("a reversed record accepted another outcome")
 	}
 	if err := j.Close(); err != nil {
@@ -99,7 +107,7 @@ func TestRefusesBadIntents(t *testing.T) {
 		"zero amount":  func(i *Intent) { i.Amount = 0 },
 		"short TID":    func(i *Intent) { i.TID = "1234" },
 		"long MID":     func(i *Intent) { i.MID = "1234567890123456" },
-		"no channel":   func(i *Intent) { i.Channel = "" },
+		"no medium":    func(i *Intent) { i.Medium = "" },
 		"partial mask": func(i *Intent) { i.MaskedPAN = "62220200****0128" + "1" },
 	}
 	for name, mutate := range bad {
@@ -226,10 +234,10 @@ func TestMarkSent(t *testing.T) {
 	if p, _ := j.Pending(); len(p) != 1 || p[0].State != StateSent {
 		t.Fatalf("pending = %+v, want the sent record", p)
 	}
-	if _, err := j.Finish(ctx, rec.Key(), Outcome{State: StateSent}); err == nil {
+	if _, err := j.Move(ctx, rec.Key(), Change{To: StateSent}); err == nil {
 		t.Fatal("sent accepted as an outcome")
 	}
-	if _, err := j.Finish(ctx, rec.Key(), Outcome{State: StateApproved, HostCode: "00"}); err != nil {
+	if _, err := j.Move(ctx, rec.Key(), Change{To: StateApproved, HostCode: "00"}); err != nil {
 		t.Fatalf("Finish of a sent record: %v", err)
 	}
 	j.MarkSent(rec.Key())

@@ -11,8 +11,10 @@ import (
 )
 
 // Host is a flow.HostAPI that records every call and answers from its
-// fields. The zero value reads a UnionPay debit card, takes its PIN,
-// approves every sale and prints every receipt.
+// fields. The zero value reads a UnionPay debit card, takes its PIN or a
+// WeChat Pay code, approves the operation (Amount fen, 1234 when zero)
+// and prints every receipt. Like the runtime's session it executes its
+// operation once and refuses a second Execute.
 type Host struct {
 	mu sync.Mutex
 	// Calls lists the calls in order, e.g. "read_card 1234".
@@ -23,10 +25,14 @@ type Host struct {
 	Displayed [][]string
 
 	// Answers; an error field set makes that call fail with it.
-	CardErr, PINErr, SaleErr, PrintErr error
-	// Result is the sale result; empty means approved.
+	CardErr, PINErr, CodeErr, ExecuteErr, PrintErr error
+	// Result is the outcome; empty means approved.
 	Result string
-	trace  int
+	// Kind, Medium and Amount describe the bound operation (sale, card,
+	// 1234 fen by default).
+	Kind, Medium string
+	Amount       int64
+	executed     int
 }
 
 var _ flow.HostAPI = (*Host)(nil)
@@ -39,7 +45,7 @@ func (h *Host) record(format string, args ...any) {
 
 // ReadCard implements flow.HostAPI.
 func (h *Host) ReadCard(_ context.Context, a flow.ReadCardArgs) (flow.CardView, error) {
-	h.record("read_card %d", a.Amount)
+	h.record("read_card")
 	if h.CardErr != nil {
 		return flow.CardView{}, h.CardErr
 	}
@@ -48,7 +54,7 @@ func (h *Host) ReadCard(_ context.Context, a flow.ReadCardArgs) (flow.CardView, 
 
 // GetPIN implements flow.HostAPI.
 func (h *Host) GetPIN(_ context.Context, a flow.GetPINArgs) (flow.PINView, error) {
-	h.record("get_pin %s %d", a.CardRef, a.Amount)
+	h.record("get_pin %s", a.CardRef)
 	if h.PINErr != nil {
 		return flow.PINView{}, h.PINErr
 	}
@@ -64,20 +70,43 @@ func (h *Host) Display(_ context.Context, lines []string) error {
 	return nil
 }
 
-// Sale implements flow.HostAPI.
-func (h *Host) Sale(_ context.Context, a flow.SaleArgs) (flow.TxnView, error) {
-	h.record("sale %d %s %s", a.Amount, a.CardRef, a.PINRef)
-	if h.SaleErr != nil {
-		return flow.TxnView{}, h.SaleErr
+// ReadCode implements flow.HostAPI.
+func (h *Host) ReadCode(context.Context) (flow.CodeView, error) {
+	h.record("read_code")
+	if h.CodeErr != nil {
+		return flow.CodeView{}, h.CodeErr
 	}
+	return flow.CodeView{Ref: "code-1", Medium: "wechat"}, nil
+}
+
+// Execute implements flow.HostAPI.
+func (h *Host) Execute(_ context.Context, a flow.ExecuteArgs) (flow.TxnView, error) {
+	h.record("execute %s %s %s", a.CardRef, a.PINRef, a.CodeRef)
 	h.mu.Lock()
-	h.trace++
-	trace := h.trace
+	h.executed++
+	n := h.executed
 	h.mu.Unlock()
+	if n > 1 {
+		return flow.TxnView{}, &flow.Error{Code: "already_executed", Message: "this transaction was already executed"}
+	}
+	if h.ExecuteErr != nil {
+		return flow.TxnView{}, h.ExecuteErr
+	}
+	kind, medium, amount := h.Kind, h.Medium, h.Amount
+	if kind == "" {
+		kind = "sale"
+	}
+	if medium == "" {
+		medium = "card"
+	}
+	if amount == 0 {
+		amount = 1234
+	}
 	v := flow.TxnView{
-		Result: flow.ResultApproved, Code: "00", Message: "approved", TID: "12345678", MID: "123456789012345",
-		Batch: "000001", Trace: fmt.Sprintf("%06d", trace), RRN: fmt.Sprintf("%012d", trace), AuthCode: "A00001",
-		Amount: a.Amount, Channel: "card", MaskedPAN: "622202******0128", EntryMode: "insert", Time: "2026-11-23 10:00:00",
+		Result: flow.ResultApproved, Kind: kind, Code: "00", Message: "approved", TID: "12345678", MID: "123456789012345",
+		Batch: "000001", Trace: "000001", RRN: "000000000001", AuthCode: "A00001",
+		Amount: amount, Medium: medium, MaskedPAN: "622202******0128", EntryMode: "insert", Time: "2026-11-23 10:00:00",
+		OrigTrace: "000007", OrderNo: "P12345678000001000001", TradeNo: "4200000001",
 	}
 	if h.Result != "" && h.Result != flow.ResultApproved {
 		v.Result, v.Code, v.Message, v.RRN, v.AuthCode = h.Result, "51", "insufficient funds", "", ""
@@ -86,8 +115,9 @@ func (h *Host) Sale(_ context.Context, a flow.SaleArgs) (flow.TxnView, error) {
 }
 
 // Print implements flow.HostAPI.
-func (h *Host) Print(_ context.Context, doc printer.Document) error {
-	h.record("print %d lines", len(doc.Lines))
+func (h *Host) Print(_ context.Context, a flow.PrintArgs) error {
+	doc := a.Document
+	h.record("print %s %d lines", a.Copy, len(doc.Lines))
 	if h.PrintErr != nil {
 		return h.PrintErr
 	}

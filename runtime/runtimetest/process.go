@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,9 +66,28 @@ type Posrt struct {
 	Base string
 	// Logs collects the process's standard error.
 	Logs *Buffer
+	// Token is the ECR API's bearer token, read from the file posrt names
+	// when it starts.
+	Token string
 }
 
-var ecrLine = regexp.MustCompile(`ECR API on http://(\S+)`)
+var (
+	ecrLine   = regexp.MustCompile(`ECR API on http://(\S+)`)
+	tokenLine = regexp.MustCompile(`token in (/\S+)`)
+)
+
+// Do sends an authorized request to the ECR API; body is JSON or empty.
+func (p *Posrt) Do(method, path, body string) (*http.Response, error) {
+	req, err := http.NewRequest(method, p.Base+path, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+p.Token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return http.DefaultClient.Do(req)
+}
 
 // StartPosrt starts bin with args, which must run posrt with an ECR API,
 // and returns once posrt has announced the API's address. The process is
@@ -90,18 +111,23 @@ func StartPosrt(t testing.TB, bin string, args ...string) *Posrt {
 			t.Logf("posrt log:\n%s", p.Logs.String())
 		}
 	})
-	found := make(chan string, 1)
+	found := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := ecrLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
+				var token string
+				if tm := tokenLine.FindStringSubmatch(sc.Text()); tm != nil {
+					b, _ := os.ReadFile(tm[1])
+					token = strings.TrimSpace(string(b))
+				}
+				found <- [2]string{m[1], token}
 			}
 		}
 	}()
 	select {
-	case addr := <-found:
-		p.Base = "http://" + addr
+	case got := <-found:
+		p.Base, p.Token = "http://"+got[0], got[1]
 	case <-time.After(60 * time.Second):
 		t.Fatalf("posrt did not announce its ECR API; log:\n%s", p.Logs.String())
 	}

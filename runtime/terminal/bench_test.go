@@ -10,13 +10,13 @@ import (
 func BenchmarkSaleInProcess(b *testing.B) {
 	r := newRig(b, map[string]string{"ledger_sync": "false"}, nil, nil)
 	for i := 0; i < 10; i++ {
-		if _, err := r.t.Sale(context.Background(), 1234); err != nil {
+		if _, err := r.t.Execute(context.Background(), cardSale(1234)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := r.t.Sale(context.Background(), 1234); err != nil {
+		if _, err := r.t.Execute(context.Background(), cardSale(1234)); err != nil {
 			b.Fatal(err)
 		}
 	}

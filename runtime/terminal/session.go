@@ -11,28 +11,36 @@ import (
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/qr"
 	"github.com/posrt/posrt/runtime/txn"
 )
 
-// session is the host API for one run of one flow.
+// session is the host API for one run of one flow, bound to one journaled
+// operation.
 type session struct {
-	t *Terminal
+	t   *Terminal
+	rec journal.Record // the operation as journaled at Begin
 
-	mu     sync.Mutex
-	n      int
-	prints int
-	cards  map[string]pinpad.Card
-	pins   map[string]pinpad.PINBlock
-	txns   []flow.TxnView
+	mu       sync.Mutex
+	n        int
+	cards    map[string]pinpad.Card
+	pins     map[string]pinpad.PINBlock
+	codes    map[string]string // payment codes, never handed to Lua
+	given    string            // the payment code the front end handed over
+	executed bool
+	failure  string         // the code of Execute's refusal, when it refused
+	last     journal.Record // what Execute returned
 }
 
 var _ flow.HostAPI = (*session)(nil)
 
-func (t *Terminal) newSession() *session {
-	return &session{t: t, cards: map[string]pinpad.Card{}, pins: map[string]pinpad.PINBlock{}}
+func (t *Terminal) newSession(rec journal.Record, paymentCode string) *session {
+	return &session{t: t, rec: rec, given: paymentCode,
+		cards: map[string]pinpad.Card{}, pins: map[string]pinpad.PINBlock{}, codes: map[string]string{}}
 }
 
-// close drops the run's encrypted card data and PIN blocks.
+// close drops the run's encrypted card data, PIN blocks and payment codes.
 func (s *session) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -41,15 +49,21 @@ func (s *session) close() {
 	}
 	clear(s.pins)
 	clear(s.cards)
+	clear(s.codes)
+	s.given = ""
 }
 
-func (s *session) lastTxn() (flow.TxnView, bool) {
+// executedRecord is what Execute returned, if the flow executed.
+func (s *session) executedRecord() (journal.Record, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.txns) == 0 {
-		return flow.TxnView{}, false
-	}
-	return s.txns[len(s.txns)-1], true
+	return s.last, s.executed && s.last.Trace != ""
+}
+
+func (s *session) failureCode() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failure
 }
 
 func (s *session) ref(kind string) string {
@@ -68,7 +82,7 @@ func (s *session) withPinPad(ctx context.Context, fn func(pinpad.PinPad) error) 
 	if !errors.Is(err, pinpad.ErrKeysNotLoaded) {
 		return err
 	}
-	if err := s.t.txn.ReloadKeys(ctx); err != nil {
+	if err := s.t.engine.ReloadKeys(ctx); err != nil {
 		return err
 	}
 	if pp, err = s.t.cfg.Devices.PinPad(ctx); err != nil {
@@ -80,7 +94,7 @@ func (s *session) withPinPad(ctx context.Context, fn func(pinpad.PinPad) error) 
 func (s *session) ReadCard(ctx context.Context, a flow.ReadCardArgs) (flow.CardView, error) {
 	var c pinpad.Card
 	err := s.withPinPad(ctx, func(pp pinpad.PinPad) (err error) {
-		c, err = pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: a.Amount, EntryModes: a.EntryModes})
+		c, err = pp.ReadCard(ctx, pinpad.ReadCardRequest{Amount: int64(s.rec.Amount), EntryModes: a.EntryModes})
 		return err
 	})
 	if err != nil {
@@ -110,7 +124,7 @@ func (s *session) GetPIN(ctx context.Context, a flow.GetPINArgs) (flow.PINView, 
 	}
 	var block pinpad.PINBlock
 	err = s.withPinPad(ctx, func(pp pinpad.PinPad) (err error) {
-		block, err = pp.GetPIN(ctx, pinpad.PINRequest{Amount: a.Amount, EncryptedTrack: c.EncryptedTrack})
+		block, err = pp.GetPIN(ctx, pinpad.PINRequest{Amount: int64(s.rec.Amount), EncryptedTrack: c.EncryptedTrack})
 		return err
 	})
 	if err != nil {
@@ -121,6 +135,42 @@ func (s *session) GetPIN(ctx context.Context, a flow.GetPINArgs) (flow.PINView, 
 	ref := s.ref("pin")
 	s.pins[ref] = block
 	return flow.PINView{Ref: ref}, nil
+}
+
+// ReadCode hands the flow a reference to the customer's payment code: the
+// one the front end gave, or the next one the scanner reads. Each code
+// is handed out once.
+func (s *session) ReadCode(ctx context.Context) (flow.CodeView, error) {
+	s.mu.Lock()
+	code := s.given
+	s.given = ""
+	s.mu.Unlock()
+	if code == "" {
+		if s.t.cfg.Devices.Scanner == nil {
+			return flow.CodeView{}, &flow.Error{Code: "no_scanner", Message: "no scanner is configured: the cash register must send the payment code (auth_code)"}
+		}
+		sc, err := s.t.cfg.Devices.Scanner(ctx)
+		if err != nil {
+			return flow.CodeView{}, cashierError(err)
+		}
+		scan, err := sc.ReadCode(ctx)
+		if err != nil {
+			return flow.CodeView{}, cashierError(err)
+		}
+		code = scan.Code
+	}
+	m, err := qr.Detect(code)
+	if err != nil {
+		return flow.CodeView{}, &flow.Error{Code: "unrecognised_payment_code", Message: err.Error()}
+	}
+	if m != s.rec.Medium {
+		return flow.CodeView{}, &flow.Error{Code: "wrong_wallet", Message: fmt.Sprintf("the customer showed a %s code, but this payment is %s", m, s.rec.Medium)}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref := s.ref("code")
+	s.codes[ref] = code
+	return flow.CodeView{Ref: ref, Medium: string(m)}, nil
 }
 
 func (s *session) Display(ctx context.Context, lines []string) error {
@@ -134,61 +184,75 @@ func (s *session) Display(ctx context.Context, lines []string) error {
 	return nil
 }
 
-func (s *session) Sale(ctx context.Context, a flow.SaleArgs) (flow.TxnView, error) {
-	c, err := s.card(a.CardRef)
-	if err != nil {
-		return flow.TxnView{}, err
+// Execute runs the session's operation, once, with the references given.
+func (s *session) Execute(ctx context.Context, a flow.ExecuteArgs) (flow.TxnView, error) {
+	var refs txn.Refs
+	if a.CardRef != "" {
+		c, err := s.card(a.CardRef)
+		if err != nil {
+			return flow.TxnView{}, err
+		}
+		refs.Card = channels.Card{MaskedPAN: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack}
 	}
 	s.mu.Lock()
-	pin, ok := s.pins[a.PINRef]
-	s.mu.Unlock()
-	if a.PINRef != "" && !ok {
-		return flow.TxnView{}, &flow.Error{Code: "no_pin", Message: fmt.Sprintf("no PIN %q was entered in this transaction", a.PINRef)}
+	if s.executed {
+		s.mu.Unlock()
+		return flow.TxnView{}, &flow.Error{Code: txn.CodeAlreadyExecuted, Message: "this transaction was already executed: a flow executes its operation once and cannot start another"}
 	}
-	rec, err := s.t.txn.Sale(ctx, txn.SaleRequest{
-		Amount: a.Amount, PINBlock: pin,
-		Card: channels.Card{MaskedPAN: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack},
-	})
-	if err != nil && rec.Trace == "" {
-		return flow.TxnView{}, cashierError(err)
+	pin, okPIN := s.pins[a.PINRef]
+	code, okCode := s.codes[a.CodeRef]
+	s.executed = true
+	s.mu.Unlock()
+	switch {
+	case a.PINRef != "" && !okPIN:
+		return flow.TxnView{}, &flow.Error{Code: "no_pin", Message: fmt.Sprintf("no PIN %q was entered in this transaction", a.PINRef)}
+	case a.CodeRef != "" && !okCode:
+		return flow.TxnView{}, &flow.Error{Code: "no_code", Message: fmt.Sprintf("no payment code %q was read in this transaction", a.CodeRef)}
+	}
+	refs.PINBlock, refs.PaymentCode = pin, code
+	rec, err := s.t.engine.Execute(ctx, s.rec.Key(), refs)
+	s.mu.Lock()
+	s.last = rec
+	s.mu.Unlock()
+	if err != nil && (rec.Trace == "" || rec.State == journal.StateNotSent) {
+		fe := cashierError(err).(*flow.Error)
+		s.mu.Lock()
+		s.failure = fe.Code
+		s.mu.Unlock()
+		return flow.TxnView{}, fe
 	}
 	if err != nil {
 		// Sent, but the outcome could not be journaled: the record stays
-		// pending, to be reversed, and the cashier is told so.
-		s.t.cfg.Logf("sale %s: %v", rec.Key(), err)
+		// pending, to be resolved, and the cashier is told so.
+		s.t.cfg.Logf("%s %s: %v", rec.Kind, rec.Key(), err)
 	}
-	v := view(rec, time.Local)
-	s.mu.Lock()
-	s.txns = append(s.txns, v)
-	s.mu.Unlock()
-	return v, nil
+	return view(rec, time.Local), nil
 }
 
-func (s *session) Print(ctx context.Context, doc printer.Document) error {
-	job := printer.Job{ID: s.jobID(), Document: doc}
+// Print prints a receipt of the session's operation as one job whose id
+// names the operation and the copy, so a print retried after a deadline
+// comes out once; the record notes that it printed.
+func (s *session) Print(ctx context.Context, a flow.PrintArgs) error {
+	key := s.rec.Key()
+	cur, err := s.t.cfg.Journal.Get(key)
+	if err != nil {
+		return cashierError(err)
+	}
+	id := fmt.Sprintf("%s/%s/%d", key, a.Copy, cur.Reprints)
+	if cur.ReceiptPrinted {
+		id = fmt.Sprintf("%s/%s/reprint-%d", key, a.Copy, cur.Reprints+1)
+	}
 	p, err := s.t.cfg.Devices.Printer(ctx)
 	if err == nil {
-		err = p.Print(ctx, job)
+		err = p.Print(ctx, printer.Job{ID: printer.JobID(id), Document: a.Document})
 	}
 	if err != nil {
 		return cashierError(err)
 	}
-	return nil
-}
-
-// jobID names the run's next print job: the TID, batch and trace of the
-// run's last transaction and the job's place among the run's prints, such
-// as "10000001/000001/000123/print-1"; a run without a transaction uses the
-// time it printed instead of batch and trace.
-func (s *session) jobID() printer.JobID {
-	s.mu.Lock()
-	s.prints++
-	n := s.prints
-	s.mu.Unlock()
-	if v, ok := s.lastTxn(); ok {
-		return printer.JobID(fmt.Sprintf("%s/%s/%s/print-%d", v.TID, v.Batch, v.Trace, n))
+	if _, err := s.t.cfg.Journal.MarkPrinted(context.WithoutCancel(ctx), key, cur.ReceiptPrinted); err != nil {
+		s.t.cfg.Logf("%s printed, but noting it in the journal failed: %v", key, err)
 	}
-	return printer.JobID(fmt.Sprintf("%s/%d/print-%d", s.t.cfg.Info.TID, time.Now().UnixNano(), n))
+	return nil
 }
 
 func (s *session) Terminal(context.Context) (flow.TerminalView, error) {

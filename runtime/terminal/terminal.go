@@ -11,42 +11,47 @@ import (
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/plugins/scanner"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
-	"github.com/posrt/posrt/runtime/money"
+	"github.com/posrt/posrt/runtime/qr"
 	"github.com/posrt/posrt/runtime/txn"
 )
 
 // Devices returns the current client of each device; each call may wait
-// while a crashed plugin restarts.
+// while a crashed plugin restarts. Scanner may be nil (no scanner).
 type Devices struct {
 	PinPad  func(context.Context) (pinpad.PinPad, error)
 	Printer func(context.Context) (printer.Printer, error)
-	Channel func(context.Context) (channels.Acquirer, error)
+	Scanner func(context.Context) (scanner.Scanner, error)
 }
 
 // Config assembles a Terminal.
 type Config struct {
-	Info    txn.Terminal
-	Journal *journal.Journal
-	Devices Devices
-	Flows   *flow.Engine
-	Now     func() time.Time
-	Logf    func(format string, args ...any)
-	// RetryEvery is how often Run retries a failed sign-in or a pending
-	// reversal (30s).
+	Info     txn.Terminal
+	Journal  *journal.Journal
+	Devices  Devices
+	Channels *txn.Registry
+	Flows    *flow.Engine
+	Policy   txn.Policy
+	Now      func() time.Time
+	Logf     func(format string, args ...any)
+	// Sleep replaces the engine's waits between wallet polls (tests).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// RetryEvery is how often Run retries a failed sign-in and what is
+	// pending (30s); each record's own back-off decides whether it is due.
 	RetryEvery time.Duration
 }
 
-// Terminal runs cashier flows against its devices and journal, one at a
-// time: a terminal has one PIN pad and one cardholder in front of it.
+// Terminal runs one operation at a time, each bound to one flow session:
+// a terminal has one PIN pad and one customer in front of it.
 type Terminal struct {
-	cfg  Config
-	txn  *txn.Service
-	busy sync.Mutex
+	cfg    Config
+	engine *txn.Engine
+	busy   sync.Mutex
 }
 
-// CodeBusy is the error code of a transaction refused because another one
+// CodeBusy is the error code of an operation refused because another one
 // is running.
 const CodeBusy = "busy"
 
@@ -61,19 +66,41 @@ func New(cfg Config) *Terminal {
 	if cfg.RetryEvery == 0 {
 		cfg.RetryEvery = 30 * time.Second
 	}
-	return &Terminal{cfg: cfg, txn: txn.New(cfg.Info, txn.Deps{
-		Journal: cfg.Journal, Channel: cfg.Devices.Channel, PinPad: cfg.Devices.PinPad, Now: cfg.Now, Logf: cfg.Logf,
+	if cfg.Channels == nil {
+		cfg.Channels = txn.NewRegistry()
+	}
+	return &Terminal{cfg: cfg, engine: txn.New(cfg.Info, txn.Deps{
+		Journal: cfg.Journal, Channels: cfg.Channels, PinPad: cfg.Devices.PinPad, Policy: cfg.Policy,
+		Now: cfg.Now, Logf: cfg.Logf, Sleep: cfg.Sleep,
 	})}
 }
 
-// Run keeps the terminal online until ctx ends: it signs in and sends the
-// reversals a previous run or a lost answer left pending, at once and then
-// every Config.RetryEvery, so that a pending reversal goes out as soon as
-// the host is back even if no sale comes to push it. Failures are logged
-// and retried; the terminal serves its status meanwhile.
+// Engine is the terminal's operation engine.
+func (t *Terminal) Engine() *txn.Engine { return t.engine }
+
+// Recover resolves whatever a previous run left pending (created, sent,
+// in progress, unknown, reversal pending), per channel. Call it before
+// serving a new operation; an operation also resolves its own channel's
+// records first, so a record that stays pending (host down) blocks only
+// its channel.
+func (t *Terminal) Recover(ctx context.Context) error {
+	if !t.engine.SignedIn() {
+		if err := t.engine.SignIn(ctx); err != nil {
+			t.cfg.Logf("sign-in at boot failed (retried in %v and before the next card operation): %v", t.cfg.RetryEvery, err)
+		}
+	}
+	return t.engine.ResolvePending(ctx)
+}
+
+// Run keeps the terminal online until ctx ends: it signs in and resolves
+// what is pending, at once and then every Config.RetryEvery, so that a
+// pending reversal goes out as soon as the host is back even if no sale
+// comes to push it. Failures are logged and retried.
 func (t *Terminal) Run(ctx context.Context) {
 	for {
-		t.resolve(ctx)
+		if err := t.Recover(ctx); err != nil {
+			t.cfg.Logf("pending transactions not resolved yet (retried in %v and before the next operation of their channel): %v", t.cfg.RetryEvery, err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -82,151 +109,272 @@ func (t *Terminal) Run(ctx context.Context) {
 	}
 }
 
-func (t *Terminal) resolve(ctx context.Context) {
-	if !t.txn.SignedIn() {
-		if err := t.txn.SignIn(ctx); err != nil {
-			t.cfg.Logf("sign-in failed (retried in %v and before the next sale): %v", t.cfg.RetryEvery, err)
-			return
-		}
-	}
-	if err := t.txn.ReversePending(ctx); err != nil {
-		t.cfg.Logf("reversal failed (retried in %v and before the next sale): %v", t.cfg.RetryEvery, err)
-	}
+// SignIn signs the terminal in now.
+func (t *Terminal) SignIn(ctx context.Context) error { return t.engine.SignIn(ctx) }
+
+// Request is an operation a front end asks for, with what it already
+// holds: the customer's payment code, when a cash register scanned it.
+type Request struct {
+	Op          txn.Operation
+	PaymentCode string
 }
 
-// SignIn signs the terminal in now.
-func (t *Terminal) SignIn(ctx context.Context) error { return t.txn.SignIn(ctx) }
-
-// SaleResult is what a sale ends with.
-type SaleResult struct {
-	Result          string `json:"result"`
-	Code            string `json:"code"`
-	Message         string `json:"message"`
-	Batch           string `json:"batch"`
-	Trace           string `json:"trace"`
-	RRN             string `json:"rrn"`
-	AuthCode        string `json:"auth_code,omitempty"`
-	Amount          int64  `json:"amount"`
-	Channel         string `json:"channel"`
-	MaskedPAN       string `json:"masked_pan"`
+// Result is how an operation ended, for a cash register or a cashier.
+type Result struct {
+	Result    journal.Outcome `json:"result"`
+	Kind      journal.Kind    `json:"kind"`
+	Medium    journal.Medium  `json:"medium"`
+	Code      string          `json:"code"`
+	Message   string          `json:"message"`
+	RequestID string          `json:"request_id,omitempty"`
+	Batch     string          `json:"batch"`
+	Trace     string          `json:"trace"`
+	RRN       string          `json:"rrn,omitempty"`
+	AuthCode  string          `json:"auth_code,omitempty"`
+	Amount    int64           `json:"amount"`
+	MaskedPAN string          `json:"masked_pan,omitempty"`
+	OrderNo   string          `json:"order_no,omitempty"`
+	TradeNo   string          `json:"trade_no,omitempty"`
+	// Original is the trace of the sale a void or refund is for.
+	OrigBatch       string `json:"orig_batch,omitempty"`
+	OrigTrace       string `json:"orig_trace,omitempty"`
+	State           string `json:"state"`
 	ReceiptsPrinted int64  `json:"receipts_printed"`
+	// Repeated marks the first result of a request id sent again.
+	Repeated bool `json:"repeated,omitempty"`
 	// Warning tells the cashier what went wrong after the money was
 	// settled with the host (a receipt that did not print, a flow error).
 	Warning string `json:"warning,omitempty"`
 }
 
-// Sale runs the sale flow for amount. An error is a failure before any
-// transaction went online (a *flow.Error); once the host has been asked,
-// the journaled outcome is returned whatever the flow did afterwards.
-func (t *Terminal) Sale(ctx context.Context, amount money.Fen) (SaleResult, error) {
+// Execute creates the operation, journals it, and runs the flow bound to
+// it. An error is a refusal before anything was journaled (a *flow.Error
+// with its code). Once journaled, the journaled outcome is returned,
+// whatever the flow did: failed when nothing left the terminal.
+func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 	if !t.busy.TryLock() {
-		return SaleResult{}, &flow.Error{Code: CodeBusy, Message: "the terminal is busy with another transaction; try again when it is done"}
+		return Result{}, &flow.Error{Code: CodeBusy, Message: "the terminal is busy with another transaction; try again when it is done"}
 	}
 	defer t.busy.Unlock()
-	s := t.newSession()
-	defer s.close()
-	out, err := t.cfg.Flows.Run(ctx, s, "sale", map[string]any{"amount": int64(amount)})
-	last, sent := s.lastTxn()
-	if !sent {
-		if err == nil {
-			err = &flow.Error{Code: "flow_error", Message: "the sale flow returned without authorizing a sale"}
+	op := req.Op
+	if req.PaymentCode != "" {
+		m, err := qr.Detect(req.PaymentCode)
+		if err != nil {
+			return Result{}, &flow.Error{Code: "unrecognised_payment_code", Message: err.Error()}
 		}
-		return SaleResult{}, err
+		if op.Medium != "" && op.Medium != m {
+			return Result{}, &flow.Error{Code: txn.CodeInvalidOperation, Message: fmt.Sprintf("the payment code is a %s code, but the request names %s", m, op.Medium)}
+		}
+		op.Medium = m
 	}
-	res := SaleResult{
-		Result: last.Result, Code: last.Code, Message: last.Message, Batch: last.Batch, Trace: last.Trace,
-		RRN: last.RRN, AuthCode: last.AuthCode, Amount: last.Amount, Channel: last.Channel, MaskedPAN: last.MaskedPAN,
+	if op.Kind == journal.KindSale && op.Medium == "" {
+		op.Medium = journal.MediumCard
 	}
-	if err != nil {
-		res.Warning = flow.AsError(err).Message
+	rec, err := t.engine.Begin(ctx, op)
+	var repeated *journal.RepeatedRequestError
+	if errors.As(err, &repeated) {
+		res := resultOf(repeated.Record, "")
+		res.Repeated = true
 		return res, nil
 	}
-	if n, ok := out["receipts_printed"].(int64); ok {
-		res.ReceiptsPrinted = n
+	if err != nil {
+		return Result{}, cashierError(err)
 	}
-	if w, ok := out["print_error"].(string); ok && w != "" {
-		res.Warning = "receipt not printed: " + w + "; fix the printer and reprint (the sale stands, do not charge again)"
+	s := t.newSession(rec, req.PaymentCode)
+	defer s.close()
+	out, flowErr := t.cfg.Flows.Run(ctx, s, flowOf(rec), map[string]any{
+		"kind": string(rec.Kind), "medium": string(rec.Medium), "amount": int64(rec.Amount),
+		"orig_trace": origTrace(rec), "request_id": rec.RequestID,
+	})
+	final, err := t.cfg.Journal.Get(rec.Key())
+	if err != nil {
+		// The journal cannot be read back (a failing disk): report what
+		// the engine last had; a record whose outcome was not journaled
+		// is pending, so the cashier is told the outcome is unknown.
+		last, ok := s.executedRecord()
+		if !ok {
+			return Result{}, cashierError(err)
+		}
+		t.cfg.Logf("%s %s: reading the outcome back: %v", last.Kind, last.Key(), err)
+		return resultOf(last, ""), nil
+	}
+	if final.State == journal.StateCreated {
+		// The flow ended without executing: nothing left the terminal.
+		why := flowErr
+		if why == nil {
+			why = &flow.Error{Code: "flow_error", Message: fmt.Sprintf("the %s flow returned without executing the operation", flowOf(rec))}
+		}
+		if final, err = t.engine.Abandon(ctx, rec.Key(), why); err != nil {
+			return Result{}, cashierError(err)
+		}
+		return resultOf(final, flow.AsError(why).Code), nil
+	}
+	res := resultOf(final, s.failureCode())
+	switch {
+	case flowErr != nil && final.State.Outcome() == journal.OutcomeFailed:
+		fe := flow.AsError(flowErr)
+		res.Code, res.Message = fe.Code, fe.Message
+	case flowErr != nil:
+		res.Warning = flow.AsError(flowErr).Message
+	default:
+		if n, ok := out["receipts_printed"].(int64); ok {
+			res.ReceiptsPrinted = n
+		}
+		if w, ok := out["print_error"].(string); ok && w != "" {
+			res.Warning = "receipt not printed: " + w + "; fix the printer and reprint (the transaction stands, do not charge again)"
+		}
 	}
 	return res, nil
 }
 
-// Status is the terminal's own state.
-type Status struct {
-	TID          string `json:"tid"`
-	MID          string `json:"mid"`
-	MerchantName string `json:"merchant_name"`
-	Batch        string `json:"batch"`
-	NextTrace    string `json:"next_trace"`
-	SignedIn     bool   `json:"signed_in"`
-	Pending      int    `json:"pending_reversals"`
+func flowOf(rec journal.Record) string {
+	switch {
+	case rec.Kind == journal.KindSale && rec.Medium.Wallet():
+		return "qr_sale"
+	case rec.Kind == journal.KindSale:
+		return "sale"
+	}
+	return string(rec.Kind)
 }
 
-// Status reports the terminal ids and counters.
+func origTrace(rec journal.Record) string {
+	if rec.Original == nil {
+		return ""
+	}
+	return rec.Original.Trace
+}
+
+// Lookup returns the result of the operation a cash register started with
+// request id, so that one that timed out asks before it retries.
+func (t *Terminal) Lookup(id string) (Result, error) {
+	rec, err := t.cfg.Journal.ByRequestID(id)
+	if err != nil {
+		return Result{}, err
+	}
+	return resultOf(rec, ""), nil
+}
+
+// resultOf is what a front end is told of a journaled record. An outcome
+// that is not an approval or a host's decline never carries the host's
+// code: a reversed sale says reversed, never 00.
+func resultOf(rec journal.Record, failure string) Result {
+	out := rec.State.Outcome()
+	res := Result{
+		Result: out, Kind: rec.Kind, Medium: rec.Medium, RequestID: rec.RequestID, Batch: rec.Batch, Trace: rec.Trace,
+		Amount: int64(rec.Amount), MaskedPAN: rec.MaskedPAN, OrderNo: rec.OrderNo, TradeNo: rec.TradeNo, State: string(rec.State),
+	}
+	if rec.Original != nil {
+		res.OrigBatch, res.OrigTrace = rec.Original.Batch, rec.Original.Trace
+	}
+	noun := "the " + string(rec.Kind)
+	switch out {
+	case journal.OutcomeApproved:
+		res.Code, res.Message, res.RRN, res.AuthCode = rec.HostCode, rec.HostMessage, rec.RRN, rec.AuthCode
+		if res.Code == "" {
+			res.Code = channels.CodeApproved
+		}
+		if res.Message == "" {
+			res.Message = "approved"
+		}
+	case journal.OutcomeDeclined:
+		res.Code, res.Message, res.RRN = rec.HostCode, rec.HostMessage, rec.RRN
+		if res.Code == "" {
+			res.Code, res.Message = "declined", "declined: "+rec.LastError
+		}
+	case journal.OutcomeFailed:
+		res.Code, res.Message = failure, "nothing was sent, nothing was charged: "+rec.LastError
+		if res.Code == "" {
+			res.Code = "not_sent"
+		}
+	case journal.OutcomeReversed:
+		res.Code = "reversed"
+		res.Message = "no answer from the host: " + noun + " was reversed and is not charged; try again"
+	default:
+		res.Code = "unknown"
+		res.Message = "the outcome is not known yet: it is being resolved with the host (reversal or query) before the next transaction; do not charge again"
+		if rec.Flagged {
+			res.Code = txn.CodeReversalNotAcknowledged
+			res.Message = fmt.Sprintf("reversal not acknowledged: call the acquirer and quote terminal %s batch %s trace %s; do not charge again", rec.TID, rec.Batch, rec.Trace)
+		}
+	}
+	return res
+}
+
+// view turns a journal record into what a flow sees.
+func view(rec journal.Record, loc *time.Location) flow.TxnView {
+	r := resultOf(rec, "")
+	return flow.TxnView{
+		Result: string(r.Result), Kind: string(rec.Kind), Code: r.Code, Message: r.Message, TID: rec.TID, MID: rec.MID,
+		Batch: rec.Batch, Trace: rec.Trace, RRN: rec.RRN, AuthCode: rec.AuthCode, Amount: int64(rec.Amount),
+		Medium: string(rec.Medium), MaskedPAN: rec.MaskedPAN, EntryMode: rec.EntryMode, OrigTrace: r.OrigTrace,
+		OrderNo: rec.OrderNo, TradeNo: rec.TradeNo, Time: rec.UpdatedAt.In(loc).Format("2006-01-02 15:04:05"),
+	}
+}
+
+// Status is the terminal's own state.
+type Status struct {
+	TID          string              `json:"tid"`
+	MID          string              `json:"mid"`
+	MerchantName string              `json:"merchant_name"`
+	Batch        string              `json:"batch"`
+	NextTrace    string              `json:"next_trace"`
+	SignedIn     bool                `json:"signed_in"`
+	Pending      int                 `json:"pending"`
+	Channels     []txn.ChannelStatus `json:"channels"`
+}
+
+// Status reports the terminal ids, counters and channels. It does not
+// wait for an operation in flight.
 func (t *Terminal) Status() (Status, error) {
 	c, err := t.cfg.Journal.Counters()
 	if err != nil {
 		return Status{}, err
 	}
-	pending, err := t.cfg.Journal.Pending()
+	chs, err := t.engine.Channels()
 	if err != nil {
 		return Status{}, err
 	}
+	pending := 0
+	for _, ch := range chs {
+		pending += ch.Pending
+	}
 	return Status{
 		TID: t.cfg.Info.TID, MID: t.cfg.Info.MID, MerchantName: t.cfg.Info.MerchantName,
-		Batch: c.Batch, NextTrace: c.NextTrace, SignedIn: t.txn.SignedIn(), Pending: len(pending),
+		Batch: c.Batch, NextTrace: c.NextTrace, SignedIn: t.engine.SignedIn(), Pending: pending, Channels: chs,
 	}, nil
 }
 
-// view turns a journal record into what a flow sees.
-func view(rec journal.Record, loc *time.Location) flow.TxnView {
-	result := flow.ResultDeclined
-	switch rec.State {
-	case journal.StateApproved:
-		result = flow.ResultApproved
-	case journal.StateReversed:
-		result = flow.ResultReversed
-	case journal.StateCreated, journal.StateUnknown:
-		result = flow.ResultUnknown
-	}
-	msg := rec.HostMessage
-	switch result {
-	case flow.ResultReversed:
-		msg = "no answer from the host: the sale was reversed and the card is not charged; try again"
-	case flow.ResultUnknown:
-		msg = "no answer from the host: a reversal is pending and will be sent before the next transaction; do not charge again"
-	}
-	return flow.TxnView{
-		Result: result, Code: rec.HostCode, Message: msg, TID: rec.TID, MID: rec.MID, Batch: rec.Batch,
-		Trace: rec.Trace, RRN: rec.RRN, AuthCode: rec.AuthCode, Amount: rec.Amount, Channel: rec.Channel,
-		MaskedPAN: rec.MaskedPAN, EntryMode: rec.EntryMode, Time: rec.UpdatedAt.In(loc).Format("2006-01-02 15:04:05"),
-	}
-}
-
-// cashierError turns a device or service error into a message for the
+// cashierError turns a device or engine error into a message for the
 // cashier and a code for a cash register.
 func cashierError(err error) error {
 	var fe *flow.Error
-	switch {
-	case errors.As(err, &fe):
+	if errors.As(err, &fe) {
 		return fe
+	}
+	if code := txn.Code(err); code != "" {
+		return &flow.Error{Code: code, Message: err.Error()}
+	}
+	switch {
+	case errors.Is(err, journal.ErrNotFound):
+		return &flow.Error{Code: txn.CodeOriginalNotFound, Message: err.Error()}
 	case errors.Is(err, pinpad.ErrCancelled):
 		return &flow.Error{Code: "cancelled", Message: "cancelled by the cardholder"}
 	case errors.Is(err, pinpad.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return &flow.Error{Code: "timeout", Message: "timed out waiting for the cardholder or a device"}
+		return &flow.Error{Code: "timeout", Message: "timed out waiting for the customer or a device"}
 	case errors.Is(err, pinpad.ErrCardRead):
 		return &flow.Error{Code: "card_read", Message: "the card could not be read: " + err.Error()}
 	case errors.Is(err, pinpad.ErrNotConnected):
 		return &flow.Error{Code: "no_pinpad", Message: "no PIN pad: device activation failed"}
 	case errors.Is(err, txn.ErrSignInRefused):
-		return &flow.Error{Code: "sign_in_refused", Message: err.Error()}
-	case errors.Is(err, txn.ErrReversalPending):
-		return &flow.Error{Code: "reversal_pending", Message: "a reversal for an earlier transaction could not be sent yet, so no new transaction can go online: " + err.Error()}
+		return &flow.Error{Code: txn.CodeSignInRefused, Message: err.Error()}
 	case errors.Is(err, channels.ErrNotSignedIn):
 		return &flow.Error{Code: "not_signed_in", Message: "the terminal is not signed in: sign in first"}
 	case errors.Is(err, base.ErrUnavailable):
-		return &flow.Error{Code: "device_unavailable", Message: fmt.Sprintf("a device or the host channel is not available: %v", err)}
-	case printer.IsNotReady(err):
+		return &flow.Error{Code: "device_unavailable", Message: fmt.Sprintf("a device or a channel is not available: %v", err)}
+	case printer.IsNotReady(err), errors.Is(err, printer.ErrNoDrawer), errors.Is(err, printer.ErrBadJob):
 		return &flow.Error{Code: "printer", Message: err.Error()}
+	case errors.Is(err, scanner.ErrNotConnected):
+		return &flow.Error{Code: "no_scanner", Message: "no scanner: " + err.Error()}
 	}
 	return &flow.Error{Code: "device_error", Message: fmt.Sprintf("device or host error: %v", err)}
 }

@@ -3,7 +3,10 @@ package terminal_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 	"github.com/posrt/posrt/flows"
 	"github.com/posrt/posrt/plugins/channels"
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
+	"github.com/posrt/posrt/plugins/channels/walletfake"
 	"github.com/posrt/posrt/plugins/pinpad"
 	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/pinpad/testcards"
@@ -22,6 +26,7 @@ import (
 	printerfake "github.com/posrt/posrt/plugins/printer/fake"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/money"
 	"github.com/posrt/posrt/runtime/runtimetest"
 	"github.com/posrt/posrt/runtime/terminal"
 	"github.com/posrt/posrt/runtime/txn"
@@ -35,10 +40,39 @@ type rig struct {
 	channel *channelsfake.Fake
 	printer *printerfake.Fake
 
+	wechat *walletfake.Fake
+
 	mu     sync.Mutex
 	pinpad *pinpadfake.Fake
 	down   error             // when set, the channel is unreachable
 	wrap   channels.Acquirer // when set, used instead of channel
+	logs   strings.Builder
+	// secrets are the encrypted tracks and PIN blocks the PIN pad handed
+	// out: none of them may be journaled or logged.
+	secrets [][]byte
+}
+
+// recordingPinPad is the fake PIN pad, noting the encrypted data it
+// returns.
+type recordingPinPad struct {
+	*pinpadfake.Fake
+	r *rig
+}
+
+func (p recordingPinPad) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
+	c, err := p.Fake.ReadCard(ctx, req)
+	p.r.mu.Lock()
+	p.r.secrets = append(p.r.secrets, append([]byte(nil), c.EncryptedTrack...))
+	p.r.mu.Unlock()
+	return c, err
+}
+
+func (p recordingPinPad) GetPIN(ctx context.Context, req pinpad.PINRequest) (pinpad.PINBlock, error) {
+	b, err := p.Fake.GetPIN(ctx, req)
+	p.r.mu.Lock()
+	p.r.secrets = append(p.r.secrets, append([]byte(nil), b...))
+	p.r.mu.Unlock()
+	return b, err
 }
 
 func configure(t testing.TB, b interface {
@@ -51,11 +85,16 @@ func configure(t testing.TB, b interface {
 }
 
 func newRig(t testing.TB, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
-	return newRigRetrying(t, 0, channelCfg, pinpadCfg, printerCfg)
+	return newRigWith(t, 0, "", channelCfg, pinpadCfg, printerCfg)
 }
 
-// newRigRetrying is newRig whose terminal's Run retries every retry.
 func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
+	return newRigWith(t, retry, "", channelCfg, pinpadCfg, printerCfg)
+}
+
+// newRigWith is newRig whose terminal's Run retries every retry, with a
+// merchant's flows directory when flowsDir is set.
+func newRigWith(t testing.TB, retry time.Duration, flowsDir string, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	j, err := journal.Open(filepath.Join(dir, "journal"), journal.Options{})
@@ -68,13 +107,40 @@ func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, pr
 		channelCfg = map[string]string{}
 	}
 	channelCfg["ledger"] = filepath.Join(dir, "ledger.jsonl")
-	channelCfg["mac"] = "false" // the runtime serves no Security service yet
 	configure(t, r.channel, channelCfg)
 	t.Cleanup(func() { r.channel.Close() })
+	pp := func(context.Context) (pinpad.PinPad, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return recordingPinPad{Fake: r.pinpad, r: r}, nil
+	}
+	r.channel.UseSecurity(txn.PINPadSecurity{PinPad: pp})
+	r.wechat = walletfake.New(walletfake.WeChat)
+	configure(t, r.wechat, map[string]string{"ledger": filepath.Join(dir, "wechat.jsonl")})
+	t.Cleanup(func() { r.wechat.Close() })
 	configure(t, r.pinpad, pinpadCfg)
 	configure(t, r.printer, printerCfg)
-	engine, err := flow.New(flow.Options{}, flows.Default)
+	layers := []fs.FS{flows.Default}
+	if flowsDir != "" {
+		layers = append(layers, os.DirFS(flowsDir))
+	}
+	engine, err := flow.New(flow.Options{}, layers...)
 	if err != nil {
+		t.Fatal(err)
+	}
+	reg := txn.NewRegistry()
+	reg.SetAcquirer("acquirer", func(context.Context) (channels.Acquirer, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.down != nil {
+			return nil, r.down
+		}
+		if r.wrap != nil {
+			return r.wrap, nil
+		}
+		return r.channel, nil
+	})
+	if err := reg.AddWallet(journal.MediumWeChat, "wechat", func(context.Context) (channels.Wallet, error) { return r.wechat, nil }); err != nil {
 		t.Fatal(err)
 	}
 	r.t = terminal.New(terminal.Config{
@@ -82,32 +148,27 @@ func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, pr
 		Journal:    j,
 		Flows:      engine,
 		RetryEvery: retry,
+		Channels:   reg,
+		Logf: func(f string, a ...any) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			fmt.Fprintf(&r.logs, f+"\n", a...)
+		},
 		Devices: terminal.Devices{
-			PinPad: func(context.Context) (pinpad.PinPad, error) {
-				r.mu.Lock()
-				defer r.mu.Unlock()
-				return r.pinpad, nil
-			},
+			PinPad:  pp,
 			Printer: func(context.Context) (printer.Printer, error) { return r.printer, nil },
-			Channel: func(context.Context) (channels.Acquirer, error) {
-				r.mu.Lock()
-				defer r.mu.Unlock()
-				if r.down != nil {
-					return nil, r.down
-				}
-				if r.wrap != nil {
-					return r.wrap, nil
-				}
-				return r.channel, nil
-			},
 		},
 	})
 	return r
 }
 
-func (r *rig) sale(t *testing.T, amount int64) terminal.SaleResult {
+func cardSale(amount int64) terminal.Request {
+	return terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Medium: journal.MediumCard, Amount: money.Fen(amount)}}
+}
+
+func (r *rig) sale(t *testing.T, amount int64) terminal.Result {
 	t.Helper()
-	res, err := r.t.Sale(context.Background(), moneyFen(amount))
+	res, err := r.t.Execute(context.Background(), cardSale(amount))
 	if err != nil {
 		t.Fatalf("sale of %d: %v", amount, err)
 	}
@@ -192,33 +253,30 @@ func TestPendingReversalBlocksTheNextSale(t *testing.T) {
 	r.mu.Lock()
 	r.down = errors.New("acquirer unreachable")
 	r.mu.Unlock()
-	if _, err := r.t.Sale(context.Background(), 300); err == nil {
-		t.Fatal("sale with an unreachable acquirer succeeded")
+	if res, err := r.t.Execute(context.Background(), cardSale(300)); err != nil || res.Result != journal.OutcomeFailed {
+		t.Fatalf("sale with an unreachable acquirer = %+v, %v", res, err)
 	}
-	before, _ := r.j.List()
 	// A pending record, as a crash between the intent and the answer leaves it.
-	rec, err := r.j.Begin(context.Background(), journal.Intent{TID: "12345678", MID: "898310048990001", Kind: "sale", Channel: "card", Amount: 555, MaskedPAN: "622202******0128"})
+	rec, err := r.j.Begin(context.Background(), journal.Intent{TID: "12345678", MID: "898310048990001", Kind: journal.KindSale, Medium: journal.MediumCard, Amount: 555, MaskedPAN: "622202******0128"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = r.t.Sale(context.Background(), 200)
-	var fe *flow.Error
-	if !errors.As(err, &fe) || fe.Code != "reversal_pending" {
-		t.Fatalf("sale with a pending reversal: %v", err)
+	res, err := r.t.Execute(context.Background(), cardSale(200))
+	if err != nil || res.Result != journal.OutcomeFailed || res.Code != "reversal_pending" {
+		t.Fatalf("sale with a pending reversal: %+v, %v", res, err)
 	}
-	after, _ := r.j.List()
-	if len(after) != len(before)+1 {
-		t.Fatalf("a sale was journaled while a reversal was pending: %d -> %d records", len(before), len(after))
+	if rec, _ := r.j.Get(journal.Key{TID: "12345678", Batch: res.Batch, Trace: res.Trace}); rec.State != journal.StateNotSent {
+		t.Fatalf("the refused sale is %s, want not sent", rec.State)
 	}
 	st, _ := r.t.Status()
-	if st.Pending != 1 {
-		t.Fatalf("status pending = %d", st.Pending)
+	if st.Pending != 1 || len(st.Channels) != 2 || st.Channels[0].Medium != journal.MediumCard || st.Channels[0].Pending != 1 {
+		t.Fatalf("status = %+v", st)
 	}
 	// The acquirer comes back: the reversal goes first, then the sale.
 	r.mu.Lock()
 	r.down = nil
 	r.mu.Unlock()
-	res := r.sale(t, 200)
+	res = r.sale(t, 200)
 	if res.Result != "approved" {
 		t.Fatalf("sale after recovery = %+v", res)
 	}
@@ -249,24 +307,50 @@ func TestPrinterFailureLeavesTheSaleStanding(t *testing.T) {
 
 func TestCardFailureSendsNothing(t *testing.T) {
 	r := newRig(t, nil, map[string]string{"cancel": "true"}, nil)
-	_, err := r.t.Sale(context.Background(), 100)
-	var fe *flow.Error
-	if !errors.As(err, &fe) || fe.Code != "cancelled" {
-		t.Fatalf("cancelled card read = %v", err)
+	res, err := r.t.Execute(context.Background(), cardSale(100))
+	if err != nil || res.Result != journal.OutcomeFailed || res.Code != "cancelled" || res.Trace == "" {
+		t.Fatalf("cancelled card read = %+v, %v", res, err)
 	}
-	if recs, _ := r.j.List(); len(recs) != 0 {
-		t.Fatalf("journaled %d records for a sale that never went online", len(recs))
+	rec, _ := r.j.Get(journal.Key{TID: "12345678", Batch: res.Batch, Trace: res.Trace})
+	if rec.State != journal.StateNotSent {
+		t.Fatalf("the intent of a cancelled sale is %s, want not sent", rec.State)
+	}
+	entries, _ := channelsfake.ReadLedger(filepath.Join(r.dir, "ledger.jsonl"))
+	for _, e := range entries {
+		if e.Op == channelsfake.OpSale {
+			t.Fatalf("the host booked a sale that was cancelled at the card read: %+v", e)
+		}
 	}
 }
 
-// No clear PAN, track or PIN is ever written to the journal's files.
+// No clear PAN or track, and neither the encrypted track nor the PIN
+// block the PIN pad produced, is ever written to the journal's files or
+// the log, raw, in hex or in base64.
 func TestNoCardSecretAtRest(t *testing.T) {
-	r := newRig(t, nil, nil, nil)
+	r := newRig(t, map[string]string{"lose_response": "103"}, nil, nil)
 	for i := 0; i < 5; i++ {
-		r.sale(t, int64(100+i))
+		r.sale(t, int64(100+i)) // 103 loses its answer: reversed, and logged
 	}
 	r.j.Close()
 	card := testcards.Cards[testcards.DefaultCard]
+	secrets := [][]byte{[]byte(card.PAN), []byte(card.Track()), []byte(card.Discretionary)}
+	r.mu.Lock()
+	if len(r.secrets) < 10 {
+		t.Fatalf("the PIN pad handed out %d encrypted tracks and PIN blocks, want 10", len(r.secrets))
+	}
+	for _, s := range r.secrets {
+		secrets = append(secrets, s, []byte(hex.EncodeToString(s)), []byte(strings.ToUpper(hex.EncodeToString(s))), []byte(base64.StdEncoding.EncodeToString(s)))
+	}
+	logs := r.logs.String()
+	r.mu.Unlock()
+	scan := func(where string, b []byte) {
+		for _, secret := range secrets {
+			if len(secret) >= 8 && bytes.Contains(b, secret) {
+				t.Errorf("%s contains card data %q", where, secret)
+			}
+		}
+	}
+	scan("the log", []byte(logs))
 	err := filepath.WalkDir(filepath.Join(r.dir, "journal"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -275,15 +359,146 @@ func TestNoCardSecretAtRest(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, secret := range []string{card.PAN, card.Track(), card.Discretionary} {
-			if bytes.Contains(b, []byte(secret)) {
-				t.Errorf("%s contains card data %q", path, secret)
-			}
-		}
+		scan(path, b)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The skeleton's double-booking flow (it names amounts and authorizes
+// twice) now ends with a clear error, and the host's ledger shows no
+// charge at all.
+func TestMerchantFlowCannotDoubleBook(t *testing.T) {
+	dir := t.TempDir()
+	double := `local pinpad = require("posrt.pinpad")
+local txn = require("posrt.txn")
+return function(ctx)
+  local card = pinpad.read_card({ amount = ctx.amount })
+  local pin = pinpad.get_pin({ card = card, amount = ctx.amount })
+  local a = txn.sale({ amount = ctx.amount * 100, card = card, pin = pin })
+  local b = txn.sale({ amount = ctx.amount, card = card, pin = pin })
+  return b
+end`
+	if err := os.WriteFile(filepath.Join(dir, "sale.lua"), []byte(double), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newRigWith(t, 0, dir, nil, nil, nil)
+	res, err := r.t.Execute(context.Background(), cardSale(1234))
+	if err != nil || res.Result != journal.OutcomeFailed || res.Code != "flow_error" || !strings.Contains(res.Message, "cannot name an amount") {
+		t.Fatalf("double-booking flow = %+v, %v", res, err)
+	}
+	// Without the amounts, a flow that executes twice books once.
+	twice := `local pinpad = require("posrt.pinpad")
+local txn = require("posrt.txn")
+return function(ctx)
+  local card = pinpad.read_card({})
+  local pin = pinpad.get_pin({ card = card })
+  local a = txn.execute({ card = card, pin = pin })
+  local b, err = txn.execute({ card = card, pin = pin })
+  if b then return b end
+  return nil, err
+end`
+	if err := os.WriteFile(filepath.Join(dir, "sale.lua"), []byte(twice), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r2 := newRigWith(t, 0, dir, nil, nil, nil)
+	res, err = r2.t.Execute(context.Background(), cardSale(1234))
+	if err != nil || res.Result != journal.OutcomeApproved || !strings.Contains(res.Warning, "already executed") {
+		t.Fatalf("flow executing twice = %+v, %v", res, err)
+	}
+	for _, rr := range []*rig{r, r2} {
+		entries, _ := channelsfake.ReadLedger(filepath.Join(rr.dir, "ledger.jsonl"))
+		charged := 0
+		for _, e := range entries {
+			if e.Op == channelsfake.OpSale && e.Approved() && !e.Reversed {
+				charged++
+				if e.Amount != 1234 {
+					t.Errorf("the host charged %d fen for a 1234 fen request", e.Amount)
+				}
+			}
+		}
+		want := 0
+		if rr == r2 {
+			want = 1
+		}
+		if charged != want {
+			t.Errorf("the host charged %d sales, want %d", charged, want)
+		}
+	}
+}
+
+func TestQRSaleTellsTheWalletFromTheCode(t *testing.T) {
+	r := newRig(t, nil, nil, nil)
+	req := terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "134567890123456789"}
+	res, err := r.t.Execute(context.Background(), req)
+	if err != nil || res.Result != journal.OutcomeApproved || res.Medium != journal.MediumWeChat || res.OrderNo == "" || res.ReceiptsPrinted != 1 {
+		t.Fatalf("QR sale = %+v, %v", res, err)
+	}
+	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "9999"}); flow.AsError(err).Code != "unrecognised_payment_code" {
+		t.Fatalf("unrecognised code: %v", err)
+	}
+	// Alipay is not configured on this terminal.
+	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "281234567890123456"}); flow.AsError(err).Code != txn.CodeNoChannel {
+		t.Fatalf("code of an unconfigured wallet: %v", err)
+	}
+	if recs, _ := r.j.List(); len(recs) != 1 {
+		t.Fatalf("%d records: a refused QR sale was journaled", len(recs))
+	}
+}
+
+func TestRequestIDReturnsTheFirstResult(t *testing.T) {
+	r := newRig(t, nil, nil, nil)
+	req := cardSale(1234)
+	req.Op.RequestID = "register-7"
+	first, err := r.t.Execute(context.Background(), req)
+	if err != nil || first.Result != journal.OutcomeApproved {
+		t.Fatal(first, err)
+	}
+	again, err := r.t.Execute(context.Background(), req)
+	if err != nil || !again.Repeated || again.Trace != first.Trace || again.RRN != first.RRN {
+		t.Fatalf("repeat = %+v, %v", again, err)
+	}
+	looked, err := r.t.Lookup("register-7")
+	if err != nil || looked.Trace != first.Trace || looked.Result != journal.OutcomeApproved {
+		t.Fatalf("lookup = %+v, %v", looked, err)
+	}
+	req.Op.Amount = 99
+	if _, err := r.t.Execute(context.Background(), req); flow.AsError(err).Code != txn.CodeRequestIDReused {
+		t.Fatalf("reuse: %v", err)
+	}
+	if got := len(r.printer.Printed()); got != 1 {
+		t.Fatalf("%d receipts printed for one sale asked twice", got)
+	}
+}
+
+func TestVoidAndRefundThroughTheirFlows(t *testing.T) {
+	r := newRig(t, nil, nil, nil)
+	sale := r.sale(t, 1000)
+	void, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindVoid, Original: txn.OriginalRef{Trace: sale.Trace}}})
+	if err != nil || void.Result != journal.OutcomeApproved || void.Amount != 1000 || void.OrigTrace != sale.Trace || void.ReceiptsPrinted != 1 {
+		t.Fatalf("void = %+v, %v", void, err)
+	}
+	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindVoid, Original: txn.OriginalRef{Trace: sale.Trace}}}); flow.AsError(err).Code != txn.CodeAlreadyVoided {
+		t.Fatalf("second void: %v", err)
+	}
+	s2 := r.sale(t, 1000)
+	ref, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindRefund, Amount: 400, Original: txn.OriginalRef{RRN: s2.RRN}}})
+	if err != nil || ref.Result != journal.OutcomeApproved {
+		t.Fatalf("refund = %+v, %v", ref, err)
+	}
+	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindRefund, Amount: 601, Original: txn.OriginalRef{Trace: s2.Trace}}}); flow.AsError(err).Code != txn.CodeRefundExceedsRemaining {
+		t.Fatalf("over-refund: %v", err)
+	}
+}
+
+// A reversed sale never answers with the host's 00.
+func TestReversedSaleNeverSaysApproved(t *testing.T) {
+	r := newRig(t, map[string]string{"lose_response": "777"}, nil, nil)
+	res := r.sale(t, 777)
+	if res.Result != journal.OutcomeReversed || res.Code == "00" || res.RRN != "" {
+		t.Fatalf("reversed sale = %+v", res)
 	}
 }
 
@@ -292,7 +507,7 @@ func TestRunSendsAPendingReversalOnceTheHostIsBack(t *testing.T) {
 	r.mu.Lock()
 	r.down = errors.New("acquirer unreachable")
 	r.mu.Unlock()
-	rec, err := r.j.Begin(context.Background(), journal.Intent{TID: "12345678", MID: "898310048990001", Kind: "sale", Channel: "card", Amount: 555, MaskedPAN: "622202******0128"})
+	rec, err := r.j.Begin(context.Background(), journal.Intent{TID: "12345678", MID: "898310048990001", Kind: journal.KindSale, Medium: journal.MediumCard, Amount: 555, MaskedPAN: "622202******0128"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +551,7 @@ func TestOutcomeThatCannotBeJournaledIsReportedUnknown(t *testing.T) {
 	r.wrap = closesJournal{Acquirer: r.channel, j: r.j}
 	r.mu.Unlock()
 	res := r.sale(t, 200)
-	if res.Result != "unknown" || res.Trace != "000002" || !strings.Contains(res.Message, "reversal is pending") {
+	if res.Result != journal.OutcomeUnknown || res.Trace != "000003" || !strings.Contains(res.Message, "do not charge again") {
 		t.Fatalf("sale whose outcome could not be journaled = %+v, want unknown with its trace", res)
 	}
 	if len(r.printer.Printed()) != 1 {
@@ -348,7 +563,7 @@ func TestOutcomeThatCannotBeJournaledIsReportedUnknown(t *testing.T) {
 	}
 	defer j.Close()
 	pending, _ := j.Pending()
-	if len(pending) != 1 || pending[0].Trace != "000002" {
+	if len(pending) != 1 || pending[0].Trace != "000003" {
 		t.Fatalf("pending after reopening = %+v, want the sale to reverse", pending)
 	}
 }

@@ -28,9 +28,9 @@ func TestBadMACAnswer(t *testing.T) {
 	if b, ok := f.Booked(key); !ok || !b.Approved() {
 		t.Fatalf("Booked = %+v, %v; want the sale booked before its answer's MAC was corrupted", b, ok)
 	}
-	if r, err := ch.Reverse(ctx, channels.ReverseRequest{Key: key, Amount: 1234, Reason: channels.ReasonMACError}); !errors.Is(err, channels.ErrBadMAC) {
-		// The reversal's amount is listed too: its answer is corrupted as well.
-		t.Errorf("reversal of 1234 fen = %+v, %v; want ErrBadMAC for its answer too", r, err)
+	if r, err := ch.Reverse(ctx, channels.ReverseRequest{Key: key, Amount: 1234, Reason: channels.ReasonMACError}); err != nil || !r.Approved() {
+		// The reversal that follows a garbled answer gets a good MAC.
+		t.Errorf("reversal of 1234 fen = %+v, %v; want it acknowledged", r, err)
 	}
 	if b, _ := f.Booked(key); !b.Reversed {
 		t.Errorf("sale not reversed: %+v", b)

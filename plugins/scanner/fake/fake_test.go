@@ -178,6 +178,7 @@ func TestFakeEachCodeToOneReader(t *testing.T) {
 func TestFakeReaderThatGaveUpTakesNothing(t *testing.T) {
 	f, sc := connect(t, nil)
 	noCode(t, sc, 50*time.Millisecond)
+	waitReaders(t, f, 0) // the server side of the call above gives up on its own time
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

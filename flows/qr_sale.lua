@@ -1,0 +1,53 @@
+-- qr_sale.lua: a payment-code sale (付款码).
+-- The customer shows the payment code of WeChat Pay, Alipay or UnionPay QR;
+-- the runtime tells the wallet from the code itself. ctx.amount (fen) is
+-- the operation's. While the customer confirms in their wallet the runtime
+-- keeps asking; a payment whose outcome stays unknown is cancelled, never
+-- paid twice. One slip prints for the customer.
+
+local scanner = require("posrt.scanner")
+local txn = require("posrt.txn")
+local printer = require("posrt.printer")
+local terminal = require("posrt.terminal")
+local money = require("posrt.money")
+
+local wallets = { wechat = "WECHAT PAY", alipay = "ALIPAY", unionpay_qr = "UNIONPAY QR" }
+
+return function(ctx)
+  local code, err = scanner.read_code()
+  if not code then
+    return nil, err
+  end
+
+  local res
+  res, err = txn.execute({ code = code })
+  if not res then
+    return nil, err
+  end
+
+  res.receipts_printed = 0
+  if res.result == "approved" then
+    local t = terminal.info()
+    local ok, perr = printer.print({
+      copy = "receipt",
+      cut = true,
+      lines = {
+        { text = t.merchant_name, align = "center", size = "double", bold = true },
+        { text = "MERCHANT NO " .. res.mid },
+        { text = "TERMINAL NO " .. res.tid },
+        { text = "PAID WITH   " .. (wallets[res.medium] or res.medium) },
+        { text = "ORDER NO    " .. res.order_no },
+        { text = "TRADE NO    " .. res.trade_no },
+        { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
+        { text = "DATE/TIME   " .. res.time },
+        { text = "AMOUNT  RMB " .. money.yuan(res.amount), size = "double_height", bold = true },
+      },
+    })
+    if ok then
+      res.receipts_printed = 1
+    else
+      res.print_error = perr.message
+    end
+  end
+  return res
+end
