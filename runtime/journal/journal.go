@@ -301,7 +301,11 @@ func hold(txn *badger.Txn, rec *Record, batch string, now time.Time) error {
 		return err
 	}
 	if orig.Kind != KindSale {
-		return fmt.Errorf("%w: %s is a %s, not a sale", ErrOriginalNotFound, orig.Key(), orig.Kind)
+		refusal := ErrNotRefundable
+		if rec.Kind == KindVoid {
+			refusal = ErrNotVoidable
+		}
+		return fmt.Errorf("%w: %s is a %s, not a sale", refusal, orig.Key(), orig.Kind)
 	}
 	rec.Medium, rec.MaskedPAN = orig.Medium, orig.MaskedPAN
 	switch rec.Kind {

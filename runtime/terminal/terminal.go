@@ -140,6 +140,9 @@ type Result struct {
 	OrigTrace       string `json:"orig_trace,omitempty"`
 	State           string `json:"state"`
 	ReceiptsPrinted int64  `json:"receipts_printed"`
+	// ReceiptPrinted is the journal's note that the receipt printed (a
+	// lookup sees this one; ReceiptsPrinted counts the copies of this run).
+	ReceiptPrinted bool `json:"receipt_printed"`
 	// Repeated marks the first result of a request id sent again.
 	Repeated bool `json:"repeated,omitempty"`
 	// Warning tells the cashier what went wrong after the money was
@@ -210,6 +213,10 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 		return resultOf(final, flow.AsError(why).Code), nil
 	}
 	res := resultOf(final, s.failureCode())
+	res.ReceiptPrinted = false // the journal was read before the run noted its print
+	if cur, err := t.cfg.Journal.Get(rec.Key()); err == nil {
+		res.ReceiptPrinted = cur.ReceiptPrinted
+	}
 	switch {
 	case flowErr != nil && final.State.Outcome() == journal.OutcomeFailed:
 		fe := flow.AsError(flowErr)
@@ -262,6 +269,7 @@ func resultOf(rec journal.Record, failure string) Result {
 	res := Result{
 		Result: out, Kind: rec.Kind, Medium: rec.Medium, RequestID: rec.RequestID, Batch: rec.Batch, Trace: rec.Trace,
 		Amount: int64(rec.Amount), MaskedPAN: rec.MaskedPAN, OrderNo: rec.OrderNo, TradeNo: rec.TradeNo, State: string(rec.State),
+		ReceiptPrinted: rec.ReceiptPrinted,
 	}
 	if rec.Original != nil {
 		res.OrigBatch, res.OrigTrace = rec.Original.Batch, rec.Original.Trace
