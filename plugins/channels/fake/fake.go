@@ -4,12 +4,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +14,7 @@ import (
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/internal/faults"
+	"github.com/posrt/posrt/plugins/internal/ledger"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/plugins/pinpad/testcards"
 )
@@ -41,9 +38,8 @@ type Fake struct {
 	mu     sync.Mutex
 	cfg    config
 	st     *state
-	sec    channels.Security // nil until UseSecurity
-	ledger *os.File          // nil: in memory only
-	size   int64             // bytes of well-formed ledger
+	sec    channels.Security   // nil until UseSecurity
+	ledger *ledger.File[Entry] // nil: in memory only
 	closed bool
 }
 
@@ -123,19 +119,16 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 		return err
 	}
 	st := newState()
-	var (
-		fh   *os.File
-		size int64
-	)
+	var fh *ledger.File[Entry]
 	if cfg.ledgerPath != "" {
-		if fh, size, err = openLedger(cfg.ledgerPath, st); err != nil {
+		if fh, err = ledger.Open(cfg.ledgerPath, cfg.sync, validEntry, st.apply); err != nil {
 			return err
 		}
 	}
 	f.faults.Set(fs)
 	f.mu.Lock()
 	old := f.ledger
-	f.cfg, f.st, f.ledger, f.size, f.closed = cfg, st, fh, size, false
+	f.cfg, f.st, f.ledger, f.closed = cfg, st, fh, false
 	f.mu.Unlock()
 	if old != nil {
 		_ = old.Close()
@@ -725,90 +718,11 @@ func (f *Fake) book(e Entry) error {
 		return errors.New("fake acquirer closed")
 	}
 	if f.ledger != nil {
-		line, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("encoding ledger entry: %w", err)
+		if err := f.ledger.Append(e); err != nil {
+			return err
 		}
-		line = append(line, '\n')
-		if _, err := f.ledger.Write(line); err != nil {
-			f.rewind()
-			return fmt.Errorf("appending to ledger: %w", err)
-		}
-		if f.cfg.sync {
-			if err := f.ledger.Sync(); err != nil {
-				f.rewind()
-				return fmt.Errorf("syncing ledger: %w", err)
-			}
-		}
-		f.size += int64(len(line))
 	}
 	return f.st.apply(e)
-}
-
-// rewind drops a partly written entry so that the next append starts on a
-// fresh line.
-func (f *Fake) rewind() {
-	if f.ledger.Truncate(f.size) == nil {
-		_, _ = f.ledger.Seek(f.size, io.SeekStart)
-	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
-}
-
-// openLedger opens (creating) the ledger, replays it into st, cuts off a
-// torn last line, and leaves the file positioned for appending.
-func openLedger(path string, st *state) (*os.File, int64, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, 0, fmt.Errorf("creating ledger directory: %w", err)
-	}
-	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, 0, fmt.Errorf("opening ledger: %w", err)
-	}
-	fail := func(err error) (*os.File, int64, error) {
-		_ = fh.Close()
-		return nil, 0, err
-	}
-	entries, good, err := readEntries(fh)
-	if err != nil {
-		return fail(fmt.Errorf("replaying ledger %s: %w", path, err))
-	}
-	for i, e := range entries {
-		if err := st.apply(e); err != nil {
-			return fail(fmt.Errorf("replaying ledger %s entry %d: %w", path, i+1, err))
-		}
-	}
-	fi, err := fh.Stat()
-	if err != nil {
-		return fail(fmt.Errorf("opening ledger: %w", err))
-	}
-	if fi.Size() != good {
-		if err := fh.Truncate(good); err != nil {
-			return fail(fmt.Errorf("cutting torn ledger line: %w", err))
-		}
-		if err := fh.Sync(); err != nil {
-			return fail(fmt.Errorf("cutting torn ledger line: %w", err))
-		}
-	}
-	if _, err := fh.Seek(good, io.SeekStart); err != nil {
-		return fail(fmt.Errorf("opening ledger: %w", err))
-	}
-	if good == 0 { // a new file: make its directory entry durable too
-		if err := syncDir(filepath.Dir(path)); err != nil {
-			return fail(fmt.Errorf("making ledger %s durable: %w", path, err))
-		}
-	}
-	return fh, good, nil
 }
 
 func parseConfig(m map[string]string) (config, error) {

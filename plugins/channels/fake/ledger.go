@@ -1,19 +1,15 @@
 package fake
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/internal/ledger"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 )
 
@@ -114,12 +110,7 @@ func (e Entry) settleResponse() channels.SettleResponse {
 // crash in the middle of an append, is ignored; any other malformed line is
 // an error.
 func ReadLedger(path string) ([]Entry, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading ledger: %w", err)
-	}
-	defer fh.Close()
-	entries, _, err := readEntries(fh)
+	entries, err := ledger.Read(path, validEntry)
 	if err != nil {
 		return nil, err
 	}
@@ -140,36 +131,8 @@ func ReadLedger(path string) ([]Entry, error) {
 	return entries, nil
 }
 
-// readEntries parses newline-terminated JSON lines. It returns the entries
-// and the length of the well-formed prefix: an unterminated or unparsable
-// last line is a torn write and is left out of both.
-func readEntries(r io.Reader) ([]Entry, int64, error) {
-	br := bufio.NewReader(r)
-	var (
-		entries []Entry
-		good    int64
-		pending error // a malformed line, fatal only if another line follows
-	)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 && pending != nil {
-			return nil, 0, pending
-		}
-		if errors.Is(err, io.EOF) {
-			return entries, good, nil // an unterminated tail is torn
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("reading ledger: %w", err)
-		}
-		var e Entry
-		if jerr := json.Unmarshal(bytes.TrimSpace(line), &e); jerr != nil || e.Op == "" {
-			pending = fmt.Errorf("ledger line %d is corrupt: %q", n, bytes.TrimSpace(line))
-			continue
-		}
-		entries = append(entries, e)
-		good += int64(len(line))
-	}
-}
+// validEntry tells a ledger line from garbage.
+func validEntry(e Entry) bool { return e.Op != "" }
 
 func isBooked(op string) bool { return op == OpSale || op == OpVoid || op == OpRefund }
 

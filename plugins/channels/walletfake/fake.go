@@ -2,11 +2,8 @@ package walletfake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/internal/faults"
+	"github.com/posrt/posrt/plugins/internal/ledger"
 )
 
 // Fake is a payment-code wallet host that answers in process, as the
@@ -29,8 +27,7 @@ type Fake struct {
 	now    func() time.Time
 	cfg    config
 	st     *state
-	ledger *os.File // nil: in memory only
-	size   int64
+	ledger *ledger.File[Entry] // nil: in memory only
 	closed bool
 }
 
@@ -106,19 +103,16 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, m map[string]stri
 		return err
 	}
 	st := newState()
-	var (
-		fh   *os.File
-		size int64
-	)
+	var fh *ledger.File[Entry]
 	if cfg.ledgerPath != "" {
-		if fh, size, err = openLedger(cfg.ledgerPath, st); err != nil {
+		if fh, err = ledger.Open(cfg.ledgerPath, cfg.sync, validEntry, st.apply); err != nil {
 			return err
 		}
 	}
 	f.faults.Set(fs)
 	f.mu.Lock()
 	old := f.ledger
-	f.cfg, f.st, f.ledger, f.size, f.closed = cfg, st, fh, size, false
+	f.cfg, f.st, f.ledger, f.closed = cfg, st, fh, false
 	f.mu.Unlock()
 	if old != nil {
 		_ = old.Close()
@@ -421,30 +415,11 @@ func (f *Fake) book(e Entry) error {
 		return errors.New("fake wallet closed")
 	}
 	if f.ledger != nil {
-		line, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("encoding ledger entry: %w", err)
+		if err := f.ledger.Append(e); err != nil {
+			return err
 		}
-		line = append(line, '\n')
-		if _, err := f.ledger.Write(line); err != nil {
-			f.rewind()
-			return fmt.Errorf("appending to ledger: %w", err)
-		}
-		if f.cfg.sync {
-			if err := f.ledger.Sync(); err != nil {
-				f.rewind()
-				return fmt.Errorf("syncing ledger: %w", err)
-			}
-		}
-		f.size += int64(len(line))
 	}
 	return f.st.apply(e)
-}
-
-func (f *Fake) rewind() {
-	if f.ledger.Truncate(f.size) == nil {
-		_, _ = f.ledger.Seek(f.size, io.SeekStart)
-	}
 }
 
 var configKeys = []string{

@@ -1,19 +1,13 @@
 package walletfake
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/internal/ledger"
 )
 
 // Ledger operations, the Op of an Entry.
@@ -136,100 +130,8 @@ func (st *state) apply(e Entry) error {
 
 // ReadLedger reads a ledger file, ignoring a torn last line.
 func ReadLedger(path string) ([]Entry, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading ledger: %w", err)
-	}
-	defer fh.Close()
-	entries, _, err := readEntries(fh)
-	return entries, err
+	return ledger.Read(path, validEntry)
 }
 
-// readEntries parses newline-terminated JSON lines and returns the entries
-// and the length of the well-formed prefix; an unterminated or unparsable
-// last line is a torn write, left out of both.
-func readEntries(r io.Reader) ([]Entry, int64, error) {
-	br := bufio.NewReader(r)
-	var (
-		entries []Entry
-		good    int64
-		pending error
-	)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 && pending != nil {
-			return nil, 0, pending
-		}
-		if errors.Is(err, io.EOF) {
-			return entries, good, nil
-		}
-		if err != nil {
-			return nil, 0, fmt.Errorf("reading ledger: %w", err)
-		}
-		var e Entry
-		if jerr := json.Unmarshal(bytes.TrimSpace(line), &e); jerr != nil || e.Op == "" {
-			pending = fmt.Errorf("ledger line %d is corrupt: %q", n, bytes.TrimSpace(line))
-			continue
-		}
-		entries = append(entries, e)
-		good += int64(len(line))
-	}
-}
-
-// openLedger opens (creating) the ledger, replays it into st, cuts off a
-// torn last line and leaves the file positioned for appending.
-func openLedger(path string, st *state) (*os.File, int64, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, 0, fmt.Errorf("creating ledger directory: %w", err)
-	}
-	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, 0, fmt.Errorf("opening ledger: %w", err)
-	}
-	fail := func(err error) (*os.File, int64, error) {
-		_ = fh.Close()
-		return nil, 0, err
-	}
-	entries, good, err := readEntries(fh)
-	if err != nil {
-		return fail(fmt.Errorf("replaying ledger %s: %w", path, err))
-	}
-	for i, e := range entries {
-		if err := st.apply(e); err != nil {
-			return fail(fmt.Errorf("replaying ledger %s entry %d: %w", path, i+1, err))
-		}
-	}
-	fi, err := fh.Stat()
-	if err != nil {
-		return fail(fmt.Errorf("opening ledger: %w", err))
-	}
-	if fi.Size() != good {
-		if err := fh.Truncate(good); err != nil {
-			return fail(fmt.Errorf("cutting torn ledger line: %w", err))
-		}
-		if err := fh.Sync(); err != nil {
-			return fail(fmt.Errorf("cutting torn ledger line: %w", err))
-		}
-	}
-	if _, err := fh.Seek(good, io.SeekStart); err != nil {
-		return fail(fmt.Errorf("opening ledger: %w", err))
-	}
-	if good == 0 {
-		if err := syncDir(filepath.Dir(path)); err != nil {
-			return fail(fmt.Errorf("making ledger %s durable: %w", path, err))
-		}
-	}
-	return fh, good, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
-}
+// validEntry tells a ledger line from garbage.
+func validEntry(e Entry) bool { return e.Op != "" }

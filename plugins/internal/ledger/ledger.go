@@ -1,0 +1,156 @@
+package ledger
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// File is an append-only ledger of JSON lines, one entry of type E a line.
+// An entry is written, and synced unless the ledger was opened without
+// sync, before Append returns, so that a host that answers after Append
+// remembers what it answered across a crash.
+type File[E any] struct {
+	fh   *os.File
+	size int64 // bytes of well-formed ledger
+	sync bool
+}
+
+// Open opens (creating) the ledger at path, hands each well-formed entry
+// to replay in order, cuts off a torn last line (a crash in the middle of
+// an append) and leaves the file positioned for appending. valid tells a
+// decoded line from garbage (e.g. it has its operation); a malformed line
+// other than the last is an error.
+func Open[E any](path string, sync bool, valid func(E) bool, replay func(E) error) (*File[E], error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating ledger directory: %w", err)
+	}
+	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger: %w", err)
+	}
+	fail := func(err error) (*File[E], error) {
+		_ = fh.Close()
+		return nil, err
+	}
+	entries, good, err := read(fh, valid)
+	if err != nil {
+		return fail(fmt.Errorf("replaying ledger %s: %w", path, err))
+	}
+	for i, e := range entries {
+		if err := replay(e); err != nil {
+			return fail(fmt.Errorf("replaying ledger %s entry %d: %w", path, i+1, err))
+		}
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		return fail(fmt.Errorf("opening ledger: %w", err))
+	}
+	if fi.Size() != good {
+		if err := fh.Truncate(good); err != nil {
+			return fail(fmt.Errorf("cutting torn ledger line: %w", err))
+		}
+		if err := fh.Sync(); err != nil {
+			return fail(fmt.Errorf("cutting torn ledger line: %w", err))
+		}
+	}
+	if _, err := fh.Seek(good, io.SeekStart); err != nil {
+		return fail(fmt.Errorf("opening ledger: %w", err))
+	}
+	if good == 0 { // a new file: make its directory entry durable too
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return fail(fmt.Errorf("making ledger %s durable: %w", path, err))
+		}
+	}
+	return &File[E]{fh: fh, size: good, sync: sync}, nil
+}
+
+// Append writes e as one line and syncs it. A failed append leaves the
+// ledger as it was, so the next one starts on a fresh line.
+func (f *File[E]) Append(e E) error {
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encoding ledger entry: %w", err)
+	}
+	line = append(line, '\n')
+	if _, err := f.fh.Write(line); err != nil {
+		f.rewind()
+		return fmt.Errorf("appending to ledger: %w", err)
+	}
+	if f.sync {
+		if err := f.fh.Sync(); err != nil {
+			f.rewind()
+			return fmt.Errorf("syncing ledger: %w", err)
+		}
+	}
+	f.size += int64(len(line))
+	return nil
+}
+
+func (f *File[E]) rewind() {
+	if f.fh.Truncate(f.size) == nil {
+		_, _ = f.fh.Seek(f.size, io.SeekStart)
+	}
+}
+
+// Close closes the ledger file.
+func (f *File[E]) Close() error { return f.fh.Close() }
+
+// Read reads the entries of the ledger at path, ignoring a torn last line.
+func Read[E any](path string, valid func(E) bool) ([]E, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger: %w", err)
+	}
+	defer fh.Close()
+	entries, _, err := read(fh, valid)
+	return entries, err
+}
+
+// read parses newline-terminated JSON lines. It returns the entries and the
+// length of the well-formed prefix: an unterminated or unparsable last line
+// is a torn write and is left out of both.
+func read[E any](r io.Reader, valid func(E) bool) ([]E, int64, error) {
+	br := bufio.NewReader(r)
+	var (
+		entries []E
+		good    int64
+		pending error // a malformed line, fatal only if another line follows
+	)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 && pending != nil {
+			return nil, 0, pending
+		}
+		if errors.Is(err, io.EOF) {
+			return entries, good, nil // an unterminated tail is torn
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("reading ledger: %w", err)
+		}
+		var e E
+		if jerr := json.Unmarshal(bytes.TrimSpace(line), &e); jerr != nil || !valid(e) {
+			pending = fmt.Errorf("ledger line %d is corrupt: %q", n, bytes.TrimSpace(line))
+			continue
+		}
+		entries = append(entries, e)
+		good += int64(len(line))
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}
