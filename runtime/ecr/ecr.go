@@ -23,6 +23,7 @@ import (
 type Terminal interface {
 	Execute(ctx context.Context, req terminal.Request) (terminal.Result, error)
 	Lookup(requestID string) (terminal.Result, error)
+	Query(ctx context.Context, ref txn.OriginalRef) (terminal.QueryResult, error)
 	SignIn(ctx context.Context) error
 	Status() (terminal.Status, error)
 }
@@ -75,6 +76,32 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"result": "approved", "message": "signed in"})
 	})
+	mux.HandleFunc("POST /v1/query", func(w http.ResponseWriter, r *http.Request) {
+		fields, ok := readObject(w, r, []string{"trace", "batch", "rrn"})
+		if !ok {
+			return
+		}
+		var ref txn.OriginalRef
+		var errs []string
+		for key, dst := range map[string]*string{"trace": &ref.Trace, "batch": &ref.Batch, "rrn": &ref.RRN} {
+			v, err := str(fields, key)
+			if err != nil {
+				errs = append(errs, err.Error())
+			}
+			*dst = v
+		}
+		if len(errs) > 0 || ref.Trace == "" && ref.RRN == "" {
+			writeError(w, http.StatusBadRequest, "invalid_request", `name the transaction: {"trace": "000123"} (this batch), with "batch", or {"rrn": "..."}`)
+			return
+		}
+		res, err := t.Query(r.Context(), ref)
+		if err != nil {
+			fe := flow.AsError(err)
+			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
 	mux.HandleFunc("GET /v1/transactions/{request_id}", func(w http.ResponseWriter, r *http.Request) {
 		res, err := t.Lookup(r.PathValue("request_id"))
 		if errors.Is(err, journal.ErrNotFound) {
@@ -97,13 +124,13 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 	})
 	// Any other method on an API path is a 405, anything else a 404; both
 	// in the API's JSON error shape, not the mux's plain text.
-	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/status", "/v1/transactions/{request_id}"} {
+	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/query", "/v1/status", "/v1/transactions/{request_id}"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, GET /v1/transactions/{request_id}, /v1/status)")
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/query, GET /v1/transactions/{request_id}, /v1/status)")
 	})
 	want := []byte(o.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

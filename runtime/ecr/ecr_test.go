@@ -54,6 +54,13 @@ func (f *fakeTerminal) Lookup(id string) (terminal.Result, error) {
 
 func (f *fakeTerminal) SignIn(context.Context) error { return f.err }
 
+func (f *fakeTerminal) Query(_ context.Context, ref txn.OriginalRef) (terminal.QueryResult, error) {
+	if ref.Trace != "000009" {
+		return terminal.QueryResult{}, &flow.Error{Code: txn.CodeOriginalNotFound, Message: "no such trace"}
+	}
+	return terminal.QueryResult{Result: terminal.Result{Trace: "000009"}, Host: txn.HostView{State: "approved"}}, nil
+}
+
 func (f *fakeTerminal) Status() (terminal.Status, error) {
 	return terminal.Status{TID: "12345678", MID: "898310048990001", Batch: "000001", NextTrace: "000007", SignedIn: true}, nil
 }
@@ -280,6 +287,19 @@ func TestLookupByRequestID(t *testing.T) {
 	}
 	if status, body := do(t, http.MethodGet, srv.URL+"/v1/transactions/never", ""); status != http.StatusNotFound || errorCode(t, body) != "not_found" {
 		t.Fatalf("unknown: HTTP %d %v", status, body)
+	}
+}
+
+func TestQuery(t *testing.T) {
+	srv := serve(t, &fakeTerminal{})
+	if status, body := do(t, http.MethodPost, srv.URL+"/v1/query", `{"trace": "000009"}`); status != http.StatusOK || body["host"].(map[string]any)["state"] != "approved" {
+		t.Fatalf("query: HTTP %d %v", status, body)
+	}
+	if status, body := do(t, http.MethodPost, srv.URL+"/v1/query", `{"trace": "000001"}`); status != http.StatusNotFound || errorCode(t, body) != txn.CodeOriginalNotFound {
+		t.Fatalf("query of nothing: HTTP %d %v", status, body)
+	}
+	if status, _ := do(t, http.MethodPost, srv.URL+"/v1/query", `{}`); status != http.StatusBadRequest {
+		t.Fatalf("query without a trace: HTTP %d", status)
 	}
 }
 

@@ -261,6 +261,28 @@ func (t *Terminal) Lookup(id string) (Result, error) {
 	return resultOf(rec, ""), nil
 }
 
+// QueryResult is a record as the journal holds it beside what its host
+// says of it.
+type QueryResult struct {
+	Result
+	Host txn.HostView `json:"host"`
+}
+
+// Query finds the original named by ref (a trace in the current or a given
+// batch, or an RRN) and asks its channel what it holds. It changes nothing
+// and waits for an online exchange in progress, not for a whole operation.
+func (t *Terminal) Query(ctx context.Context, ref txn.OriginalRef) (QueryResult, error) {
+	key, err := t.engine.Find(ref)
+	if err != nil {
+		return QueryResult{}, cashierError(err)
+	}
+	rec, hv, err := t.engine.Query(ctx, key)
+	if err != nil {
+		return QueryResult{}, cashierError(err)
+	}
+	return QueryResult{Result: resultOf(rec, ""), Host: hv}, nil
+}
+
 // resultOf is what a front end is told of a journaled record. An outcome
 // that is not an approval or a host's decline never carries the host's
 // code: a reversed sale says reversed, never 00.

@@ -173,6 +173,16 @@ func (e *Engine) Begin(ctx context.Context, op Operation) (journal.Record, error
 	return rec, err
 }
 
+// Find returns the key of the record ref names: its trace in the current
+// batch (or ref's batch), or its RRN.
+func (e *Engine) Find(ref OriginalRef) (journal.Key, error) {
+	if ref.isZero() {
+		return journal.Key{}, refuse(CodeInvalidOperation, "name the transaction by its trace or RRN")
+	}
+	rec, err := e.original(ref)
+	return rec.Key(), err
+}
+
 func (e *Engine) original(ref OriginalRef) (journal.Record, error) {
 	if ref.Trace != "" {
 		batch := ref.Batch
@@ -403,4 +413,67 @@ func (e *Engine) PendingCount() (map[journal.Medium]int, error) {
 // key returns the channel key of a record.
 func (e *Engine) key(rec journal.Record) channels.Key {
 	return channels.Key{TID: rec.TID, MID: rec.MID, Batch: rec.Batch, Trace: rec.Trace}
+}
+
+// HostView is what a channel says it holds of a record.
+type HostView struct {
+	// State is the acquirer's booking (not_found, approved, declined,
+	// reversed, voided) or the wallet's trade state.
+	State   string `json:"state"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+	Amount  int64  `json:"amount"`
+	RRN     string `json:"rrn,omitempty"`
+	TradeNo string `json:"trade_no,omitempty"`
+}
+
+// Query asks the record's channel what it holds under the record's key (a
+// cashier's or cash register's query). It changes nothing: a pending
+// record is resolved by its resolver, not by a query.
+func (e *Engine) Query(ctx context.Context, key journal.Key) (journal.Record, HostView, error) {
+	rec, err := e.deps.Journal.Get(key)
+	if err != nil {
+		return journal.Record{}, HostView{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case rec.Medium == journal.MediumCash || rec.Kind == journal.KindSignIn:
+		return rec, HostView{}, refuse(CodeInvalidOperation, "a %s is not held by a host", rec.Kind)
+	case rec.Medium == journal.MediumCard:
+		acq, err := e.deps.Channels.Acquirer(ctx)
+		if err != nil {
+			return rec, HostView{}, err
+		}
+		q, err := acq.Query(ctx, channels.QueryRequest{Key: e.key(rec)})
+		if err != nil {
+			return rec, HostView{}, fmt.Errorf("querying the acquirer: %w", err)
+		}
+		r := q.Response
+		return rec, HostView{State: string(q.Booking), Code: r.Code, Message: r.Message, Amount: r.Amount, RRN: r.RRN}, nil
+	}
+	w, err := e.deps.Channels.Wallet(ctx, rec.Medium)
+	if err != nil {
+		return rec, HostView{}, err
+	}
+	orderNo := rec.OrderNo
+	if orderNo == "" {
+		orderNo = e.key(rec).OrderNo()
+	}
+	if rec.Kind == journal.KindRefund {
+		orig, err := e.deps.Journal.Get(*rec.Original)
+		if err != nil {
+			return rec, HostView{}, err
+		}
+		r, err := w.RefundQuery(ctx, channels.RefundQueryRequest{Key: e.key(rec), OrderNo: orig.OrderNo, RefundNo: e.key(rec).RefundNo()})
+		if err != nil {
+			return rec, HostView{}, fmt.Errorf("querying the wallet: %w", err)
+		}
+		return rec, HostView{State: string(r.State), Code: r.Code, Message: r.Message, Amount: r.Amount, TradeNo: r.RefundID}, nil
+	}
+	t, err := w.Query(ctx, channels.OrderRequest{Key: e.key(rec), OrderNo: orderNo})
+	if err != nil {
+		return rec, HostView{}, fmt.Errorf("querying the wallet: %w", err)
+	}
+	return rec, HostView{State: string(t.State), Code: t.Code, Message: t.Message, Amount: t.Paid, TradeNo: t.TradeNo}, nil
 }

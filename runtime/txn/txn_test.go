@@ -527,3 +527,20 @@ func TestResolverSkipsOperationsInFlight(t *testing.T) {
 		t.Fatalf("the operation after the resolver ran = %+v, %v", done, err)
 	}
 }
+
+func TestQueryAsksTheHost(t *testing.T) {
+	r := newRig(t, nil, nil)
+	card := r.sale(1234)
+	rec, hv, err := r.e.Query(context.Background(), card.Key())
+	if err != nil || hv.State != string(channels.BookingApproved) || hv.RRN != card.RRN || rec.State != journal.StateApproved {
+		t.Fatalf("card query = %+v, %+v, %v", rec, hv, err)
+	}
+	w, _ := r.run(txn.Operation{Kind: journal.KindSale, Medium: journal.MediumWeChat, Amount: 400}, txn.Refs{PaymentCode: r.code()})
+	if _, hv, err := r.e.Query(context.Background(), w.Key()); err != nil || hv.State != string(channels.TradeSuccess) || hv.Amount != 400 {
+		t.Fatalf("wallet query = %+v, %v", hv, err)
+	}
+	cash, _ := r.run(txn.Operation{Kind: journal.KindCash, Medium: journal.MediumCash, Amount: 5}, txn.Refs{})
+	if _, _, err := r.e.Query(context.Background(), cash.Key()); txn.Code(err) != txn.CodeInvalidOperation {
+		t.Fatalf("cash query: %v", err)
+	}
+}
