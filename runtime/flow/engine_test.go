@@ -188,6 +188,9 @@ return function(ctx)
 end`
 	h := &runtimetest.Host{}
 	_, err := runOneOn(t, h, double)
+	if err == nil {
+		t.Fatal("the double-booking flow ran without an error")
+	}
 	if fe := flow.AsError(err); fe.Code != "flow_error" || !strings.Contains(fe.Message, "cannot name an amount") {
 		t.Fatalf("double-booking flow: %v", err)
 	}
