@@ -40,12 +40,25 @@ type ecrSale struct {
 // booked once at the host and approved in the journal; every sale the host
 // booked has its journal record (the intent is synced before the request
 // leaves), approved at both or reversed at both; and no trace is used for
-// two sales.
+// two sales. It runs under ext4's durability rule and under POSIX's strict
+// one (see powerloss.Options).
 func TestPowerLossKeepsTheBooks(t *testing.T) {
 	bin := posrtBinary(t)
 	if err := powerloss.Available(); err != nil {
 		t.Fatalf("the power-loss emulator cannot run here, and this test must not be skipped: %v", err)
 	}
+	for _, mode := range []struct {
+		name string
+		opts powerloss.Options
+	}{
+		{"ext4", powerloss.Options{}},
+		{"strict-dir-sync", powerloss.Options{StrictDirSync: true}},
+	} {
+		t.Run(mode.name, func(t *testing.T) { powerLossBooks(t, bin, mode.opts) })
+	}
+}
+
+func powerLossBooks(t *testing.T, bin string, opts powerloss.Options) {
 	hosts := t.TempDir()
 	cfg := runtimetest.WriteProfile(t, map[string]map[string]string{
 		"acquirer":    {"ledger": filepath.Join(hosts, "acquirer.jsonl")},
@@ -54,7 +67,7 @@ func TestPowerLossKeepsTheBooks(t *testing.T) {
 		"unionpay-qr": {"ledger": filepath.Join(hosts, "unionpay-qr.jsonl")},
 	})
 	disk := t.TempDir()
-	fs := powerloss.MountT(t, disk, powerloss.Options{})
+	fs := powerloss.MountT(t, disk, opts)
 	p := startPosrt(t, bin, filepath.Join(fs.Dir(), "data"), "--config", cfg)
 
 	var (
@@ -114,7 +127,7 @@ func TestPowerLossKeepsTheBooks(t *testing.T) {
 	t.Logf("before the cut the ECR API answered %v", answered)
 	mu.Unlock()
 
-	fs = powerloss.MountT(t, disk, powerloss.Options{})
+	fs = powerloss.MountT(t, disk, opts)
 	data := filepath.Join(fs.Dir(), "data")
 	p = startPosrt(t, bin, data, "--config", cfg) // reads the token anew: the cut may have lost it
 	runtimetest.WaitFor(t, "the sales the cut left pending resolved", func() bool {

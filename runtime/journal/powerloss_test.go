@@ -51,8 +51,10 @@ func powerLossChild(dir string) {
 // On the remounted disk every acknowledged intent and approval must be
 // there, and the trace counter must continue after the highest trace
 // acknowledged, so that no trace is used twice. The journal passes only
-// because Open syncs every commit: with WithSyncWrites(false) the
-// acknowledged records are lost by the cut and this test fails.
+// because Open syncs every commit (with WithSyncWrites(false) the
+// acknowledged records are lost by the cut) and the journal directory's
+// name in its parent (without it, under the strict rule, the whole journal
+// is lost).
 func TestPowerLossKeepsEverySyncedRecord(t *testing.T) {
 	if dir := os.Getenv(powerLossChildEnv); dir != "" {
 		powerLossChild(dir)
@@ -61,8 +63,26 @@ func TestPowerLossKeepsEverySyncedRecord(t *testing.T) {
 	if err := powerloss.Available(); err != nil {
 		t.Fatalf("the power-loss emulator cannot run here, and this test must not be skipped: %v", err)
 	}
+	for _, mode := range powerLossModes {
+		t.Run(mode.name, func(t *testing.T) { powerLossJournal(t, mode.opts) })
+	}
+}
+
+// powerLossModes are the emulator's durability rules the tests run under:
+// ext4's (any fsync commits the whole name space, so a file can outlive
+// its unsynced data) and POSIX's (a name is durable only once its
+// directory is synced).
+var powerLossModes = []struct {
+	name string
+	opts powerloss.Options
+}{
+	{"ext4", powerloss.Options{}},
+	{"strict-dir-sync", powerloss.Options{StrictDirSync: true}},
+}
+
+func powerLossJournal(t *testing.T, opts powerloss.Options) {
 	disk := t.TempDir()
-	fs := powerloss.MountT(t, disk, powerloss.Options{})
+	fs := powerloss.MountT(t, disk, opts)
 
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestPowerLossKeepsEverySyncedRecord$")
 	cmd.Env = append(os.Environ(), powerLossChildEnv+"="+filepath.Join(fs.Dir(), "journal"))
@@ -134,7 +154,7 @@ func TestPowerLossKeepsEverySyncedRecord(t *testing.T) {
 	}
 	t.Logf("acknowledged before the power came back: %d intents, %d approvals, last trace %06d", len(begun), len(approved), last)
 
-	fs = powerloss.MountT(t, disk, powerloss.Options{})
+	fs = powerloss.MountT(t, disk, opts)
 	j, err := Open(filepath.Join(fs.Dir(), "journal"), Options{})
 	if err != nil {
 		t.Fatalf("reopening the journal after the power cut: %v", err)
