@@ -129,7 +129,12 @@ func powerLossBooks(t *testing.T, bin string, opts powerloss.Options) {
 
 	fs = powerloss.MountT(t, disk, opts)
 	data := filepath.Join(fs.Dir(), "data")
-	p = startPosrt(t, bin, data, "--config", cfg) // reads the token anew: the cut may have lost it
+	token := p.Token
+	p = startPosrt(t, bin, data, "--config", cfg) // reads the token anew
+	if p.Token != token {
+		// The cash register holds the token: a new one locks it out.
+		t.Errorf("the power cut lost the ECR token: posrt made a new one")
+	}
 	runtimetest.WaitFor(t, "the sales the cut left pending resolved", func() bool {
 		st, ok := p.status(t)
 		return ok && st.Pending == 0
