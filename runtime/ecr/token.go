@@ -16,7 +16,10 @@ const TokenFile = "ecr-token"
 
 // LoadToken returns the configured token, or else the one kept in
 // dataDir/ecr-token, creating it (32 random bytes in hex, mode 0600) on
-// first start. A token file others can read is refused.
+// first start. A token file others can read is refused. The file is made
+// whole and durable, name included, before the token is used: a power cut
+// leaves either no token file (a new token is made) or the whole token,
+// never an empty file, and never loses a token a cash register holds.
 func LoadToken(dataDir, configured string) (string, error) {
 	if configured != "" {
 		return configured, nil
@@ -29,19 +32,10 @@ func LoadToken(dataDir, configured string) (string, error) {
 			return "", fmt.Errorf("making the ECR token: %w", err)
 		}
 		token := hex.EncodeToString(buf)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		if err := writeDurably(path, []byte(token+"\n")); err != nil {
 			return "", fmt.Errorf("writing the ECR token: %w", err)
 		}
-		if _, err := f.WriteString(token + "\n"); err != nil {
-			f.Close()
-			return "", fmt.Errorf("writing the ECR token: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return "", fmt.Errorf("writing the ECR token: %w", err)
-		}
-		return token, f.Close()
+		return token, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("reading the ECR token: %w", err)
@@ -54,4 +48,35 @@ func LoadToken(dataDir, configured string) (string, error) {
 		return "", fmt.Errorf("%s holds no token of at least 16 characters", path)
 	}
 	return token, nil
+}
+
+// writeDurably writes data to path through a temporary file that is synced
+// and renamed over path, and then syncs the directory, so that path holds
+// all of data or (after a power cut) nothing at all.
+func writeDurably(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

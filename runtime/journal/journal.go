@@ -43,8 +43,12 @@ type Options struct {
 }
 
 // Open opens (creating if needed) the journal in dir, with writes synced to
-// disk before they return and small memory tables fit for a terminal.
+// disk before they return and small memory tables fit for a terminal. The
+// directory's own name is synced too, up the path.
 func Open(dir string, o Options) (*Journal, error) {
+	if err := makeDurableDir(dir); err != nil {
+		return nil, fmt.Errorf("opening journal in %s: %w", dir, err)
+	}
 	opts := badger.DefaultOptions(dir).
 		WithSyncWrites(true).
 		WithLogger(logger{o.Logf}).

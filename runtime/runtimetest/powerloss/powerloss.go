@@ -259,7 +259,16 @@ func (f *mount) syncDataLocked(ino uint64, fd int) error {
 	if err := obj.Truncate(st.Size); err != nil {
 		return err
 	}
-	if d != nil {
+	if d != nil && len(d.spans) > 0 {
+		// The caller's descriptor may be write-only (os.OpenFile with
+		// O_WRONLY, as the kernel passes it through): read the unsynced
+		// ranges through one of our own.
+		rfd, err := syscall.Open(fmt.Sprintf("/proc/self/fd/%d", fd), syscall.O_RDONLY, 0)
+		if err != nil {
+			return fmt.Errorf("reopening the page-cache file to read it: %w", err)
+		}
+		defer syscall.Close(rfd)
+		fd = rfd
 		buf := make([]byte, 1<<20)
 		for _, s := range d.spans {
 			for off := s.off; off < min(s.end, st.Size); {
