@@ -295,6 +295,8 @@ func statusOf(code string) int {
 		return http.StatusNotFound
 	case txn.CodeNoChannel:
 		return http.StatusUnprocessableEntity
+	case terminal.CodeJournalError:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest
 }

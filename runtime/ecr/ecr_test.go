@@ -334,6 +334,7 @@ func TestRefusalsCarryTheirCodes(t *testing.T) {
 		terminal.CodeBusy: http.StatusConflict, txn.CodeAlreadyVoided: http.StatusConflict, txn.CodeRefundExceedsRemaining: http.StatusConflict,
 		txn.CodeVoidNotSameBatch: http.StatusConflict, txn.CodeRequestIDReused: http.StatusConflict, txn.CodeReversalPending: http.StatusConflict,
 		txn.CodeOriginalNotFound: http.StatusNotFound, txn.CodeNoChannel: http.StatusUnprocessableEntity, "unrecognised_payment_code": http.StatusBadRequest,
+		terminal.CodeJournalError: http.StatusServiceUnavailable,
 	} {
 		term.err = &flow.Error{Code: code, Message: "refused: " + code}
 		got, body := do(t, http.MethodPost, srv.URL+"/v1/sale", `{"amount": 100}`)

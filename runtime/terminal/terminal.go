@@ -55,6 +55,10 @@ type Terminal struct {
 // is running.
 const CodeBusy = "busy"
 
+// CodeJournalError is the error code of an operation the journal could not
+// record (a failing disk): nothing was sent.
+const CodeJournalError = "journal_error"
+
 // New assembles a terminal; it contacts nothing.
 func New(cfg Config) *Terminal {
 	if cfg.Now == nil {
@@ -181,6 +185,11 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 		return res, nil
 	}
 	if err != nil {
+		var fe *flow.Error
+		if txn.Code(err) == "" && !errors.As(err, &fe) {
+			// Not a refusal of the request: the journal could not take it.
+			return Result{}, &flow.Error{Code: CodeJournalError, Message: "the journal could not record the transaction, so nothing was sent: " + err.Error()}
+		}
 		return Result{}, cashierError(err)
 	}
 	s := t.newSession(rec, req.PaymentCode)

@@ -567,3 +567,25 @@ func TestOutcomeThatCannotBeJournaledIsReportedUnknown(t *testing.T) {
 		t.Fatalf("pending after reopening = %+v, want the sale to reverse", pending)
 	}
 }
+
+// A journal that cannot take the intent refuses the sale with its own
+// code: nothing is sent.
+func TestJournalFailureRefusesTheSale(t *testing.T) {
+	r := newRig(t, nil, nil, nil)
+	r.sale(t, 100)
+	_ = r.j.Close()
+	_, err := r.t.Execute(context.Background(), cardSale(200))
+	if fe := flow.AsError(err); err == nil || fe.Code != terminal.CodeJournalError {
+		t.Fatalf("sale on a closed journal: %v", err)
+	}
+	entries, _ := channelsfake.ReadLedger(filepath.Join(r.dir, "ledger.jsonl"))
+	sales := 0
+	for _, e := range entries {
+		if e.Op == channelsfake.OpSale {
+			sales++
+		}
+	}
+	if sales != 1 {
+		t.Fatalf("%d sales at the host, want the first only", sales)
+	}
+}
