@@ -29,6 +29,7 @@ proto: ## regenerate the committed gRPC code (needs Debian's protobuf-compiler; 
 	       --go-grpc_out=. --go-grpc_opt=module=github.com/posrt/posrt $(PROTOS)
 
 bench: ## run the benchmarks recorded in docs/PERFORMANCE.md
-	go test -run '^$$' -bench . -benchtime 300x ./runtime/bench/
-	go test -run '^$$' -bench . -benchtime 500x ./runtime/journal/ ./runtime/terminal/
+	go test -run '^$$' -bench 'Sale|Void|AcquirerMAC|ColdStart|AutoMTLS' -benchtime 300x ./runtime/bench/
+	go test -run '^$$' -bench Recovery -benchtime 5x ./runtime/bench/
+	go test -run '^$$' -bench . -benchtime 500x ./runtime/journal/ ./runtime/terminal/ ./runtime/flow/
 	go test -run '^$$' -bench . -benchtime 2000x ./runtime/pluginhost/

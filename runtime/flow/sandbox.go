@@ -15,10 +15,14 @@ const (
 // libraries only, and without anything that loads code or files, reaches
 // the garbage collector, or builds unbounded strings.
 func newSandbox() *lua.LState {
+	// The registry and the call stack start small and grow as a flow needs
+	// them, up to their limits: a sale's flow uses a few hundred registry
+	// slots, and a state is built for every run.
 	L := lua.NewState(lua.Options{
 		SkipOpenLibs:        true,
 		CallStackSize:       200,
-		RegistrySize:        1024 * 4,
+		MinimizeStackMemory: true,
+		RegistrySize:        256,
 		RegistryMaxSize:     1024 * 256,
 		IncludeGoStackTrace: false,
 	})

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -27,11 +26,17 @@ type Counters struct {
 // Journal is the badger-backed transaction journal. Its methods are safe
 // for concurrent use.
 type Journal struct {
-	db      *badger.DB
-	now     func() time.Time
-	logf    func(format string, args ...any)
-	mu      sync.Mutex   // serialises counter updates
-	pending atomic.Int64 // records in the pending index
+	db   *badger.DB
+	now  func() time.Time
+	logf func(format string, args ...any)
+	mu   sync.Mutex // serialises counter updates
+
+	// pending mirrors the on-disk pending index in memory, updated after
+	// each commit that changes it, so that Pending reads only the pending
+	// records: an iterator over the index would step over the tombstone
+	// of every record that left it since the last compaction.
+	pendMu  sync.Mutex
+	pending map[Key]struct{}
 }
 
 // Options configure Open.
@@ -75,7 +80,7 @@ func Open(dir string, o Options) (*Journal, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	j := &Journal{db: db, now: now, logf: logf}
+	j := &Journal{db: db, now: now, logf: logf, pending: map[Key]struct{}{}}
 	if err := migrate(db, logf); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening journal in %s: %w", dir, err)
@@ -84,7 +89,7 @@ func Open(dir string, o Options) (*Journal, error) {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pendingPrefix)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			j.pending.Add(1)
+			j.pending[keyFromPending(it.Item().Key())] = struct{}{}
 		}
 		return nil
 	})
@@ -270,8 +275,18 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("journaling intent: %w", err)
 	}
-	j.pending.Add(1)
+	j.setPending(rec.Key(), true)
 	return rec, nil
+}
+
+func (j *Journal) setPending(k Key, on bool) {
+	j.pendMu.Lock()
+	defer j.pendMu.Unlock()
+	if on {
+		j.pending[k] = struct{}{}
+	} else {
+		delete(j.pending, k)
+	}
 }
 
 // checkRequest refuses a request id already bound to a record, unless that
@@ -393,7 +408,7 @@ func (j *Journal) Move(ctx context.Context, key Key, c Change) (Record, error) {
 		return Record{}, fmt.Errorf("journaling %s: %w", key, err)
 	}
 	if wasPending && !rec.State.Pending() {
-		j.pending.Add(-1)
+		j.setPending(key, false)
 	}
 	return rec, nil
 }
@@ -498,22 +513,38 @@ func (j *Journal) MarkSent(key Key) {
 }
 
 // Pending returns the records whose outcome is not known, oldest first.
-// An index kept in the same commits as the records makes this independent
-// of the journal's size.
+// An index kept in the same commits as the records, and mirrored in
+// memory, makes this independent of the journal's size.
 func (j *Journal) Pending() ([]Record, error) {
-	if j.pending.Load() == 0 {
+	return j.PendingExcept(Key{})
+}
+
+// PendingExcept is Pending without the record with key skip: an operation
+// about to be sent asks what else is pending, without reading its own
+// record back.
+func (j *Journal) PendingExcept(skip Key) ([]Record, error) {
+	j.pendMu.Lock()
+	keys := make([]Key, 0, len(j.pending))
+	for k := range j.pending {
+		if k != skip {
+			keys = append(keys, k)
+		}
+	}
+	j.pendMu.Unlock()
+	if len(keys) == 0 {
 		return nil, nil
 	}
+	sort.Slice(keys, func(a, b int) bool { return keys[a].String() < keys[b].String() })
 	var out []Record
 	err := j.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pendingPrefix)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			rec, err := getRecord(txn, keyFromPending(it.Item().Key()))
+		for _, k := range keys {
+			rec, err := getRecord(txn, k)
 			if err != nil {
 				return err
 			}
-			out = append(out, rec)
+			if rec.State.Pending() { // it may have left the index since
+				out = append(out, rec)
+			}
 		}
 		return nil
 	})

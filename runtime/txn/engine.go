@@ -294,7 +294,7 @@ func (e *Engine) ResolvePending(ctx context.Context) error {
 // retry is not yet due are skipped.
 func (e *Engine) resolvePending(ctx context.Context, m journal.Medium, next journal.Key) error {
 	blocking := !next.IsZero()
-	pending, err := e.deps.Journal.Pending()
+	pending, err := e.deps.Journal.PendingExcept(next)
 	if err != nil {
 		return err
 	}
