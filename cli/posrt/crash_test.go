@@ -76,11 +76,9 @@ var namedPairs = []struct {
 	{opWalletPaying, crashpoint.Poll}, {opWalletPaying, crashpoint.Outcome},
 	{opWalletNever, crashpoint.Poll}, {opWalletNever, crashpoint.Reversal},
 	{opWalletLost, crashpoint.Answered}, {opWalletLost, crashpoint.Outcome},
-	// A wallet refund or void (a cancel) does not pass txn.answered:
-	// executeWallet marks it for a payment only.
-	{opWalletRefund, crashpoint.Intent}, {opWalletRefund, crashpoint.Outcome},
-	{opWalletVoid, crashpoint.Intent}, {opWalletVoid, crashpoint.Outcome},
-	{opCash, crashpoint.Intent},
+	{opWalletRefund, crashpoint.Intent}, {opWalletRefund, crashpoint.Answered}, {opWalletRefund, crashpoint.Outcome},
+	{opWalletVoid, crashpoint.Intent}, {opWalletVoid, crashpoint.Answered}, {opWalletVoid, crashpoint.Outcome},
+	{opCash, crashpoint.Intent}, {opCash, crashpoint.Outcome},
 }
 
 // amount classes: each operation's amount is unique in the whole suite, so

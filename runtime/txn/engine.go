@@ -240,7 +240,7 @@ func (e *Engine) Execute(ctx context.Context, key journal.Key, refs Refs) (journ
 		return rec, refuse(CodeAlreadyExecuted, "%s %s was already executed (%s): a flow executes its operation once", rec.Kind, rec.Key(), rec.State)
 	}
 	if rec.Kind == journal.KindCash {
-		return e.deps.Journal.Move(context.WithoutCancel(ctx), key, journal.Change{To: journal.StateApproved, HostMessage: "cash entered"})
+		return e.outcome(ctx, rec, journal.Change{To: journal.StateApproved, HostMessage: "cash entered"})
 	}
 	if err := e.prepare(ctx, rec); err != nil {
 		done, jerr := e.deps.Journal.Move(context.WithoutCancel(ctx), key, journal.Change{To: journal.StateNotSent, LastError: err.Error()})

@@ -43,6 +43,7 @@ func (e *Engine) executeWallet(ctx context.Context, rec journal.Record, refs Ref
 		}
 		e.deps.Journal.MarkSent(rec.Key())
 		t, err := w.Cancel(ctx, channels.OrderRequest{Key: e.key(orig), OrderNo: orig.OrderNo})
+		crashpoint.Hit(crashpoint.Answered)
 		if err != nil {
 			return e.walletNoAnswer(ctx, rec, journal.Change{}, err)
 		}
@@ -58,6 +59,7 @@ func (e *Engine) executeWallet(ctx context.Context, rec journal.Record, refs Ref
 		}
 		e.deps.Journal.MarkSent(rec.Key())
 		r, err := w.Refund(ctx, channels.WalletRefundRequest{Key: key, OrderNo: orig.OrderNo, RefundNo: key.RefundNo(), Amount: int64(rec.Amount), Total: int64(orig.Amount)})
+		crashpoint.Hit(crashpoint.Answered)
 		if err != nil {
 			return e.walletNoAnswer(ctx, rec, journal.Change{RefundNo: key.RefundNo()}, err)
 		}
