@@ -121,6 +121,7 @@ const consoleHelp = `amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
   cash 1234          cash entry
   void TRACE         void the sale with TRACE in this batch (full amount)
   refund TRACE 500   refund 500 fen of the sale with TRACE in this batch
+  resolve TRACE WHY  (supervisor) close a reversal the acquirer confirmed by hand
   s                  status      q  quit`
 
 // console is the cashier's line-mode console. It reports whether the
@@ -136,6 +137,19 @@ func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Te
 		case len(fields) == 0:
 		case fields[0] == "q" || fields[0] == "quit":
 			return true
+		case fields[0] == "resolve" && len(fields) >= 3:
+			c, err := term.Status()
+			if err != nil {
+				fmt.Fprintln(out, "resolve:", err)
+				break
+			}
+			key := journal.Key{TID: c.TID, Batch: c.Batch, Trace: fields[1]}
+			rec, err := term.Engine().ResolveByHand(ctx, key, strings.Join(fields[2:], " "))
+			if err != nil {
+				fmt.Fprintf(out, "NOT RESOLVED: %s\n", flow.AsError(err).Message)
+				break
+			}
+			fmt.Fprintf(out, "RESOLVED BY HAND: %s %s %d fen, trace %s (%s)\n", rec.Medium, rec.Kind, int64(rec.Amount), rec.Trace, rec.Note)
 		case fields[0] == "s" || fields[0] == "status":
 			st, err := term.Status()
 			if err != nil {
