@@ -58,6 +58,14 @@ func run(c *cli.Context) error {
 	}
 	defer ln.Close()
 
+	// The unix sockets posrt serves its plugins on (go-plugin's broker)
+	// go where the plugins' own go, in the data directory, so that a posrt
+	// killed with SIGKILL leaves nothing in /tmp and the next one removes
+	// what it left.
+	if err := os.MkdirAll(boot.SocketDir(dataDir), 0o700); err != nil {
+		return fmt.Errorf("creating the plugin socket directory: %w", err)
+	}
+	os.Setenv("TMPDIR", boot.SocketDir(dataDir))
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding the posrt executable for built-in plugins: %w", err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -488,11 +489,15 @@ func TestDataDirectoryInUse(t *testing.T) {
 	data := t.TempDir()
 	first := startPosrt(t, bin, data)
 	out, err := runPosrt(t, bin, "run", "--headless", "--data-dir", data, "--ecr-addr", "127.0.0.1:0")
-	if err == nil || !strings.Contains(out, "is another posrt running on this data directory?") {
+	if err == nil || !strings.Contains(out, "is another posrt running on it?") {
 		t.Fatalf("second posrt on the same data directory: %v\n%s", err, out)
 	}
 	if strings.Contains(out, "ECR API on") {
 		t.Fatalf("the refused posrt announced its API:\n%s", out)
+	}
+	// It is refused before any plugin starts.
+	if strings.Contains(out, "plugin started") {
+		t.Fatalf("the refused posrt started plugins first:\n%s", out)
 	}
 	for pid, parent := range pluginProcesses(t, bin) {
 		if parent != first.Cmd.Process.Pid {
@@ -532,4 +537,105 @@ func pluginProcesses(t *testing.T, bin string) map[int]int {
 		t.Fatal("found no plugin processes at all: the check would prove nothing")
 	}
 	return out
+}
+
+// A vendor plugin whose executable is missing is refused by name before
+// any plugin starts.
+func TestMissingPluginPathIsRefusedFirst(t *testing.T) {
+	bin := posrtBinary(t)
+	cfg := writeConfig(t, "/nonexistent/vendor-pinpad", strings.Repeat("ab", 32))
+	out, err := runPosrt(t, bin, "run", "--headless", "--config", cfg, "--data-dir", t.TempDir(), "--ecr-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(out, `plugin "vendor-pinpad": /nonexistent/vendor-pinpad does not exist`) {
+		t.Fatalf("missing plugin path: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "plugin started") || strings.Contains(out, "handshake") {
+		t.Fatalf("plugins were started before the missing path was found:\n%s", out)
+	}
+}
+
+// A posrt killed with SIGKILL leaves its plugins' socket directory in the
+// data directory; the next posrt removes it.
+func TestStaleSocketsAreRemoved(t *testing.T) {
+	bin := posrtBinary(t)
+	data := t.TempDir()
+	p := startPosrt(t, bin, data)
+	old := filepath.Join(data, "run", strconv.Itoa(p.Cmd.Process.Pid))
+	if socks, _ := filepath.Glob(filepath.Join(old, "plugin*")); len(socks) == 0 {
+		t.Fatalf("no plugin sockets under %s", old)
+	}
+	st, _ := p.status(t)
+	_ = p.Cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.Cmd.Wait()
+	runtimetest.WaitFor(t, "the killed posrt's plugins to die", func() bool {
+		for _, pl := range st.Plugins {
+			if !gone(pl.PID) {
+				return false
+			}
+		}
+		return true
+	})
+	if _, err := os.Stat(old); err != nil {
+		t.Fatalf("the killed posrt left no socket directory to clean (%v): the test proves nothing", err)
+	}
+	q := startPosrt(t, bin, data)
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Fatalf("the stale socket directory %s is still there: %v", old, err)
+	}
+	if err := q.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = q.Cmd.Wait()
+	if entries, _ := os.ReadDir(filepath.Join(data, "run")); len(entries) != 0 {
+		t.Fatalf("a posrt stopped with SIGTERM left socket directories: %v", entries)
+	}
+}
+
+// SIGTERM to posrt's whole process group (what systemd sends, and what a
+// Ctrl-C on the console is) reaches posrt alone: the sale in flight
+// finishes, approved at the host and in the journal, and then posrt stops
+// its plugins and exits cleanly.
+func TestGroupSIGTERMFinishesTheSaleInFlight(t *testing.T) {
+	bin := posrtBinary(t)
+	data := t.TempDir()
+	cfg := runtimetest.WriteProfile(t, map[string]map[string]string{"acquirer": {"latency": "1500ms"}})
+	p := startPosrt(t, bin, data, "--config", cfg)
+	st, _ := p.status(t)
+	answered := make(chan map[string]any, 1)
+	go func() {
+		_, out := p.post(t, `{"amount": 4321, "request_id": "group-term"}`)
+		answered <- out
+	}()
+	runtimetest.WaitFor(t, "the sale journaled and waiting for the host", func() bool {
+		st, _ := p.status(t)
+		return st.Pending == 1
+	})
+	if err := syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	select {
+	case out = <-answered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sale in flight got no answer after SIGTERM")
+	}
+	if out["result"] != "approved" {
+		t.Fatalf("the sale in flight at SIGTERM = %v, want approved", out)
+	}
+	if err := p.Cmd.Wait(); err != nil {
+		t.Fatalf("posrt did not exit cleanly after SIGTERM: %v", err)
+	}
+	for _, pl := range st.Plugins {
+		if !gone(pl.PID) {
+			t.Errorf("plugin %s (%d) outlived posrt", pl.Name, pl.PID)
+		}
+	}
+	ledger, err := channelsfake.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ledger {
+		if e.Op == channelsfake.OpSale && e.Amount == 4321 && (!e.Approved() || e.Reversed) {
+			t.Fatalf("the host holds the sale as %+v", e)
+		}
+	}
 }

@@ -7,8 +7,10 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -57,6 +59,24 @@ type Runtime struct {
 	Plugins  *pluginhost.Host
 	Journal  *journal.Journal
 	logger   hclog.Logger
+	lock     *os.File // the data directory's lock, held while the runtime runs
+}
+
+// LockFile is the file in the data directory a running posrt holds locked.
+const LockFile = "posrt.lock"
+
+// lockDataDir takes the data directory for this process, before anything
+// starts: a second posrt on it is refused at once.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking the data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("the data directory %s is in use: is another posrt running on it? (%w)", dir, err)
+	}
+	return f, nil
 }
 
 // StartPlugins starts the configured plugins. Acquirer plugins are offered
@@ -70,7 +90,8 @@ func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
 		}
 		return pluginhost.Dispense[pinpad.PinPad](ctx, in)
 	}}
-	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds(sec)})
+	cleanStaleSockets(filepath.Join(o.DataDir, "run"), o.Logger)
+	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds(sec), SocketDir: SocketDir(o.DataDir)})
 	if err := host.Start(ctx, Specs(o.Config, o.Self, o.DataDir)); err != nil {
 		return nil, fmt.Errorf("starting plugins: %w", err)
 	}
@@ -95,6 +116,10 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
+	lock, err := lockDataDir(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	var j *journal.Journal
 	journalErr := make(chan error, 1)
 	go func() {
@@ -106,7 +131,7 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 	if jerr := <-journalErr; jerr != nil {
 		err = errors.Join(err, jerr)
 	}
-	r := &Runtime{Plugins: host, Journal: j, logger: o.Logger}
+	r := &Runtime{Plugins: host, Journal: j, logger: o.Logger, lock: lock}
 	if err == nil {
 		r.Terminal, err = assemble(o, host, j)
 	}
@@ -127,6 +152,9 @@ func (r *Runtime) Close() {
 		if err := r.Journal.Close(); err != nil {
 			r.logger.Error("closing the journal", "error", err)
 		}
+	}
+	if r.lock != nil {
+		_ = r.lock.Close() // releases the lock
 	}
 }
 
@@ -245,4 +273,30 @@ func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
 		specs[i] = s
 	}
 	return specs
+}
+
+// SocketDir is where this process's plugins keep their unix sockets:
+// <data-dir>/run/<pid>. posrt run also makes it its own temporary
+// directory, so the sockets it serves plugins on live there too.
+func SocketDir(dataDir string) string {
+	return filepath.Join(dataDir, "run", strconv.Itoa(os.Getpid()))
+}
+
+// cleanStaleSockets removes the plugin socket directories of posrt
+// processes that no longer run (one killed with SIGKILL leaves its own):
+// each process keeps its sockets in dir/<pid>.
+func cleanStaleSockets(dir string, logger hclog.Logger) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err == nil && pid > 0 && syscall.Kill(pid, 0) == nil {
+			continue // a posrt (or a process with its pid) still runs
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			logger.Warn("removing stale plugin sockets", "dir", e.Name(), "error", err)
+		}
+	}
 }

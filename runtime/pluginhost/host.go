@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ type Options struct {
 	// DownWait bounds how long a call waits for a plugin that is down to
 	// come back before it fails (15s).
 	DownWait time.Duration
+	// SocketDir is where the plugins' unix sockets live (empty: the
+	// system's temporary directory); Start creates it, Shutdown removes it.
+	SocketDir string
 }
 
 func (o *Options) defaults() {
@@ -82,10 +86,16 @@ func (h *Host) Start(ctx context.Context, specs []Spec) error {
 		if err := s.validate(h.opts.Kinds); err != nil {
 			return err
 		}
+		if err := s.checkPath(); err != nil {
+			return err
+		}
 		if seen[s.Name] {
 			return fmt.Errorf("plugin name %q is used twice", s.Name)
 		}
 		seen[s.Name] = true
+	}
+	if err := h.cleanSockets(); err != nil {
+		return err
 	}
 	insts := make([]*Instance, len(specs))
 	errs := make([]error, len(specs))
@@ -146,5 +156,22 @@ func (h *Host) Shutdown(ctx context.Context) error {
 	for err := range errs {
 		all = append(all, err)
 	}
+	if dir := h.opts.SocketDir; dir != "" {
+		if err := os.RemoveAll(dir); err != nil {
+			all = append(all, fmt.Errorf("removing the plugin socket directory: %w", err))
+		}
+	}
 	return errors.Join(all...)
+}
+
+// cleanSockets creates SocketDir.
+func (h *Host) cleanSockets() error {
+	dir := h.opts.SocketDir
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the plugin socket directory: %w", err)
+	}
+	return nil
 }

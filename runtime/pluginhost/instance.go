@@ -167,6 +167,11 @@ func (in *Instance) start(ctx context.Context) error {
 	defer cancel()
 	cmd := exec.Command(in.spec.Path, in.spec.Args...)
 	dieWithParent(cmd)
+	if dir := in.opts.SocketDir; dir != "" {
+		// The plugin makes its socket (and any temporary file) here,
+		// not in the system's temporary directory.
+		cmd.Env = []string{"PLUGIN_UNIX_SOCKET_DIR=" + dir, "TMPDIR=" + dir}
+	}
 	cfg := &goplugin.ClientConfig{
 		HandshakeConfig:  base.Handshake,
 		Plugins:          goplugin.PluginSet{in.spec.Kind: in.kind.Plugin},

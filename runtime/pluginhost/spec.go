@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -42,6 +43,21 @@ func (s Spec) validate(kinds map[string]Kind) error {
 	}
 	if _, ok := kinds[s.Kind]; !ok {
 		return fmt.Errorf("plugin %q has unknown kind %q", s.Name, s.Kind)
+	}
+	return nil
+}
+
+// checkPath refuses, before any plugin starts, a plugin executable that
+// is missing or cannot be run.
+func (s Spec) checkPath() error {
+	st, err := os.Stat(s.Path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("plugin %q: %s does not exist or cannot be read: %w", s.Name, s.Path, err)
+	case st.IsDir():
+		return fmt.Errorf("plugin %q: %s is a directory, not an executable", s.Name, s.Path)
+	case st.Mode().Perm()&0o111 == 0:
+		return fmt.Errorf("plugin %q: %s is not executable (chmod +x it)", s.Name, s.Path)
 	}
 	return nil
 }

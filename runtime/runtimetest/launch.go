@@ -31,6 +31,9 @@ type Process struct {
 func Launch(t testing.TB, bin string, env []string, args ...string) (*Process, error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
+	// posrt leads a process group of its own, as under systemd or a shell,
+	// so that a test can signal the whole group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Env = append(os.Environ(), env...)
 	p := &Process{Posrt: &Posrt{Cmd: cmd, Logs: &Buffer{}}}
 	cmd.Stderr = p.Logs

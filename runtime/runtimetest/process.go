@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,6 +96,9 @@ func (p *Posrt) Do(method, path, body string) (*http.Response, error) {
 func StartPosrt(t testing.TB, bin string, args ...string) *Posrt {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
+	// posrt leads a process group of its own, as under systemd or a shell,
+	// so that a test can signal the whole group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := &Posrt{Cmd: cmd, Logs: &Buffer{}}
 	cmd.Stderr = p.Logs
 	stdout, err := cmd.StdoutPipe()
