@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/net/netutil"
 
 	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/ecr"
@@ -25,6 +26,9 @@ import (
 	"github.com/posrt/posrt/runtime/terminal"
 	"github.com/posrt/posrt/runtime/txn"
 )
+
+// maxECRConns is how many cash-register connections are served at once.
+const maxECRConns = 32
 
 func runCommand() *cli.Command {
 	return &cli.Command{
@@ -89,7 +93,18 @@ func run(c *cli.Context) error {
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
 		logger.Warn("THE ECR API LISTENS BEYOND LOOPBACK: any machine that reaches " + ln.Addr().String() + " and holds the token can take payments; bind it to 127.0.0.1 unless the cash register is on another machine")
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// A cash register sends small requests: every read is bounded, idle
+	// connections close, and only maxECRConns are served at once (the rest
+	// wait in the kernel's backlog), so half-sent requests can neither
+	// exhaust posrt's file descriptors nor hold up a shutdown.
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	ln = netutil.LimitListener(ln, maxECRConns)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	tokenAt := filepath.Join(dataDir, ecr.TokenFile)
@@ -113,7 +128,9 @@ func run(c *cli.Context) error {
 	case err := <-served:
 		return fmt.Errorf("ECR API stopped: %w", err)
 	}
-	// Let a transaction in flight finish before the plugins stop.
+	// Let a transaction in flight finish before the plugins stop; a
+	// request stalled mid-body is cut off by its read timeout.
+	logger.Info("stopping: the operation in flight, if any, finishes first (150s at most)")
 	sctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -637,5 +638,78 @@ func TestGroupSIGTERMFinishesTheSaleInFlight(t *testing.T) {
 		if e.Op == channelsfake.OpSale && e.Amount == 4321 && (!e.Approved() || e.Reversed) {
 			t.Fatalf("the host holds the sale as %+v", e)
 		}
+	}
+}
+
+// openFDs counts the file descriptors process pid holds.
+func openFDs(t *testing.T, pid int) int {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
+// Hundreds of half-sent requests cannot exhaust posrt's file descriptors:
+// it serves a bounded number of connections at once, and once the stalled
+// ones time out it answers again.
+func TestHalfSentRequestsAreBounded(t *testing.T) {
+	bin := posrtBinary(t)
+	p := startPosrt(t, bin, t.TempDir())
+	before := openFDs(t, p.Cmd.Process.Pid)
+	addr := strings.TrimPrefix(p.Base, "http://")
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			break // the backlog is full: that is the bound working
+		}
+		conns = append(conns, c)
+		fmt.Fprintf(c, "POST /v1/sale HTTP/1.1\r\nHost: x\r\n") // and never the rest
+	}
+	if len(conns) < 100 {
+		t.Fatalf("only %d connections could be opened: the test proves nothing", len(conns))
+	}
+	time.Sleep(500 * time.Millisecond) // let posrt accept what it will
+	if during := openFDs(t, p.Cmd.Process.Pid); during > before+40 {
+		t.Fatalf("posrt holds %d file descriptors with %d half-sent requests (%d before): not bounded", during, len(conns), before)
+	}
+	// The stalled requests time out; the API answers again.
+	runtimetest.WaitFor(t, "the API to answer past the stalled requests", func() bool {
+		_, ok := p.status(t)
+		return ok
+	})
+}
+
+// A request stalled in the middle of its body does not hold up a SIGTERM
+// shutdown: its read times out and posrt exits cleanly.
+func TestStalledRequestDoesNotHoldUpShutdown(t *testing.T) {
+	bin := posrtBinary(t)
+	p := startPosrt(t, bin, t.TempDir())
+	c, err := net.Dial("tcp", strings.TrimPrefix(p.Base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /v1/sale HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"amo", p.Token)
+	time.Sleep(200 * time.Millisecond)
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- p.Cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("posrt exited with %v", err)
+		}
+	case <-time.After(40 * time.Second): // the read timeout is 10s; this only catches a hang
+		t.Fatal("posrt still runs 40s after SIGTERM, held by a stalled request")
 	}
 }
