@@ -237,3 +237,26 @@ func brokenAcquirers() map[string]basetest.Broken[AcquirerHarness] {
 func TestConformanceCatchesBrokenAcquirers(t *testing.T) {
 	basetest.RunBroken(t, "an acquirer", brokenAcquirers(), RunAcquirerConformance)
 }
+
+// A key used again with other content (another card, after a terminal lost
+// its journal and reused its traces) is answered 94 duplicate, and the
+// same content again is a retry answered as booked.
+func TestRepeatedKeyWithOtherContentIsDuplicate(t *testing.T) {
+	f := newFake(t, nil)
+	sec := &Security{}
+	ch := ConnectAcquirer(t, f, sec)
+	tm := signedInWith(t, ch, sec)
+	ctx := context.Background()
+	key := tm.next()
+	first := tm.mustSale(t, key, 1234, debit, debit.PIN)
+	if r, err := ch.Sale(ctx, first); err != nil || !r.Approved() {
+		t.Fatalf("sale = %+v, %v", r, err)
+	}
+	if r, err := ch.Sale(ctx, first); err != nil || !r.Approved() {
+		t.Fatalf("the same sale again = %+v, %v; want the booked answer", r, err)
+	}
+	other := tm.mustSale(t, key, 1234, credit, credit.PIN)
+	if r, err := ch.Sale(ctx, other); err != nil || r.Code != channels.CodeDuplicate {
+		t.Fatalf("another card under the same key = %+v, %v; want 94", r, err)
+	}
+}

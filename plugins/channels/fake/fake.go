@@ -3,6 +3,7 @@ package fake
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -314,13 +315,15 @@ func responseData(op string, k channels.Key, r channels.Response) []byte {
 
 // financial runs a sale, void, refund or reversal: request fields after
 // the key, and the host part answering a Response.
-func (f *Fake) financial(ctx context.Context, op string, k channels.Key, amount int64, fields []any, host func(s session) (channels.Response, error)) (channels.Response, error) {
+func (f *Fake) financial(ctx context.Context, op string, k channels.Key, amount int64, fields []any, host func(s session, fp string) (channels.Response, error)) (channels.Response, error) {
 	req := macData(append(append([]any{op}, keyFields(k)...), append([]any{amount}, fields...)...)...)
+	sum := sha256.Sum256(req)
+	fp := hex.EncodeToString(sum[:16]) // the request's content: a retry carries the same
 	refused := func(code, msg string) channels.Response {
 		return channels.Response{Code: code, Message: msg, Amount: amount, HostTime: f.now().UTC()}
 	}
 	return exchange(ctx, f, op, k, amount, req, refused, func(s session) (channels.Response, []byte, error) {
-		r, err := host(s)
+		r, err := host(s, fp)
 		return r, responseData(op, k, r), err
 	})
 }
@@ -328,11 +331,12 @@ func (f *Fake) financial(ctx context.Context, op string, k channels.Key, amount 
 // Sale implements channels.Acquirer.
 func (f *Fake) Sale(ctx context.Context, req channels.CardSaleRequest) (channels.Response, error) {
 	fields := []any{req.Card.MaskedPAN, req.Card.EncryptedTrack, req.PINBlock}
-	return f.financial(ctx, OpSale, req.Key, req.Amount, fields, func(s session) (channels.Response, error) {
-		if r, done, err := f.again(OpSale, req.Key, req.Amount); done {
+	return f.financial(ctx, OpSale, req.Key, req.Amount, fields, func(s session, fp string) (channels.Response, error) {
+		if r, done, err := f.again(OpSale, req.Key, req.Amount, fp); done {
 			return r, err
 		}
 		e := f.entry(OpSale, req.Key, req.Amount)
+		e.Fingerprint = fp
 		code, msg := f.refuse(s, req.Key)
 		if code == "" {
 			code, msg, e.MaskedPAN = f.authorize(s, req)
@@ -385,11 +389,12 @@ func (f *Fake) authorize(s session, req channels.CardSaleRequest) (code, msg, ma
 // Void implements channels.Acquirer: a same-batch, full-amount cancellation.
 func (f *Fake) Void(ctx context.Context, req channels.VoidRequest) (channels.Response, error) {
 	fields := append(keyFields(req.Original), req.OriginalRRN, req.OriginalAuthCode, req.Card.MaskedPAN, req.Card.EncryptedTrack, req.PINBlock)
-	return f.financial(ctx, OpVoid, req.Key, req.Amount, fields, func(s session) (channels.Response, error) {
-		if r, done, err := f.again(OpVoid, req.Key, req.Amount); done {
+	return f.financial(ctx, OpVoid, req.Key, req.Amount, fields, func(s session, fp string) (channels.Response, error) {
+		if r, done, err := f.again(OpVoid, req.Key, req.Amount, fp); done {
 			return r, err
 		}
 		e := f.entry(OpVoid, req.Key, req.Amount)
+		e.Fingerprint = fp
 		e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN = req.Original.TID, req.Original.Batch, req.Original.Trace, req.OriginalRRN
 		code, msg := f.refuse(s, req.Key)
 		if code == "" {
@@ -442,8 +447,8 @@ func (f *Fake) originalSale(tid string, original channels.Key, rrn string, e *En
 // Refund implements channels.Acquirer: full or partial, once per refund number.
 func (f *Fake) Refund(ctx context.Context, req channels.RefundRequest) (channels.Response, error) {
 	fields := append(keyFields(req.Original), req.OriginalRRN, req.OriginalDate, req.RefundNo, req.Card.MaskedPAN, req.Card.EncryptedTrack)
-	return f.financial(ctx, OpRefund, req.Key, req.Amount, fields, func(s session) (channels.Response, error) {
-		if r, done, err := f.again(OpRefund, req.Key, req.Amount); done {
+	return f.financial(ctx, OpRefund, req.Key, req.Amount, fields, func(s session, fp string) (channels.Response, error) {
+		if r, done, err := f.again(OpRefund, req.Key, req.Amount, fp); done {
 			return r, err
 		}
 		if req.RefundNo != "" {
@@ -456,6 +461,7 @@ func (f *Fake) Refund(ctx context.Context, req channels.RefundRequest) (channels
 			}
 		}
 		e := f.entry(OpRefund, req.Key, req.Amount)
+		e.Fingerprint = fp
 		e.OrigTID, e.OrigBatch, e.OrigTrace, e.OrigRRN, e.RefundNo = req.Original.TID, req.Original.Batch, req.Original.Trace, req.OriginalRRN, req.RefundNo
 		code, msg := f.refuse(s, req.Key)
 		if code == "" {
@@ -487,7 +493,7 @@ func (f *Fake) checkRefund(req channels.RefundRequest, e *Entry) (code, msg stri
 // nothing.
 func (f *Fake) Reverse(ctx context.Context, req channels.ReverseRequest) (channels.Response, error) {
 	fields := append([]any{req.Reason}, keyFields(req.Original)...)
-	return f.financial(ctx, OpReverse, req.Key, req.Amount, fields, func(session) (channels.Response, error) {
+	return f.financial(ctx, OpReverse, req.Key, req.Amount, fields, func(session, string) (channels.Response, error) {
 		now := f.now().UTC()
 		if code := f.cfg.reversalCode; code != channels.CodeApproved {
 			return channels.Response{Code: code, Message: message(code) + " (fault injected)", Amount: req.Amount, HostTime: now}, nil
@@ -653,7 +659,7 @@ func (f *Fake) session(op string, k channels.Key) (session, error) {
 // again answers a request whose key is already booked (or reversed): the
 // booked answer for a true retry, 94 duplicate otherwise. done is false
 // when the key is new.
-func (f *Fake) again(op string, k channels.Key, amount int64) (r channels.Response, done bool, err error) {
+func (f *Fake) again(op string, k channels.Key, amount int64, fp string) (r channels.Response, done bool, err error) {
 	bk := bookKeyOf(k)
 	b, ok := f.st.booked[bk]
 	switch {
@@ -661,7 +667,7 @@ func (f *Fake) again(op string, k channels.Key, amount int64) (r channels.Respon
 		return f.duplicate(amount, "key already reversed"), true, nil
 	case !ok:
 		return channels.Response{}, false, nil
-	case b.Op != op || b.Amount != amount:
+	case b.Op != op || b.Amount != amount || b.Fingerprint != "" && b.Fingerprint != fp:
 		return f.duplicate(amount, "key already used for another request"), true, nil
 	case b.Reversed:
 		return f.duplicate(amount, "key already reversed"), true, nil

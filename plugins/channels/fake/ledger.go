@@ -47,6 +47,10 @@ type Entry struct {
 	RRN       string `json:"rrn,omitempty"`
 	AuthCode  string `json:"auth_code,omitempty"`
 	MaskedPAN string `json:"masked_pan,omitempty"`
+	// Fingerprint sums up a booked request's content (card, PIN block,
+	// original...): the same key with other content is a duplicate (94),
+	// the same content a retry answered as booked.
+	Fingerprint string `json:"fingerprint,omitempty"`
 
 	// Void and refund: the original sale.
 	OrigTID   string `json:"orig_tid,omitempty"`
