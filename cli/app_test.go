@@ -121,3 +121,35 @@ func TestPluginsListPrintsTheDefaultProfile(t *testing.T) {
 		t.Errorf("no plugin reported healthy:\n%s", stdout)
 	}
 }
+
+// The default data directory never depends on the working directory.
+func TestDefaultDataDirIsFixed(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, c := range []struct {
+		name  string
+		given string
+		env   map[string]string
+		euid  int
+		want  string
+	}{
+		{"root", "", nil, 0, "/var/lib/posrt"},
+		{"user with XDG", "", map[string]string{"XDG_STATE_HOME": "/home/a/.state", "HOME": "/home/a"}, 1000, "/home/a/.state/posrt"},
+		{"user", "", map[string]string{"HOME": "/home/a"}, 1000, "/home/a/.local/state/posrt"},
+		{"relative XDG is ignored", "", map[string]string{"XDG_STATE_HOME": "state", "HOME": "/home/a"}, 1000, "/home/a/.local/state/posrt"},
+	} {
+		for _, wd := range []string{"/", t.TempDir()} {
+			t.Chdir(wd)
+			got, err := resolveDataDir(c.given, env(c.env), c.euid)
+			if err != nil || got != c.want {
+				t.Errorf("%s from %s: %q, %v; want %q", c.name, wd, got, err, c.want)
+			}
+		}
+	}
+	if _, err := resolveDataDir("", env(nil), 1000); err == nil {
+		t.Error("no HOME and no --data-dir was accepted")
+	}
+	wd, _ := os.Getwd()
+	if got, _ := resolveDataDir("data", env(nil), 0); got != filepath.Join(wd, "data") {
+		t.Errorf("a given relative directory = %q, want it made absolute", got)
+	}
+}
