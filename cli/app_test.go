@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
 // The test binary doubles as posrt for the built-in plugins the app starts
@@ -151,5 +153,28 @@ func TestDefaultDataDirIsFixed(t *testing.T) {
 	wd, _ := os.Getwd()
 	if got, _ := resolveDataDir("data", env(nil), 0); got != filepath.Join(wd, "data") {
 		t.Errorf("a given relative directory = %q, want it made absolute", got)
+	}
+}
+
+// An ECR API bound beyond loopback is served, with a loud warning.
+func TestECRBeyondLoopbackIsWarnedOf(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errOut runtimetest.Buffer
+	app := NewApp(strings.NewReader(""), &out, &errOut)
+	done := make(chan error, 1)
+	go func() {
+		done <- app.RunContext(ctx, []string{"posrt", "run", "--headless", "--data-dir", t.TempDir(), "--ecr-addr", "0.0.0.0:0"})
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(out.String(), "ECR API on") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "THE ECR API LISTENS BEYOND LOOPBACK") {
+		t.Fatalf("no warning for an API on 0.0.0.0:\n%s", errOut.String())
 	}
 }

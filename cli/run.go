@@ -69,7 +69,15 @@ func run(c *cli.Context) error {
 	if err := os.MkdirAll(boot.SocketDir(dataDir), 0o700); err != nil {
 		return fmt.Errorf("creating the plugin socket directory: %w", err)
 	}
+	oldTMP, hadTMP := os.LookupEnv("TMPDIR")
 	os.Setenv("TMPDIR", boot.SocketDir(dataDir))
+	defer func() {
+		if hadTMP {
+			os.Setenv("TMPDIR", oldTMP)
+		} else {
+			os.Unsetenv("TMPDIR")
+		}
+	}()
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding the posrt executable for built-in plugins: %w", err)
@@ -147,6 +155,7 @@ const consoleHelp = `amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
   void TRACE         void the sale with TRACE in this batch (full amount)
   refund TRACE 500   refund 500 fen of the sale with TRACE in this batch
   resolve TRACE WHY  (supervisor) close a reversal the acquirer confirmed by hand
+  l                  the last 10 transactions (e.g. one whose answer a cash register lost)
   s                  status      q  quit`
 
 // console is the cashier's line-mode console. It reports whether the
@@ -175,6 +184,15 @@ func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Te
 				break
 			}
 			fmt.Fprintf(out, "RESOLVED BY HAND: %s %s %d fen, trace %s (%s)\n", rec.Medium, rec.Kind, int64(rec.Amount), rec.Trace, rec.Note)
+		case fields[0] == "l" || fields[0] == "list":
+			recent, err := term.Recent(10)
+			if err != nil {
+				fmt.Fprintln(out, "list:", err)
+				break
+			}
+			for _, r := range recent {
+				fmt.Fprintf(out, "  %s %s  %-6s %-11s %10s  %-8s %s %s\n", r.Batch, r.Trace, r.Kind, r.Medium, money.Fen(r.Amount).Yuan(), r.Result, r.Code, r.RequestID)
+			}
 		case fields[0] == "s" || fields[0] == "status":
 			st, err := term.Status()
 			if err != nil {

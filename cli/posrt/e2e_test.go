@@ -389,7 +389,7 @@ func TestCashierConsole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "run", "--data-dir", t.TempDir(), "--ecr-addr", "127.0.0.1:0")
-	cmd.Stdin = strings.NewReader("abc\n12.50\n0\n1234\n1251\nresolve 000002 the acquirer says so\ns\nq\n")
+	cmd.Stdin = strings.NewReader("abc\n12.50\n0\n1234\n1251\nresolve 000002 the acquirer says so\nl\ns\nq\n")
 	var out, logs runtimetest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &logs
 	if err := cmd.Run(); err != nil {
@@ -406,6 +406,8 @@ func TestCashierConsole(t *testing.T) {
 		"card 622202******0128",
 		"DECLINED 51 insufficient funds",
 		"NOT RESOLVED: 12345678/000001/000002 is approved, not pending",
+		"000001 000003  sale   card             12.51  declined 51",
+		"000001 000002  sale   card             12.34  approved 00",
 		"TID 12345678",
 		"next trace 000004",
 		"posrt stopped",

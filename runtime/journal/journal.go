@@ -626,6 +626,28 @@ func (j *Journal) List() ([]Record, error) {
 	return out, nil
 }
 
+// Recent returns up to n records, newest key first, reading only those.
+func (j *Journal) Recent(n int) ([]Record, error) {
+	var out []Record
+	err := j.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), Reverse: true})
+		defer it.Close()
+		// A reverse iterator starts at the greatest key not above the seek.
+		for it.Seek([]byte(recordPrefix + "\xff")); it.Valid() && len(out) < n; it.Next() {
+			var rec Record
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
+			}
+			out = append(out, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing recent transactions: %w", err)
+	}
+	return out, nil
+}
+
 // MarkPrinted records that rec's receipt printed; reprint counts a
 // reprint. Neither is a state change.
 func (j *Journal) MarkPrinted(ctx context.Context, key Key, reprint bool) (Record, error) {

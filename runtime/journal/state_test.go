@@ -331,3 +331,18 @@ func TestNewJournalIsCurrentSchema(t *testing.T) {
 		t.Fatalf("reopening a current journal logged %q", logged)
 	}
 }
+
+func TestRecentIsNewestFirst(t *testing.T) {
+	j := open(t, t.TempDir())
+	defer j.Close()
+	for i := 1; i <= 5; i++ {
+		approvedSale(t, j, money.Fen(i*100))
+	}
+	got, err := j.Recent(3)
+	if err != nil || len(got) != 3 || got[0].Trace != "000005" || got[2].Trace != "000003" {
+		t.Fatalf("Recent(3) = %+v, %v", got, err)
+	}
+	if all, _ := j.Recent(50); len(all) != 5 {
+		t.Fatalf("Recent(50) = %d records", len(all))
+	}
+}

@@ -260,6 +260,20 @@ func origTrace(rec journal.Record) string {
 	return rec.Original.Trace
 }
 
+// Recent returns the last n operations, newest first, as a front end is
+// told of them: what a cashier checks when a cash register lost its answer.
+func (t *Terminal) Recent(n int) ([]Result, error) {
+	recs, err := t.cfg.Journal.Recent(n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(recs))
+	for i, r := range recs {
+		out[i] = resultOf(r, "")
+	}
+	return out, nil
+}
+
 // Lookup returns the result of the operation a cash register started with
 // request id, so that one that timed out asks before it retries.
 func (t *Terminal) Lookup(id string) (Result, error) {
