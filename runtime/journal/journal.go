@@ -607,19 +607,7 @@ func recordByIndex(txn *badger.Txn, index string) (Record, error) {
 
 // List returns every record, oldest key first.
 func (j *Journal) List() ([]Record, error) {
-	var out []Record
-	err := j.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: true, PrefetchSize: 64})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var rec Record
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
-			}
-			out = append(out, rec)
-		}
-		return nil
-	})
+	out, err := j.scan(false, -1)
 	if err != nil {
 		return nil, fmt.Errorf("listing journal: %w", err)
 	}
@@ -628,12 +616,25 @@ func (j *Journal) List() ([]Record, error) {
 
 // Recent returns up to n records, newest key first, reading only those.
 func (j *Journal) Recent(n int) ([]Record, error) {
+	out, err := j.scan(true, n)
+	if err != nil {
+		return nil, fmt.Errorf("listing recent transactions: %w", err)
+	}
+	return out, nil
+}
+
+// scan reads up to n records (all when n < 0) in key order, or newest
+// first when reverse.
+func (j *Journal) scan(reverse bool, n int) ([]Record, error) {
 	var out []Record
 	err := j.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), Reverse: true})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), Reverse: reverse, PrefetchValues: !reverse, PrefetchSize: 64})
 		defer it.Close()
-		// A reverse iterator starts at the greatest key not above the seek.
-		for it.Seek([]byte(recordPrefix + "\xff")); it.Valid() && len(out) < n; it.Next() {
+		start := []byte(recordPrefix)
+		if reverse {
+			start = []byte(recordPrefix + "\xff") // a reverse iterator starts at the greatest key not above it
+		}
+		for it.Seek(start); it.Valid() && (n < 0 || len(out) < n); it.Next() {
 			var rec Record
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
 				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
@@ -642,10 +643,7 @@ func (j *Journal) Recent(n int) ([]Record, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("listing recent transactions: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // MarkPrinted records that rec's receipt printed; reprint counts a
