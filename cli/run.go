@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +48,11 @@ func run(c *cli.Context) error {
 	cfg, dataDir, err := loadConfig(c)
 	if err != nil {
 		return err
+	}
+	// A deployer's soft limit on posrt's heap (validated with the
+	// configuration), set before anything is started.
+	if limit, _ := cfg.Runtime.MemoryLimitBytes(); limit > 0 {
+		debug.SetMemoryLimit(int64(limit))
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

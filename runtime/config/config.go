@@ -4,8 +4,10 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ type Config struct {
 	ECR      ECR      `toml:"ecr"`
 	Flows    Flows    `toml:"flows"`
 	Resolve  Resolve  `toml:"resolve"`
+	Runtime  Runtime  `toml:"runtime"`
 	Plugins  []Plugin `toml:"plugin"`
 	// Source names where the configuration came from.
 	Source string `toml:"-"`
@@ -52,6 +55,46 @@ type Resolve struct {
 	MaxBackoff       string `toml:"max_backoff"`       // (5m)
 	WalletPollEvery  string `toml:"wallet_poll_every"` // while a wallet's customer is paying (10s)
 	WalletPollFor    string `toml:"wallet_poll_for"`   // then cancel (30s)
+}
+
+// Runtime configures the posrt process itself.
+type Runtime struct {
+	// MemoryLimit is a soft limit on the Go heap of the posrt process (its
+	// plugins are processes of their own), such as "48MiB": the garbage
+	// collector works harder as the heap nears it (runtime/debug
+	// SetMemoryLimit). Empty: no limit.
+	MemoryLimit string `toml:"memory_limit"`
+}
+
+// Bytes is a size in bytes.
+type Bytes int64
+
+var sizeRe = regexp.MustCompile(`^([0-9]+)\s*(B|KiB|MiB|GiB|kB|MB|GB)?$`)
+
+var sizeUnits = map[string]Bytes{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+
+// ParseBytes reads a size such as "48MiB", "64MB" or "1GiB" (a bare number
+// is bytes).
+func ParseBytes(s string) (Bytes, error) {
+	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, fmt.Errorf("parsing size %q: want a number and a unit such as 48MiB", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	unit := sizeUnits[m[2]]
+	if err != nil || n > math.MaxInt64/int64(unit) {
+		return 0, fmt.Errorf("parsing size %q: too large", s)
+	}
+	return Bytes(n) * unit, nil
+}
+
+// MemoryLimitBytes returns the soft memory limit set by runtime.memory_limit,
+// or 0 for none.
+func (r Runtime) MemoryLimitBytes() (Bytes, error) {
+	if r.MemoryLimit == "" {
+		return 0, nil
+	}
+	return ParseBytes(r.MemoryLimit)
 }
 
 // Flows configures the merchant's flow overrides.
@@ -115,6 +158,10 @@ var required = []string{base.KindPinPad, base.KindPrinter, base.KindAcquirer}
 
 var knownKinds = map[string]bool{base.KindPinPad: true, base.KindPrinter: true, base.KindScanner: true, base.KindAcquirer: true, base.KindWallet: true}
 
+// minMemoryLimit is the least runtime.memory_limit accepted: below it the
+// collector would run without pause.
+const minMemoryLimit = 8 << 20
+
 var wallets = map[string]bool{"wechat": true, "alipay": true, "unionpay_qr": true}
 
 // Validate checks the configuration as a whole.
@@ -169,6 +216,11 @@ func (c Config) Validate() error {
 		if v, err := time.ParseDuration(d); err != nil || v <= 0 {
 			errs = append(errs, fmt.Errorf("resolve.%s %q is not a positive duration such as 10s", name, d))
 		}
+	}
+	if n, err := c.Runtime.MemoryLimitBytes(); err != nil {
+		errs = append(errs, fmt.Errorf("runtime.memory_limit: %w", err))
+	} else if c.Runtime.MemoryLimit != "" && n < minMemoryLimit {
+		errs = append(errs, fmt.Errorf("runtime.memory_limit %q is below the 8MiB posrt needs to run", c.Runtime.MemoryLimit))
 	}
 	if c.Resolve.ReversalAttempts < 0 {
 		errs = append(errs, fmt.Errorf("resolve.reversal_attempts must not be negative"))

@@ -35,6 +35,8 @@ func TestBadConfigurations(t *testing.T) {
 		"unknown kind":  {`kind = "scanner"`, `kind = "modem"`, "unknown kind"},
 		"bad backoff":   {`retry_backoff = "5s"`, `retry_backoff = "often"`, "resolve.retry_backoff"},
 		"short token":   {`[ecr]`, "[ecr]\ntoken = \"abc\"", "at least 16"},
+		"bad limit":     {`# memory_limit = "48MiB"`, `memory_limit = "lots"`, "runtime.memory_limit"},
+		"tiny limit":    {`# memory_limit = "48MiB"`, `memory_limit = "1MiB"`, "below the 8MiB"},
 	}
 	for name, c := range cases {
 		src := strings.Replace(string(base), c.from, c.to, 1)
@@ -49,5 +51,34 @@ func TestBadConfigurations(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml")); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	for s, want := range map[string]Bytes{"48MiB": 48 << 20, "64MB": 64e6, "1GiB": 1 << 30, "100000000": 1e8, "512 KiB": 512 << 10} {
+		if got, err := ParseBytes(s); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "48M", "-1MiB", "1.5GiB", "99999999999999999999GiB", "99999999999GiB"} {
+		if got, err := ParseBytes(s); err == nil {
+			t.Errorf("ParseBytes(%q) = %d, want an error", s, got)
+		}
+	}
+	cfg, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cfg.Runtime.MemoryLimitBytes(); n != 0 || err != nil {
+		t.Errorf("default profile: memory limit %d, %v; want none", n, err)
+	}
+	path := filepath.Join(t.TempDir(), "posrt.toml")
+	base, _ := os.ReadFile("default.toml")
+	os.WriteFile(path, []byte(strings.Replace(string(base), `# memory_limit = "48MiB"`, `memory_limit = "48MiB"`, 1)), 0o600)
+	if cfg, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cfg.Runtime.MemoryLimitBytes(); n != 48<<20 || err != nil {
+		t.Errorf("memory_limit = \"48MiB\": %d, %v", n, err)
 	}
 }

@@ -80,7 +80,9 @@ func defaultConfig() config {
 // NewFake returns a fake host with the default configuration and an
 // in-memory ledger. It does no I/O; Configure opens the ledger.
 func NewFake() *Fake {
-	return &Fake{now: time.Now, cfg: defaultConfig(), st: newState()}
+	st := newState()
+	st.prune = true
+	return &Fake{now: time.Now, cfg: defaultConfig(), st: st}
 }
 
 // SetClock replaces the host's clock (tests fix it).
@@ -120,9 +122,10 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 		return err
 	}
 	st := newState()
+	st.prune = true
 	var fh *ledger.File[Entry]
 	if cfg.ledgerPath != "" {
-		if fh, err = ledger.Open(cfg.ledgerPath, cfg.sync, validEntry, st.apply); err != nil {
+		if fh, err = ledger.OpenFrom(cfg.ledgerPath, cfg.sync, validEntry, st.restore, st.apply); err != nil {
 			return err
 		}
 	}
@@ -728,7 +731,18 @@ func (f *Fake) book(e Entry) error {
 			return err
 		}
 	}
-	return f.st.apply(e)
+	if err := f.st.apply(e); err != nil {
+		return err
+	}
+	if f.ledger != nil && f.ledger.SinceSnapshot() >= max(snapshotEvery, len(f.st.booked)) {
+		// A snapshot is taken no more often than the state it holds has
+		// entries, so that its writes stay within one entry a booking.
+		// The entry is durable in the ledger already: a failed snapshot
+		// only leaves the next start a longer replay, so it is tried
+		// again at the next append rather than refused.
+		_ = f.ledger.Snapshot(f.st.snapshot())
+	}
+	return nil
 }
 
 func parseConfig(m map[string]string) (config, error) {

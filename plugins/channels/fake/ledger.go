@@ -2,6 +2,7 @@ package fake
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -192,6 +193,9 @@ type state struct {
 	uploads    map[[2]string]upload // TID, batch -> batch upload so far
 	uploadKeys map[bookKey]bool     // keys of the upload messages recorded
 	lastRRN    int64
+	// prune: a settlement drops older batches (see keptBatches); off when
+	// ReadLedger replays the whole history.
+	prune bool
 }
 
 type upload struct {
@@ -290,8 +294,155 @@ func (st *state) apply(e Entry) error {
 		s := e
 		st.settled[[2]string{e.TID, e.Batch}] = &s
 		st.batches[e.TID] = e.NextBatch
+		if st.prune {
+			st.dropOld(e.TID, e.Batch, e.NextBatch)
+		}
 	default:
 		return fmt.Errorf("unknown ledger operation %q", e.Op)
 	}
 	return nil
+}
+
+// snapshotEvery is how many ledger appends the host makes at least between
+// two snapshots of its state (see ledger.File.Snapshot), and at least as
+// many as the state holds booked entries: a start restores the last
+// snapshot and replays at most max(snapshotEvery, entries held) entries,
+// however long the ledger's history.
+const snapshotEvery = 1000
+
+// keptBatches is how many batches of a TID the host keeps in memory: the
+// current one and the one settled last. Older settled batches are left to
+// the ledger, the host's archive: a void, refund or query naming a sale of
+// an older batch is answered as a host answers for an archived one (not
+// found).
+const keptBatches = 2
+
+// snapshotState is the host's state as a snapshot holds it.
+type snapshotState struct {
+	Sessions   []Entry           `json:"sessions"` // one signin entry per TID
+	Batches    map[string]string `json:"batches"`
+	Booked     []bookedEntry     `json:"booked"`
+	Early      []Entry           `json:"early,omitempty"` // keys reversed before anything was booked
+	Settled    []Entry           `json:"settled,omitempty"`
+	Uploads    []Entry           `json:"uploads,omitempty"`     // TID, batch, Count = records, Last
+	UploadKeys []Entry           `json:"upload_keys,omitempty"` // TID, batch, trace
+	LastRRN    int64             `json:"last_rrn"`
+}
+
+// bookedEntry is a booked entry with its derived state.
+type bookedEntry struct {
+	Entry
+	Reversed bool  `json:"reversed,omitempty"`
+	Voided   bool  `json:"voided,omitempty"`
+	Refunded int64 `json:"refunded,omitempty"`
+}
+
+func (st *state) snapshot() snapshotState {
+	s := snapshotState{Batches: st.batches, LastRRN: st.lastRRN}
+	for tid, ses := range st.sessions {
+		s.Sessions = append(s.Sessions, Entry{Op: OpSignIn, TID: tid, MID: ses.mid, Batch: st.batches[tid],
+			PINKey: ses.pinKey.String(), MACKey: ses.macKey.String(), TrackKey: ses.trackKey.String()})
+	}
+	for _, b := range st.booked {
+		s.Booked = append(s.Booked, bookedEntry{Entry: *b, Reversed: b.Reversed, Voided: b.Voided, Refunded: b.Refunded})
+	}
+	for k := range st.early {
+		s.Early = append(s.Early, Entry{TID: k.tid, Batch: k.batch, Trace: k.trace})
+	}
+	for _, e := range st.settled {
+		s.Settled = append(s.Settled, *e)
+	}
+	for k, u := range st.uploads {
+		s.Uploads = append(s.Uploads, Entry{TID: k[0], Batch: k[1], Count: u.records, Last: u.last})
+	}
+	for k := range st.uploadKeys {
+		s.UploadKeys = append(s.UploadKeys, Entry{TID: k.tid, Batch: k.batch, Trace: k.trace})
+	}
+	return s
+}
+
+// restore replaces the state with a snapshot's.
+func (st *state) restore(raw json.RawMessage) error {
+	var s snapshotState
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("decoding host state: %w", err)
+	}
+	n := newState()
+	n.prune = st.prune
+	for _, e := range s.Sessions {
+		batch := e.Batch
+		if err := n.apply(e); err != nil {
+			return err
+		}
+		n.batches[e.TID] = batch
+	}
+	for tid, b := range s.Batches {
+		n.batches[tid] = b
+	}
+	for _, b := range s.Booked {
+		e := b.Entry
+		e.Reversed, e.Voided, e.Refunded = b.Reversed, b.Voided, b.Refunded
+		k := keyOf(e.TID, e.Batch, e.Trace)
+		n.booked[k] = &e
+		if e.RRN != "" {
+			n.byRRN[e.RRN] = k
+		}
+		if e.RefundNo != "" && e.Op == OpRefund {
+			n.refundNos[refundNoKey(e.TID, e.RefundNo)] = k
+		}
+	}
+	for _, e := range s.Early {
+		n.early[keyOf(e.TID, e.Batch, e.Trace)] = true
+	}
+	for _, e := range s.Settled {
+		e := e
+		n.settled[[2]string{e.TID, e.Batch}] = &e
+	}
+	for _, e := range s.Uploads {
+		n.uploads[[2]string{e.TID, e.Batch}] = upload{records: e.Count, last: e.Last}
+	}
+	for _, e := range s.UploadKeys {
+		n.uploadKeys[keyOf(e.TID, e.Batch, e.Trace)] = true
+	}
+	n.lastRRN = s.LastRRN
+	*st = *n
+	return nil
+}
+
+// dropOld forgets, for tid, every batch but the last keptBatches: the
+// batch just settled and the current one.
+func (st *state) dropOld(tid, settled, current string) {
+	keep := func(batch string) bool { return batch == settled || batch == current }
+	for k, b := range st.booked {
+		if k.tid != tid || keep(k.batch) {
+			continue
+		}
+		delete(st.booked, k)
+		if b.RRN != "" && st.byRRN[b.RRN] == k {
+			delete(st.byRRN, b.RRN)
+		}
+		if b.Op == OpRefund && b.RefundNo != "" && st.refundNos[refundNoKey(tid, b.RefundNo)] == k {
+			delete(st.refundNos, refundNoKey(tid, b.RefundNo))
+		}
+	}
+	for k := range st.early {
+		if k.tid == tid && !keep(k.batch) {
+			delete(st.early, k)
+		}
+	}
+	for k := range st.settled {
+		if k[0] == tid && !keep(k[1]) {
+			delete(st.settled, k)
+		}
+	}
+	for k := range st.uploads {
+		if k[0] == tid && !keep(k[1]) {
+			delete(st.uploads, k)
+		}
+	}
+	for k := range st.uploadKeys {
+		if k.tid == tid && !keep(k.batch) {
+			delete(st.uploadKeys, k)
+		}
+	}
 }

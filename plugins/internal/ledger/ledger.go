@@ -17,8 +17,13 @@ import (
 // remembers what it answered across a crash.
 type File[E any] struct {
 	fh   *os.File
+	path string
 	size int64 // bytes of well-formed ledger
 	sync bool
+	// since counts the appends since the last snapshot (or since Open).
+	since int
+	// replayed counts the entries Open replayed (those after the snapshot).
+	replayed int
 }
 
 // Open opens (creating) the ledger at path, hands each well-formed entry
@@ -27,6 +32,16 @@ type File[E any] struct {
 // decoded line from garbage (e.g. it has its operation); a malformed line
 // other than the last is an error.
 func Open[E any](path string, sync bool, valid func(E) bool, replay func(E) error) (*File[E], error) {
+	return OpenFrom(path, sync, valid, nil, replay)
+}
+
+// OpenFrom is Open for a ledger with snapshots (see Snapshot): when a
+// snapshot of the ledger at path exists and covers no more than the
+// ledger's well-formed prefix, restore is handed its state and only the
+// entries after the offset it covers are replayed; otherwise (no snapshot,
+// or restore is nil) the whole ledger is. The ledger file itself stays
+// the full history.
+func OpenFrom[E any](path string, sync bool, valid func(E) bool, restore func(json.RawMessage) error, replay func(E) error) (*File[E], error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating ledger directory: %w", err)
 	}
@@ -38,18 +53,35 @@ func Open[E any](path string, sync bool, valid func(E) bool, replay func(E) erro
 		_ = fh.Close()
 		return nil, err
 	}
-	entries, good, err := read(fh, valid)
-	if err != nil {
-		return fail(fmt.Errorf("replaying ledger %s: %w", path, err))
-	}
-	for i, e := range entries {
-		if err := replay(e); err != nil {
-			return fail(fmt.Errorf("replaying ledger %s entry %d: %w", path, i+1, err))
-		}
-	}
 	fi, err := fh.Stat()
 	if err != nil {
 		return fail(fmt.Errorf("opening ledger: %w", err))
+	}
+	var from int64
+	if restore != nil {
+		snap, err := readSnapshot(SnapshotPath(path))
+		if err != nil {
+			return fail(err)
+		}
+		if snap != nil && snap.Offset <= fi.Size() {
+			if err := restore(snap.State); err != nil {
+				return fail(fmt.Errorf("restoring snapshot of ledger %s: %w", path, err))
+			}
+			from = snap.Offset
+		}
+	}
+	if _, err := fh.Seek(from, io.SeekStart); err != nil {
+		return fail(fmt.Errorf("opening ledger: %w", err))
+	}
+	entries, tail, err := read(fh, valid)
+	if err != nil {
+		return fail(fmt.Errorf("replaying ledger %s: %w", path, err))
+	}
+	good := from + tail
+	for i, e := range entries {
+		if err := replay(e); err != nil {
+			return fail(fmt.Errorf("replaying ledger %s entry %d after offset %d: %w", path, i+1, from, err))
+		}
 	}
 	if fi.Size() != good {
 		if err := fh.Truncate(good); err != nil {
@@ -67,7 +99,94 @@ func Open[E any](path string, sync bool, valid func(E) bool, replay func(E) erro
 			return fail(fmt.Errorf("making ledger %s durable: %w", path, err))
 		}
 	}
-	return &File[E]{fh: fh, size: good, sync: sync}, nil
+	return &File[E]{fh: fh, path: path, size: good, sync: sync, replayed: len(entries)}, nil
+}
+
+// SnapshotPath is where the snapshot of the ledger at path is kept.
+func SnapshotPath(path string) string { return path + ".snapshot" }
+
+// snapshot is the snapshot file: the state a replay of the ledger's first
+// Offset bytes leads to.
+type snapshot struct {
+	Offset int64           `json:"offset"`
+	State  json.RawMessage `json:"state"`
+}
+
+func readSnapshot(path string) (*snapshot, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger snapshot: %w", err)
+	}
+	var s snapshot
+	if err := json.Unmarshal(b, &s); err != nil || s.Offset < 0 || len(s.State) == 0 {
+		return nil, fmt.Errorf("ledger snapshot %s is corrupt", path)
+	}
+	return &s, nil
+}
+
+// Replayed is how many entries Open replayed: those after the snapshot it
+// restored, or all of them.
+func (f *File[E]) Replayed() int { return f.replayed }
+
+// SinceSnapshot is how many entries were appended since the last Snapshot
+// (or since Open).
+func (f *File[E]) SinceSnapshot() int { return f.since }
+
+// Snapshot records state, which must be what replaying the whole ledger as
+// it stands leads to, so that the next OpenFrom restores it and replays
+// only what is appended afterwards. The ledger is synced first (so the
+// snapshot never covers more than the ledger holds), then the snapshot is
+// written beside it atomically: a temporary file, synced, renamed over the
+// last snapshot, and the directory synced. A crash at any point leaves the
+// last snapshot or the new one, each consistent with the ledger.
+func (f *File[E]) Snapshot(state any) error {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("encoding ledger snapshot: %w", err)
+	}
+	b, err := json.Marshal(snapshot{Offset: f.size, State: raw})
+	if err != nil {
+		return fmt.Errorf("encoding ledger snapshot: %w", err)
+	}
+	if !f.sync {
+		if err := f.fh.Sync(); err != nil {
+			return fmt.Errorf("syncing ledger before its snapshot: %w", err)
+		}
+	}
+	path := SnapshotPath(f.path)
+	tmp := path + ".tmp"
+	if err := writeSynced(tmp, b); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing ledger snapshot: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing ledger snapshot: %w", err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("writing ledger snapshot: %w", err)
+	}
+	f.since = 0
+	return nil
+}
+
+func writeSynced(path string, b []byte) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.Write(b); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
 }
 
 // Append writes e as one line and syncs it. A failed append leaves the
@@ -89,6 +208,7 @@ func (f *File[E]) Append(e E) error {
 		}
 	}
 	f.size += int64(len(line))
+	f.since++
 	return nil
 }
 
