@@ -54,13 +54,13 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		o.Plugins = func() []pluginhost.Status { return nil }
 	}
 	mux := http.NewServeMux()
-	money := func(kind journal.Kind, fields []string) http.HandlerFunc {
+	op := func(kind journal.Kind, fields []string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { operation(w, r, t, kind, fields) }
 	}
-	mux.HandleFunc("POST /v1/sale", money(journal.KindSale, []string{"amount", "request_id", "auth_code", "medium", "operator"}))
-	mux.HandleFunc("POST /v1/void", money(journal.KindVoid, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
-	mux.HandleFunc("POST /v1/refund", money(journal.KindRefund, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
-	mux.HandleFunc("POST /v1/cash", money(journal.KindCash, []string{"amount", "request_id", "operator"}))
+	mux.HandleFunc("POST /v1/sale", op(journal.KindSale, []string{"amount", "request_id", "auth_code", "medium", "operator"}))
+	mux.HandleFunc("POST /v1/void", op(journal.KindVoid, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
+	mux.HandleFunc("POST /v1/refund", op(journal.KindRefund, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
+	mux.HandleFunc("POST /v1/cash", op(journal.KindCash, []string{"amount", "request_id", "operator"}))
 	mux.HandleFunc("POST /v1/signin", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := readObject(w, r, nil); !ok {
 			return
@@ -231,10 +231,7 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 		return
 	}
 	req := terminal.Request{Op: txn.Operation{Kind: kind}}
-	switch kind {
-	case journal.KindSale:
-		req.Op.Medium = ""
-	case journal.KindCash:
+	if kind == journal.KindCash {
 		req.Op.Medium = journal.MediumCash
 	}
 	var errs []string

@@ -222,10 +222,6 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 		return resultOf(final, flow.AsError(why).Code), nil
 	}
 	res := resultOf(final, s.failureCode())
-	res.ReceiptPrinted = false // the journal was read before the run noted its print
-	if cur, err := t.cfg.Journal.Get(rec.Key()); err == nil {
-		res.ReceiptPrinted = cur.ReceiptPrinted
-	}
 	switch {
 	case flowErr != nil && final.State.Outcome() == journal.OutcomeFailed:
 		fe := flow.AsError(flowErr)

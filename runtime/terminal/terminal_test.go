@@ -178,7 +178,7 @@ func (r *rig) sale(t *testing.T, amount int64) terminal.Result {
 func TestApprovedSaleIsJournaledAndBookedOnce(t *testing.T) {
 	r := newRig(t, nil, nil, nil)
 	res := r.sale(t, 1234)
-	if res.Result != "approved" || res.Code != "00" || len(res.RRN) != 12 || res.MaskedPAN != "622202******0128" || res.ReceiptsPrinted != 2 {
+	if res.Result != "approved" || res.Code != "00" || len(res.RRN) != 12 || res.MaskedPAN != "622202******0128" || res.ReceiptsPrinted != 2 || !res.ReceiptPrinted {
 		t.Fatalf("result = %+v", res)
 	}
 	rec, err := r.j.Get(journal.Key{TID: "12345678", Batch: res.Batch, Trace: res.Trace})

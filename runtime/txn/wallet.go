@@ -146,7 +146,7 @@ func (e *Engine) resolveWallet(ctx context.Context, rec journal.Record) (journal
 		}
 		t, err := w.Cancel(ctx, channels.OrderRequest{Key: e.key(orig), OrderNo: orig.OrderNo})
 		if err != nil {
-			return e.failedAttempt(ctx, e.settleState(ctx, rec), fmt.Sprintf("cancel for void %s not answered: %v", rec.Key(), err))
+			return e.failedAttempt(ctx, e.toUnknown(ctx, rec), fmt.Sprintf("cancel for void %s not answered: %v", rec.Key(), err))
 		}
 		to := journal.StateDeclined
 		if t.State == channels.TradeRevoked || t.State == channels.TradeClosed {
@@ -198,9 +198,9 @@ func (e *Engine) resolveWallet(ctx context.Context, rec journal.Record) (journal
 	return e.failedAttempt(ctx, rec, fmt.Sprintf("cancel of %s answered %s %s %s", orderNo, t.State, t.Code, t.Message))
 }
 
-// settleState moves a record that is not yet in a self-moving state to
-// unknown, so that a failed attempt can be counted on it.
-func (e *Engine) settleState(ctx context.Context, rec journal.Record) journal.Record {
+// toUnknown moves a record still created or sent to unknown, a state a
+// failed attempt can be counted on (the table lets unknown move to itself).
+func (e *Engine) toUnknown(ctx context.Context, rec journal.Record) journal.Record {
 	if rec.State == journal.StateCreated || rec.State == journal.StateSent {
 		if done, err := e.deps.Journal.Move(ctx, rec.Key(), journal.Change{To: journal.StateUnknown}); err == nil {
 			return done
@@ -215,7 +215,7 @@ func (e *Engine) resolveWalletRefund(ctx context.Context, w channels.Wallet, rec
 		return rec, err
 	}
 	key := e.key(rec)
-	rec = e.settleState(ctx, rec)
+	rec = e.toUnknown(ctx, rec)
 	r, err := w.RefundQuery(ctx, channels.RefundQueryRequest{Key: key, OrderNo: orig.OrderNo, RefundNo: key.RefundNo()})
 	if err != nil {
 		return e.failedAttempt(ctx, rec, fmt.Sprintf("refund query of %s not answered: %v", key.RefundNo(), err))
