@@ -28,8 +28,27 @@ const (
 	Poll = "txn.poll"
 )
 
-// Points lists every named point.
+// Points lists every named point of an operation.
 var Points = []string{Intent, Answered, Outcome, Reversal, Poll}
+
+// Named points of a settlement, in the order it reaches them.
+const (
+	// SettleBegun: the settlement and its totals are journaled; nothing
+	// was sent.
+	SettleBegun = "settle.begun"
+	// SettleAnswered: the acquirer answered the settlement; its answer is
+	// not journaled yet.
+	SettleAnswered = "settle.answered"
+	// SettleUpload: one batch-upload message was answered, the next not
+	// yet sent (the upload is half done).
+	SettleUpload = "settle.upload"
+	// SettleClose: the acquirer has everything; the batch is not closed
+	// yet.
+	SettleClose = "settle.close"
+)
+
+// SettlePoints lists every named point of a settlement.
+var SettlePoints = []string{SettleBegun, SettleAnswered, SettleUpload, SettleClose}
 
 type target struct {
 	point string

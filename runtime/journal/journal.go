@@ -29,7 +29,12 @@ type Journal struct {
 	db   *badger.DB
 	now  func() time.Time
 	logf func(format string, args ...any)
-	mu   sync.Mutex // serialises counter updates
+	mu   sync.Mutex // serialises counter updates, and guards batch and settling
+
+	// batch mirrors the current batch's money records; settling is set
+	// while a settlement is active. Both are read from disk at Open.
+	batch    BatchStats
+	settling bool
 
 	// pending mirrors the on-disk pending index in memory, updated after
 	// each commit that changes it, so that Pending reads only the pending
@@ -96,6 +101,10 @@ func Open(dir string, o Options) (*Journal, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening journal in %s: counting pending transactions: %w", dir, err)
+	}
+	if err := j.loadBatch(""); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening journal in %s: reading the current batch: %w", dir, err)
 	}
 	return j, nil
 }
@@ -181,6 +190,9 @@ func (j *Journal) AdoptBatch(batch string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("adopting batch %s: %w", batch, err)
 	}
+	if j.batch.Batch != format6(cur) {
+		j.batch = BatchStats{Batch: format6(cur)}
+	}
 	return format6(cur), nil
 }
 
@@ -224,6 +236,12 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if in.Kind.Money() && j.settling {
+		return Record{}, fmt.Errorf("journaling intent: %w", ErrSettlementActive)
+	}
+	if in.Kind.Money() && in.MaxBatchRecords > 0 && j.batch.Records >= in.MaxBatchRecords {
+		return Record{}, fmt.Errorf("journaling intent: %w: batch %s holds %d records", ErrBatchFull, j.batch.Batch, j.batch.Records)
+	}
 	var rec Record
 	err := j.db.Update(func(txn *badger.Txn) error {
 		if in.RequestID != "" {
@@ -276,6 +294,9 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 		return Record{}, fmt.Errorf("journaling intent: %w", err)
 	}
 	j.setPending(rec.Key(), true)
+	if rec.Batch == j.batch.Batch {
+		j.batch.note(rec)
+	}
 	return rec, nil
 }
 
@@ -334,7 +355,7 @@ func hold(txn *badger.Txn, rec *Record, batch string, now time.Time) error {
 			return fmt.Errorf("%w: %s was voided by %s", ErrAlreadyVoided, orig.Key(), orig.VoidedBy)
 		case orig.VoidHeld != nil:
 			return fmt.Errorf("%w: %s has a void in progress (%s)", ErrNotVoidable, orig.Key(), orig.VoidHeld)
-		case orig.Batch != batch || orig.State == StateSettled:
+		case orig.Batch != batch:
 			return fmt.Errorf("%w: %s is in batch %s, the terminal is in batch %s", ErrVoidNotSameBatch, orig.Key(), orig.Batch, batch)
 		case orig.State != StateApproved:
 			return fmt.Errorf("%w: %s is %s", ErrNotVoidable, orig.Key(), orig.State)
@@ -351,7 +372,7 @@ func hold(txn *badger.Txn, rec *Record, batch string, now time.Time) error {
 			return fmt.Errorf("%w: %s was voided", ErrNotRefundable, orig.Key())
 		case orig.VoidHeld != nil:
 			return fmt.Errorf("%w: %s has a void in progress (%s)", ErrNotRefundable, orig.Key(), orig.VoidHeld)
-		case orig.State != StateApproved && orig.State != StatePartlyRefunded && orig.State != StateSettled && orig.State != StateRefunded:
+		case orig.State != StateApproved && orig.State != StatePartlyRefunded && orig.State != StateRefunded:
 			return fmt.Errorf("%w: %s is %s", ErrNotRefundable, orig.Key(), orig.State)
 		case rec.Amount > orig.Remaining():
 			return fmt.Errorf("%w: %d fen asked, %d fen of %s remain", ErrRefundExceedsRemaining, rec.Amount, orig.Remaining(), orig.Key())
@@ -371,46 +392,52 @@ func (j *Journal) Move(ctx context.Context, key Key, c Change) (Record, error) {
 		return Record{}, err
 	}
 	var rec Record
-	var wasPending bool
+	var left bool
 	err := j.db.Update(func(txn *badger.Txn) error {
 		var err error
-		if rec, err = getRecord(txn, key); err != nil {
-			return err
-		}
-		from := rec.State
-		if !from.CanMove(c.To) {
-			return fmt.Errorf("%w: %s to %s", ErrIllegalMove, from, c.To)
-		}
-		if c.MaskedPAN != "" && !maskedPAN.MatchString(c.MaskedPAN) {
-			return fmt.Errorf("%w: card number must be masked to first 6 / last 4 before it is journaled", ErrInvalidIntent)
-		}
-		wasPending = from.Pending()
-		now := j.now().UTC()
-		apply(&rec, c, now)
-		if wasPending && !rec.State.Pending() {
-			if err := txn.Delete(key.pendingKey()); err != nil {
-				return err
-			}
-			if rec.Original != nil {
-				if err := release(txn, rec, now); err != nil {
-					return err
-				}
-			}
-		}
-		if rec.RRN != "" && rec.State == StateApproved {
-			if err := txn.Set([]byte(rrnPrefix+rec.RRN), []byte(key.String())); err != nil {
-				return err
-			}
-		}
-		return putRecord(txn, rec)
+		rec, left, err = moveIn(txn, key, c, j.now().UTC())
+		return err
 	})
 	if err != nil {
 		return Record{}, fmt.Errorf("journaling %s: %w", key, err)
 	}
-	if wasPending && !rec.State.Pending() {
+	if left {
 		j.setPending(key, false)
 	}
 	return rec, nil
+}
+
+// moveIn is Move within txn. left reports whether the record left the
+// pending index, which the caller mirrors in memory once txn commits.
+func moveIn(txn *badger.Txn, key Key, c Change, now time.Time) (rec Record, left bool, err error) {
+	if rec, err = getRecord(txn, key); err != nil {
+		return rec, false, err
+	}
+	from := rec.State
+	if !from.CanMove(c.To) {
+		return rec, false, fmt.Errorf("%w: %s to %s", ErrIllegalMove, from, c.To)
+	}
+	if c.MaskedPAN != "" && !maskedPAN.MatchString(c.MaskedPAN) {
+		return rec, false, fmt.Errorf("%w: card number must be masked to first 6 / last 4 before it is journaled", ErrInvalidIntent)
+	}
+	apply(&rec, c, now)
+	left = from.Pending() && !rec.State.Pending()
+	if left {
+		if err := txn.Delete(key.pendingKey()); err != nil {
+			return rec, false, err
+		}
+		if rec.Original != nil {
+			if err := release(txn, rec, now); err != nil {
+				return rec, false, err
+			}
+		}
+	}
+	if rec.RRN != "" && rec.State == StateApproved {
+		if err := txn.Set([]byte(rrnPrefix+rec.RRN), []byte(key.String())); err != nil {
+			return rec, false, err
+		}
+	}
+	return rec, left, putRecord(txn, rec)
 }
 
 func apply(rec *Record, c Change, now time.Time) {
@@ -473,7 +500,6 @@ func release(txn *badger.Txn, rec Record, now time.Time) error {
 		if approved {
 			orig.Refunded += rec.Amount
 			switch {
-			case orig.State == StateSettled:
 			case orig.Refunded >= orig.Amount:
 				orig.State = StateRefunded
 			default:

@@ -65,6 +65,9 @@ type Intent struct {
 	// 4 digits): it is single use, but no bearer token is kept whole.
 	PaymentCode string
 	Operator    string
+	// MaxBatchRecords, when above zero, refuses the intent with
+	// ErrBatchFull once the current batch holds that many money records.
+	MaxBatchRecords int
 }
 
 // Record is one journaled operation.

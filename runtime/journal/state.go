@@ -73,8 +73,9 @@ type State string
 // wallet is queried (approved, declined) or else cancelled (reversal
 // pending, then reversed). A reversal the host never acknowledges is
 // resolved by hand by a supervisor, with the reason journaled. An approved
-// sale may later be voided, partly refunded or refunded; settlement moves
-// a batch's records to settled.
+// sale may later be voided, partly refunded or refunded. Settlement is not
+// a state of a record but of its batch (Settlement): a closed batch's
+// records keep the states they had.
 const (
 	StateCreated         State = "created"
 	StateSent            State = "sent"
@@ -89,7 +90,6 @@ const (
 	StateVoided          State = "voided"
 	StatePartlyRefunded  State = "partly_refunded"
 	StateRefunded        State = "refunded"
-	StateSettled         State = "settled"
 )
 
 // transitions is the one table every write goes through: the states a
@@ -101,11 +101,10 @@ var transitions = map[State][]State{
 	StateInProgress:      {StateInProgress, StateApproved, StateDeclined, StateUnknown, StateReversalPending},
 	StateUnknown:         {StateUnknown, StateApproved, StateDeclined, StateReversalPending},
 	StateReversalPending: {StateReversalPending, StateReversed, StateResolvedByHand},
-	StateApproved:        {StateVoided, StatePartlyRefunded, StateRefunded, StateSettled},
-	StatePartlyRefunded:  {StatePartlyRefunded, StateRefunded, StateSettled},
-	StateRefunded:        {StateSettled},
-	StateVoided:          {StateSettled},
-	StateSettled:         {StateSettled}, // a refund of a settled sale adds to its refunded amount
+	StateApproved:        {StateVoided, StatePartlyRefunded, StateRefunded},
+	StatePartlyRefunded:  {StatePartlyRefunded, StateRefunded},
+	StateRefunded:        nil,
+	StateVoided:          nil,
 	StateDeclined:        nil,
 	StateNotSent:         nil,
 	StateReversed:        nil,
@@ -131,7 +130,7 @@ func (s State) Pending() bool {
 	case StateCreated, StateSent, StateInProgress, StateUnknown, StateReversalPending:
 		return true
 	case StateApproved, StateDeclined, StateNotSent, StateReversed, StateResolvedByHand,
-		StateVoided, StatePartlyRefunded, StateRefunded, StateSettled:
+		StateVoided, StatePartlyRefunded, StateRefunded:
 		return false
 	}
 	return true
@@ -154,7 +153,7 @@ const (
 // unknown: never to declined.
 func (s State) Outcome() Outcome {
 	switch s {
-	case StateApproved, StateVoided, StatePartlyRefunded, StateRefunded, StateSettled:
+	case StateApproved, StateVoided, StatePartlyRefunded, StateRefunded:
 		return OutcomeApproved
 	case StateDeclined:
 		return OutcomeDeclined

@@ -99,11 +99,17 @@ func (t *Terminal) Recover(ctx context.Context) error {
 // Run keeps the terminal online until ctx ends: it signs in and resolves
 // what is pending, at once and then every Config.RetryEvery, so that a
 // pending reversal goes out as soon as the host is back even if no sale
-// comes to push it. Failures are logged and retried.
+// comes to push it; with an automatic settlement time it settles the
+// batch once it is due. Failures are logged and retried.
 func (t *Terminal) Run(ctx context.Context) {
 	for {
 		if err := t.Recover(ctx); err != nil {
 			t.cfg.Logf("pending transactions not resolved yet (retried in %v and before the next operation of their channel): %v", t.cfg.RetryEvery, err)
+		}
+		if t.engine.SettleDue() {
+			if _, err := t.Settle(ctx, "auto"); err != nil {
+				t.cfg.Logf("automatic settlement not done yet (retried in %v): %v", t.cfg.RetryEvery, err)
+			}
 		}
 		select {
 		case <-ctx.Done():

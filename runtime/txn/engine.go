@@ -37,6 +37,8 @@ type Policy struct {
 	// cancelled (10s, 30s).
 	WalletPollEvery time.Duration
 	WalletPollFor   time.Duration
+	// Settle sets when a batch must be settled.
+	Settle SettlePolicy
 }
 
 func (p Policy) withDefaults() Policy {
@@ -55,6 +57,7 @@ func (p Policy) withDefaults() Policy {
 	if p.WalletPollFor == 0 {
 		p.WalletPollFor = 30 * time.Second
 	}
+	p.Settle = p.Settle.withDefaults()
 	return p
 }
 
@@ -164,6 +167,12 @@ func (e *Engine) Begin(ctx context.Context, op Operation) (journal.Record, error
 		if err := e.deps.Channels.has(in.Medium); err != nil {
 			return journal.Record{}, err
 		}
+	}
+	if op.Kind.Money() {
+		if why := e.settleDue(); why != "" {
+			return journal.Record{}, refuse(CodeSettleFirst, "%s", why)
+		}
+		in.MaxBatchRecords = max(0, e.deps.Policy.Settle.MaxRecords)
 	}
 	rec, err := e.deps.Journal.Begin(ctx, in)
 	if err == nil {
@@ -311,6 +320,14 @@ func (e *Engine) resolvePending(ctx context.Context, m journal.Medium, next jour
 			continue
 		}
 		if !blocking && !e.due(rec) {
+			continue
+		}
+		if rec.Kind == journal.KindSettle {
+			if s, ok, err := e.deps.Journal.ActiveSettlement(); err != nil || !ok {
+				errs = append(errs, fmt.Errorf("settlement record %s is pending without its settlement: %v", rec.Key(), err))
+			} else if _, err := e.finishSettlement(ctx, s); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		done, err := e.resolve(ctx, rec)

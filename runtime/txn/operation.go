@@ -66,6 +66,21 @@ const (
 	CodeNoChannel               = "no_channel"
 	CodeChannelUnavailable      = "channel_unavailable"
 	CodeAlreadyExecuted         = "already_executed"
+	// CodeSettleFirst: the batch is full or its business day is over;
+	// settle before any new money operation.
+	CodeSettleFirst = "settle_first"
+	// CodeSettlementInProgress: a settlement is being finished; money
+	// operations wait for its batch to close.
+	CodeSettlementInProgress = "settlement_in_progress"
+	// CodeSettlePending: settlement refused while records are unresolved.
+	CodeSettlePending = "settle_pending"
+	// CodeSettleRefused: the acquirer refused the settlement; the batch
+	// stays open.
+	CodeSettleRefused = "settle_refused"
+	// CodeSettlementUnfinished: the settlement is journaled but its batch
+	// not yet closed (no answer, upload failed); it is finished later
+	// under the same key, never started again.
+	CodeSettlementUnfinished = "settlement_unfinished"
 )
 
 // Error is a refusal or failure with its code.
@@ -100,6 +115,9 @@ func Code(err error) string {
 		{journal.ErrRefundExceedsRemaining, CodeRefundExceedsRemaining},
 		{journal.ErrRequestIDReused, CodeRequestIDReused},
 		{journal.ErrInvalidIntent, CodeInvalidOperation},
+		{journal.ErrSettlementActive, CodeSettlementInProgress},
+		{journal.ErrPendingRecords, CodeSettlePending},
+		{journal.ErrBatchFull, CodeSettleFirst},
 	} {
 		if errors.Is(err, c.err) {
 			return c.code

@@ -38,6 +38,7 @@ type rig struct {
 	sleeps  atomic.Int64
 	acqDown atomic.Bool
 	clock   atomic.Int64 // the engine's clock, in ns; waits advance it
+	settle  txn.SettlePolicy
 }
 
 func newRig(t *testing.T, acqCfg, walletCfg map[string]string) *rig {
@@ -100,7 +101,7 @@ func (r *rig) engine() *txn.Engine {
 		Journal: r.j, Channels: reg,
 		PinPad: func(context.Context) (pinpad.PinPad, error) { return r.pp, nil },
 		Policy: txn.Policy{ReversalAttempts: 3, RetryBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond,
-			WalletPollEvery: 10 * time.Second, WalletPollFor: 30 * time.Second},
+			WalletPollEvery: 10 * time.Second, WalletPollFor: 30 * time.Second, Settle: r.settle},
 		Logf: func(f string, a ...any) { fmt.Fprintf(r.logs, f+"\n", a...) },
 		// The engine's clock moves only by its waits, which pass at once.
 		Now: r.now,
