@@ -72,11 +72,12 @@ func run(c *cli.Context) error {
 	// go where the plugins' own go, in the data directory, so that a posrt
 	// killed with SIGKILL leaves nothing in /tmp and the next one removes
 	// what it left.
-	if err := os.MkdirAll(boot.SocketDir(dataDir), 0o700); err != nil {
-		return fmt.Errorf("creating the plugin socket directory: %w", err)
+	socketDir, err := boot.MakeSocketDir(dataDir)
+	if err != nil {
+		return err
 	}
 	oldTMP, hadTMP := os.LookupEnv("TMPDIR")
-	os.Setenv("TMPDIR", boot.SocketDir(dataDir))
+	os.Setenv("TMPDIR", socketDir)
 	defer func() {
 		if hadTMP {
 			os.Setenv("TMPDIR", oldTMP)
@@ -125,7 +126,7 @@ func run(c *cli.Context) error {
 	if cfg.ECR.Token != "" {
 		tokenAt = "the configuration (ecr.token)"
 	}
-	fmt.Fprintf(c.App.Writer, "posrt %s: terminal %s (merchant %s) ready, data in %s\nECR API on http://%s (POST /v1/sale, /v1/void, /v1/refund, /v1/cash; GET /v1/status), token in %s\n",
+	fmt.Fprintf(c.App.Writer, "posrt %s: terminal %s (merchant %s) ready, data in %s\nECR API on http://%s (POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/settle; GET /v1/status), token in %s\n",
 		Version, cfg.Terminal.TID, cfg.Terminal.MID, dataDir, ln.Addr(), tokenAt)
 
 	if !c.Bool("headless") {
@@ -160,6 +161,8 @@ const consoleHelp = `amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
   cash 1234          cash entry
   void TRACE         void the sale with TRACE in this batch (full amount)
   refund TRACE 500   refund 500 fen of the sale with TRACE in this batch
+  settle             settle the batch (totals to the acquirer, slip printed)
+  slip               reprint the last settlement slip
   resolve TRACE WHY  (supervisor) close a reversal the acquirer confirmed by hand
   l                  the last 10 transactions (e.g. one whose answer a cash register lost)
   s                  status      q  quit`
@@ -190,6 +193,28 @@ func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Te
 				break
 			}
 			fmt.Fprintf(out, "RESOLVED BY HAND: %s %s %d fen, trace %s (%s)\n", rec.Medium, rec.Kind, int64(rec.Amount), rec.Trace, rec.Note)
+		case fields[0] == "settle" && len(fields) == 1, fields[0] == "slip" && len(fields) == 1:
+			settle := term.Settle
+			if fields[0] == "slip" {
+				settle = func(ctx context.Context, _ string) (terminal.SettleResult, error) { return term.ReprintSettlement(ctx) }
+			}
+			res, err := settle(ctx, "")
+			if err != nil {
+				fmt.Fprintf(out, "NOT SETTLED: %s\n", flow.AsError(err).Message)
+				break
+			}
+			balance := "balanced"
+			if !res.Balanced {
+				balance = fmt.Sprintf("unbalanced, %d records uploaded", res.Uploaded)
+			}
+			fmt.Fprintf(out, "SETTLED batch %s (%s), next batch %s\n", res.Batch, balance, res.NextBatch)
+			for _, tot := range res.Totals {
+				fmt.Fprintf(out, "  %-11s sales %d %s  voids %d %s  refunds %d %s  net %s\n", tot.Medium, tot.SaleCount, tot.SaleAmount.Yuan(),
+					tot.VoidCount, tot.VoidAmount.Yuan(), tot.RefundCount, tot.RefundAmount.Yuan(), tot.Net().Yuan())
+			}
+			if res.Warning != "" {
+				fmt.Fprintln(out, "WARNING:", res.Warning)
+			}
 		case fields[0] == "l" || fields[0] == "list":
 			recent, err := term.Recent(10)
 			if err != nil {
@@ -205,7 +230,13 @@ func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Te
 				fmt.Fprintln(out, "status:", err)
 				break
 			}
-			fmt.Fprintf(out, "TID %s  MID %s  batch %s  next trace %s  signed in %v  pending %d\n", st.TID, st.MID, st.Batch, st.NextTrace, st.SignedIn, st.Pending)
+			fmt.Fprintf(out, "TID %s  MID %s  batch %s (%d records)  next trace %s  signed in %v  pending %d\n", st.TID, st.MID, st.Batch, st.BatchRecords, st.NextTrace, st.SignedIn, st.Pending)
+			if st.SettleFirst != "" {
+				fmt.Fprintln(out, "  PLEASE SETTLE FIRST:", st.SettleFirst)
+			}
+			if st.Settling != "" {
+				fmt.Fprintf(out, "  settlement of batch %s is being finished\n", st.Settling)
+			}
 			for _, ch := range st.Channels {
 				fmt.Fprintf(out, "  %-12s %-12s pending %d flagged %d\n", ch.Name, ch.Medium, ch.Pending, ch.Flagged)
 			}

@@ -69,6 +69,7 @@ type statusBody struct {
 	NextTrace string `json:"next_trace"`
 	SignedIn  bool   `json:"signed_in"`
 	Pending   int    `json:"pending"`
+	Settling  string `json:"settling"`
 	Plugins   []struct {
 		Name     string `json:"name"`
 		Kind     string `json:"kind"`

@@ -32,7 +32,8 @@ func footprintSales(b *testing.B) int {
 // BenchmarkFootprint: the default terminal as shipped (`posrt run
 // --headless` on the embedded default profile: receipts written to a file,
 // ledgers synced) runs POSRT_FOOTPRINT_SALES card sales (30000 by default)
-// over the ECR API. After 200, 1000, 5000, 10000, 20000... sales and at the
+// over the ECR API, settling whenever the terminal answers settle_first
+// (every 500 sales by default), as a cashier would. After 200, 1000, 5000, 10000, 20000... sales and at the
 // end it logs the PSS of posrt and of each plugin (smaps_rollup) and the
 // bytes each has written to disk (/proc/PID/io write_bytes); it reports
 // the final PSS (total and per process, MB), the peak total PSS seen at
@@ -42,16 +43,33 @@ func BenchmarkFootprint(b *testing.B) {
 	n := footprintSales(b)
 	p, procs, stop := startNamed(b, binary(b, "posrt"), footprintProfile(b), b.TempDir())
 	defer stop()
+	settlements := 0
 	sale := func(i int) {
-		resp, err := p.Do(http.MethodPost, "/v1/sale", `{"amount": 1234}`)
-		if err != nil {
-			b.Fatalf("sale %d: %v", i, err)
-		}
-		var out struct{ Result string }
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		resp.Body.Close()
-		if out.Result != "approved" {
-			b.Fatalf("sale %d result %q", i, out.Result)
+		for {
+			resp, err := p.Do(http.MethodPost, "/v1/sale", `{"amount": 1234}`)
+			if err != nil {
+				b.Fatalf("sale %d: %v", i, err)
+			}
+			var out struct {
+				Result string
+				Error  struct{ Code string }
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if out.Error.Code == "settle_first" {
+				// As a cashier does when the terminal says "please settle first".
+				resp, err := p.Do(http.MethodPost, "/v1/settle", `{}`)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Fatalf("settlement before sale %d: %v %v", i, resp, err)
+				}
+				resp.Body.Close()
+				settlements++
+				continue
+			}
+			if out.Result != "approved" {
+				b.Fatalf("sale %d result %q (%s)", i, out.Result, out.Error.Code)
+			}
+			return
 		}
 	}
 	names := make([]string, 0, len(procs))
@@ -97,8 +115,8 @@ func BenchmarkFootprint(b *testing.B) {
 				fmt.Fprintf(&wr, " %s=%.0f", name, float64(w)/float64(i))
 			}
 		}
-		b.Logf("after %d sales (%s): PSS total %.1f MB:%s; written B/sale %.0f:%s",
-			i, time.Since(start).Round(time.Second), total, line.String(), float64(wrTotal)/float64(i), wr.String())
+		b.Logf("after %d sales, %d settlements (%s): PSS total %.1f MB:%s; written B/sale %.0f:%s",
+			i, settlements, time.Since(start).Round(time.Second), total, line.String(), float64(wrTotal)/float64(i), wr.String())
 	}
 	b.StopTimer()
 	var total float64

@@ -2,6 +2,8 @@ package boot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	iofs "io/fs"
@@ -90,7 +92,7 @@ func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
 		}
 		return pluginhost.Dispense[pinpad.PinPad](ctx, in)
 	}}
-	cleanStaleSockets(filepath.Join(o.DataDir, "run"), o.Logger)
+	cleanStaleSockets(socketRoot(o.DataDir), o.Logger)
 	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds(sec), SocketDir: SocketDir(o.DataDir)})
 	if err := host.Start(ctx, Specs(o.Config, o.Self, o.DataDir)); err != nil {
 		return nil, fmt.Errorf("starting plugins: %w", err)
@@ -216,7 +218,7 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 			return pluginhost.Dispense[scanner.Scanner](ctx, sc)
 		}
 	}
-	policy, err := Policy(cfg.Resolve)
+	policy, err := Policy(cfg.Resolve, cfg.Settle)
 	if err != nil {
 		return nil, err
 	}
@@ -231,10 +233,20 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 	}), nil
 }
 
-// Policy turns the [resolve] section into the engine's policy; unset
-// values keep the engine's defaults.
-func Policy(r config.Resolve) (txn.Policy, error) {
-	p := txn.Policy{ReversalAttempts: r.ReversalAttempts}
+// Policy turns the [resolve] and [settlement] sections into the engine's
+// policy; unset values keep the engine's defaults.
+func Policy(r config.Resolve, st config.Settle) (txn.Policy, error) {
+	p := txn.Policy{ReversalAttempts: r.ReversalAttempts, Settle: txn.SettlePolicy{MaxRecords: st.MaxRecords, SpanDays: st.SpanDays}}
+	if st.MaxRecords < -1 {
+		return txn.Policy{}, fmt.Errorf("settlement.max_records = %d: want a count of records, or -1 for no limit", st.MaxRecords)
+	}
+	if st.AutoAt != "" {
+		at, err := txn.ParseTimeOfDay(st.AutoAt)
+		if err != nil {
+			return txn.Policy{}, fmt.Errorf("settlement.auto_at: %w", err)
+		}
+		p.Settle.AutoAt = &at
+	}
 	for _, d := range []struct {
 		name string
 		s    string
@@ -279,7 +291,52 @@ func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
 // <data-dir>/run/<pid>. posrt run also makes it its own temporary
 // directory, so the sockets it serves plugins on live there too.
 func SocketDir(dataDir string) string {
-	return filepath.Join(dataDir, "run", strconv.Itoa(os.Getpid()))
+	return filepath.Join(socketRoot(dataDir), strconv.Itoa(os.Getpid()))
+}
+
+// maxSocketPath is the longest unix socket path the kernel takes (108
+// bytes with the terminating NUL), less a margin.
+const maxSocketPath = 100
+
+// socketRoot is <data-dir>/run, unless a socket in it would not fit a unix
+// socket path (go-plugin names them "plugin" and ten digits): then a
+// directory in the system's temporary directory named after the data
+// directory, so that two terminals never share one.
+func socketRoot(dataDir string) string {
+	root := filepath.Join(dataDir, "run")
+	if len(root)+len("/4194304/plugin0123456789") <= maxSocketPath {
+		return root
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(systemTemp, "posrt-run-"+hex.EncodeToString(sum[:6]))
+}
+
+// systemTemp is the temporary directory as posrt found it (posrt run
+// points TMPDIR at its socket directory).
+var systemTemp = os.TempDir()
+
+// MakeSocketDir creates this process's socket directory (SocketDir) and
+// checks that its parent is a directory of this user's that nobody else
+// may enter: in a shared temporary directory it may have been made by
+// another user first.
+func MakeSocketDir(dataDir string) (string, error) {
+	root, dir := socketRoot(dataDir), SocketDir(dataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the plugin socket directory: %w", err)
+	}
+	st, err := os.Lstat(root)
+	if err != nil {
+		return "", fmt.Errorf("checking the plugin socket directory: %w", err)
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !st.IsDir() || st.Mode().Perm()&0o077 != 0 || ok && int(sys.Uid) != os.Getuid() {
+		return "", fmt.Errorf("plugin socket directory %s is not a directory of this user's closed to others (mode %v): remove it, or use a shorter --data-dir", root, st.Mode())
+	}
+	return dir, nil
 }
 
 // cleanStaleSockets removes the plugin socket directories of posrt

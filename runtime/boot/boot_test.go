@@ -1,6 +1,9 @@
 package boot
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/posrt/posrt/runtime/config"
@@ -30,5 +33,43 @@ func TestVendorPluginPathIsRelativeToTheConfiguration(t *testing.T) {
 	s := Specs(c, "/usr/bin/posrt", "/d")[0]
 	if s.Builtin || s.Path != "/etc/posrt/vendor/pinpad" || s.SHA256 != "ab" {
 		t.Fatalf("vendor spec = %+v", s)
+	}
+}
+
+// A data directory deep enough that its sockets would not fit a unix
+// socket path gets its socket directory in the temporary directory, one
+// per data directory, closed to other users.
+func TestLongDataDirectoryKeepsSocketsShort(t *testing.T) {
+	base := t.TempDir()
+	long := func(name string) string {
+		return filepath.Join(base, strings.Repeat("d", 60), name, strings.Repeat("e", 40))
+	}
+	a, b := long("a"), long("b")
+	dirA, err := MakeSocketDir(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(dirA)) })
+	dirB, err := MakeSocketDir(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(dirB)) })
+	if len(dirA)+len("/plugin0123456789") > maxSocketPath || strings.HasPrefix(dirA, a) {
+		t.Fatalf("socket directory %s (%d bytes) for data directory %s", dirA, len(dirA), a)
+	}
+	if filepath.Dir(dirA) == filepath.Dir(dirB) {
+		t.Fatalf("two data directories share socket directory %s", dirA)
+	}
+	short := filepath.Join(base, "data")
+	if got, err := MakeSocketDir(short); err != nil || !strings.HasPrefix(got, short) {
+		t.Fatalf("short data directory: sockets in %s, %v", got, err)
+	}
+	// A socket directory someone else could enter is refused.
+	if err := os.Chmod(filepath.Dir(dirA), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MakeSocketDir(a); err == nil || !strings.Contains(err.Error(), "closed to others") {
+		t.Fatalf("socket directory open to others: %v", err)
 	}
 }

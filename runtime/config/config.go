@@ -25,6 +25,7 @@ type Config struct {
 	ECR      ECR      `toml:"ecr"`
 	Flows    Flows    `toml:"flows"`
 	Resolve  Resolve  `toml:"resolve"`
+	Settle   Settle   `toml:"settlement"`
 	Runtime  Runtime  `toml:"runtime"`
 	Plugins  []Plugin `toml:"plugin"`
 	// Source names where the configuration came from.
@@ -55,6 +56,20 @@ type Resolve struct {
 	MaxBackoff       string `toml:"max_backoff"`       // (5m)
 	WalletPollEvery  string `toml:"wallet_poll_every"` // while a wallet's customer is paying (10s)
 	WalletPollFor    string `toml:"wallet_poll_for"`   // then cancel (30s)
+}
+
+// Settle sets when the batch must be settled, as the acquirer wants it.
+type Settle struct {
+	// MaxRecords: new money operations are refused with settle_first once
+	// the batch holds this many records (500); -1: no limit.
+	MaxRecords int `toml:"max_records"`
+	// SpanDays: the acquirer lets a batch run past its business day (by
+	// default a batch from an earlier day must be settled first).
+	SpanDays bool `toml:"span_days"`
+	// AutoAt is the local time ("23:00") at which the terminal settles by
+	// itself each day, and where its business day ends; empty: settled by
+	// hand.
+	AutoAt string `toml:"auto_at"`
 }
 
 // Runtime configures the posrt process itself.

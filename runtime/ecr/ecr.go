@@ -25,6 +25,8 @@ type Terminal interface {
 	Lookup(requestID string) (terminal.Result, error)
 	Query(ctx context.Context, ref txn.OriginalRef) (terminal.QueryResult, error)
 	SignIn(ctx context.Context) error
+	Settle(ctx context.Context, operator string) (terminal.SettleResult, error)
+	ReprintSettlement(ctx context.Context) (terminal.SettleResult, error)
 	Status() (terminal.Status, error)
 }
 
@@ -76,6 +78,37 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"result": "approved", "message": "signed in"})
 	})
+	mux.HandleFunc("POST /v1/settle", func(w http.ResponseWriter, r *http.Request) {
+		fields, ok := readObject(w, r, []string{"operator"})
+		if !ok {
+			return
+		}
+		operator, err := str(fields, "operator")
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		// A settlement, once begun, is finished even if the caller goes.
+		res, err := t.Settle(context.WithoutCancel(r.Context()), operator)
+		if err != nil {
+			fe := flow.AsError(err)
+			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("POST /v1/settlement/reprint", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := readObject(w, r, nil); !ok {
+			return
+		}
+		res, err := t.ReprintSettlement(r.Context())
+		if err != nil {
+			fe := flow.AsError(err)
+			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
 	mux.HandleFunc("POST /v1/query", func(w http.ResponseWriter, r *http.Request) {
 		fields, ok := readObject(w, r, []string{"trace", "batch", "rrn"})
 		if !ok {
@@ -124,13 +157,13 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 	})
 	// Any other method on an API path is a 405, anything else a 404; both
 	// in the API's JSON error shape, not the mux's plain text.
-	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/query", "/v1/status", "/v1/transactions/{request_id}"} {
+	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/settle", "/v1/settlement/reprint", "/v1/query", "/v1/status", "/v1/transactions/{request_id}"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/query, GET /v1/transactions/{request_id}, /v1/status)")
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/settle, /v1/settlement/reprint, /v1/query, GET /v1/transactions/{request_id}, /v1/status)")
 	})
 	want := []byte(o.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -286,8 +319,11 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 func statusOf(code string) int {
 	switch code {
 	case terminal.CodeBusy, txn.CodeAlreadyVoided, txn.CodeNotVoidable, txn.CodeVoidNotSameBatch, txn.CodeNotRefundable,
-		txn.CodeRefundExceedsRemaining, txn.CodeRequestIDReused, txn.CodeReversalPending, txn.CodeReversalNotAcknowledged:
+		txn.CodeRefundExceedsRemaining, txn.CodeRequestIDReused, txn.CodeReversalPending, txn.CodeReversalNotAcknowledged,
+		txn.CodeSettleFirst, txn.CodeSettlementInProgress, txn.CodeSettlePending:
 		return http.StatusConflict
+	case txn.CodeSettleRefused, txn.CodeSettlementUnfinished, txn.CodeChannelUnavailable:
+		return http.StatusBadGateway
 	case txn.CodeOriginalNotFound:
 		return http.StatusNotFound
 	case txn.CodeNoChannel:

@@ -54,6 +54,14 @@ func (f *fakeTerminal) Lookup(id string) (terminal.Result, error) {
 
 func (f *fakeTerminal) SignIn(context.Context) error { return f.err }
 
+func (f *fakeTerminal) Settle(context.Context, string) (terminal.SettleResult, error) {
+	return terminal.SettleResult{}, f.err
+}
+
+func (f *fakeTerminal) ReprintSettlement(context.Context) (terminal.SettleResult, error) {
+	return terminal.SettleResult{}, f.err
+}
+
 func (f *fakeTerminal) Query(_ context.Context, ref txn.OriginalRef) (terminal.QueryResult, error) {
 	if ref.Trace != "000009" {
 		return terminal.QueryResult{}, &flow.Error{Code: txn.CodeOriginalNotFound, Message: "no such trace"}
@@ -406,7 +414,8 @@ func TestWrongMethodAndUnknownPathAreJSONErrors(t *testing.T) {
 		{http.MethodGet, "/v1/sale", http.StatusMethodNotAllowed, "method_not_allowed"},
 		{http.MethodDelete, "/v1/status", http.StatusMethodNotAllowed, "method_not_allowed"},
 		{http.MethodGet, "/v1/refund", http.StatusMethodNotAllowed, "method_not_allowed"},
-		{http.MethodGet, "/v1/settle", http.StatusNotFound, "not_found"},
+		{http.MethodGet, "/v1/settle", http.StatusMethodNotAllowed, "method_not_allowed"},
+		{http.MethodGet, "/v1/settlements", http.StatusNotFound, "not_found"},
 		{http.MethodPost, "/sale", http.StatusNotFound, "not_found"},
 	} {
 		status, body := do(t, c.method, srv.URL+c.path, "")

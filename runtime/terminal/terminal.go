@@ -376,6 +376,12 @@ type Status struct {
 	SignedIn     bool                `json:"signed_in"`
 	Pending      int                 `json:"pending"`
 	Channels     []txn.ChannelStatus `json:"channels"`
+	// BatchRecords counts the batch's money records; SettleFirst says why
+	// the batch must be settled before the next one; Settling names a
+	// batch whose settlement is being finished.
+	BatchRecords int    `json:"batch_records"`
+	SettleFirst  string `json:"settle_first,omitempty"`
+	Settling     string `json:"settling,omitempty"`
 }
 
 // Status reports the terminal ids, counters and channels. It does not
@@ -393,10 +399,17 @@ func (t *Terminal) Status() (Status, error) {
 	for _, ch := range chs {
 		pending += ch.Pending
 	}
-	return Status{
+	st := Status{
 		TID: t.cfg.Info.TID, MID: t.cfg.Info.MID, MerchantName: t.cfg.Info.MerchantName,
 		Batch: c.Batch, NextTrace: c.NextTrace, SignedIn: t.engine.SignedIn(), Pending: pending, Channels: chs,
-	}, nil
+		BatchRecords: t.cfg.Journal.CurrentBatch().Records, SettleFirst: t.engine.SettleFirst(),
+	}
+	if s, ok, err := t.cfg.Journal.ActiveSettlement(); err != nil {
+		return Status{}, err
+	} else if ok {
+		st.Settling = s.Batch
+	}
+	return st, nil
 }
 
 // cashierError turns a device or engine error into a message for the

@@ -83,6 +83,19 @@ func (e *Engine) settleDue() string {
 	return fmt.Sprintf("batch %s began on an earlier business day (%s): settle it first", st.Batch, first)
 }
 
+// SettleFirst says why new money operations are refused with
+// settle_first, or "" when they are not.
+func (e *Engine) SettleFirst() string {
+	if why := e.settleDue(); why != "" {
+		return why
+	}
+	st := e.deps.Journal.CurrentBatch()
+	if limit := e.deps.Policy.Settle.MaxRecords; limit > 0 && st.Records >= limit {
+		return fmt.Sprintf("batch %s holds %d records, the most it may: settle it first", st.Batch, st.Records)
+	}
+	return ""
+}
+
 // SettleDue reports whether the automatic settlement is due: AutoAt is
 // set and the batch holds records from before the last one.
 func (e *Engine) SettleDue() bool {

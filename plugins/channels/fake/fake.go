@@ -59,6 +59,9 @@ type config struct {
 	batch      string
 	mac        bool
 	hostDown   bool
+	// unbalanced makes every settlement answer unbalanced, as a host
+	// whose books differ from the terminal's, so a batch upload follows.
+	unbalanced bool
 	// reversalCode is what the host answers to every reversal.
 	reversalCode string
 }
@@ -591,10 +594,13 @@ func (f *Fake) settle(req channels.SettleRequest) (channels.SettleResponse, erro
 	term := req.Totals
 	term.Medium = host.Medium
 	e := Entry{Op: OpSettle, Time: f.now().UTC(), TID: tid, MID: req.Key.MID, Batch: batch, Trace: req.Key.Trace, Code: channels.CodeApproved}
-	e.Balanced = host == term
+	e.Balanced = host == term && !f.cfg.unbalanced
 	e.HostTotals = &host
 	e.Message = "balanced"
-	if !e.Balanced {
+	switch {
+	case host == term && !e.Balanced:
+		e.Message = "unbalanced (fault injected): upload the batch"
+	case !e.Balanced:
 		e.Message = fmt.Sprintf("unbalanced: the host has %d sales for %d fen, %d voids for %d fen and %d refunds for %d fen",
 			host.SaleCount, host.SaleAmount, host.VoidCount, host.VoidAmount, host.RefundCount, host.RefundAmount)
 	}
@@ -747,7 +753,7 @@ func (f *Fake) book(e Entry) error {
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := []string{"ledger", "ledger_sync", "tmk", "decline", "lose_response", "bad_mac", "host_down", "reversal_code", "mac", "batch",
+	keys := []string{"ledger", "ledger_sync", "tmk", "decline", "lose_response", "bad_mac", "host_down", "settle_unbalanced", "reversal_code", "mac", "batch",
 		"latency", "crash_after"} // the last two read by faults.Parse
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
 		switch k.Name {
@@ -791,7 +797,7 @@ func parseConfig(m map[string]string) (config, error) {
 				}
 				set[n] = true
 			}
-		case "host_down", "mac":
+		case "host_down", "mac", "settle_unbalanced":
 			if k.Value == "" {
 				return nil
 			}
@@ -799,10 +805,13 @@ func parseConfig(m map[string]string) (config, error) {
 			if err != nil {
 				return err
 			}
-			if k.Name == "mac" {
+			switch k.Name {
+			case "mac":
 				c.mac = b
-			} else {
+			case "host_down":
 				c.hostDown = b
+			default:
+				c.unbalanced = b
 			}
 		case "reversal_code":
 			if k.Value == "" {
