@@ -25,8 +25,8 @@ const SecurityBrokerID uint32 = 0x53454300 // "SEC\x00"
 func NewAcquirerPlugin(impl Acquirer) goplugin.Plugin {
 	return &base.Glue[Acquirer]{
 		Impl:     impl,
-		Register: func(s *grpc.Server, impl Acquirer) { channelspb.RegisterAcquirerServer(s, &server{impl: impl}) },
-		NewClient: func(c *grpc.ClientConn) Acquirer {
+		Register: func(s grpc.ServiceRegistrar, impl Acquirer) { channelspb.RegisterAcquirerServer(s, &server{impl: impl}) },
+		NewClient: func(c grpc.ClientConnInterface) Acquirer {
 			return &client{BaseClient: base.NewBaseClient(c), c: channelspb.NewAcquirerClient(c)}
 		},
 		ServeBroker: func(broker *goplugin.GRPCBroker, impl Acquirer) {
