@@ -24,8 +24,10 @@ const SecurityBrokerID uint32 = 0x53454300 // "SEC\x00"
 // runtime's Security service. The runtime's side uses AcquirerHostPlugin.
 func NewAcquirerPlugin(impl Acquirer) goplugin.Plugin {
 	return &base.Glue[Acquirer]{
-		Impl:     impl,
-		Register: func(s grpc.ServiceRegistrar, impl Acquirer) { channelspb.RegisterAcquirerServer(s, &server{impl: impl}) },
+		Impl: impl,
+		Register: func(s grpc.ServiceRegistrar, impl Acquirer) {
+			channelspb.RegisterAcquirerServer(s, &server{impl: impl})
+		},
 		NewClient: func(c grpc.ClientConnInterface) Acquirer {
 			return &client{BaseClient: base.NewBaseClient(c), c: channelspb.NewAcquirerClient(c)}
 		},
