@@ -274,7 +274,7 @@ func TestCallerWaitsForRestart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	runtimetest.WaitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.clientNow().Exited() })
+	runtimetest.WaitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.proc.clientNow().Exited() })
 	if err := print(ctx, printerOf(t, h, ctx), "x"); err != nil {
 		t.Fatalf("call after a crash did not wait for the restart: %v", err)
 	}
