@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +73,7 @@ type statusBody struct {
 	Plugins   []struct {
 		Name     string `json:"name"`
 		Kind     string `json:"kind"`
+		Process  string `json:"process"`
 		PID      int    `json:"pid"`
 		Health   string `json:"health"`
 		Restarts int    `json:"restarts"`
@@ -139,6 +141,25 @@ func TestEndToEnd(t *testing.T) {
 	p := startPosrt(t, bin, data)
 
 	st, _ := p.status(t)
+	// The default profile's 7 plugins run in 3 plugin processes: the
+	// devices, the acquirer alone, the wallets.
+	byProcess := map[int][]string{}
+	for _, pl := range st.Plugins {
+		byProcess[pl.PID] = append(byProcess[pl.PID], pl.Name)
+	}
+	if len(byProcess) != 3 {
+		t.Fatalf("the default profile runs %d plugin processes, want 3: %v", len(byProcess), byProcess)
+	}
+	for _, want := range []string{"acquirer", "pinpad printer scanner", "alipay unionpay-qr wechat"} {
+		found := false
+		for _, names := range byProcess {
+			sort.Strings(names)
+			found = found || strings.Join(names, " ") == want
+		}
+		if !found {
+			t.Errorf("no plugin process of exactly %s: %v", want, byProcess)
+		}
+	}
 	// The sign-in took trace 000001.
 	if st.TID != "12345678" || st.Batch != "000001" || st.NextTrace != "000002" {
 		t.Fatalf("fresh status = %+v", st)
@@ -196,19 +217,22 @@ func TestEndToEnd(t *testing.T) {
 		doSale(amount)
 	}
 
-	// A plugin killed with SIGKILL is restarted, and the next sale succeeds.
+	// A plugin process killed with SIGKILL is restarted with every plugin
+	// it serves (the PIN pad shares the devices' process), and the next
+	// sale succeeds.
 	pinpadPID := p.pluginPID(t, "pinpad")
 	if err := syscall.Kill(pinpadPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	runtimetest.WaitFor(t, "the PIN pad plugin's restart", func() bool {
+	runtimetest.WaitFor(t, "the devices' process restart", func() bool {
 		st, _ := p.status(t)
+		back := 0
 		for _, pl := range st.Plugins {
-			if pl.Name == "pinpad" {
-				return pl.Restarts == 1 && pl.PID != 0 && pl.PID != pinpadPID && pl.Health == "idle"
+			if pl.Process == "devices" && pl.Restarts == 1 && pl.PID != 0 && pl.PID != pinpadPID && pl.Health == "idle" {
+				back++
 			}
 		}
-		return false
+		return back == 3
 	})
 	for i := 11; i <= 20; i++ {
 		doSale(int64(i * 111))
