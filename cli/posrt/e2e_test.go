@@ -321,6 +321,45 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// The three wallets share one plugin process in the default profile; a
+// QR sale reaches each (its fake answers for its own medium), before and
+// after that process is killed.
+func TestQRSaleThroughEachSharedWallet(t *testing.T) {
+	bin := posrtBinary(t)
+	p := startPosrt(t, bin, t.TempDir())
+	defer func() { _ = p.Cmd.Process.Signal(syscall.SIGTERM); _ = p.Cmd.Wait() }()
+	// A payment code is single-use (each fake's ledger outlives its
+	// process), so each round shows new codes; last is their last digit.
+	sales := func(last string) {
+		t.Helper()
+		for code, medium := range map[string]string{"13456789012345678" + last: "wechat", "28123456789012345" + last: "alipay", "621234567890123456" + last: "unionpay_qr"} {
+			status, out := p.post(t, fmt.Sprintf(`{"amount": 880, "auth_code": %q}`, code))
+			if status != 200 || out["result"] != "approved" || out["medium"] != medium {
+				t.Fatalf("%s sale = %d %v", medium, status, out)
+			}
+		}
+	}
+	sales("1")
+	old := p.pluginPID(t, "alipay")
+	if old != p.pluginPID(t, "wechat") || old != p.pluginPID(t, "unionpay-qr") {
+		t.Fatal("the wallets do not share one process")
+	}
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "the wallets' process restart", func() bool {
+		st, _ := p.status(t)
+		back := 0
+		for _, pl := range st.Plugins {
+			if pl.Process == "wallets" && pl.Restarts == 1 && pl.PID != 0 && pl.PID != old && pl.Health == "idle" {
+				back++
+			}
+		}
+		return back == 3
+	})
+	sales("2")
+}
+
 func sha256File(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
