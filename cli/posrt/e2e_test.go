@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +74,7 @@ type statusBody struct {
 	Plugins   []struct {
 		Name     string `json:"name"`
 		Kind     string `json:"kind"`
+		Process  string `json:"process"`
 		PID      int    `json:"pid"`
 		Health   string `json:"health"`
 		Restarts int    `json:"restarts"`
@@ -140,6 +142,25 @@ func TestEndToEnd(t *testing.T) {
 	p := startPosrt(t, bin, data)
 
 	st, _ := p.status(t)
+	// The default profile's 7 plugins run in 3 plugin processes: the
+	// devices, the acquirer alone, the wallets.
+	byProcess := map[int][]string{}
+	for _, pl := range st.Plugins {
+		byProcess[pl.PID] = append(byProcess[pl.PID], pl.Name)
+	}
+	if len(byProcess) != 3 {
+		t.Fatalf("the default profile runs %d plugin processes, want 3: %v", len(byProcess), byProcess)
+	}
+	for _, want := range []string{"acquirer", "pinpad printer scanner", "alipay unionpay-qr wechat"} {
+		found := false
+		for _, names := range byProcess {
+			sort.Strings(names)
+			found = found || strings.Join(names, " ") == want
+		}
+		if !found {
+			t.Errorf("no plugin process of exactly %s: %v", want, byProcess)
+		}
+	}
 	// The sign-in took trace 000001.
 	if st.TID != "12345678" || st.Batch != "000001" || st.NextTrace != "000002" {
 		t.Fatalf("fresh status = %+v", st)
@@ -197,19 +218,22 @@ func TestEndToEnd(t *testing.T) {
 		doSale(amount)
 	}
 
-	// A plugin killed with SIGKILL is restarted, and the next sale succeeds.
+	// A plugin process killed with SIGKILL is restarted with every plugin
+	// it serves (the PIN pad shares the devices' process), and the next
+	// sale succeeds.
 	pinpadPID := p.pluginPID(t, "pinpad")
 	if err := syscall.Kill(pinpadPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	runtimetest.WaitFor(t, "the PIN pad plugin's restart", func() bool {
+	runtimetest.WaitFor(t, "the devices' process restart", func() bool {
 		st, _ := p.status(t)
+		back := 0
 		for _, pl := range st.Plugins {
-			if pl.Name == "pinpad" {
-				return pl.Restarts == 1 && pl.PID != 0 && pl.PID != pinpadPID && pl.Health == "idle"
+			if pl.Process == "devices" && pl.Restarts == 1 && pl.PID != 0 && pl.PID != pinpadPID && pl.Health == "idle" {
+				back++
 			}
 		}
-		return false
+		return back == 3
 	})
 	for i := 11; i <= 20; i++ {
 		doSale(int64(i * 111))
@@ -296,6 +320,45 @@ func TestEndToEnd(t *testing.T) {
 	if len(booked) != len(sales) {
 		t.Errorf("host booked %d sales, terminal made %d", len(booked), len(sales))
 	}
+}
+
+// The three wallets share one plugin process in the default profile; a
+// QR sale reaches each (its fake answers for its own medium), before and
+// after that process is killed.
+func TestQRSaleThroughEachSharedWallet(t *testing.T) {
+	bin := posrtBinary(t)
+	p := startPosrt(t, bin, t.TempDir())
+	defer func() { _ = p.Cmd.Process.Signal(syscall.SIGTERM); _ = p.Cmd.Wait() }()
+	// A payment code is single-use (each fake's ledger outlives its
+	// process), so each round shows new codes; last is their last digit.
+	sales := func(last string) {
+		t.Helper()
+		for code, medium := range map[string]string{"13456789012345678" + last: "wechat", "28123456789012345" + last: "alipay", "621234567890123456" + last: "unionpay_qr"} {
+			status, out := p.post(t, fmt.Sprintf(`{"amount": 880, "auth_code": %q}`, code))
+			if status != 200 || out["result"] != "approved" || out["medium"] != medium {
+				t.Fatalf("%s sale = %d %v", medium, status, out)
+			}
+		}
+	}
+	sales("1")
+	old := p.pluginPID(t, "alipay")
+	if old != p.pluginPID(t, "wechat") || old != p.pluginPID(t, "unionpay-qr") {
+		t.Fatal("the wallets do not share one process")
+	}
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "the wallets' process restart", func() bool {
+		st, _ := p.status(t)
+		back := 0
+		for _, pl := range st.Plugins {
+			if pl.Process == "wallets" && pl.Restarts == 1 && pl.PID != 0 && pl.PID != old && pl.Health == "idle" {
+				back++
+			}
+		}
+		return back == 3
+	})
+	sales("2")
 }
 
 func sha256File(t *testing.T, path string) string {

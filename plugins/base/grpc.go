@@ -10,7 +10,7 @@ import (
 
 // RegisterBase serves impl's Info, Configure and Health on s. Each kind's
 // go-plugin GRPCServer calls it beside registering its own service.
-func RegisterBase(s *grpc.Server, impl Base) {
+func RegisterBase(s grpc.ServiceRegistrar, impl Base) {
 	basepb.RegisterBaseServer(s, &baseServer{impl: impl})
 }
 
@@ -49,7 +49,7 @@ type BaseClient struct {
 }
 
 // NewBaseClient returns the base client over conn.
-func NewBaseClient(conn *grpc.ClientConn) BaseClient {
+func NewBaseClient(conn grpc.ClientConnInterface) BaseClient {
 	return BaseClient{c: basepb.NewBaseClient(conn)}
 }
 

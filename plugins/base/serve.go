@@ -1,6 +1,7 @@
 package base
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"time"
@@ -14,18 +15,52 @@ import (
 // over gRPC only. It also watches its parent: when the runtime that started
 // it dies (even by SIGKILL) the plugin exits within half a second instead of
 // living on as an orphan. Serve does not return.
+//
+// A call that names an instance (InstanceMetadata) is refused with
+// codes.NotFound: this process serves one unnamed plugin, and a runtime
+// that took it for a shared process learns so at its first call.
 func Serve(kind string, p goplugin.Plugin) {
+	if _, ok := p.(instanceServer); ok {
+		routed, err := Instances(map[string]goplugin.Plugin{"": p})
+		if err != nil {
+			exitWith(err)
+		}
+		p = routed
+	}
+	serve(goplugin.PluginSet{kind: p})
+}
+
+// ServeInstances runs the current process as several plugins, instances
+// mapping each instance key (the plugin's configured name, which the
+// runtime sends with every call as InstanceMetadata) to that instance's
+// glue; see Instances. It watches its parent as Serve does, and exits with
+// a message on stderr when the instances cannot share the process. It does
+// not return.
+func ServeInstances(instances map[string]goplugin.Plugin) {
+	p, err := Instances(instances)
+	if err != nil {
+		exitWith(err)
+	}
+	serve(goplugin.PluginSet{InstancesPluginName: p})
+}
+
+func serve(plugins goplugin.PluginSet) {
 	// A device plugin is an I/O loop: on one processor the hand-offs
 	// between gRPC's goroutines need no cross-thread wake-ups.
 	runtime.GOMAXPROCS(1)
 	go exitWhenOrphaned(os.Getppid(), 250*time.Millisecond)
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: Handshake,
-		Plugins:         goplugin.PluginSet{kind: p},
+		Plugins:         plugins,
 		GRPCServer:      grpcServer,
 		Logger:          Logger(),
 	})
 	os.Exit(0)
+}
+
+func exitWith(err error) {
+	fmt.Fprintf(processStderr, "posrt plugin: %v\n", err)
+	os.Exit(1)
 }
 
 // grpcServer is go-plugin's server with fixed flow-control windows, which

@@ -24,9 +24,11 @@ const SecurityBrokerID uint32 = 0x53454300 // "SEC\x00"
 // runtime's Security service. The runtime's side uses AcquirerHostPlugin.
 func NewAcquirerPlugin(impl Acquirer) goplugin.Plugin {
 	return &base.Glue[Acquirer]{
-		Impl:     impl,
-		Register: func(s *grpc.Server, impl Acquirer) { channelspb.RegisterAcquirerServer(s, &server{impl: impl}) },
-		NewClient: func(c *grpc.ClientConn) Acquirer {
+		Impl: impl,
+		Register: func(s grpc.ServiceRegistrar, impl Acquirer) {
+			channelspb.RegisterAcquirerServer(s, &server{impl: impl})
+		},
+		NewClient: func(c grpc.ClientConnInterface) Acquirer {
 			return &client{BaseClient: base.NewBaseClient(c), c: channelspb.NewAcquirerClient(c)}
 		},
 		ServeBroker: func(broker *goplugin.GRPCBroker, impl Acquirer) {

@@ -12,9 +12,11 @@ import (
 // impl; the runtime's side passes nil.
 func NewWalletPlugin(impl Wallet) goplugin.Plugin {
 	return &base.Glue[Wallet]{
-		Impl:     impl,
-		Register: func(s *grpc.Server, impl Wallet) { channelspb.RegisterWalletServer(s, &walletServer{impl: impl}) },
-		NewClient: func(c *grpc.ClientConn) Wallet {
+		Impl: impl,
+		Register: func(s grpc.ServiceRegistrar, impl Wallet) {
+			channelspb.RegisterWalletServer(s, &walletServer{impl: impl})
+		},
+		NewClient: func(c grpc.ClientConnInterface) Wallet {
 			return &walletClient{BaseClient: base.NewBaseClient(c), c: channelspb.NewWalletClient(c)}
 		},
 	}

@@ -13,8 +13,8 @@ import (
 func NewPlugin(impl PinPad) goplugin.Plugin {
 	return &base.Glue[PinPad]{
 		Impl:     impl,
-		Register: func(s *grpc.Server, impl PinPad) { pinpadpb.RegisterPinPadServer(s, &server{impl: impl}) },
-		NewClient: func(c *grpc.ClientConn) PinPad {
+		Register: func(s grpc.ServiceRegistrar, impl PinPad) { pinpadpb.RegisterPinPadServer(s, &server{impl: impl}) },
+		NewClient: func(c grpc.ClientConnInterface) PinPad {
 			return &client{BaseClient: base.NewBaseClient(c), c: pinpadpb.NewPinPadClient(c)}
 		},
 	}

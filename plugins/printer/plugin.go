@@ -13,8 +13,8 @@ import (
 func NewPlugin(impl Printer) goplugin.Plugin {
 	return &base.Glue[Printer]{
 		Impl:     impl,
-		Register: func(s *grpc.Server, impl Printer) { printerpb.RegisterPrinterServer(s, &server{impl: impl}) },
-		NewClient: func(c *grpc.ClientConn) Printer {
+		Register: func(s grpc.ServiceRegistrar, impl Printer) { printerpb.RegisterPrinterServer(s, &server{impl: impl}) },
+		NewClient: func(c grpc.ClientConnInterface) Printer {
 			return &client{BaseClient: base.NewBaseClient(c), c: printerpb.NewPrinterClient(c)}
 		},
 	}

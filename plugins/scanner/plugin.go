@@ -13,8 +13,8 @@ import (
 func NewPlugin(impl Scanner) goplugin.Plugin {
 	return &base.Glue[Scanner]{
 		Impl:     impl,
-		Register: func(s *grpc.Server, impl Scanner) { scannerpb.RegisterScannerServer(s, &server{impl: impl}) },
-		NewClient: func(c *grpc.ClientConn) Scanner {
+		Register: func(s grpc.ServiceRegistrar, impl Scanner) { scannerpb.RegisterScannerServer(s, &server{impl: impl}) },
+		NewClient: func(c grpc.ClientConnInterface) Scanner {
 			return &client{BaseClient: base.NewBaseClient(c), c: scannerpb.NewScannerClient(c)}
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -60,7 +61,9 @@ func startHeadless(b *testing.B, bin, cfg, dataDir string) (p *runtimetest.Posrt
 			if len(st.Plugins) == pluginCount {
 				pids = []int{p.Cmd.Process.Pid}
 				for _, pl := range st.Plugins {
-					pids = append(pids, pl.PID)
+					if !slices.Contains(pids, pl.PID) { // plugins may share a process
+						pids = append(pids, pl.PID)
+					}
 				}
 				return p, pids, func() { _ = p.Cmd.Process.Signal(os.Interrupt); _ = p.Cmd.Wait() }
 			}

@@ -163,7 +163,8 @@ func footprintProfile(b *testing.B) string {
 }
 
 // startNamed is startHeadless returning the process ids by name: "posrt"
-// and each plugin's configured name.
+// and each plugin process's name (the plugin's configured name, or the
+// process its plugins share).
 func startNamed(b *testing.B, bin, cfg, dataDir string) (*runtimetest.Posrt, map[string]int, func()) {
 	b.Helper()
 	p, _, stop := startHeadless(b, bin, cfg, dataDir)
@@ -174,8 +175,9 @@ func startNamed(b *testing.B, bin, cfg, dataDir string) (*runtimetest.Posrt, map
 	defer resp.Body.Close()
 	var st struct {
 		Plugins []struct {
-			Name string `json:"name"`
-			PID  int    `json:"pid"`
+			Name    string `json:"name"`
+			Process string `json:"process"`
+			PID     int    `json:"pid"`
 		} `json:"plugins"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
@@ -183,7 +185,11 @@ func startNamed(b *testing.B, bin, cfg, dataDir string) (*runtimetest.Posrt, map
 	}
 	procs := map[string]int{"posrt": p.Cmd.Process.Pid}
 	for _, pl := range st.Plugins {
-		procs[pl.Name] = pl.PID
+		name := pl.Name
+		if pl.Process != "" {
+			name = pl.Process
+		}
+		procs[name] = pl.PID
 	}
 	return p, procs, stop
 }

@@ -265,10 +265,18 @@ func Policy(r config.Resolve, st config.Settle) (txn.Policy, error) {
 	return p, nil
 }
 
-// Specs turns the configured plugins into what the plugin host starts: built-ins run
-// as self (the posrt executable) with "plugin serve NAME", and "{data}" in
-// config values becomes dataDir.
+// Specs turns the configured plugins into what the plugin host starts:
+// built-ins run as self (the posrt executable) with "plugin serve NAME", or,
+// for the built-ins that share a process, one "plugin serve KEY=NAME ..."
+// listing every member under its configured name; and "{data}" in config
+// values becomes dataDir.
 func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
+	members := map[string][]string{} // process -> KEY=BUILTIN of its built-ins
+	for _, p := range c.Plugins {
+		if p.Process != "" && p.Builtin != "" {
+			members[p.Process] = append(members[p.Process], p.Name+"="+p.Builtin)
+		}
+	}
 	specs := make([]pluginhost.Spec, len(c.Plugins))
 	for i, p := range c.Plugins {
 		cfg := make(map[string]string, len(p.Config))
@@ -276,10 +284,13 @@ func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
 			cfg[k] = strings.ReplaceAll(v, "{data}", dataDir)
 		}
 		timeout, _ := time.ParseDuration(p.CallTimeout)
-		s := pluginhost.Spec{Name: p.Name, Kind: p.Kind, Path: p.Path, Args: p.Args, SHA256: p.SHA256, Config: cfg, CallTimeout: timeout}
-		if p.Builtin != "" {
+		s := pluginhost.Spec{Name: p.Name, Kind: p.Kind, Path: p.Path, Args: p.Args, SHA256: p.SHA256, Process: p.Process, Config: cfg, CallTimeout: timeout}
+		switch {
+		case p.Builtin != "" && len(members[p.Process]) > 1:
+			s.Path, s.Args, s.Builtin = self, append([]string{"plugin", "serve"}, members[p.Process]...), true
+		case p.Builtin != "":
 			s.Path, s.Args, s.Builtin = self, []string{"plugin", "serve", p.Builtin}, true
-		} else if !filepath.IsAbs(s.Path) && c.Source != "" {
+		case !filepath.IsAbs(s.Path) && c.Source != "":
 			s.Path = filepath.Join(filepath.Dir(c.Source), s.Path)
 		}
 		specs[i] = s

@@ -130,6 +130,11 @@ type Plugin struct {
 	// Medium is what a wallet plugin takes: wechat, alipay or unionpay_qr.
 	Medium      string `toml:"medium,omitempty"`
 	CallTimeout string `toml:"call_timeout,omitempty"`
+	// Process names a plugin process this plugin shares with the other
+	// plugins of the same process (they must be all built-ins, or all the
+	// same vendor executable that serves several plugins); empty: a process
+	// of its own. Sharing saves the memory of a process per plugin.
+	Process string `toml:"process,omitempty"`
 }
 
 // Load reads the configuration at path, or the embedded default profile
@@ -177,6 +182,8 @@ var knownKinds = map[string]bool{base.KindPinPad: true, base.KindPrinter: true, 
 // collector would run without pause.
 const minMemoryLimit = 8 << 20
 
+var processRe = regexp.MustCompile(`^[0-9A-Za-z_-]+$`)
+
 var wallets = map[string]bool{"wechat": true, "alipay": true, "unionpay_qr": true}
 
 // Validate checks the configuration as a whole.
@@ -214,12 +221,16 @@ func (c Config) Validate() error {
 		case p.Kind != base.KindWallet && p.Medium != "":
 			errs = append(errs, fmt.Errorf("%s: medium is for wallet plugins only", where))
 		}
+		if p.Process != "" && !processRe.MatchString(p.Process) {
+			errs = append(errs, fmt.Errorf("%s: process %q must be letters, digits, - or _", where, p.Process))
+		}
 		if !knownKinds[p.Kind] {
 			errs = append(errs, fmt.Errorf("%s: unknown kind %q (pinpad, printer, scanner, acquirer, wallet)", where, p.Kind))
 		}
 		count[p.Kind]++
 		count["wallet/"+p.Medium]++
 	}
+	errs = append(errs, c.validateProcesses()...)
 	if c.ECR.Token != "" && len(c.ECR.Token) < 16 {
 		errs = append(errs, fmt.Errorf("ecr.token must be at least 16 characters"))
 	}
@@ -249,6 +260,34 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("at most one scanner plugin, found %d", count[base.KindScanner]))
 	}
 	return errors.Join(errs...)
+}
+
+// validateProcesses checks the plugins that share a process: all built-ins
+// (posrt serves them as "plugin serve NAME=BUILTIN ...", so a name cannot
+// hold "=") or all one vendor executable, run the same way.
+func (c Config) validateProcesses() []error {
+	var errs []error
+	first := map[string]Plugin{}
+	for _, p := range c.Plugins {
+		if p.Process == "" {
+			continue
+		}
+		if p.Builtin != "" && strings.Contains(p.Name, "=") {
+			errs = append(errs, fmt.Errorf("plugin %q: the name of a built-in plugin that shares a process cannot hold \"=\"", p.Name))
+		}
+		f, ok := first[p.Process]
+		if !ok {
+			first[p.Process] = p
+			continue
+		}
+		switch {
+		case (f.Builtin == "") != (p.Builtin == ""):
+			errs = append(errs, fmt.Errorf("plugins %q and %q share process %q but one is built in and the other is a vendor executable: a process runs either posrt's built-ins or one executable", f.Name, p.Name, p.Process))
+		case p.Builtin == "" && (f.Path != p.Path || f.SHA256 != p.SHA256 || strings.Join(f.Args, "\x00") != strings.Join(p.Args, "\x00")):
+			errs = append(errs, fmt.Errorf("plugins %q and %q share process %q but differ in path, sha256 or args: a shared process is one executable", f.Name, p.Name, p.Process))
+		}
+	}
+	return errs
 }
 
 // PluginOf returns the name of the plugin of kind ("" when there is none).

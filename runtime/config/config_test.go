@@ -18,6 +18,17 @@ func TestDefaultProfile(t *testing.T) {
 	if c.PluginOf("acquirer") != "acquirer" {
 		t.Fatal("no acquirer")
 	}
+	procs := map[string]string{}
+	for _, p := range c.Plugins {
+		procs[p.Name] = p.Process
+	}
+	want := map[string]string{"pinpad": "devices", "printer": "devices", "scanner": "devices", "acquirer": "",
+		"wechat": "wallets", "alipay": "wallets", "unionpay-qr": "wallets"}
+	for name, proc := range want {
+		if procs[name] != proc {
+			t.Errorf("plugin %q has process %q, want %q", name, procs[name], proc)
+		}
+	}
 }
 
 func TestBadConfigurations(t *testing.T) {
@@ -37,6 +48,8 @@ func TestBadConfigurations(t *testing.T) {
 		"short token":   {`[ecr]`, "[ecr]\ntoken = \"abc\"", "at least 16"},
 		"bad limit":     {`# memory_limit = "48MiB"`, `memory_limit = "lots"`, "runtime.memory_limit"},
 		"tiny limit":    {`# memory_limit = "48MiB"`, `memory_limit = "1MiB"`, "below the 8MiB"},
+		"mixed process": {`builtin = "fake-printer"`, "path = \"/opt/printer\"\nsha256 = \"ab\"", `plugins "pinpad" and "printer" share process "devices" but one is built in`},
+		"bad process":   {`process = "wallets"`, `process = "the wallets"`, "letters, digits"},
 	}
 	for name, c := range cases {
 		src := strings.Replace(string(base), c.from, c.to, 1)

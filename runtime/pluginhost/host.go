@@ -69,6 +69,7 @@ func (o *Options) defaults() {
 type Host struct {
 	opts      Options
 	instances map[string]*Instance
+	procs     []*process
 }
 
 // New returns a Host; it starts nothing.
@@ -77,9 +78,11 @@ func New(opts Options) *Host {
 	return &Host{opts: opts, instances: map[string]*Instance{}}
 }
 
-// Start launches every plugin in parallel and starts supervising them. If
-// any fails to start, the others are stopped and the errors are returned
-// together, each naming its plugin.
+// Start launches every plugin process in parallel (one per Spec.Process
+// group, and one for each plugin without a Process) and starts supervising
+// them. Nothing starts unless every spec and every group is valid. If any
+// process fails to start, the others are stopped and the errors are
+// returned together, each naming its plugin.
 func (h *Host) Start(ctx context.Context, specs []Spec) error {
 	seen := map[string]bool{}
 	for _, s := range specs {
@@ -94,30 +97,41 @@ func (h *Host) Start(ctx context.Context, specs []Spec) error {
 		}
 		seen[s.Name] = true
 	}
+	groups, err := group(specs, h.opts.Kinds)
+	if err != nil {
+		return err
+	}
 	if err := h.cleanSockets(); err != nil {
 		return err
 	}
-	insts := make([]*Instance, len(specs))
-	errs := make([]error, len(specs))
+	procs := make([]*process, len(groups))
+	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
-	for i, s := range specs {
-		insts[i] = newInstance(s, h.opts)
+	for i, g := range groups {
+		members := make([]*Instance, len(g.specs))
+		for j, s := range g.specs {
+			members[j] = newInstance(s, h.opts)
+		}
+		procs[i] = newProcess(g.name, members, h.opts)
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			errs[i] = insts[i].start(ctx)
+			errs[i] = procs[i].start(ctx)
 		}(i)
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		for _, in := range insts {
-			in.kill()
+		for _, p := range procs {
+			p.kill()
 		}
 		return err
 	}
-	for _, in := range insts {
-		h.instances[in.spec.Name] = in
-		go in.supervise()
+	for _, p := range procs {
+		h.procs = append(h.procs, p)
+		for _, in := range p.members {
+			h.instances[in.spec.Name] = in
+		}
+		go p.supervise()
 	}
 	return nil
 }
@@ -138,17 +152,17 @@ func (h *Host) Status() []Status {
 	return out
 }
 
-// Shutdown refuses new calls, waits for calls in flight to finish (until
-// ctx ends) and stops every plugin process.
+// Shutdown refuses new calls, waits for calls in flight to every member of
+// every process to finish (until ctx ends) and stops every plugin process.
 func (h *Host) Shutdown(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, len(h.instances))
-	for _, in := range h.instances {
+	errs := make(chan error, len(h.procs))
+	for _, p := range h.procs {
 		wg.Add(1)
-		go func(in *Instance) {
+		go func(p *process) {
 			defer wg.Done()
-			errs <- in.shutdown(ctx)
-		}(in)
+			errs <- p.shutdown(ctx)
+		}(p)
 	}
 	wg.Wait()
 	close(errs)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/pinpad"
+	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/runtimetest"
 )
@@ -38,6 +39,22 @@ func TestMain(m *testing.M) {
 }
 
 func serveTestPlugin(mode string) {
+	if mode == "instances" {
+		// -posrt-serve instances KEY=KIND ...: one process, several plugins.
+		instances := map[string]goplugin.Plugin{}
+		for _, a := range os.Args {
+			key, kind, ok := strings.Cut(a, "=")
+			switch {
+			case !ok:
+			case kind == base.KindPrinter:
+				instances[key] = printer.NewPlugin(&testPrinter{})
+			case kind == base.KindPinPad:
+				instances[key] = pinpad.NewPlugin(pinpadfake.NewFake())
+			}
+		}
+		base.ServeInstances(instances)
+		return
+	}
 	if mode == "old" {
 		hs := base.Handshake
 		hs.ProtocolVersion = base.ProtocolVersion + 98
@@ -54,9 +71,11 @@ func serveTestPlugin(mode string) {
 // testPrinter is a minimal printer whose Print takes orders from its text:
 // "sleep:DURATION" sleeps, "hang-health" wedges Health forever, "log:MSG"
 // logs MSG on stderr as the plugin's own log line.
+// "whoami" fails with the configured "label", and Health's detail is it.
 type testPrinter struct {
 	mu    sync.Mutex
 	wedge bool
+	label string
 }
 
 func (p *testPrinter) Info(context.Context) (base.Info, error) {
@@ -66,6 +85,9 @@ func (p *testPrinter) Configure(_ context.Context, api string, cfg map[string]st
 	if cfg["refuse"] != "" {
 		return errors.New("config key refuse: refused as asked")
 	}
+	p.mu.Lock()
+	p.label = cfg["label"]
+	p.mu.Unlock()
 	if f := cfg["refuse_if_exists"]; f != "" {
 		if _, err := os.Stat(f); err == nil {
 			return errors.New("config key refuse_if_exists: the file exists")
@@ -75,12 +97,12 @@ func (p *testPrinter) Configure(_ context.Context, api string, cfg map[string]st
 }
 func (p *testPrinter) Health(ctx context.Context) (base.Health, error) {
 	p.mu.Lock()
-	w := p.wedge
+	w, label := p.wedge, p.label
 	p.mu.Unlock()
 	if w {
 		select {} // a wedged device loop: never answers
 	}
-	return base.Health{State: base.StateIdle}, nil
+	return base.Health{State: base.StateIdle, Detail: label}, nil
 }
 func (p *testPrinter) Status(context.Context) (printer.Status, error) { return printer.Status{}, nil }
 func (p *testPrinter) OpenDrawer(context.Context) error               { return printer.ErrNoDrawer }
@@ -96,6 +118,10 @@ func (p *testPrinter) Print(ctx context.Context, job printer.Job) error {
 			p.mu.Unlock()
 		case strings.HasPrefix(l.Text, "log:"):
 			base.Logger().Info(strings.TrimPrefix(l.Text, "log:"))
+		case l.Text == "whoami":
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return fmt.Errorf("i am %q", p.label)
 		case l.Text == "paper-out":
 			return printer.ErrPaperOut
 		}
@@ -274,7 +300,7 @@ func TestCallerWaitsForRestart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	runtimetest.WaitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.clientNow().Exited() })
+	runtimetest.WaitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.proc.clientNow().Exited() })
 	if err := print(ctx, printerOf(t, h, ctx), "x"); err != nil {
 		t.Fatalf("call after a crash did not wait for the restart: %v", err)
 	}

@@ -3,9 +3,12 @@ package pluginhost
 import (
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/posrt/posrt/plugins/base"
 )
 
 // Spec is one plugin as the configuration names it.
@@ -19,6 +22,13 @@ type Spec struct {
 	// executable itself, re-executed as "posrt plugin serve NAME".
 	SHA256  string
 	Builtin bool
+	// Process names the plugin process this plugin shares with the other
+	// specs of the same Process; empty: a process of its own. The members
+	// of a process run one executable (the same Path, Args, SHA256 and
+	// Builtin) serving them all (base.ServeInstances), each configured
+	// with its own Config; every call names its instance by the plugin's
+	// Name (base.InstanceMetadata).
+	Process string
 	Config  map[string]string
 	// CallTimeout bounds each unary call that has no earlier deadline; zero
 	// takes the kind's default.
@@ -60,4 +70,61 @@ func (s Spec) checkPath() error {
 		return fmt.Errorf("plugin %q: %s is not executable (chmod +x it)", s.Name, s.Path)
 	}
 	return nil
+}
+
+// specGroup is the specs one process serves.
+type specGroup struct {
+	name  string
+	specs []Spec
+}
+
+// group gathers the specs by Process, in the order the specs come, and
+// refuses a group whose members do not run the same executable the same
+// way, or that holds more than one plugin with broker hooks.
+func group(specs []Spec, kinds map[string]Kind) ([]specGroup, error) {
+	var groups []specGroup
+	at := map[string]int{}
+	for _, s := range specs {
+		if b, ok := kinds[s.Kind].Plugin.(base.ClientBuilder); !ok || b == nil {
+			return nil, fmt.Errorf("plugin %q: the host's glue of kind %q is not a base.Glue", s.Name, s.Kind)
+		}
+		if s.Process == "" {
+			groups = append(groups, specGroup{name: s.Name, specs: []Spec{s}})
+			continue
+		}
+		i, ok := at[s.Process]
+		if !ok {
+			at[s.Process] = len(groups)
+			groups = append(groups, specGroup{name: s.Process, specs: []Spec{s}})
+			continue
+		}
+		first := groups[i].specs[0]
+		var differ string
+		switch {
+		case s.Builtin != first.Builtin:
+			differ = "one is built in and the other is not (a process is either posrt itself or one vendor executable)"
+		case s.Path != first.Path:
+			differ = fmt.Sprintf("their paths differ (%s, %s)", first.Path, s.Path)
+		case !slices.Equal(s.Args, first.Args):
+			differ = fmt.Sprintf("their args differ (%q, %q)", first.Args, s.Args)
+		case s.SHA256 != first.SHA256:
+			differ = fmt.Sprintf("their sha256 differ (%s, %s)", first.SHA256, s.SHA256)
+		}
+		if differ != "" {
+			return nil, fmt.Errorf("plugins %q and %q share process %q but %s", first.Name, s.Name, s.Process, differ)
+		}
+		groups[i].specs = append(groups[i].specs, s)
+	}
+	for _, g := range groups {
+		var brokered []string
+		for _, s := range g.specs {
+			if kinds[s.Kind].Plugin.(base.ClientBuilder).UsesBroker() {
+				brokered = append(brokered, fmt.Sprintf("%q", s.Name))
+			}
+		}
+		if len(brokered) > 1 {
+			return nil, fmt.Errorf("plugins %v share process %q but each uses go-plugin's broker, which a process offers to one plugin only: give all but one a process of its own", brokered, g.name)
+		}
+	}
+	return groups, nil
 }
