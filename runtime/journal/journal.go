@@ -284,6 +284,9 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 				return err
 			}
 		}
+		if err := txn.Set(dayKey(now, rec.Key()), nil); err != nil {
+			return err
+		}
 		return putRecord(txn, rec)
 	})
 	var repeated *RepeatedRequestError

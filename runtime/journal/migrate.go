@@ -12,7 +12,7 @@ import (
 // SchemaVersion is the version of the journal's layout this release
 // writes. Open migrates an older journal, step by step, before anything
 // else reads it, and refuses one written by a newer release.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var keySchema = []byte("meta/schema")
 
@@ -22,6 +22,7 @@ var keySchema = []byte("meta/schema")
 // last batch, so a crash in between runs the step again.
 var migrations = map[int]func(db *badger.DB) (int, error){
 	1: migrateV1,
+	2: migrateV2,
 }
 
 func migrate(db *badger.DB, logf func(string, ...any)) error {
@@ -124,4 +125,35 @@ func migrateV1(db *badger.DB) (int, error) {
 		return 0, err
 	}
 	return len(changes), nil
+}
+
+// migrateV2 writes the day index (day/<date>/<key>) of every record.
+func migrateV2(db *badger.DB) (int, error) {
+	var keys [][]byte
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var rec Record
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
+			}
+			keys = append(keys, dayKey(rec.CreatedAt, rec.Key()))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		if err := wb.Set(k, nil); err != nil {
+			return 0, err
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return 0, err
+	}
+	return len(keys), nil
 }

@@ -192,6 +192,9 @@ func (j *Journal) BeginSettlement(ctx context.Context, in SettleIntent) (Settlem
 		if err := putRecord(txn, rec); err != nil {
 			return err
 		}
+		if err := txn.Set(dayKey(now, rec.Key()), nil); err != nil {
+			return err
+		}
 		if err := txn.Set([]byte(keyActive), settleKey(s.TID, s.Batch)); err != nil {
 			return err
 		}

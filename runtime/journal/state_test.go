@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 
@@ -280,8 +281,17 @@ func TestMigratesSchemaV1(t *testing.T) {
 	if c, _ := j.Counters(); c.NextTrace != "000002" {
 		t.Fatalf("counters after migration = %+v", c)
 	}
-	if len(logged) != 1 || !strings.Contains(logged[0], "migrated") {
-		t.Fatalf("migration not logged: %q", logged)
+	if len(logged) != 2 || !strings.Contains(logged[0], "migrated") || !strings.Contains(logged[1], "migrated") {
+		t.Fatalf("migrations (1 to 2, 2 to 3) not logged: %q", logged)
+	}
+	// The v2 to v3 step indexed the record by its day.
+	var found []Record
+	day := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	if err := j.Each(context.Background(), Filter{From: day, To: day.AddDate(0, 0, 1)}, Key{}, func(r Record) error {
+		found = append(found, r)
+		return nil
+	}); err != nil || len(found) != 1 || found[0].Trace != "000001" {
+		t.Fatalf("records of 2026-08-01 after migration: %+v, %v", found, err)
 	}
 }
 
