@@ -223,13 +223,14 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		return nil, err
 	}
 	return terminal.New(terminal.Config{
-		Info:     txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
-		Journal:  j,
-		Flows:    engine,
-		Logf:     logf,
-		Devices:  devices,
-		Channels: reg,
-		Policy:   policy,
+		Info:      txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
+		Journal:   j,
+		Flows:     engine,
+		Logf:      logf,
+		Devices:   devices,
+		Channels:  reg,
+		Policy:    policy,
+		Retention: cfg.History.Retention(),
 	}), nil
 }
 

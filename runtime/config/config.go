@@ -26,6 +26,7 @@ type Config struct {
 	Flows    Flows    `toml:"flows"`
 	Resolve  Resolve  `toml:"resolve"`
 	Settle   Settle   `toml:"settlement"`
+	History  History  `toml:"history"`
 	Runtime  Runtime  `toml:"runtime"`
 	Plugins  []Plugin `toml:"plugin"`
 	// Source names where the configuration came from.
@@ -70,6 +71,22 @@ type Settle struct {
 	// itself each day, and where its business day ends; empty: settled by
 	// hand.
 	AutoAt string `toml:"auto_at"`
+}
+
+// History sets how long the journal keeps settled records.
+type History struct {
+	// RetentionDays: settled records older than this many days are
+	// compacted away (93, three months); -1 keeps them for ever.
+	RetentionDays int `toml:"retention_days"`
+}
+
+// Retention is the retention as a duration: zero for the default,
+// negative for ever.
+func (h History) Retention() time.Duration {
+	if h.RetentionDays < 0 {
+		return -1
+	}
+	return time.Duration(h.RetentionDays) * 24 * time.Hour
 }
 
 // Runtime configures the posrt process itself.
@@ -241,6 +258,17 @@ func (c Config) Validate() error {
 		}
 		if v, err := time.ParseDuration(d); err != nil || v <= 0 {
 			errs = append(errs, fmt.Errorf("resolve.%s %q is not a positive duration such as 10s", name, d))
+		}
+	}
+	if c.History.RetentionDays < -1 {
+		errs = append(errs, fmt.Errorf("history.retention_days = %d: want a number of days, or -1 to keep every record", c.History.RetentionDays))
+	}
+	if c.Settle.MaxRecords < -1 {
+		errs = append(errs, fmt.Errorf("settlement.max_records = %d: want a number of records, or -1 for no limit", c.Settle.MaxRecords))
+	}
+	if c.Settle.AutoAt != "" {
+		if _, err := time.Parse("15:04", c.Settle.AutoAt); err != nil {
+			errs = append(errs, fmt.Errorf("settlement.auto_at %q: want a time of day HH:MM", c.Settle.AutoAt))
 		}
 	}
 	if n, err := c.Runtime.MemoryLimitBytes(); err != nil {

@@ -29,6 +29,7 @@ type fakeTerminal struct {
 	err      error
 	block    chan struct{} // when set, Execute waits for it
 	ctxErr   chan error    // receives the operation context's error once Execute ends
+	filters  []journal.Filter
 }
 
 func (f *fakeTerminal) Execute(ctx context.Context, req terminal.Request) (terminal.Result, error) {
@@ -57,6 +58,19 @@ func (f *fakeTerminal) SignIn(context.Context) error { return f.err }
 func (f *fakeTerminal) Settle(context.Context, string) (terminal.SettleResult, error) {
 	return terminal.SettleResult{}, f.err
 }
+
+func (f *fakeTerminal) Transactions(_ context.Context, fl journal.Filter, after journal.Key, limit int) ([]journal.Record, journal.Key, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.filters = append(f.filters, fl)
+	return nil, journal.Key{}, f.err
+}
+
+func (f *fakeTerminal) Summary(context.Context, journal.Period, time.Time) (journal.Summary, error) {
+	return journal.Summary{}, f.err
+}
+
+func (f *fakeTerminal) Location() *time.Location { return time.UTC }
 
 func (f *fakeTerminal) ReprintSettlement(context.Context) (terminal.SettleResult, error) {
 	return terminal.SettleResult{}, f.err
@@ -425,5 +439,37 @@ func TestWrongMethodAndUnknownPathAreJSONErrors(t *testing.T) {
 	}
 	if got := term.sales(); len(got) != 0 {
 		t.Fatalf("sales: %v", got)
+	}
+}
+
+func TestHistoryQueryParameters(t *testing.T) {
+	term := &fakeTerminal{}
+	srv := serve(t, term)
+	status, body := do(t, http.MethodGet, srv.URL+"/v1/transactions?from=2026-09-01&to=2026-09-30&medium=wechat&kind=sale&state=approved&batch=000003&limit=50", "")
+	if status != http.StatusOK {
+		t.Fatalf("HTTP %d %v", status, body)
+	}
+	if got := body["transactions"]; got == nil {
+		t.Fatalf("no transactions list in %v", body)
+	}
+	f := term.filters[0]
+	if !f.From.Equal(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)) || !f.To.Equal(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)) ||
+		f.Medium != journal.MediumWeChat || f.Kind != journal.KindSale || f.State != journal.StateApproved || f.Batch != "000003" {
+		t.Fatalf("filter %+v", f)
+	}
+	for _, q := range []string{"from=2026-13-01", "to=yesterday", "medium=paypal", "kind=loan", "state=happy", "batch=12", "limit=0", "limit=9999", "after=x", "colour=red", "from=2026-09-02&to=2026-09-01", "kind=sale&kind=void"} {
+		status, body := do(t, http.MethodGet, srv.URL+"/v1/transactions?"+q, "")
+		if status != http.StatusBadRequest || errorCode(t, body) != "invalid_request" {
+			t.Errorf("%s: HTTP %d %v, want 400 invalid_request", q, status, body)
+		}
+	}
+	for _, q := range []string{"period=year", "period=day&date=01/09/2026", "period=day&x=1"} {
+		status, body := do(t, http.MethodGet, srv.URL+"/v1/summary?"+q, "")
+		if status != http.StatusBadRequest {
+			t.Errorf("summary %s: HTTP %d %v, want 400", q, status, body)
+		}
+	}
+	if status, body := do(t, http.MethodGet, srv.URL+"/v1/summary?period=week&date=2026-09-09", ""); status != http.StatusOK {
+		t.Fatalf("summary: HTTP %d %v", status, body)
 	}
 }

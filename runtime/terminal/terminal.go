@@ -41,6 +41,9 @@ type Config struct {
 	// RetryEvery is how often Run retries a failed sign-in and what is
 	// pending (30s); each record's own back-off decides whether it is due.
 	RetryEvery time.Duration
+	// Retention is how long settled records are kept (93 days); Run
+	// compacts older ones away once a day. Below zero: kept for ever.
+	Retention time.Duration
 }
 
 // Terminal runs one operation at a time, each bound to one flow session:
@@ -69,6 +72,9 @@ func New(cfg Config) *Terminal {
 	}
 	if cfg.RetryEvery == 0 {
 		cfg.RetryEvery = 30 * time.Second
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = 93 * 24 * time.Hour
 	}
 	if cfg.Channels == nil {
 		cfg.Channels = txn.NewRegistry()
@@ -100,8 +106,10 @@ func (t *Terminal) Recover(ctx context.Context) error {
 // what is pending, at once and then every Config.RetryEvery, so that a
 // pending reversal goes out as soon as the host is back even if no sale
 // comes to push it; with an automatic settlement time it settles the
-// batch once it is due. Failures are logged and retried.
+// batch once it is due; once a day it compacts away settled records older
+// than the retention. Failures are logged and retried.
 func (t *Terminal) Run(ctx context.Context) {
+	var compacted time.Time
 	for {
 		if err := t.Recover(ctx); err != nil {
 			t.cfg.Logf("pending transactions not resolved yet (retried in %v and before the next operation of their channel): %v", t.cfg.RetryEvery, err)
@@ -109,6 +117,15 @@ func (t *Terminal) Run(ctx context.Context) {
 		if t.engine.SettleDue() {
 			if _, err := t.Settle(ctx, "auto"); err != nil {
 				t.cfg.Logf("automatic settlement not done yet (retried in %v): %v", t.cfg.RetryEvery, err)
+			}
+		}
+		if now := t.cfg.Now(); t.cfg.Retention > 0 && now.Sub(compacted) > 24*time.Hour {
+			compacted = now
+			// Small commits of their own: a sale never waits long for it.
+			if n, err := t.cfg.Journal.Compact(ctx, now.Add(-t.cfg.Retention)); err != nil {
+				t.cfg.Logf("compacting the journal: %v", err)
+			} else if n > 0 {
+				t.cfg.Logf("compacted %d settled records older than %v from the journal", n, t.cfg.Retention)
 			}
 		}
 		select {
@@ -383,6 +400,20 @@ type Status struct {
 	SettleFirst  string `json:"settle_first,omitempty"`
 	Settling     string `json:"settling,omitempty"`
 }
+
+// Transactions returns a page of the journal's records f selects, oldest
+// first, from just past after, and the key of the next page (zero: none).
+func (t *Terminal) Transactions(ctx context.Context, f journal.Filter, after journal.Key, limit int) ([]journal.Record, journal.Key, error) {
+	return t.cfg.Journal.Page(ctx, f, after, limit)
+}
+
+// Summary adds up the period of the terminal's local time that holds day.
+func (t *Terminal) Summary(ctx context.Context, p journal.Period, day time.Time) (journal.Summary, error) {
+	return t.cfg.Journal.Summarize(ctx, p, day)
+}
+
+// Location is the terminal's local time zone.
+func (t *Terminal) Location() *time.Location { return t.cfg.Now().Location() }
 
 // Status reports the terminal ids, counters and channels. It does not
 // wait for an operation in flight.
