@@ -92,8 +92,8 @@ func writeConfig(b *testing.B) string {
 // it, in this process) and real plugin processes: read card, PIN, acquirer
 // (which MACs its request and checks the answer's MAC through the PIN pad,
 // two calls back to the runtime, each one PIN-pad call), both receipt
-// copies in one print job, and four journal commits (intent, sent mark,
-// outcome, printed mark; the sent mark is not waited for); beside the floor
+// copies in one print job, and three journal commits (intent, outcome,
+// printed mark); beside the floor
 // of 3 fdatasync'd 200-byte appends + 8 cross-process unix-socket round
 // trips measured in the same run.
 func BenchmarkSale(b *testing.B) {

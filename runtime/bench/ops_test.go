@@ -27,7 +27,7 @@ func nextCode() string { return fmt.Sprintf("13%016d", codes.Add(1)) }
 // BenchmarkQRSale: one WeChat Pay payment-code sale through the runtime and
 // real plugin processes, the code handed over by the cash register (no
 // scanner call): the wallet's pay, one receipt, and the journal's intent,
-// sent mark, outcome and printed mark. Each iteration also times one card
+// outcome and printed mark. Each iteration also times one card
 // sale, so both are measured on the machine in the same state.
 func BenchmarkQRSale(b *testing.B) {
 	rt, _, sale := startRuntime(b)
@@ -63,7 +63,7 @@ func BenchmarkQRSale(b *testing.B) {
 // BenchmarkVoid: the void of an approved card sale of the current batch,
 // through the runtime and real plugin processes: the acquirer's void (MACed
 // like the sale), one receipt, and the journal's intent (holding the
-// original in the same commit), sent mark, outcome (voiding the original)
+// original in the same commit), outcome (voiding the original)
 // and printed mark. The sale voided is made, and timed, in the same
 // iteration, before the void.
 func BenchmarkVoid(b *testing.B) {
@@ -189,7 +189,7 @@ const recoveryRecords = 100
 
 // BenchmarkRecovery: what a boot after a crash resolves. Each iteration
 // journals recoveryRecords card sale intents without executing them, as a
-// crash leaves them: every other one marked sent and booked by the
+// crash leaves them: every other one sent and booked by the
 // acquirer (its answer lost with the crash), the others still created,
 // never sent. Then it stops the runtime and boots a new one on the same
 // data directory, and times the new terminal's sign-in and its Recover,
@@ -247,7 +247,6 @@ func crashLeaves(b *testing.B, rt *boot.Runtime, cfg config.Config) {
 		if i%2 == 1 {
 			continue
 		}
-		rt.Journal.MarkSent(rec.Key())
 		resp, err := ch.Sale(ctx, cardSale(rec, card, block))
 		check(b, err)
 		if !resp.Approved() {

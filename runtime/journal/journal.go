@@ -514,33 +514,6 @@ func release(txn *badger.Txn, rec Record, now time.Time) error {
 	return putRecord(txn, orig)
 }
 
-// MarkSent records, without waiting for the disk, that the created record
-// with key is being handed to its channel: it costs the request no fsync.
-// The mark is written before any later Move of the same record; if the
-// terminal crashes first the record stays created, which is pending all
-// the same. A failure is logged, never lost silently.
-func (j *Journal) MarkSent(key Key) {
-	txn := j.db.NewTransaction(true)
-	defer txn.Discard()
-	rec, err := getRecord(txn, key)
-	if err == nil && rec.State != StateCreated {
-		err = fmt.Errorf("record is already %s", rec.State)
-	}
-	if err == nil {
-		rec.State, rec.UpdatedAt = StateSent, j.now().UTC()
-		err = putRecord(txn, rec)
-	}
-	if err != nil {
-		j.logf("marking %s sent: %v", key, err)
-		return
-	}
-	txn.CommitWith(func(err error) {
-		if err != nil {
-			j.logf("marking %s sent: %v", key, err)
-		}
-	})
-}
-
 // Pending returns the records whose outcome is not known, oldest first.
 // An index kept in the same commits as the records, and mirrored in
 // memory, makes this independent of the journal's size.

@@ -218,36 +218,3 @@ func TestCrashKeepsEverySyncedIntent(t *testing.T) {
 	}
 }
 
-func TestMarkSent(t *testing.T) {
-	var logged []string
-	j, err := Open(t.TempDir(), Options{Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	ctx := context.Background()
-	rec, err := j.Begin(ctx, intent(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j.MarkSent(rec.Key())
-	if got, _ := j.Get(rec.Key()); got.State != StateSent {
-		t.Fatalf("state after MarkSent = %s, want sent", got.State)
-	}
-	if p, _ := j.Pending(); len(p) != 1 || p[0].State != StateSent {
-		t.Fatalf("pending = %+v, want the sent record", p)
-	}
-	if _, err := j.Move(ctx, rec.Key(), Change{To: StateSent}); err == nil {
-		t.Fatal("sent accepted as an outcome")
-	}
-	if _, err := j.Move(ctx, rec.Key(), Change{To: StateApproved, HostCode: "00"}); err != nil {
-		t.Fatalf("Finish of a sent record: %v", err)
-	}
-	j.MarkSent(rec.Key())
-	if got, _ := j.Get(rec.Key()); got.State != StateApproved {
-		t.Fatalf("MarkSent changed an approved record to %s", got.State)
-	}
-	if len(logged) != 1 || !strings.Contains(logged[0], "already approved") {
-		t.Fatalf("MarkSent of an approved record logged %q", logged)
-	}
-}

@@ -63,8 +63,8 @@ func ParseMedium(s string) (Medium, error) {
 // State is where a record is in its life.
 type State string
 
-// States. A record is created (synced) before its request leaves, marked
-// sent as it goes, and then moves to what the host answered: approved,
+// States. A record is created (synced) before its request leaves and then
+// moves to what the host answered: approved,
 // declined, in progress (a wallet's customer is still entering a
 // password), or unknown (no answer, a bad MAC, a crash). Not sent is a
 // request that never left the terminal (nothing to resolve). An unknown
@@ -77,7 +77,10 @@ type State string
 // a state of a record but of its batch (Settlement): a closed batch's
 // records keep the states they had.
 const (
-	StateCreated         State = "created"
+	StateCreated State = "created"
+	// StateSent is kept for records an earlier release marked sent as
+	// their request left; it is pending like created, and this release
+	// writes it no more: a created record may have been sent all the same.
 	StateSent            State = "sent"
 	StateApproved        State = "approved"
 	StateDeclined        State = "declined"

@@ -103,7 +103,6 @@ func (e *Engine) executeCard(ctx context.Context, rec journal.Record, refs Refs)
 	}
 	key := e.key(rec)
 	var resp channels.Response
-	e.deps.Journal.MarkSent(rec.Key())
 	switch rec.Kind {
 	case journal.KindSale:
 		resp, err = acq.Sale(ctx, channels.CardSaleRequest{Key: key, Amount: int64(rec.Amount), Card: refs.Card, PINBlock: refs.PINBlock})

@@ -153,7 +153,6 @@ func (e *Engine) finishSettlement(ctx context.Context, s journal.Settlement) (jo
 	}
 	key := channels.Key{TID: s.TID, MID: s.MID, Batch: s.Batch, Trace: s.Record.Trace}
 	if !s.Answered {
-		e.deps.Journal.MarkSent(s.Record)
 		resp, err := acq.Settle(ctx, channels.SettleRequest{Key: key, Totals: channelTotals(s.Medium(journal.MediumCard))})
 		if err != nil {
 			e.settleAttempt(ctx, s, err.Error())

@@ -24,7 +24,6 @@ func (e *Engine) executeWallet(ctx context.Context, rec journal.Record, refs Ref
 		if refs.PaymentCode == "" {
 			return e.outcome(ctx, rec, journal.Change{To: journal.StateNotSent, LastError: "no payment code was scanned"})
 		}
-		e.deps.Journal.MarkSent(rec.Key())
 		t, err := w.Pay(ctx, channels.PayRequest{Key: key, OrderNo: key.OrderNo(), Amount: int64(rec.Amount), AuthCode: refs.PaymentCode, Subject: e.term.MerchantName})
 		crashpoint.Hit(crashpoint.Answered)
 		if err != nil {
@@ -41,7 +40,6 @@ func (e *Engine) executeWallet(ctx context.Context, rec journal.Record, refs Ref
 		if err != nil {
 			return e.outcome(ctx, rec, journal.Change{To: journal.StateNotSent, LastError: err.Error()})
 		}
-		e.deps.Journal.MarkSent(rec.Key())
 		t, err := w.Cancel(ctx, channels.OrderRequest{Key: e.key(orig), OrderNo: orig.OrderNo})
 		crashpoint.Hit(crashpoint.Answered)
 		if err != nil {
@@ -57,7 +55,6 @@ func (e *Engine) executeWallet(ctx context.Context, rec journal.Record, refs Ref
 		if err != nil {
 			return e.outcome(ctx, rec, journal.Change{To: journal.StateNotSent, LastError: err.Error()})
 		}
-		e.deps.Journal.MarkSent(rec.Key())
 		r, err := w.Refund(ctx, channels.WalletRefundRequest{Key: key, OrderNo: orig.OrderNo, RefundNo: key.RefundNo(), Amount: int64(rec.Amount), Total: int64(orig.Amount)})
 		crashpoint.Hit(crashpoint.Answered)
 		if err != nil {
