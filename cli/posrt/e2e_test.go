@@ -779,3 +779,40 @@ func TestStalledRequestDoesNotHoldUpShutdown(t *testing.T) {
 		t.Fatal("posrt still runs 40s after SIGTERM, held by a stalled request")
 	}
 }
+
+// [runtime] memory_limit reaches the running posrt: /v1/status reads the
+// soft limit back from the Go runtime (debug.SetMemoryLimit(-1)).
+func TestMemoryLimitIsApplied(t *testing.T) {
+	bin := posrtBinary(t)
+	src, err := os.ReadFile(runtimetest.WriteProfile(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(src), `memory_limit = ""`, `memory_limit = "40MiB"`, 1)
+	if cfg == string(src) {
+		t.Fatalf("no empty runtime.memory_limit in the profile:\n%s", src)
+	}
+	path := filepath.Join(t.TempDir(), "posrt.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPosrt(t, bin, t.TempDir(), "--config", path)
+	resp, err := p.Do(http.MethodGet, "/v1/status", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Process struct {
+			PID         int   `json:"pid"`
+			MemoryLimit int64 `json:"memory_limit"`
+			HeapBytes   int64 `json:"heap_bytes"`
+		} `json:"process"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Process.MemoryLimit != 40<<20 || st.Process.PID != p.Cmd.Process.Pid || st.Process.HeapBytes <= 0 {
+		t.Fatalf("process status %+v, want the 40MiB limit of pid %d", st.Process, p.Cmd.Process.Pid)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -140,21 +141,26 @@ func BenchmarkFootprint(b *testing.B) {
 
 // footprintProfile is the embedded default profile as shipped, with
 // [runtime] memory_limit set to POSRT_FOOTPRINT_MEMORY_LIMIT (e.g. 48MiB)
-// when that is set.
+// and plugin_memory_limit to POSRT_FOOTPRINT_PLUGIN_MEMORY_LIMIT when they
+// are set.
 func footprintProfile(b *testing.B) string {
 	path := runtimetest.WriteProfile(b, nil)
-	limit := os.Getenv("POSRT_FOOTPRINT_MEMORY_LIMIT")
-	if limit == "" {
-		return path
-	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The profile as WriteProfile encodes it has the table, with the key empty.
-	out := strings.Replace(string(src), `memory_limit = ""`, fmt.Sprintf("memory_limit = %q", limit), 1)
-	if out == string(src) {
-		b.Fatalf("no empty runtime.memory_limit in the profile:\n%s", src)
+	out := string(src)
+	for key, env := range map[string]string{"memory_limit": "POSRT_FOOTPRINT_MEMORY_LIMIT", "plugin_memory_limit": "POSRT_FOOTPRINT_PLUGIN_MEMORY_LIMIT"} {
+		limit := os.Getenv(env)
+		if limit == "" {
+			continue
+		}
+		// The profile as WriteProfile encodes it has every key of the table.
+		re := regexp.MustCompile(`(?m)^(\s*)` + key + ` = ".*"$`)
+		if !re.MatchString(out) {
+			b.Fatalf("no runtime.%s in the profile:\n%s", key, src)
+		}
+		out = re.ReplaceAllString(out, "${1}"+key+" = "+strconv.Quote(limit))
 	}
 	if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
 		b.Fatal(err)

@@ -93,7 +93,9 @@ func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
 		return pluginhost.Dispense[pinpad.PinPad](ctx, in)
 	}}
 	cleanStaleSockets(socketRoot(o.DataDir), o.Logger)
-	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds(sec), SocketDir: SocketDir(o.DataDir)})
+	pluginLimit, _ := o.Config.Runtime.PluginMemoryLimitBytes() // validated with the configuration
+	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds(sec), SocketDir: SocketDir(o.DataDir),
+		PluginMemoryLimit: int64(pluginLimit)})
 	if err := host.Start(ctx, Specs(o.Config, o.Self, o.DataDir)); err != nil {
 		return nil, fmt.Errorf("starting plugins: %w", err)
 	}

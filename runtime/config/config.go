@@ -96,6 +96,18 @@ type Runtime struct {
 	// collector works harder as the heap nears it (runtime/debug
 	// SetMemoryLimit). Empty: no limit.
 	MemoryLimit string `toml:"memory_limit"`
+	// PluginMemoryLimit is the same soft limit for each plugin process,
+	// given to it as GOMEMLIMIT (a plugin written in Go honours it). Empty:
+	// none.
+	PluginMemoryLimit string `toml:"plugin_memory_limit"`
+}
+
+// PluginMemoryLimitBytes returns runtime.plugin_memory_limit, 0 when unset.
+func (r Runtime) PluginMemoryLimitBytes() (Bytes, error) {
+	if r.PluginMemoryLimit == "" {
+		return 0, nil
+	}
+	return ParseBytes(r.PluginMemoryLimit)
 }
 
 // Bytes is a size in bytes.
@@ -199,6 +211,9 @@ var knownKinds = map[string]bool{base.KindPinPad: true, base.KindPrinter: true, 
 // collector would run without pause.
 const minMemoryLimit = 8 << 20
 
+// minPluginMemoryLimit is the least runtime.plugin_memory_limit accepted.
+const minPluginMemoryLimit = 4 << 20
+
 var processRe = regexp.MustCompile(`^[0-9A-Za-z_-]+$`)
 
 var wallets = map[string]bool{"wechat": true, "alipay": true, "unionpay_qr": true}
@@ -270,6 +285,11 @@ func (c Config) Validate() error {
 		if _, err := time.Parse("15:04", c.Settle.AutoAt); err != nil {
 			errs = append(errs, fmt.Errorf("settlement.auto_at %q: want a time of day HH:MM", c.Settle.AutoAt))
 		}
+	}
+	if n, err := c.Runtime.PluginMemoryLimitBytes(); err != nil {
+		errs = append(errs, fmt.Errorf("runtime.plugin_memory_limit: %w", err))
+	} else if c.Runtime.PluginMemoryLimit != "" && n < minPluginMemoryLimit {
+		errs = append(errs, fmt.Errorf("runtime.plugin_memory_limit %q is below the 4MiB a plugin needs to run", c.Runtime.PluginMemoryLimit))
 	}
 	if n, err := c.Runtime.MemoryLimitBytes(); err != nil {
 		errs = append(errs, fmt.Errorf("runtime.memory_limit: %w", err))

@@ -8,7 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 
 	"github.com/posrt/posrt/runtime/flow"
@@ -34,7 +38,30 @@ type Terminal interface {
 // Status is the body of GET /v1/status.
 type Status struct {
 	terminal.Status
+	Process ProcessStatus       `json:"process"`
 	Plugins []pluginhost.Status `json:"plugins"`
+}
+
+// ProcessStatus is the posrt process's own memory: the soft limit in
+// force ([runtime] memory_limit; 0: none) and the Go heap in use.
+type ProcessStatus struct {
+	PID         int   `json:"pid"`
+	MemoryLimit int64 `json:"memory_limit"`
+	HeapBytes   int64 `json:"heap_bytes"`
+}
+
+func processStatus() ProcessStatus {
+	limit := debug.SetMemoryLimit(-1) // -1 reads the limit without changing it
+	if limit == math.MaxInt64 {
+		limit = 0
+	}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	var heap int64
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		heap = int64(sample[0].Value.Uint64())
+	}
+	return ProcessStatus{PID: os.Getpid(), MemoryLimit: limit, HeapBytes: heap}
 }
 
 // Options configure the handler.
@@ -155,7 +182,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 			writeError(w, http.StatusInternalServerError, "internal", err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, Status{Status: st, Plugins: o.Plugins()})
+		writeJSON(w, http.StatusOK, Status{Status: st, Process: processStatus(), Plugins: o.Plugins()})
 	})
 	// Any other method on an API path is a 405, anything else a 404; both
 	// in the API's JSON error shape, not the mux's plain text.

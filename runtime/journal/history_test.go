@@ -2,7 +2,11 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,5 +196,48 @@ func TestCompactionKeepsUnsettledAndRecent(t *testing.T) {
 	// Removed records leave no index behind: a query of their days is empty.
 	if got := collect(t, j, Filter{From: start, To: start.AddDate(0, 0, 40)}); len(got) != 1 || got[0].Key() != open.Key() {
 		t.Fatalf("records left in the compacted days: %+v", got)
+	}
+}
+
+func TestClearExportsFirstAndKeepsTheCounters(t *testing.T) {
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	j, _ := history(t, start, 3)
+	ctx := context.Background()
+	open := approvedSale(t, j, 55) // unsettled
+	if _, err := j.Clear(ctx, t.TempDir(), false); !errors.Is(err, ErrNotClearable) || !strings.Contains(err.Error(), "not settled") {
+		t.Fatalf("clear of an unsettled batch: %v", err)
+	}
+	if _, err := j.Get(open.Key()); err != nil {
+		t.Fatalf("a refused clear removed a record: %v", err)
+	}
+	before, _ := j.Counters()
+	all := len(collect(t, j, Filter{}))
+	dir := t.TempDir()
+	rep, err := j.Clear(ctx, dir, true) // the supervisor confirmed
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Records != all || filepath.Dir(rep.Export) != dir {
+		t.Fatalf("report %+v, want %d records exported to %s", rep, all, dir)
+	}
+	// The export holds every record and settlement.
+	b, err := os.ReadFile(rep.Export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != all+3 || !strings.Contains(string(b), `"amount":55`) {
+		t.Fatalf("export has %d lines, want %d records and 3 settlements", len(lines), all)
+	}
+	if got := collect(t, j, Filter{}); len(got) != 0 {
+		t.Fatalf("%d records after the clear", len(got))
+	}
+	after, _ := j.Counters()
+	if after != before {
+		t.Fatalf("counters %+v after the clear, %+v before: they never restart", after, before)
+	}
+	rec, err := j.Begin(ctx, intent(10))
+	if err != nil || rec.Trace != before.NextTrace || rec.Batch != before.Batch {
+		t.Fatalf("first record after the clear: %+v, %v; want trace %s", rec, err, before.NextTrace)
 	}
 }

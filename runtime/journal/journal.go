@@ -102,6 +102,10 @@ func Open(dir string, o Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening journal in %s: counting pending transactions: %w", dir, err)
 	}
+	if err := j.resumeClear(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening journal in %s: %w", dir, err)
+	}
 	if err := j.loadBatch(""); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening journal in %s: reading the current batch: %w", dir, err)

@@ -18,6 +18,11 @@ var ErrShuttingDown = errors.New("plugin host is shutting down")
 // Options configure a Host.
 type Options struct {
 	Logger hclog.Logger
+	// PluginMemoryLimit, when above zero, is the soft memory limit in
+	// bytes given to every plugin process as GOMEMLIMIT: a plugin written
+	// in Go keeps its heap under it by collecting sooner (others ignore
+	// it).
+	PluginMemoryLimit int64
 	// Kinds maps a kind name to how the host talks to it.
 	Kinds map[string]Kind
 	// HealthInterval is how often the supervisor checks each plugin (1s).

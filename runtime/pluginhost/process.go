@@ -97,6 +97,9 @@ func (p *process) start(ctx context.Context) error {
 		// not in the system's temporary directory.
 		cmd.Env = []string{"PLUGIN_UNIX_SOCKET_DIR=" + dir, "TMPDIR=" + dir}
 	}
+	if n := p.opts.PluginMemoryLimit; n > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMEMLIMIT=%d", n))
+	}
 	plugins := goplugin.PluginSet{}
 	for _, in := range p.members {
 		plugins[in.spec.Name] = memberPlugin{in: in}
