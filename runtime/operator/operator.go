@@ -281,7 +281,7 @@ func (s *Store) check(ctx context.Context, no Number, password string) (*record,
 				until = now.Add(s.lockFor)
 				r.LockedUntil = &until
 				if err := s.save(); err != nil {
-					return nil, err
+					return nil, fmt.Errorf("shortening the lock of operator %s: %w", no, err)
 				}
 			}
 			return nil, &Error{Code: CodeLocked, Number: no, Until: until}
