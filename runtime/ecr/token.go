@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/posrt/posrt/internal/durable"
 )
 
 // TokenFile is the name of the token file in the data directory.
@@ -32,7 +34,7 @@ func LoadToken(dataDir, configured string) (string, error) {
 			return "", fmt.Errorf("making the ECR token: %w", err)
 		}
 		token := hex.EncodeToString(buf)
-		if err := writeDurably(path, []byte(token+"\n")); err != nil {
+		if err := durable.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
 			return "", fmt.Errorf("writing the ECR token: %w", err)
 		}
 		return token, nil
@@ -48,35 +50,4 @@ func LoadToken(dataDir, configured string) (string, error) {
 		return "", fmt.Errorf("%s holds no token of at least 16 characters", path)
 	}
 	return token, nil
-}
-
-// writeDurably writes data to path through a temporary file that is synced
-// and renamed over path, and then syncs the directory, so that path holds
-// all of data or (after a power cut) nothing at all.
-func writeDurably(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

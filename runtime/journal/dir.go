@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/posrt/posrt/internal/durable"
 )
 
 // makeDurableDir creates dir (and its missing parents) and makes its name
@@ -24,15 +26,10 @@ func makeDurableDir(dir string) error {
 		return fmt.Errorf("creating the journal directory: %w", err)
 	}
 	for d := dir; ; d = filepath.Dir(d) {
-		f, err := os.Open(d)
+		err := durable.SyncDir(d)
 		if errors.Is(err, fs.ErrPermission) && d != dir {
 			return nil // a directory we may not read is not ours to sync
 		}
-		if err != nil {
-			return fmt.Errorf("syncing the journal directory: %w", err)
-		}
-		err = f.Sync()
-		f.Close()
 		if err != nil {
 			return fmt.Errorf("syncing %s, the journal directory or a parent of it: %w", d, err)
 		}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/posrt/posrt/internal/durable"
 )
 
 // File is an append-only ledger of JSON lines, one entry of type E a line.
@@ -95,7 +97,7 @@ func OpenFrom[E any](path string, sync bool, valid func(E) bool, restore func(js
 		return fail(fmt.Errorf("opening ledger: %w", err))
 	}
 	if good == 0 { // a new file: make its directory entry durable too
-		if err := syncDir(filepath.Dir(path)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 			return fail(fmt.Errorf("making ledger %s durable: %w", path, err))
 		}
 	}
@@ -156,37 +158,11 @@ func (f *File[E]) Snapshot(state any) error {
 			return fmt.Errorf("syncing ledger before its snapshot: %w", err)
 		}
 	}
-	path := SnapshotPath(f.path)
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, b); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing ledger snapshot: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing ledger snapshot: %w", err)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := durable.WriteFile(SnapshotPath(f.path), b, 0o600); err != nil {
 		return fmt.Errorf("writing ledger snapshot: %w", err)
 	}
 	f.since = 0
 	return nil
-}
-
-func writeSynced(path string, b []byte) error {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.Write(b); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }
 
 // Append writes e as one line and syncs it. A failed append leaves the
@@ -261,16 +237,4 @@ func read[E any](r io.Reader, valid func(E) bool) ([]E, int64, error) {
 		entries = append(entries, e)
 		good += int64(len(line))
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
 }
