@@ -11,6 +11,7 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/posrt/posrt/internal/durable"
 )
 
 // ErrNotClearable refuses a clear while the batch is unsettled or records
@@ -144,22 +145,13 @@ func (j *Journal) exportAll(ctx context.Context, dir string) (string, int, error
 		err = f.Sync()
 	}
 	if err == nil {
-		err = syncDirOf(path)
+		err = durable.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		os.Remove(path)
 		return "", 0, err
 	}
 	return path, n, nil
-}
-
-func syncDirOf(path string) error {
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // resumeClear finishes, at Open, a clear a crash cut short.
