@@ -102,6 +102,10 @@ func TestMemoryHoldsTheWindow(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	c := newClock()
 	f := open(t, c, map[string]string{"ledger": path, "ledger_sync": "false", "memory": "1h"})
+	closed := payReq(1000, "138888888888888888")
+	if tr, err := f.Cancel(ctx, channels.OrderRequest{OrderNo: closed.OrderNo}); err != nil || tr.State != channels.TradeNotFound {
+		t.Fatalf("Cancel of a never-seen order = %+v, %v", tr, err)
+	}
 	reqs := payMany(t, f, c, 5000, 7200*time.Millisecond) // 10 hours, 500 orders an hour
 	first := make([]channels.Trade, 4)
 	for i := range first {
@@ -193,6 +197,10 @@ func TestMemoryHoldsTheWindow(t *testing.T) {
 			count["refund "+cc.OrderNo+" RC1"], count["pay "+a.OrderNo+" "], count["cancel "+b.OrderNo+" "])
 	}
 
+	// A number closed by a Cancel before any pay stays closed once evicted.
+	if tr := mustPay(t, f, closed); tr.State == channels.TradeSuccess || tr.Code != "ORDERREVERSED" {
+		t.Errorf("late pay of an evicted cancelled number = %+v, want refused ORDERREVERSED", tr)
+	}
 	// A never-seen order number is still unknown (the filter says so
 	// without a ledger read, but a read would say the same).
 	if q := query(t, f, "PNEVERSEEN"); q.State != channels.TradeNotFound {
