@@ -29,6 +29,8 @@ type Fake struct {
 	st     *state
 	ledger *ledger.File[Entry] // nil: in memory only
 	closed bool
+	// diskReads counts the ledger reads for evicted orders and refunds.
+	diskReads int
 }
 
 var _ channels.Wallet = (*Fake)(nil)
@@ -49,6 +51,7 @@ type config struct {
 	notSent      map[int64]bool
 	reverseAfter time.Duration
 	maxRefunds   int
+	memory       time.Duration // 0: hold every order in memory
 }
 
 // New returns a fake playing wallet w unless its configuration names
@@ -67,7 +70,7 @@ func defaultConfig(w Wallet) config {
 	return config{
 		spec: s, sync: true, userPaying: map[int64]bool{}, payingPolls: 2,
 		declines: map[string]bool{"51": true}, lose: map[int64]bool{}, notSent: map[int64]bool{},
-		maxRefunds: s.maxRefunds,
+		maxRefunds: s.maxRefunds, memory: DefaultMemory,
 	}
 }
 
@@ -93,7 +96,10 @@ func (f *Fake) Info(context.Context) (base.Info, error) {
 }
 
 // Configure implements base.Base. It checks every key, then opens the
-// ledger (if "ledger" is set) and replays it.
+// ledger (if "ledger" is set): it restores the ledger's last snapshot and
+// replays the entries after it, forgetting on the way the orders older
+// than the "memory" window. Without a ledger the wallet holds every order,
+// having nowhere else to find one.
 func (f *Fake) Configure(_ context.Context, apiVersion string, m map[string]string) error {
 	f.mu.Lock()
 	info := f.info(f.cfg.spec)
@@ -105,14 +111,19 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, m map[string]stri
 	st := newState()
 	var fh *ledger.File[Entry]
 	if cfg.ledgerPath != "" {
-		if fh, err = ledger.Open(cfg.ledgerPath, cfg.sync, validEntry, st.apply); err != nil {
+		st.window = cfg.memory
+		replay := func(e Entry) error {
+			st.evict(e.Time)
+			return st.apply(e)
+		}
+		if fh, err = ledger.OpenFrom(cfg.ledgerPath, cfg.sync, validEntry, st.restore, replay); err != nil {
 			return err
 		}
 	}
 	f.faults.Set(fs)
 	f.mu.Lock()
 	old := f.ledger
-	f.cfg, f.st, f.ledger, f.closed = cfg, st, fh, false
+	f.cfg, f.st, f.ledger, f.closed, f.diskReads = cfg, st, fh, false, 0
 	f.mu.Unlock()
 	if old != nil {
 		_ = old.Close()
@@ -167,8 +178,13 @@ func (f *Fake) Pay(ctx context.Context, req channels.PayRequest) (channels.Trade
 	if c.notSent[req.Amount] {
 		return channels.Trade{}, fmt.Errorf("paying %s: wallet unreachable (fault injected): %w", req.OrderNo, channels.ErrNotSent)
 	}
+	f.st.evict(f.now())
 	hash := codeHash(req.AuthCode)
-	if o, ok := f.st.orders[req.OrderNo]; ok {
+	o, owner, err := f.find(req.OrderNo)
+	if err != nil {
+		return channels.Trade{}, fmt.Errorf("paying %s: %w", req.OrderNo, err)
+	}
+	if o != nil {
 		switch {
 		case o.unknown:
 			return f.trade(req.OrderNo, o, c.spec.codes.reversed, "order number already cancelled"), nil
@@ -176,7 +192,7 @@ func (f *Fake) Pay(ctx context.Context, req channels.PayRequest) (channels.Trade
 			return channels.Trade{}, fmt.Errorf("paying %s: %s: order number already used for another amount or payment code: %w",
 				req.OrderNo, c.spec.codes.duplicate, channels.ErrDuplicate)
 		}
-		if err := f.progress(req.OrderNo, o); err != nil {
+		if err := f.progress(req.OrderNo, o, owner); err != nil {
 			return channels.Trade{}, err
 		}
 		return f.lost(req.Amount, "pay "+req.OrderNo, f.trade(req.OrderNo, o, "", ""))
@@ -205,7 +221,7 @@ func (f *Fake) Pay(ctx context.Context, req channels.PayRequest) (channels.Trade
 			e.State, e.Code, e.Message = channels.TradeUserPaying, c.spec.codes.userPaying, "waiting for the customer to confirm"
 		}
 	}
-	if err := f.book(e); err != nil {
+	if err := f.book(e, f.st); err != nil {
 		return channels.Trade{}, fmt.Errorf("booking pay %s: %w", req.OrderNo, err)
 	}
 	return f.lost(req.Amount, "pay "+req.OrderNo, f.trade(req.OrderNo, f.st.orders[req.OrderNo], "", ""))
@@ -222,14 +238,18 @@ func (f *Fake) Query(ctx context.Context, req channels.OrderRequest) (channels.T
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	o, ok := f.st.orders[req.OrderNo]
-	if !ok || o.unknown {
+	f.st.evict(f.now())
+	o, owner, err := f.find(req.OrderNo)
+	if err != nil {
+		return channels.Trade{}, fmt.Errorf("querying %s: %w", req.OrderNo, err)
+	}
+	if o == nil || o.unknown {
 		return f.notFound(req.OrderNo), nil
 	}
 	if o.state == channels.TradeUserPaying {
 		o.polls++
 	}
-	if err := f.progress(req.OrderNo, o); err != nil {
+	if err := f.progress(req.OrderNo, o, owner); err != nil {
 		return channels.Trade{}, err
 	}
 	return f.trade(req.OrderNo, o, "", ""), nil
@@ -246,20 +266,24 @@ func (f *Fake) Cancel(ctx context.Context, req channels.OrderRequest) (channels.
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.cfg
+	f.st.evict(f.now())
 	e := Entry{Op: OpCancel, Time: f.now().UTC(), TID: req.Key.TID, MID: req.Key.MID, Batch: req.Key.Batch, Trace: req.Key.Trace,
 		OrderNo: req.OrderNo, State: c.spec.cancelled}
-	o, ok := f.st.orders[req.OrderNo]
+	o, owner, err := f.find(req.OrderNo)
+	if err != nil {
+		return channels.Trade{}, fmt.Errorf("cancelling %s: %w", req.OrderNo, err)
+	}
 	switch {
-	case ok && o.unknown:
+	case o != nil && o.unknown:
 		return f.notFound(req.OrderNo), nil
-	case !ok:
+	case o == nil:
 		// Close the number, so that a pay arriving late is refused.
-		if err := f.book(e); err != nil {
+		if err := f.book(e, f.st); err != nil {
 			return channels.Trade{}, fmt.Errorf("booking cancel of %s: %w", req.OrderNo, err)
 		}
 		return f.notFound(req.OrderNo), nil
 	}
-	if err := f.progress(req.OrderNo, o); err != nil {
+	if err := f.progress(req.OrderNo, o, owner); err != nil {
 		return channels.Trade{}, err
 	}
 	switch {
@@ -270,7 +294,7 @@ func (f *Fake) Cancel(ctx context.Context, req channels.OrderRequest) (channels.
 	case f.now().Sub(o.created) < c.reverseAfter:
 		return f.trade(req.OrderNo, o, c.spec.codes.tooEarly, "too soon after the order: cancel again later"), nil
 	}
-	if err := f.book(e); err != nil {
+	if err := f.book(e, owner); err != nil {
 		return channels.Trade{}, fmt.Errorf("booking cancel of %s: %w", req.OrderNo, err)
 	}
 	return f.trade(req.OrderNo, o, "", ""), nil
@@ -296,7 +320,12 @@ func (f *Fake) Refund(ctx context.Context, req channels.WalletRefundRequest) (ch
 	if c.notSent[req.Amount] {
 		return channels.WalletRefund{}, fmt.Errorf("refunding %s: wallet unreachable (fault injected): %w", req.RefundNo, channels.ErrNotSent)
 	}
-	if r, ok := f.st.refunds[req.RefundNo]; ok {
+	f.st.evict(f.now())
+	r, err := f.findRefund(req.RefundNo)
+	if err != nil {
+		return channels.WalletRefund{}, fmt.Errorf("refunding %s: %w", req.RefundNo, err)
+	}
+	if r != nil {
 		if r.orderNo != req.OrderNo || r.amount != req.Amount {
 			return channels.WalletRefund{}, fmt.Errorf("refunding %s: %s: refund number already used for another order or amount: %w",
 				req.RefundNo, c.spec.codes.refundDup, channels.ErrDuplicate)
@@ -306,11 +335,14 @@ func (f *Fake) Refund(ctx context.Context, req channels.WalletRefundRequest) (ch
 	failed := func(code, msg string) channels.WalletRefund {
 		return channels.WalletRefund{State: channels.RefundFailed, Code: code, Message: msg, RefundNo: req.RefundNo, Amount: req.Amount, HostTime: f.now()}
 	}
-	o, ok := f.st.orders[req.OrderNo]
-	if !ok || o.unknown {
+	o, owner, err := f.find(req.OrderNo)
+	if err != nil {
+		return channels.WalletRefund{}, fmt.Errorf("refunding %s: %w", req.RefundNo, err)
+	}
+	if o == nil || o.unknown {
 		return failed(c.spec.codes.notExist, "no such order"), nil
 	}
-	if err := f.progress(req.OrderNo, o); err != nil {
+	if err := f.progress(req.OrderNo, o, owner); err != nil {
 		return channels.WalletRefund{}, err
 	}
 	switch left := o.amount - o.refunded; {
@@ -318,8 +350,8 @@ func (f *Fake) Refund(ctx context.Context, req channels.WalletRefundRequest) (ch
 		return failed(c.spec.codes.stateError, fmt.Sprintf("the trade is %s, not paid", o.state)), nil
 	case req.Total != 0 && req.Total != o.amount:
 		return failed(c.spec.codes.totalMismatch, fmt.Sprintf("total %d fen differs from the order's %d", req.Total, o.amount)), nil
-	case c.maxRefunds > 0 && o.refunds >= c.maxRefunds:
-		return failed(c.spec.codes.tooManyRefunds, fmt.Sprintf("the order already has %d refunds, the most it may", o.refunds)), nil
+	case c.maxRefunds > 0 && len(o.refundNos) >= c.maxRefunds:
+		return failed(c.spec.codes.tooManyRefunds, fmt.Sprintf("the order already has %d refunds, the most it may", len(o.refundNos))), nil
 	case req.Amount > left:
 		return failed(c.spec.codes.overRefund, fmt.Sprintf("refund exceeds what is left to refund (%d fen)", left)), nil
 	}
@@ -327,10 +359,10 @@ func (f *Fake) Refund(ctx context.Context, req channels.WalletRefundRequest) (ch
 	seq := f.st.seq + 1
 	e := Entry{Op: OpRefund, Time: now, TID: req.Key.TID, MID: req.Key.MID, Batch: req.Key.Batch, Trace: req.Key.Trace,
 		OrderNo: req.OrderNo, Seq: seq, Amount: req.Amount, RefundNo: req.RefundNo, RefundID: c.spec.refundID(now, seq)}
-	if err := f.book(e); err != nil {
+	if err := f.book(e, owner); err != nil {
 		return channels.WalletRefund{}, fmt.Errorf("booking refund %s: %w", req.RefundNo, err)
 	}
-	return f.lostRefund(req.Amount, "refund "+req.RefundNo, f.refund(req.RefundNo, f.st.refunds[req.RefundNo]))
+	return f.lostRefund(req.Amount, "refund "+req.RefundNo, f.refund(req.RefundNo, owner.refunds[req.RefundNo]))
 }
 
 // RefundQuery implements channels.Wallet.
@@ -343,8 +375,12 @@ func (f *Fake) RefundQuery(ctx context.Context, req channels.RefundQueryRequest)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r, ok := f.st.refunds[req.RefundNo]
-	if !ok || (req.OrderNo != "" && r.orderNo != req.OrderNo) {
+	f.st.evict(f.now())
+	r, err := f.findRefund(req.RefundNo)
+	if err != nil {
+		return channels.WalletRefund{}, fmt.Errorf("querying refund %s: %w", req.RefundNo, err)
+	}
+	if r == nil || (req.OrderNo != "" && r.orderNo != req.OrderNo) {
 		return channels.WalletRefund{State: channels.RefundNotFound, Code: f.cfg.spec.codes.refundNotExist, Message: "no such refund",
 			RefundNo: req.RefundNo, HostTime: f.now()}, nil
 	}
@@ -353,7 +389,7 @@ func (f *Fake) RefundQuery(ctx context.Context, req channels.RefundQueryRequest)
 
 // progress completes a user-paying trade whose customer has confirmed by
 // now: after user_paying_for polls, or that long after the order.
-func (f *Fake) progress(orderNo string, o *order) error {
+func (f *Fake) progress(orderNo string, o *order, owner *state) error {
 	if o.state != channels.TradeUserPaying {
 		return nil
 	}
@@ -366,7 +402,7 @@ func (f *Fake) progress(orderNo string, o *order) error {
 	case c.payingPolls == Never || o.polls < c.payingPolls:
 		return nil
 	}
-	if err := f.book(Entry{Op: OpPaid, Time: f.now().UTC(), OrderNo: orderNo}); err != nil {
+	if err := f.book(Entry{Op: OpPaid, Time: f.now().UTC(), OrderNo: orderNo}, owner); err != nil {
 		return fmt.Errorf("booking completion of %s: %w", orderNo, err)
 	}
 	return nil
@@ -409,8 +445,11 @@ func (f *Fake) lostRefund(amount int64, what string, r channels.WalletRefund) (c
 	return r, nil
 }
 
-// book appends e to the ledger (and syncs it) before applying it.
-func (f *Fake) book(e Entry) error {
+// book appends e to the ledger (and syncs it) before applying it to the
+// wallet's memory and, for an order read back from the ledger, to the
+// state holding that order (owner). Every max(snapshotEvery, held)
+// appends it snapshots the memory.
+func (f *Fake) book(e Entry, owner *state) error {
 	if f.closed {
 		return errors.New("fake wallet closed")
 	}
@@ -419,11 +458,24 @@ func (f *Fake) book(e Entry) error {
 			return err
 		}
 	}
-	return f.st.apply(e)
+	if err := f.st.apply(e); err != nil {
+		return err
+	}
+	if owner != nil && owner != f.st {
+		if err := owner.apply(e); err != nil {
+			return err
+		}
+	}
+	if f.ledger != nil && f.ledger.SinceSnapshot() >= max(snapshotEvery, f.st.held()) {
+		// The entry is durable in the ledger already: a failed snapshot
+		// only means the next start replays more.
+		_ = f.ledger.Snapshot(f.st.snapshot())
+	}
+	return nil
 }
 
 var configKeys = []string{
-	"wallet", "ledger", "ledger_sync", "user_paying", "user_paying_for", "decline", "lose_response",
+	"wallet", "ledger", "ledger_sync", "memory", "user_paying", "user_paying_for", "decline", "lose_response",
 	"not_sent", "reverse_after", "max_refunds", "latency", "crash_after", // the last two read by faults.Parse
 }
 
@@ -498,6 +550,15 @@ func parseConfig(preset Wallet, m map[string]string) (config, error) {
 				return k.Bad("a duration such as 15s")
 			}
 			c.reverseAfter = d
+		case "memory":
+			if k.Value == "" {
+				return nil
+			}
+			d, err := time.ParseDuration(k.Value)
+			if err != nil || d < 0 {
+				return k.Bad("a duration such as 48h (0: hold every order)")
+			}
+			c.memory = d
 		case "max_refunds":
 			if k.Value == "" {
 				return nil

@@ -284,7 +284,7 @@ func TestCrashAfter(t *testing.T) {
 func TestConfigRejected(t *testing.T) {
 	for _, cfg := range []map[string]string{
 		{"wallet": "paypal"}, {"user_paying_for": "soon"}, {"decline": "5"}, {"lose_response": "-1"},
-		{"reverse_after": "x"}, {"max_refunds": "-2"}, {"colour": "red"},
+		{"reverse_after": "x"}, {"max_refunds": "-2"}, {"colour": "red"}, {"memory": "-1h"}, {"memory": "2 days"},
 	} {
 		if err := walletfake.New(walletfake.WeChat).Configure(ctx, channels.WalletAPIVersion1, cfg); err == nil {
 			t.Errorf("Configure(%v) accepted", cfg)

@@ -50,18 +50,18 @@ func codeHash(code string) string {
 // order is what the wallet remembers of one order number: no subject, no
 // payment code, no history, just what later answers need.
 type order struct {
-	tradeNo  string
-	amount   int64
-	codeHash string
-	state    channels.TradeState // success, user_paying, not_paid, revoked or closed
-	code     string
-	message  string
-	created  time.Time
-	paid     int64
-	refunded int64
-	refunds  int
-	unknown  bool // closed by a Cancel before any pay arrived
-	polls    int  // queries while user_paying; not kept across restarts
+	tradeNo   string
+	amount    int64
+	codeHash  string
+	state     channels.TradeState // success, user_paying, not_paid, revoked or closed
+	code      string
+	message   string
+	created   time.Time
+	paid      int64
+	refunded  int64
+	refundNos []string // its refunds' numbers, oldest first
+	unknown   bool     // closed by a Cancel before any pay arrived
+	polls     int      // queries while user_paying; not kept across restarts
 }
 
 type refund struct {
@@ -71,48 +71,128 @@ type refund struct {
 	time     time.Time
 }
 
-// state is the wallet's memory, rebuilt from the ledger by apply alone.
+// state is the wallet's memory, rebuilt from the ledger by apply alone
+// (and evict, which only forgets). With a window it holds the orders
+// created within it, their refunds and their payment-code digests; the
+// numbers of the orders and refunds it forgot are kept in evicted, a
+// fixed-size filter, so that a number it does not hold is looked up in the
+// ledger only if it may have been forgotten.
 type state struct {
 	orders  map[string]*order // order number -> order
 	codes   map[string]string // payment code digest -> order number
 	refunds map[string]*refund
 	seq     int64
+
+	window  time.Duration // 0: hold everything
+	queue   []queued      // the orders held, oldest first
+	evicted bloom         // nil until the first eviction
+}
+
+// queued is one order in the eviction queue.
+type queued struct {
+	no string
+	o  *order
 }
 
 func newState() *state {
 	return &state{orders: map[string]*order{}, codes: map[string]string{}, refunds: map[string]*refund{}}
 }
 
+// held is how many orders and refunds the state holds.
+func (st *state) held() int { return len(st.orders) + len(st.refunds) }
+
+func (st *state) hold(no string, o *order) {
+	st.orders[no] = o
+	st.queue = append(st.queue, queued{no, o})
+}
+
+// forgotten reports whether an order or refund number the state does not
+// hold may have been evicted (or is a false positive of the filter): only
+// then is it worth reading the ledger for it.
+func (st *state) forgotten(key string) bool { return st.evicted.has(key) }
+
+func orderKey(no string) string  { return "o:" + no }
+func refundKey(no string) string { return "r:" + no }
+
+// evict forgets the orders created before now minus the window, with
+// their refunds and payment-code digests, oldest first: its cost is one
+// step per order forgotten. It never runs inside apply, so that an
+// operation that found an order held keeps it held until it answers.
+func (st *state) evict(now time.Time) {
+	if st.window <= 0 {
+		return
+	}
+	cutoff := now.Add(-st.window)
+	n := 0
+	for n < len(st.queue) && st.queue[n].o.created.Before(cutoff) {
+		q := st.queue[n]
+		st.queue[n] = queued{}
+		n++
+		if st.orders[q.no] != q.o {
+			continue
+		}
+		if st.evicted == nil {
+			st.evicted = newBloom()
+		}
+		delete(st.orders, q.no)
+		st.evicted.add(orderKey(q.no))
+		for _, r := range q.o.refundNos {
+			delete(st.refunds, r)
+			st.evicted.add(refundKey(r))
+		}
+		if q.o.codeHash != "" && st.codes[q.o.codeHash] == q.no {
+			delete(st.codes, q.o.codeHash)
+		}
+	}
+	st.queue = st.queue[n:]
+}
+
+// apply changes the state by one ledger entry. An entry of an order the
+// state no longer holds (completion, cancel, refund of an evicted order)
+// changes nothing held, except that a refund's number joins the evicted
+// filter: the ledger is where such an order is found again.
 func (st *state) apply(e Entry) error {
 	if e.Seq > st.seq {
 		st.seq = e.Seq
 	}
 	o := st.orders[e.OrderNo]
+	gone := o == nil && st.forgotten(orderKey(e.OrderNo))
 	switch e.Op {
 	case OpPay:
 		if o != nil {
 			return fmt.Errorf("order %s booked twice", e.OrderNo)
 		}
-		st.orders[e.OrderNo] = &order{
+		o = &order{
 			tradeNo: e.TradeNo, amount: e.Amount, codeHash: e.CodeHash, state: e.State,
 			code: e.Code, message: e.Message, created: e.Time,
 		}
 		if e.State == channels.TradeSuccess {
-			st.orders[e.OrderNo].paid = e.Amount
+			o.paid = e.Amount
 		}
+		st.hold(e.OrderNo, o)
 		st.codes[e.CodeHash] = e.OrderNo
 	case OpPaid:
+		if gone {
+			return nil
+		}
 		if o == nil {
 			return fmt.Errorf("completion of unknown order %s", e.OrderNo)
 		}
 		o.state, o.paid, o.code, o.message = channels.TradeSuccess, o.amount, "", ""
 	case OpCancel:
+		if gone {
+			return nil
+		}
 		if o == nil {
-			st.orders[e.OrderNo] = &order{state: e.State, created: e.Time, unknown: true}
+			st.hold(e.OrderNo, &order{state: e.State, created: e.Time, unknown: true})
 			return nil
 		}
 		o.state, o.code, o.message = e.State, "", ""
 	case OpRefund:
+		if gone {
+			st.evicted.add(refundKey(e.RefundNo))
+			return nil
+		}
 		if o == nil {
 			return fmt.Errorf("refund %s of unknown order %s", e.RefundNo, e.OrderNo)
 		}
@@ -121,7 +201,7 @@ func (st *state) apply(e Entry) error {
 		}
 		st.refunds[e.RefundNo] = &refund{orderNo: e.OrderNo, refundID: e.RefundID, amount: e.Amount, time: e.Time}
 		o.refunded += e.Amount
-		o.refunds++
+		o.refundNos = append(o.refundNos, e.RefundNo)
 	default:
 		return fmt.Errorf("unknown ledger operation %q", e.Op)
 	}

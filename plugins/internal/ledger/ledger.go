@@ -75,7 +75,7 @@ func OpenFrom[E any](path string, sync bool, valid func(E) bool, restore func(js
 	if _, err := fh.Seek(from, io.SeekStart); err != nil {
 		return fail(fmt.Errorf("opening ledger: %w", err))
 	}
-	entries, tail, err := read(fh, valid)
+	entries, tail, err := read(fh, valid, nil)
 	if err != nil {
 		return fail(fmt.Errorf("replaying ledger %s: %w", path, err))
 	}
@@ -199,19 +199,29 @@ func (f *File[E]) Close() error { return f.fh.Close() }
 
 // Read reads the entries of the ledger at path, ignoring a torn last line.
 func Read[E any](path string, valid func(E) bool) ([]E, error) {
+	return ReadMatching(path, valid, nil)
+}
+
+// ReadMatching is Read for the lines match accepts (all of them if match
+// is nil): a line match refuses is neither decoded nor checked, so that a
+// host can look one thing up in a long ledger without decoding it all. The
+// ledger may be open for appending meanwhile: a host reads it between two
+// of its appends.
+func ReadMatching[E any](path string, valid func(E) bool, match func(line []byte) bool) ([]E, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger: %w", err)
 	}
 	defer fh.Close()
-	entries, _, err := read(fh, valid)
+	entries, _, err := read(fh, valid, match)
 	return entries, err
 }
 
 // read parses newline-terminated JSON lines. It returns the entries and the
 // length of the well-formed prefix: an unterminated or unparsable last line
-// is a torn write and is left out of both.
-func read[E any](r io.Reader, valid func(E) bool) ([]E, int64, error) {
+// is a torn write and is left out of both. A terminated line that match
+// (if not nil) refuses is skipped, counted in the prefix.
+func read[E any](r io.Reader, valid func(E) bool, match func([]byte) bool) ([]E, int64, error) {
 	br := bufio.NewReader(r)
 	var (
 		entries []E
@@ -228,6 +238,10 @@ func read[E any](r io.Reader, valid func(E) bool) ([]E, int64, error) {
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("reading ledger: %w", err)
+		}
+		if match != nil && !match(line) {
+			good += int64(len(line))
+			continue
 		}
 		var e E
 		if jerr := json.Unmarshal(bytes.TrimSpace(line), &e); jerr != nil || !valid(e) {

@@ -149,3 +149,17 @@ func TestSnapshotBeyondTheLedgerIsNotTrusted(t *testing.T) {
 		t.Fatalf("restored %+v replaying %d, want the ledger's {3 6} replaying 3", again, f.Replayed())
 	}
 }
+
+func TestReadMatchingDecodesOnlyTheLinesMatched(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.jsonl")
+	// The garbage line is refused by match, so it is never decoded; the
+	// torn last line is left out as by Read.
+	os.WriteFile(path, []byte("{\"op\":\"a\",\"n\":1}\nnot json\n{\"op\":\"b\",\"n\":2}\n{\"op\":\"a\",\"n\":3}\n{\"op\":\"a\",\"n\""), 0o600)
+	got, err := ReadMatching(path, valid, func(line []byte) bool { return strings.Contains(string(line), `"op":"a"`) })
+	if err != nil || len(got) != 2 || got[0].N != 1 || got[1].N != 3 {
+		t.Fatalf("ReadMatching = %v, %v; want entries 1 and 3", got, err)
+	}
+	if _, err := Read(path, valid); err == nil {
+		t.Fatal("Read decoded past a corrupt middle line")
+	}
+}
