@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -21,7 +19,6 @@ import (
 
 	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/ecr"
-	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
 	"github.com/posrt/posrt/runtime/terminal"
@@ -153,114 +150,6 @@ func run(c *cli.Context) error {
 	}
 	fmt.Fprintln(c.App.Writer, "posrt stopped")
 	return nil
-}
-
-const consoleHelp = `amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
-  1234               card sale of 1234 fen
-  qr 1234 CODE       payment-code sale (the wallet is told from the code)
-  cash 1234          cash entry
-  void TRACE         void the sale with TRACE in this batch (full amount)
-  refund TRACE 500   refund 500 fen of the sale with TRACE in this batch
-  settle             settle the batch (totals to the acquirer, slip printed)
-  slip               reprint the last settlement slip
-  resolve TRACE WHY  (supervisor) close a reversal the acquirer confirmed by hand
-  l                  the last 10 transactions (e.g. one whose answer a cash register lost)
-  s                  status      q  quit`
-
-// console is the cashier's line-mode console. It reports whether the
-// cashier asked to quit (false: the input ended).
-func console(ctx context.Context, in io.Reader, out io.Writer, term *terminal.Terminal) bool {
-	lines := bufio.NewScanner(in)
-	fmt.Fprintln(out, consoleHelp)
-	prompt := func() { fmt.Fprint(out, "\n> ") }
-	prompt()
-	for lines.Scan() {
-		fields := strings.Fields(lines.Text())
-		switch {
-		case len(fields) == 0:
-		case fields[0] == "q" || fields[0] == "quit":
-			return true
-		case fields[0] == "resolve" && len(fields) >= 3:
-			c, err := term.Status()
-			if err != nil {
-				fmt.Fprintln(out, "resolve:", err)
-				break
-			}
-			key := journal.Key{TID: c.TID, Batch: c.Batch, Trace: fields[1]}
-			rec, err := term.Engine().ResolveByHand(ctx, key, strings.Join(fields[2:], " "))
-			if err != nil {
-				fmt.Fprintf(out, "NOT RESOLVED: %s\n", flow.AsError(err).Message)
-				break
-			}
-			fmt.Fprintf(out, "RESOLVED BY HAND: %s %s %d fen, trace %s (%s)\n", rec.Medium, rec.Kind, int64(rec.Amount), rec.Trace, rec.Note)
-		case fields[0] == "settle" && len(fields) == 1, fields[0] == "slip" && len(fields) == 1:
-			settle := term.Settle
-			if fields[0] == "slip" {
-				settle = func(ctx context.Context, _ string) (terminal.SettleResult, error) { return term.ReprintSettlement(ctx) }
-			}
-			res, err := settle(ctx, "")
-			if err != nil {
-				fmt.Fprintf(out, "NOT SETTLED: %s\n", flow.AsError(err).Message)
-				break
-			}
-			balance := "balanced"
-			if !res.Balanced {
-				balance = fmt.Sprintf("unbalanced, %d records uploaded", res.Uploaded)
-			}
-			fmt.Fprintf(out, "SETTLED batch %s (%s), next batch %s\n", res.Batch, balance, res.NextBatch)
-			for _, tot := range res.Totals {
-				fmt.Fprintf(out, "  %-11s sales %d %s  voids %d %s  refunds %d %s  net %s\n", tot.Medium, tot.SaleCount, tot.SaleAmount.Yuan(),
-					tot.VoidCount, tot.VoidAmount.Yuan(), tot.RefundCount, tot.RefundAmount.Yuan(), tot.Net().Yuan())
-			}
-			if res.Warning != "" {
-				fmt.Fprintln(out, "WARNING:", res.Warning)
-			}
-		case fields[0] == "l" || fields[0] == "list":
-			recent, err := term.Recent(10)
-			if err != nil {
-				fmt.Fprintln(out, "list:", err)
-				break
-			}
-			for _, r := range recent {
-				fmt.Fprintf(out, "  %s %s  %-6s %-11s %10s  %-8s %s %s\n", r.Batch, r.Trace, r.Kind, r.Medium, money.Fen(r.Amount).Yuan(), r.Result, r.Code, r.RequestID)
-			}
-		case fields[0] == "s" || fields[0] == "status":
-			st, err := term.Status()
-			if err != nil {
-				fmt.Fprintln(out, "status:", err)
-				break
-			}
-			fmt.Fprintf(out, "TID %s  MID %s  batch %s (%d records)  next trace %s  signed in %v  pending %d\n", st.TID, st.MID, st.Batch, st.BatchRecords, st.NextTrace, st.SignedIn, st.Pending)
-			if st.SettleFirst != "" {
-				fmt.Fprintln(out, "  PLEASE SETTLE FIRST:", st.SettleFirst)
-			}
-			if st.Settling != "" {
-				fmt.Fprintf(out, "  settlement of batch %s is being finished\n", st.Settling)
-			}
-			for _, ch := range st.Channels {
-				fmt.Fprintf(out, "  %-12s %-12s pending %d flagged %d\n", ch.Name, ch.Medium, ch.Pending, ch.Flagged)
-			}
-		default:
-			req, err := consoleRequest(fields)
-			if err != nil {
-				fmt.Fprintln(out, err)
-				fmt.Fprintln(out, consoleHelp)
-				break
-			}
-			fmt.Fprintf(out, "%s RMB %s (%d fen)...\n", strings.ToUpper(string(req.Op.Kind)), req.Op.Amount.Yuan(), int64(req.Op.Amount))
-			res, err := term.Execute(ctx, req)
-			if err != nil {
-				fmt.Fprintf(out, "REFUSED: %s (nothing was charged)\n", flow.AsError(err).Message)
-				break
-			}
-			fmt.Fprintf(out, "%s %s %s  %s %s  batch %s trace %s  ref %s\n", strings.ToUpper(string(res.Result)), res.Code, res.Message, res.Medium, res.MaskedPAN, res.Batch, res.Trace, res.RRN)
-			if res.Warning != "" {
-				fmt.Fprintln(out, "WARNING:", res.Warning)
-			}
-		}
-		prompt()
-	}
-	return false
 }
 
 // consoleRequest reads one console line as an operation.

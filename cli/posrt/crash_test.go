@@ -384,7 +384,7 @@ func (s *crashSuite) send(p *runtimetest.Process, run int, op opKind) (*sentOp, 
 		}
 		path = "/v1/refund"
 		o.amount = s.amount(map[opKind]int{opCardRefund: clsRefund, opCardRefundLost: clsRefundLost, opWalletRefund: clsWalletRefund}[op])
-		o.body = fmt.Sprintf(`{"trace": %q, "amount": %d, "request_id": %q}`, trace, o.amount, o.rid)
+		o.body = fmt.Sprintf(`{"trace": %q, "amount": %d, "request_id": %q, "supervisor_password": "123456"}`, trace, o.amount, o.rid)
 	default:
 		s.t.Fatalf("unknown operation %s", op)
 	}

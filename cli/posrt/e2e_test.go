@@ -453,7 +453,7 @@ func TestCashierConsole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "run", "--data-dir", t.TempDir(), "--ecr-addr", "127.0.0.1:0")
-	cmd.Stdin = strings.NewReader("abc\n12.50\n0\n1234\n1251\nresolve 000002 the acquirer says so\nl\ns\nq\n")
+	cmd.Stdin = strings.NewReader("1234\nlogin 01 1111\nlogin 01 0000\nabc\n12.50\n0\n1234\n1251\nresolve 000002 the acquirer says so\n999999\nresolve 000002 the acquirer says so\n123456\nl\ns\nq\n")
 	var out, logs runtimetest.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &logs
 	if err := cmd.Run(); err != nil {
@@ -462,6 +462,13 @@ func TestCashierConsole(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		"amounts are in FEN",
+		"log in first",
+		"LOGIN REFUSED",
+		"4 tries left",
+		"operator 01 (cashier) logged in",
+		"WARNING: this is the factory password",
+		"NOT AUTHORISED",
+		"WARNING: operator 00 still has its factory password",
 		`digits only (got "abc")`,
 		"amount is in fen, not yuan: 12.50 yuan is 1250 fen",
 		"at least 1 fen",

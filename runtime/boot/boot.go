@@ -26,6 +26,7 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/operator"
 	"github.com/posrt/posrt/runtime/pluginhost"
 	"github.com/posrt/posrt/runtime/terminal"
 	"github.com/posrt/posrt/runtime/txn"
@@ -224,8 +225,14 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 	if err != nil {
 		return nil, err
 	}
+	ops, err := operator.Open(o.DataDir, operator.Options{LockFor: cfg.Operators.LockFor()})
+	if err != nil {
+		return nil, err
+	}
 	return terminal.New(terminal.Config{
 		Info:      txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
+		Operators: ops,
+		ExportDir: filepath.Join(o.DataDir, "exports"),
 		Journal:   j,
 		Flows:     engine,
 		Logf:      logf,

@@ -21,14 +21,15 @@ var defaultProfile string
 
 // Config is a terminal's configuration.
 type Config struct {
-	Terminal Terminal `toml:"terminal"`
-	ECR      ECR      `toml:"ecr"`
-	Flows    Flows    `toml:"flows"`
-	Resolve  Resolve  `toml:"resolve"`
-	Settle   Settle   `toml:"settlement"`
-	History  History  `toml:"history"`
-	Runtime  Runtime  `toml:"runtime"`
-	Plugins  []Plugin `toml:"plugin"`
+	Terminal  Terminal  `toml:"terminal"`
+	ECR       ECR       `toml:"ecr"`
+	Flows     Flows     `toml:"flows"`
+	Resolve   Resolve   `toml:"resolve"`
+	Settle    Settle    `toml:"settlement"`
+	History   History   `toml:"history"`
+	Operators Operators `toml:"operators"`
+	Runtime   Runtime   `toml:"runtime"`
+	Plugins   []Plugin  `toml:"plugin"`
 	// Source names where the configuration came from.
 	Source string `toml:"-"`
 }
@@ -72,6 +73,16 @@ type Settle struct {
 	// hand.
 	AutoAt string `toml:"auto_at"`
 }
+
+// Operators sets the operators' lockout.
+type Operators struct {
+	// LockMinutes is how long 5 wrong passwords in a row lock an operator
+	// (30); the supervisor unlocks a cashier sooner.
+	LockMinutes int `toml:"lock_minutes"`
+}
+
+// LockFor is the lockout as a duration (zero: the default).
+func (o Operators) LockFor() time.Duration { return time.Duration(o.LockMinutes) * time.Minute }
 
 // History sets how long the journal keeps settled records.
 type History struct {
@@ -274,6 +285,9 @@ func (c Config) Validate() error {
 		if v, err := time.ParseDuration(d); err != nil || v <= 0 {
 			errs = append(errs, fmt.Errorf("resolve.%s %q is not a positive duration such as 10s", name, d))
 		}
+	}
+	if c.Operators.LockMinutes < 0 {
+		errs = append(errs, fmt.Errorf("operators.lock_minutes = %d: want minutes", c.Operators.LockMinutes))
 	}
 	if c.History.RetentionDays < -1 {
 		errs = append(errs, fmt.Errorf("history.retention_days = %d: want a number of days, or -1 to keep every record", c.History.RetentionDays))

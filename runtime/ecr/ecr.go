@@ -32,6 +32,8 @@ type Terminal interface {
 	Settle(ctx context.Context, operator string) (terminal.SettleResult, error)
 	ReprintSettlement(ctx context.Context) (terminal.SettleResult, error)
 	Status() (terminal.Status, error)
+	Supervisor(ctx context.Context, password string) error
+	ClearCache(ctx context.Context, confirm bool) (journal.ClearReport, error)
 	History
 }
 
@@ -89,7 +91,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 	}
 	mux.HandleFunc("POST /v1/sale", op(journal.KindSale, []string{"amount", "request_id", "auth_code", "medium", "operator"}))
 	mux.HandleFunc("POST /v1/void", op(journal.KindVoid, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
-	mux.HandleFunc("POST /v1/refund", op(journal.KindRefund, []string{"trace", "batch", "rrn", "amount", "request_id", "operator"}))
+	mux.HandleFunc("POST /v1/refund", op(journal.KindRefund, []string{"trace", "batch", "rrn", "amount", "request_id", "operator", "supervisor_password"}))
 	mux.HandleFunc("POST /v1/cash", op(journal.KindCash, []string{"amount", "request_id", "operator"}))
 	mux.HandleFunc("POST /v1/signin", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := readObject(w, r, nil); !ok {
@@ -124,6 +126,35 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 			return
 		}
 		writeJSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("POST /v1/cache/clear", func(w http.ResponseWriter, r *http.Request) {
+		fields, ok := readObject(w, r, []string{"supervisor_password", "confirm"})
+		if !ok {
+			return
+		}
+		pw, err := str(fields, "supervisor_password")
+		confirm := false
+		if raw, has := fields["confirm"]; has && err == nil {
+			if jerr := json.Unmarshal(raw, &confirm); jerr != nil {
+				err = fmt.Errorf("confirm must be true or false")
+			}
+		}
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		if err := t.Supervisor(r.Context(), pw); err != nil {
+			fe := flow.AsError(err)
+			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			return
+		}
+		rep, err := t.ClearCache(context.WithoutCancel(r.Context()), confirm)
+		if err != nil {
+			fe := flow.AsError(err)
+			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": "cleared", "export": rep.Export, "records": rep.Records, "batch": rep.Batch, "next_trace": rep.NextTrace})
 	})
 	mux.HandleFunc("POST /v1/settlement/reprint", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := readObject(w, r, nil); !ok {
@@ -186,13 +217,13 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 	})
 	// Any other method on an API path is a 405, anything else a 404; both
 	// in the API's JSON error shape, not the mux's plain text.
-	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/settle", "/v1/settlement/reprint", "/v1/query", "/v1/status", "/v1/transactions", "/v1/summary", "/v1/transactions/{request_id}"} {
+	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/settle", "/v1/settlement/reprint", "/v1/cache/clear", "/v1/query", "/v1/status", "/v1/transactions", "/v1/summary", "/v1/transactions/{request_id}"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/settle, /v1/settlement/reprint, /v1/query, GET /v1/transactions, /v1/transactions/{request_id}, /v1/summary, /v1/status)")
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/settle, /v1/settlement/reprint, /v1/cache/clear, /v1/query, GET /v1/transactions, /v1/transactions/{request_id}, /v1/summary, /v1/status)")
 	})
 	want := []byte(o.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -333,6 +364,15 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 		}
 		req.Op.Amount = amount
 	}
+	if kind == journal.KindRefund {
+		// A refund gives money back: the supervisor authorises it.
+		pw, _ := str(fields, "supervisor_password")
+		if err := t.Supervisor(r.Context(), pw); err != nil {
+			fe := flow.AsError(err)
+			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			return
+		}
+	}
 	// Once an operation starts the customer is at the PIN pad and the host
 	// may be asked: a cash register that hangs up does not abort it.
 	res, err := t.Execute(context.WithoutCancel(r.Context()), req)
@@ -355,6 +395,14 @@ func statusOf(code string) int {
 		return http.StatusBadGateway
 	case txn.CodeOriginalNotFound:
 		return http.StatusNotFound
+	case "supervisor_required", "wrong_password", "unknown_operator":
+		return http.StatusUnauthorized
+	case "not_supervisor":
+		return http.StatusForbidden
+	case "operator_locked":
+		return http.StatusLocked
+	case terminal.CodeNotClearable:
+		return http.StatusConflict
 	case txn.CodeNoChannel:
 		return http.StatusUnprocessableEntity
 	case terminal.CodeJournalError:

@@ -72,6 +72,23 @@ func (f *fakeTerminal) Summary(context.Context, journal.Period, time.Time) (jour
 
 func (f *fakeTerminal) Location() *time.Location { return time.UTC }
 
+// supervisorPassword is what the fake terminal's Supervisor accepts.
+const supervisorPassword = "246810"
+
+func (f *fakeTerminal) Supervisor(_ context.Context, pw string) error {
+	switch pw {
+	case supervisorPassword:
+		return nil
+	case "":
+		return &flow.Error{Code: "supervisor_required", Message: "needs the supervisor"}
+	}
+	return &flow.Error{Code: "wrong_password", Message: "wrong password"}
+}
+
+func (f *fakeTerminal) ClearCache(context.Context, bool) (journal.ClearReport, error) {
+	return journal.ClearReport{Export: "/x.jsonl"}, f.err
+}
+
 func (f *fakeTerminal) ReprintSettlement(context.Context) (terminal.SettleResult, error) {
 	return terminal.SettleResult{}, f.err
 }
@@ -224,7 +241,7 @@ func TestOperationsReachTheTerminalTyped(t *testing.T) {
 	for _, c := range []struct{ path, body string }{
 		{"/v1/sale", `{"amount": 500, "auth_code": "134567890123456789", "request_id": "r-1"}`},
 		{"/v1/void", `{"trace": "000007"}`},
-		{"/v1/refund", `{"rrn": "123456789012", "amount": 300}`},
+		{"/v1/refund", `{"rrn": "123456789012", "amount": 300, "supervisor_password": "` + supervisorPassword + `"}`},
 		{"/v1/cash", `{"amount": 800}`},
 	} {
 		if status, body := do(t, http.MethodPost, srv.URL+c.path, c.body); status != http.StatusOK {
@@ -471,5 +488,35 @@ func TestHistoryQueryParameters(t *testing.T) {
 	}
 	if status, body := do(t, http.MethodGet, srv.URL+"/v1/summary?period=week&date=2026-09-09", ""); status != http.StatusOK {
 		t.Fatalf("summary: HTTP %d %v", status, body)
+	}
+}
+
+// A refund and a clear cache need the supervisor's password: without it or
+// with a wrong one nothing reaches the terminal.
+func TestRefundAndClearNeedTheSupervisor(t *testing.T) {
+	term := &fakeTerminal{}
+	srv := serve(t, term)
+	for _, c := range []struct {
+		path, body string
+		status     int
+		code       string
+	}{
+		{"/v1/refund", `{"rrn": "123456789012", "amount": 300}`, http.StatusUnauthorized, "supervisor_required"},
+		{"/v1/refund", `{"rrn": "123456789012", "amount": 300, "supervisor_password": "000000"}`, http.StatusUnauthorized, "wrong_password"},
+		{"/v1/cache/clear", `{}`, http.StatusUnauthorized, "supervisor_required"},
+		{"/v1/cache/clear", `{"supervisor_password": "1", "confirm": true}`, http.StatusUnauthorized, "wrong_password"},
+		{"/v1/cache/clear", `{"supervisor_password": "` + supervisorPassword + `", "confirm": "yes"}`, http.StatusBadRequest, "invalid_request"},
+	} {
+		status, body := do(t, http.MethodPost, srv.URL+c.path, c.body)
+		if status != c.status || errorCode(t, body) != c.code {
+			t.Errorf("%s %s: HTTP %d %v, want %d %s", c.path, c.body, status, body, c.status, c.code)
+		}
+	}
+	if got := term.sales(); len(got) != 0 {
+		t.Fatalf("refused requests reached the terminal: %v", got)
+	}
+	status, body := do(t, http.MethodPost, srv.URL+"/v1/cache/clear", `{"supervisor_password": "`+supervisorPassword+`", "confirm": true}`)
+	if status != http.StatusOK || body["export"] != "/x.jsonl" {
+		t.Fatalf("clear: HTTP %d %v", status, body)
 	}
 }

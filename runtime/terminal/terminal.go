@@ -14,6 +14,7 @@ import (
 	"github.com/posrt/posrt/plugins/scanner"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/operator"
 	"github.com/posrt/posrt/runtime/qr"
 	"github.com/posrt/posrt/runtime/txn"
 )
@@ -41,6 +42,10 @@ type Config struct {
 	// RetryEvery is how often Run retries a failed sign-in and what is
 	// pending (30s); each record's own back-off decides whether it is due.
 	RetryEvery time.Duration
+	// Operators checks operators' and the supervisor's passwords.
+	Operators *operator.Store
+	// ExportDir is where a clear cache writes its export of the journal.
+	ExportDir string
 	// Retention is how long settled records are kept (93 days); Run
 	// compacts older ones away once a day. Below zero: kept for ever.
 	Retention time.Duration
@@ -399,6 +404,8 @@ type Status struct {
 	BatchRecords int    `json:"batch_records"`
 	SettleFirst  string `json:"settle_first,omitempty"`
 	Settling     string `json:"settling,omitempty"`
+	// Warnings are what a deployer should fix (factory passwords).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Transactions returns a page of the journal's records f selects, oldest
@@ -434,6 +441,7 @@ func (t *Terminal) Status() (Status, error) {
 		TID: t.cfg.Info.TID, MID: t.cfg.Info.MID, MerchantName: t.cfg.Info.MerchantName,
 		Batch: c.Batch, NextTrace: c.NextTrace, SignedIn: t.engine.SignedIn(), Pending: pending, Channels: chs,
 		BatchRecords: t.cfg.Journal.CurrentBatch().Records, SettleFirst: t.engine.SettleFirst(),
+		Warnings: t.warnings(),
 	}
 	if s, ok, err := t.cfg.Journal.ActiveSettlement(); err != nil {
 		return Status{}, err
