@@ -217,4 +217,3 @@ func TestCrashKeepsEverySyncedIntent(t *testing.T) {
 		t.Fatalf("trace after crash %s does not follow the last acknowledged %06d", rec.Trace, last)
 	}
 }
-
