@@ -12,6 +12,7 @@ import (
 	"github.com/posrt/posrt/runtime/money"
 	"github.com/posrt/posrt/runtime/operator"
 	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
 )
 
 const consoleHelp = `log in first: login NO PASSWORD (cashier 01 / 0000, supervisor 00 / 123456 until changed)
@@ -22,6 +23,7 @@ amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
   void TRACE         (supervisor) void the sale with TRACE in this batch (full amount)
   refund TRACE 500   (supervisor) refund 500 fen of the sale with TRACE in this batch
   settle             (supervisor) settle the batch (totals to the acquirer, slip printed)
+  reprint [TRACE]    reprint the last receipt, or the one of TRACE in this batch
   slip               reprint the last settlement slip
   resolve TRACE WHY  (supervisor) close a reversal the acquirer confirmed by hand
   clear              (supervisor) clear the cache: export the journal, then empty it
@@ -174,6 +176,17 @@ func (c *consoleSession) command(fields []string) {
 		if res.Warning != "" {
 			fmt.Fprintln(out, "WARNING:", res.Warning)
 		}
+	case fields[0] == "reprint" && len(fields) <= 2:
+		var ref txn.OriginalRef
+		if len(fields) == 2 {
+			ref.Trace = fields[1]
+		}
+		res, err := term.Reprint(c.ctx, ref)
+		if err != nil {
+			fmt.Fprintf(out, "NOT REPRINTED: %s\n", flow.AsError(err).Message)
+			return
+		}
+		fmt.Fprintf(out, "REPRINTED %s %s trace %s (%d copies, marked DUPLICATE)\n", res.Kind, res.Medium, res.Trace, res.ReceiptsPrinted)
 	case fields[0] == "l" || fields[0] == "list":
 		recent, err := term.Recent(10)
 		if err != nil {

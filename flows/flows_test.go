@@ -53,6 +53,34 @@ func text(doc printer.Document) string {
 }
 
 var scripted = map[string][]scriptedCase{
+	"reprint": {
+		{
+			name: "a card sale's two copies again, marked DUPLICATE, nothing executed",
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["receipts_printed"] != int64(2) || len(h.Printed) != 1 {
+					t.Fatalf("out = %v, %v, printed %d", out, err, len(h.Printed))
+				}
+				slip := text(h.Printed[0])
+				for _, want := range []string{"MERCHANT COPY", "CARDHOLDER COPY", "DUPLICATE", "622202******0128", "RMB 12.34"} {
+					if !strings.Contains(slip, want) {
+						t.Errorf("reprint lacks %q:\n%s", want, slip)
+					}
+				}
+				if strings.Contains(strings.Join(h.Calls, ";"), "execute") {
+					t.Fatalf("a reprint executed: %v", h.Calls)
+				}
+			},
+		},
+		{
+			name:  "a declined sale has no receipt",
+			setup: func(h *runtimetest.Host) { h.Result = flow.ResultDeclined },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "nothing_to_reprint" || len(h.Printed) != 0 {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+			},
+		},
+	},
 	"sale": {
 		{
 			name:  "approved prints merchant and cardholder copies",

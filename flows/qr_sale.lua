@@ -9,9 +9,7 @@ local scanner = require("posrt.scanner")
 local txn = require("posrt.txn")
 local printer = require("posrt.printer")
 local terminal = require("posrt.terminal")
-local money = require("posrt.money")
-
-local wallets = { wechat = "WECHAT PAY", alipay = "ALIPAY", unionpay_qr = "UNIONPAY QR" }
+local receipts = require("receipts")
 
 return function(ctx)
   local code, err = scanner.read_code()
@@ -27,24 +25,10 @@ return function(ctx)
 
   res.receipts_printed = 0
   if res.result == "approved" then
-    local t = terminal.info()
-    local ok, perr = printer.print({
-      copy = "receipt",
-      cut = true,
-      lines = {
-        { text = t.merchant_name, align = "center", size = "double", bold = true },
-        { text = "MERCHANT NO " .. res.mid },
-        { text = "TERMINAL NO " .. res.tid },
-        { text = "PAID WITH   " .. (wallets[res.medium] or res.medium) },
-        { text = "ORDER NO    " .. res.order_no },
-        { text = "TRADE NO    " .. res.trade_no },
-        { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
-        { text = "DATE/TIME   " .. res.time },
-        { text = "AMOUNT  RMB " .. money.yuan(res.amount), size = "double_height", bold = true },
-      },
-    })
+    local lines, copies = receipts.document(terminal.info(), res, false)
+    local ok, perr = printer.print({ copy = "receipt", lines = lines, cut = true })
     if ok then
-      res.receipts_printed = 1
+      res.receipts_printed = copies
     else
       res.print_error = perr.message
     end

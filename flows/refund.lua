@@ -5,7 +5,7 @@
 local txn = require("posrt.txn")
 local printer = require("posrt.printer")
 local terminal = require("posrt.terminal")
-local money = require("posrt.money")
+local receipts = require("receipts")
 
 return function(ctx)
   local res, err = txn.execute({})
@@ -14,23 +14,10 @@ return function(ctx)
   end
   res.receipts_printed = 0
   if res.result == "approved" then
-    local t = terminal.info()
-    local ok, perr = printer.print({
-      copy = "receipt",
-      cut = true,
-      lines = {
-        { text = t.merchant_name, align = "center", size = "double", bold = true },
-        { text = "TRANS TYPE  REFUND", bold = true },
-        { text = "TERMINAL NO " .. res.tid },
-        { text = "CARD NO     " .. res.masked_pan },
-        { text = "ORIG TRACE  " .. res.orig_trace },
-        { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
-        { text = "DATE/TIME   " .. res.time },
-        { text = "AMOUNT  RMB -" .. money.yuan(res.amount), size = "double_height", bold = true },
-      },
-    })
+    local lines, copies = receipts.document(terminal.info(), res, false)
+    local ok, perr = printer.print({ copy = "receipt", lines = lines, cut = true })
     if ok then
-      res.receipts_printed = 1
+      res.receipts_printed = copies
     else
       res.print_error = perr.message
     end

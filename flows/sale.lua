@@ -12,30 +12,7 @@ local pinpad = require("posrt.pinpad")
 local txn = require("posrt.txn")
 local printer = require("posrt.printer")
 local terminal = require("posrt.terminal")
-local money = require("posrt.money")
-
-local function receipt(t, res, copy)
-  local lines = {
-    { text = t.merchant_name, align = "center", size = "double", bold = true },
-    { text = copy, align = "center" },
-    { text = "MERCHANT NO " .. res.mid },
-    { text = "TERMINAL NO " .. res.tid },
-    { text = "CARD NO     " .. res.masked_pan },
-    { text = "ENTRY MODE  " .. res.entry_mode },
-    { text = "TRANS TYPE  SALE" },
-    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
-    { text = "REF NO      " .. res.rrn },
-    { text = "AUTH NO     " .. res.auth_code },
-    { text = "DATE/TIME   " .. res.time },
-    { text = "AMOUNT  RMB " .. money.yuan(res.amount), size = "double_height", bold = true },
-  }
-  if copy == "MERCHANT COPY" then
-    table.insert(lines, { text = "CARDHOLDER SIGNATURE" })
-    table.insert(lines, { text = " " })
-    table.insert(lines, { text = "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES" })
-  end
-  return lines
-end
+local receipts = require("receipts")
 
 return function(ctx)
   -- The PIN pad shows the operation's amount while it waits for the card.
@@ -58,16 +35,11 @@ return function(ctx)
 
   res.receipts_printed = 0
   if res.result == "approved" then
-    -- Both copies in one print job, cut between them.
-    local t = terminal.info()
-    local lines = receipt(t, res, "MERCHANT COPY")
-    table.insert(lines, { cut = true })
-    for _, line in ipairs(receipt(t, res, "CARDHOLDER COPY")) do
-      table.insert(lines, line)
-    end
+    -- Both copies in one print job, cut between them (receipts.lua).
+    local lines, copies = receipts.document(terminal.info(), res, false)
     local ok, perr = printer.print({ copy = "receipt", lines = lines, cut = true })
     if ok then
-      res.receipts_printed = 2
+      res.receipts_printed = copies
     else
       res.print_error = perr.message
     end

@@ -31,6 +31,7 @@ type Terminal interface {
 	SignIn(ctx context.Context) error
 	Settle(ctx context.Context, operator string) (terminal.SettleResult, error)
 	ReprintSettlement(ctx context.Context) (terminal.SettleResult, error)
+	Reprint(ctx context.Context, ref txn.OriginalRef) (terminal.Result, error)
 	Status() (terminal.Status, error)
 	Supervisor(ctx context.Context, password string) error
 	ClearCache(ctx context.Context, confirm bool) (journal.ClearReport, error)
@@ -156,6 +157,46 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"result": "cleared", "export": rep.Export, "records": rep.Records, "batch": rep.Batch, "next_trace": rep.NextTrace})
 	})
+	mux.HandleFunc("POST /v1/reprint", func(w http.ResponseWriter, r *http.Request) {
+		fields, ok := readObject(w, r, []string{"trace", "batch", "rrn", "settlement"})
+		if !ok {
+			return
+		}
+		var ref txn.OriginalRef
+		var errs []string
+		for key, dst := range map[string]*string{"trace": &ref.Trace, "batch": &ref.Batch, "rrn": &ref.RRN} {
+			v, err := str(fields, key)
+			if err != nil {
+				errs = append(errs, err.Error())
+			}
+			*dst = v
+		}
+		settlement := false
+		if raw, has := fields["settlement"]; has && json.Unmarshal(raw, &settlement) != nil {
+			errs = append(errs, "settlement must be true or false")
+		}
+		if len(errs) > 0 || ref.Batch != "" && ref.Trace == "" || settlement && ref != (txn.OriginalRef{}) {
+			writeError(w, http.StatusBadRequest, "invalid_request", `reprint the last receipt: {}; one by trace: {"trace": "000123"} (with "batch" for an earlier batch) or {"rrn": "..."}; the last settlement slip: {"settlement": true}`+" "+strings.Join(errs, "; "))
+			return
+		}
+		if settlement {
+			res, err := t.ReprintSettlement(r.Context())
+			if err != nil {
+				fe := flow.AsError(err)
+				writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+				return
+			}
+			writeJSON(w, http.StatusOK, res)
+			return
+		}
+		res, err := t.Reprint(r.Context(), ref)
+		if err != nil {
+			fe := flow.AsError(err)
+			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
 	mux.HandleFunc("POST /v1/settlement/reprint", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := readObject(w, r, nil); !ok {
 			return
@@ -217,13 +258,13 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 	})
 	// Any other method on an API path is a 405, anything else a 404; both
 	// in the API's JSON error shape, not the mux's plain text.
-	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/settle", "/v1/settlement/reprint", "/v1/cache/clear", "/v1/query", "/v1/status", "/v1/transactions", "/v1/summary", "/v1/transactions/{request_id}"} {
+	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/settle", "/v1/settlement/reprint", "/v1/reprint", "/v1/cache/clear", "/v1/query", "/v1/status", "/v1/transactions", "/v1/summary", "/v1/transactions/{request_id}"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/settle, /v1/settlement/reprint, /v1/cache/clear, /v1/query, GET /v1/transactions, /v1/transactions/{request_id}, /v1/summary, /v1/status)")
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/settle, /v1/reprint, /v1/settlement/reprint, /v1/cache/clear, /v1/query, GET /v1/transactions, /v1/transactions/{request_id}, /v1/summary, /v1/status)")
 	})
 	want := []byte(o.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -395,6 +436,8 @@ func statusOf(code string) int {
 		return http.StatusBadGateway
 	case txn.CodeOriginalNotFound:
 		return http.StatusNotFound
+	case "nothing_to_reprint":
+		return http.StatusConflict
 	case "supervisor_required", "wrong_password", "unknown_operator":
 		return http.StatusUnauthorized
 	case "not_supervisor":

@@ -89,6 +89,10 @@ func (f *fakeTerminal) ClearCache(context.Context, bool) (journal.ClearReport, e
 	return journal.ClearReport{Export: "/x.jsonl"}, f.err
 }
 
+func (f *fakeTerminal) Reprint(context.Context, txn.OriginalRef) (terminal.Result, error) {
+	return terminal.Result{}, f.err
+}
+
 func (f *fakeTerminal) ReprintSettlement(context.Context) (terminal.SettleResult, error) {
 	return terminal.SettleResult{}, f.err
 }

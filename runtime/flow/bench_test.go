@@ -32,6 +32,8 @@ func (instantHost) Terminal(context.Context) (flow.TerminalView, error) {
 	return flow.TerminalView{TID: "00000001", MID: "898310048160001", MerchantName: "POSRT DEMO STORE", Batch: "000001", NextTrace: "000043"}, nil
 }
 
+func (instantHost) Record(context.Context) (flow.TxnView, error) { return flow.TxnView{}, nil }
+
 // BenchmarkSaleFlow runs the embedded sale flow against a host that
 // answers at once: the flow engine's own cost of a card sale (a Lua state,
 // the flow, the conversions), without devices or journal.

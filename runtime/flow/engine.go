@@ -29,6 +29,10 @@ type Engine struct {
 	opts  Options
 }
 
+// libraries are the flow files that hold shared functions rather than a
+// flow: required by their name, never run as a flow.
+var libraries = map[string]bool{"receipts": true}
+
 // ErrNoFlow is returned by Run for a flow the engine does not have.
 var ErrNoFlow = errors.New("no such flow")
 
@@ -77,11 +81,14 @@ func Compile(name, src string) (*lua.FunctionProto, error) {
 	return proto, nil
 }
 
-// Flows lists the flows the engine has.
+// Flows lists the flows the engine has (not the files of shared
+// functions they require).
 func (e *Engine) Flows() []string {
 	out := make([]string, 0, len(e.flows))
 	for n := range e.flows {
-		out = append(out, n)
+		if !libraries[n] {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -94,7 +101,7 @@ func (e *Engine) Flows() []string {
 // whose message carries no Lua stack trace (the details go to Logf).
 func (e *Engine) Run(ctx context.Context, host HostAPI, name string, input map[string]any) (map[string]any, error) {
 	proto, ok := e.flows[name]
-	if !ok {
+	if !ok || libraries[name] {
 		return nil, fmt.Errorf("%w: %q", ErrNoFlow, name)
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
@@ -102,7 +109,12 @@ func (e *Engine) Run(ctx context.Context, host HostAPI, name string, input map[s
 	L := newSandbox()
 	defer L.Close()
 	L.SetContext(ctx)
-	r := &run{host: host, logf: e.opts.Logf, flow: name}
+	r := &run{host: host, logf: e.opts.Logf, flow: name, lib: func(n string) *lua.FunctionProto {
+		if n == name || !libraries[n] {
+			return nil
+		}
+		return e.flows[n]
+	}}
 	r.install(L)
 
 	if err := L.CallByParam(lua.P{Fn: L.NewFunctionFromProto(proto), NRet: 1, Protect: true}); err != nil {

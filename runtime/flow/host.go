@@ -35,6 +35,9 @@ type HostAPI interface {
 	Print(ctx context.Context, args PrintArgs) error
 	// Terminal describes the terminal and its current counters.
 	Terminal(ctx context.Context) (TerminalView, error)
+	// Record returns the run's transaction as the journal holds it (a
+	// reprint's); nothing is sent.
+	Record(ctx context.Context) (TxnView, error)
 }
 
 // ReadCardArgs are read_card's arguments.

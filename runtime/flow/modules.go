@@ -16,6 +16,9 @@ type run struct {
 	host HostAPI
 	logf func(string, ...any)
 	flow string
+	// lib returns the compiled flow file a flow may require by its bare
+	// name (receipts.lua as require("receipts")), nil when there is none.
+	lib func(name string) *lua.FunctionProto
 }
 
 // install sets require (posrt.* modules only), log and print.
@@ -23,7 +26,7 @@ func (r *run) install(L *lua.LState) {
 	modules := map[string]map[string]lua.LGFunction{
 		"posrt.pinpad":   {"read_card": r.readCard, "get_pin": r.getPIN, "display": r.display},
 		"posrt.scanner":  {"read_code": r.readCode},
-		"posrt.txn":      {"execute": r.execute, "sale": r.execute},
+		"posrt.txn":      {"execute": r.execute, "sale": r.execute, "record": r.record},
 		"posrt.printer":  {"print": r.print},
 		"posrt.terminal": {"info": r.terminalInfo},
 		"posrt.money":    {"yuan": yuan},
@@ -36,8 +39,22 @@ func (r *run) install(L *lua.LState) {
 			return 1
 		}
 		fns, ok := modules[name]
+		if proto := r.libOf(name); !ok && proto != nil {
+			// A flow file of shared functions (receipts.lua): run once per
+			// run, its returned table is the module.
+			L.Push(L.NewFunctionFromProto(proto))
+			L.Call(0, 1)
+			t, isTable := L.Get(-1).(*lua.LTable)
+			L.Pop(1)
+			if !isTable {
+				L.ArgError(1, fmt.Sprintf("%s.lua must return a table of functions", name))
+			}
+			loaded[name] = t
+			L.Push(t)
+			return 1
+		}
 		if !ok {
-			L.ArgError(1, fmt.Sprintf("no module %q: flows may require only posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal and posrt.money", name))
+			L.ArgError(1, fmt.Sprintf("no module %q: flows may require posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal, posrt.money and the flow files of shared functions (receipts)", name))
 		}
 		t := L.SetFuncs(L.NewTable(), fns)
 		loaded[name] = t
@@ -153,6 +170,23 @@ func (r *run) execute(L *lua.LState) int {
 		}
 	}
 	v, err := r.host.Execute(L.Context(), args)
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(table(L, txnMap(v)))
+	return 1
+}
+
+func (r *run) libOf(name string) *lua.FunctionProto {
+	if r.lib == nil || strings.Contains(name, ".") {
+		return nil
+	}
+	return r.lib(name)
+}
+
+// record is txn.record(): the run's transaction as journaled.
+func (r *run) record(L *lua.LState) int {
+	v, err := r.host.Record(L.Context())
 	if err != nil {
 		return fail(L, err)
 	}

@@ -59,20 +59,7 @@ func Open(dir string, o Options) (*Journal, error) {
 	if err := makeDurableDir(dir); err != nil {
 		return nil, fmt.Errorf("opening journal in %s: %w", dir, err)
 	}
-	opts := badger.DefaultOptions(dir).
-		WithSyncWrites(true).
-		WithLogger(logger{o.Logf}).
-		WithMemTableSize(4 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		WithBaseTableSize(2 << 20).
-		WithValueLogFileSize(16 << 20).
-		WithValueThreshold(1 << 10).
-		WithBlockCacheSize(1 << 20).
-		WithIndexCacheSize(1 << 20).
-		WithNumCompactors(2).
-		WithMetricsEnabled(false)
+	opts := badgerOptions(dir, o.Logf)
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening journal in %s: %w", dir, err)
@@ -111,6 +98,25 @@ func Open(dir string, o Options) (*Journal, error) {
 		return nil, fmt.Errorf("opening journal in %s: reading the current batch: %w", dir, err)
 	}
 	return j, nil
+}
+
+// badgerOptions are the journal's store options: writes synced to disk
+// before they return, small memory tables fit for a terminal.
+func badgerOptions(dir string, logf func(string, ...any)) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithSyncWrites(true).
+		WithLogger(logger{logf}).
+		WithMemTableSize(2 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(4).
+		WithBaseTableSize(2 << 20).
+		WithValueLogFileSize(16 << 20).
+		WithValueThreshold(1 << 10).
+		WithBlockCacheSize(1 << 20).
+		WithIndexCacheSize(1 << 20).
+		WithNumCompactors(2).
+		WithMetricsEnabled(false)
 }
 
 // Close flushes and closes the journal.

@@ -92,6 +92,11 @@ func (h *Host) Execute(_ context.Context, a flow.ExecuteArgs) (flow.TxnView, err
 	if h.ExecuteErr != nil {
 		return flow.TxnView{}, h.ExecuteErr
 	}
+	return h.view(), nil
+}
+
+// view is the transaction the host's Execute and Record answer with.
+func (h *Host) view() flow.TxnView {
 	kind, medium, amount := h.Kind, h.Medium, h.Amount
 	if kind == "" {
 		kind = "sale"
@@ -111,7 +116,13 @@ func (h *Host) Execute(_ context.Context, a flow.ExecuteArgs) (flow.TxnView, err
 	if h.Result != "" && h.Result != flow.ResultApproved {
 		v.Result, v.Code, v.Message, v.RRN, v.AuthCode = h.Result, "51", "insufficient funds", "", ""
 	}
-	return v, nil
+	return v
+}
+
+// Record implements flow.HostAPI: the same transaction Execute answers.
+func (h *Host) Record(context.Context) (flow.TxnView, error) {
+	h.record("record")
+	return h.view(), nil
 }
 
 // Print implements flow.HostAPI.

@@ -29,6 +29,7 @@ type session struct {
 	codes    map[string]string // payment codes, never handed to Lua
 	given    string            // the payment code the front end handed over
 	executed bool
+	reprint  bool           // a reprint's session: nothing to execute, every print a reprint
 	failure  string         // the code of Execute's refusal, when it refused
 	last     journal.Record // what Execute returned
 }
@@ -197,7 +198,11 @@ func (s *session) Execute(ctx context.Context, a flow.ExecuteArgs) (flow.TxnView
 	s.mu.Lock()
 	if s.executed {
 		s.mu.Unlock()
-		return flow.TxnView{}, &flow.Error{Code: txn.CodeAlreadyExecuted, Message: "this transaction was already executed: a flow executes its operation once and cannot start another"}
+		msg := "this transaction was already executed: a flow executes its operation once and cannot start another"
+		if s.reprint {
+			msg = "a reprint sends nothing: the transaction was executed when it was made"
+		}
+		return flow.TxnView{}, &flow.Error{Code: txn.CodeAlreadyExecuted, Message: msg}
 	}
 	pin, okPIN := s.pins[a.PINRef]
 	code, okCode := s.codes[a.CodeRef]
@@ -229,6 +234,15 @@ func (s *session) Execute(ctx context.Context, a flow.ExecuteArgs) (flow.TxnView
 	return view(rec, time.Local), nil
 }
 
+// Record returns the session's transaction as journaled now.
+func (s *session) Record(context.Context) (flow.TxnView, error) {
+	rec, err := s.t.cfg.Journal.Get(s.rec.Key())
+	if err != nil {
+		return flow.TxnView{}, cashierError(err)
+	}
+	return view(rec, time.Local), nil
+}
+
 // Print prints a receipt of the session's operation as one job whose id
 // names the operation and the copy, so a print retried after a deadline
 // comes out once; the record notes that it printed.
@@ -239,7 +253,8 @@ func (s *session) Print(ctx context.Context, a flow.PrintArgs) error {
 		return cashierError(err)
 	}
 	id := fmt.Sprintf("%s/%s/%d", key, a.Copy, cur.Reprints)
-	if cur.ReceiptPrinted {
+	again := cur.ReceiptPrinted || s.reprint
+	if again {
 		id = fmt.Sprintf("%s/%s/reprint-%d", key, a.Copy, cur.Reprints+1)
 	}
 	p, err := s.t.cfg.Devices.Printer(ctx)
@@ -249,7 +264,7 @@ func (s *session) Print(ctx context.Context, a flow.PrintArgs) error {
 	if err != nil {
 		return cashierError(err)
 	}
-	if _, err := s.t.cfg.Journal.MarkPrinted(context.WithoutCancel(ctx), key, cur.ReceiptPrinted); err != nil {
+	if _, err := s.t.cfg.Journal.MarkPrinted(context.WithoutCancel(ctx), key, again); err != nil {
 		s.t.cfg.Logf("%s printed, but noting it in the journal failed: %v", key, err)
 	}
 	return nil

@@ -1,0 +1,108 @@
+-- receipts.lua: the receipts every flow prints, in one place a merchant
+-- can edit (a receipts.lua in the flows directory replaces this one).
+-- receipts.document(t, res, duplicate) returns the print job of the
+-- transaction res (the view txn.execute or txn.record returns) for the
+-- terminal t (terminal.info()): its lines, with a cut between copies, and
+-- how many copies it holds. A reprint (duplicate) is marked DUPLICATE.
+
+local money = require("posrt.money")
+
+local M = {}
+
+local wallets = { wechat = "WECHAT PAY", alipay = "ALIPAY", unionpay_qr = "UNIONPAY QR" }
+
+local function head(t, lines, copy, duplicate)
+  table.insert(lines, { text = t.merchant_name, align = "center", size = "double", bold = true })
+  if copy then
+    table.insert(lines, { text = copy, align = "center" })
+  end
+  if duplicate then
+    table.insert(lines, { text = "DUPLICATE 重打印", align = "center", bold = true })
+  end
+end
+
+local function card_sale(t, res, copy, duplicate)
+  local lines = {}
+  head(t, lines, copy, duplicate)
+  for _, l in ipairs({
+    { text = "MERCHANT NO " .. res.mid },
+    { text = "TERMINAL NO " .. res.tid },
+    { text = "CARD NO     " .. res.masked_pan },
+    { text = "ENTRY MODE  " .. res.entry_mode },
+    { text = "TRANS TYPE  SALE" },
+    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
+    { text = "REF NO      " .. res.rrn },
+    { text = "AUTH NO     " .. res.auth_code },
+    { text = "DATE/TIME   " .. res.time },
+    { text = "AMOUNT  RMB " .. money.yuan(res.amount), size = "double_height", bold = true },
+  }) do
+    table.insert(lines, l)
+  end
+  if copy == "MERCHANT COPY" then
+    table.insert(lines, { text = "CARDHOLDER SIGNATURE" })
+    table.insert(lines, { text = " " })
+    table.insert(lines, { text = "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES" })
+  end
+  return lines
+end
+
+local function wallet_sale(t, res, duplicate)
+  local lines = {}
+  head(t, lines, nil, duplicate)
+  for _, l in ipairs({
+    { text = "MERCHANT NO " .. res.mid },
+    { text = "TERMINAL NO " .. res.tid },
+    { text = "PAID WITH   " .. (wallets[res.medium] or res.medium) },
+    { text = "ORDER NO    " .. res.order_no },
+    { text = "TRADE NO    " .. res.trade_no },
+    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
+    { text = "DATE/TIME   " .. res.time },
+    { text = "AMOUNT  RMB " .. money.yuan(res.amount), size = "double_height", bold = true },
+  }) do
+    table.insert(lines, l)
+  end
+  return lines
+end
+
+-- a void or a refund: the amount given back.
+local function reversal(t, res, kind, duplicate)
+  local lines = {}
+  head(t, lines, nil, duplicate)
+  local paid = res.masked_pan
+  if res.medium ~= "card" then
+    paid = wallets[res.medium] or res.medium
+  end
+  for _, l in ipairs({
+    { text = "TRANS TYPE  " .. kind, bold = true },
+    { text = "TERMINAL NO " .. res.tid },
+    { text = "PAID WITH   " .. paid },
+    { text = "ORIG TRACE  " .. res.orig_trace },
+    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
+    { text = "DATE/TIME   " .. res.time },
+    { text = "AMOUNT  RMB -" .. money.yuan(res.amount), size = "double_height", bold = true },
+  }) do
+    table.insert(lines, l)
+  end
+  return lines
+end
+
+-- document returns lines, copies (0: nothing to print).
+function M.document(t, res, duplicate)
+  if res.kind == "sale" and res.medium == "card" then
+    local lines = card_sale(t, res, "MERCHANT COPY", duplicate)
+    table.insert(lines, { cut = true })
+    for _, line in ipairs(card_sale(t, res, "CARDHOLDER COPY", duplicate)) do
+      table.insert(lines, line)
+    end
+    return lines, 2
+  elseif res.kind == "sale" then
+    return wallet_sale(t, res, duplicate), 1
+  elseif res.kind == "void" then
+    return reversal(t, res, "VOID", duplicate), 1
+  elseif res.kind == "refund" then
+    return reversal(t, res, "REFUND", duplicate), 1
+  end
+  return {}, 0
+end
+
+return M
