@@ -26,11 +26,11 @@ const numFmtYuan = 2
 // sheet's XML in memory and the rest in a temporary file) and writes the
 // zip straight to the destination rather than to a buffer first.
 type xlsxWriter struct {
-	f     *excelize.File
-	sw    *excelize.StreamWriter
-	yuan  int // style id of amounts
-	row   int
-	vals  []any
+	f    *excelize.File
+	sw   *excelize.StreamWriter
+	yuan int // style id of amounts
+	row  int
+	vals []any
 }
 
 func newXLSXWriter(w io.Writer) (*xlsxWriter, error) {
