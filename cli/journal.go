@@ -16,8 +16,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/books"
+	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/ecr"
 	"github.com/posrt/posrt/runtime/journal"
 )
@@ -147,11 +147,10 @@ func (s *bookSource) get(ctx context.Context, path string, q url.Values) (*http.
 		defer resp.Body.Close()
 		var e struct {
 			Error struct{ Message string } `json:"error"`
-			Message                        string `json:"message"`
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		_ = json.Unmarshal(b, &e)
-		msg := e.Error.Message + e.Message
+		msg := e.Error.Message
 		if msg == "" {
 			msg = string(b)
 		}
