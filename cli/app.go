@@ -24,6 +24,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			runCommand(),
 			pluginsCommand(),
 			pluginServeCommand(),
+			journalCommand(),
 		},
 		HideHelpCommand: true,
 		// Print the error; the caller (main) picks the exit code, so that

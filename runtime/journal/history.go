@@ -271,7 +271,7 @@ func (j *Journal) Summarize(ctx context.Context, p Period, t time.Time) (Summary
 			tot = &Totals{Medium: rec.Medium}
 			by[rec.Medium] = tot
 		}
-		tot.count(rec)
+		tot.Add(rec)
 		return nil
 	})
 	if err != nil {

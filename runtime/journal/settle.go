@@ -56,8 +56,12 @@ func (t Totals) Net() money.Fen { return t.SaleAmount - t.VoidAmount - t.RefundA
 // IsZero reports whether the totals count nothing.
 func (t Totals) IsZero() bool { return t.SaleCount == 0 && t.VoidCount == 0 && t.RefundCount == 0 }
 
-// count adds rec to the totals of its medium.
-func (t *Totals) count(rec Record) {
+// Add counts rec in the totals of its medium, as a settlement does: an
+// approved (or since voided or refunded) sale or cash entry as a sale, an
+// approved void as a void, an approved refund as a refund; any other record
+// changes nothing. Exports and summaries add records through it so that
+// their totals are the settlement's.
+func (t *Totals) Add(rec Record) {
 	switch {
 	case (rec.Kind == KindSale || rec.Kind == KindCash) && rec.State.Outcome() == OutcomeApproved:
 		t.SaleCount++
@@ -222,7 +226,7 @@ func batchTotals(txn *badger.Txn, tid, batch string) ([]Totals, int, error) {
 			t = &Totals{Medium: rec.Medium}
 			by[rec.Medium] = t
 		}
-		t.count(rec)
+		t.Add(rec)
 		return nil
 	})
 	var out []Totals

@@ -1,0 +1,37 @@
+package ecr
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/posrt/posrt/runtime/books"
+	"github.com/posrt/posrt/runtime/journal"
+)
+
+// ExportHandler serves GET /v1/export?format=csv|xlsx&<the filters of
+// /v1/transactions>: the books of the records the filters select, streamed
+// as they are read (books.Export). A malformed query is answered 400
+// before anything is written; an error once the file has started can only
+// cut it short (the status is already sent).
+func ExportHandler(j *journal.Journal) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		f, err := ParseFilter(q, time.Local, "format")
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		format, err := books.ParseFormat(q.Get("format"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", format.ContentType())
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="posrt-books.%s"`, format))
+		if _, err := books.Export(r.Context(), w, j, f, format, nil); err != nil {
+			// The file is cut short; the log of the caller's side shows it.
+			return
+		}
+	}
+}
