@@ -25,6 +25,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			pluginsCommand(),
 			pluginServeCommand(),
 			journalCommand(),
+			cacheCommand(),
 		},
 		HideHelpCommand: true,
 		// Print the error; the caller (main) picks the exit code, so that

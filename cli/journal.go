@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -72,11 +73,12 @@ func journalCommand() *cli.Command {
 // the data directory is free (held locked meanwhile), or else the running
 // posrt's ECR API.
 type bookSource struct {
-	j      *journal.Journal // direct
-	unlock func()
-	base   string // API
-	token  string
-	client *http.Client
+	j       *journal.Journal // direct
+	dataDir string
+	unlock  func()
+	base    string // API
+	token   string
+	client  *http.Client
 }
 
 func (s *bookSource) close() {
@@ -97,11 +99,8 @@ func openBooks(c *cli.Context, direct bool) (*bookSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dataDir, boot.LockFile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("locking the data directory: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+	f, err := boot.LockDataDir(dataDir)
+	if err == nil {
 		jdir := filepath.Join(dataDir, "journal")
 		if _, err := os.Stat(jdir); err != nil {
 			f.Close()
@@ -112,9 +111,11 @@ func openBooks(c *cli.Context, direct bool) (*bookSource, error) {
 			f.Close()
 			return nil, err
 		}
-		return &bookSource{j: j, unlock: func() { f.Close() }}, nil
+		return &bookSource{j: j, dataDir: dataDir, unlock: func() { f.Close() }}, nil
 	}
-	f.Close()
+	if !errors.Is(err, boot.ErrDataDirInUse) {
+		return nil, err
+	}
 	if direct {
 		return nil, fmt.Errorf("posrt is running on %s: stop posrt run first (verify reads the journal's raw state)", dataDir)
 	}
@@ -122,7 +123,11 @@ func openBooks(c *cli.Context, direct bool) (*bookSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &bookSource{base: "http://" + cfg.ECR.Addr, token: token, client: &http.Client{Timeout: 10 * time.Minute}}
+	addr := cfg.ECR.Addr
+	if b, err := os.ReadFile(filepath.Join(dataDir, ecr.AddrFile)); err == nil && strings.TrimSpace(string(b)) != "" {
+		addr = strings.TrimSpace(string(b)) // where the running posrt listens
+	}
+	s := &bookSource{base: "http://" + addr, token: token, client: &http.Client{Timeout: 10 * time.Minute}}
 	if _, err := s.get(c.Context, "/v1/status", nil); err != nil {
 		return nil, fmt.Errorf("posrt is running on %s but its ECR API at %s does not answer (%w): check ecr.addr in the configuration, or stop posrt run to read the journal directly", dataDir, s.base, err)
 	}
@@ -157,6 +162,30 @@ func (s *bookSource) get(ctx context.Context, path string, q url.Values) (*http.
 		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, msg)
 	}
 	return resp, nil
+}
+
+// post sends body to the running posrt's API and decodes its answer.
+func (s *bookSource) post(ctx context.Context, path string, body []byte, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(b, &e)
+		return fmt.Errorf("%s: %s %s", resp.Status, e.Error.Code, e.Error.Message)
+	}
+	return json.Unmarshal(b, v)
 }
 
 func (s *bookSource) getJSON(ctx context.Context, path string, q url.Values, v any) error {

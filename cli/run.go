@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/net/netutil"
 
+	"github.com/posrt/posrt/internal/durable"
 	"github.com/posrt/posrt/runtime/boot"
 	"github.com/posrt/posrt/runtime/ecr"
 	"github.com/posrt/posrt/runtime/journal"
@@ -94,6 +95,12 @@ func run(c *cli.Context) error {
 	term, host := rt.Terminal, rt.Plugins
 	go term.Run(ctx)
 
+	// Where this terminal's API listens, for the commands (posrt journal,
+	// posrt cache) that read through it while posrt holds the data
+	// directory: --ecr-addr may differ from the configuration's.
+	if err := durable.WriteFile(filepath.Join(dataDir, ecr.AddrFile), []byte(ln.Addr().String()+"\n"), 0o600); err != nil {
+		return fmt.Errorf("noting the ECR API's address: %w", err)
+	}
 	token, err := ecr.LoadToken(dataDir, cfg.ECR.Token)
 	if err != nil {
 		return err

@@ -68,16 +68,21 @@ type Runtime struct {
 // LockFile is the file in the data directory a running posrt holds locked.
 const LockFile = "posrt.lock"
 
-// lockDataDir takes the data directory for this process, before anything
-// starts: a second posrt on it is refused at once.
-func lockDataDir(dir string) (*os.File, error) {
+// ErrDataDirInUse is returned by LockDataDir when another process (a
+// running posrt) holds the data directory.
+var ErrDataDirInUse = errors.New("the data directory is in use")
+
+// LockDataDir takes the data directory for this process, before anything
+// starts: a second posrt on it is refused at once. Closing the file
+// releases it.
+func LockDataDir(dir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("locking the data directory: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("the data directory %s is in use: is another posrt running on it? (%w)", dir, err)
+		return nil, fmt.Errorf("%w: %s: is another posrt running on it? (%v)", ErrDataDirInUse, dir, err)
 	}
 	return f, nil
 }
@@ -121,7 +126,7 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
-	lock, err := lockDataDir(o.DataDir)
+	lock, err := LockDataDir(o.DataDir)
 	if err != nil {
 		return nil, err
 	}

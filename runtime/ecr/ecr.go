@@ -258,13 +258,13 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 	})
 	// Any other method on an API path is a 405, anything else a 404; both
 	// in the API's JSON error shape, not the mux's plain text.
-	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/settle", "/v1/settlement/reprint", "/v1/reprint", "/v1/cache/clear", "/v1/query", "/v1/status", "/v1/transactions", "/v1/summary", "/v1/transactions/{request_id}"} {
+	for _, path := range []string{"/v1/sale", "/v1/void", "/v1/refund", "/v1/cash", "/v1/signin", "/v1/settle", "/v1/settlement/reprint", "/v1/reprint", "/v1/cache/clear", "/v1/query", "/v1/status", "/v1/transactions", "/v1/summary", "/v1/export", "/v1/transactions/{request_id}"} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/settle, /v1/reprint, /v1/settlement/reprint, /v1/cache/clear, /v1/query, GET /v1/transactions, /v1/transactions/{request_id}, /v1/summary, /v1/status)")
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path+" (see POST /v1/sale, /v1/void, /v1/refund, /v1/cash, /v1/signin, /v1/settle, /v1/reprint, /v1/settlement/reprint, /v1/cache/clear, /v1/query, GET /v1/transactions, /v1/transactions/{request_id}, /v1/summary, /v1/export, /v1/status)")
 	})
 	want := []byte(o.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

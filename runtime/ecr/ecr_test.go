@@ -72,6 +72,10 @@ func (f *fakeTerminal) Summary(context.Context, journal.Period, time.Time) (jour
 
 func (f *fakeTerminal) Location() *time.Location { return time.UTC }
 
+func (f *fakeTerminal) Each(context.Context, journal.Filter, journal.Key, func(journal.Record) error) error {
+	return f.err
+}
+
 // supervisorPassword is what the fake terminal's Supervisor accepts.
 const supervisorPassword = "246810"
 

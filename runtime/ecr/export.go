@@ -3,10 +3,8 @@ package ecr
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/posrt/posrt/runtime/books"
-	"github.com/posrt/posrt/runtime/journal"
 )
 
 // ExportHandler serves GET /v1/export?format=csv|xlsx&<the filters of
@@ -14,10 +12,10 @@ import (
 // as they are read (books.Export). A malformed query is answered 400
 // before anything is written; an error once the file has started can only
 // cut it short (the status is already sent).
-func ExportHandler(j *journal.Journal) http.HandlerFunc {
+func ExportHandler(h History) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		f, err := ParseFilter(q, time.Local, "format")
+		f, err := ParseFilter(q, h.Location(), "format")
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 			return
@@ -29,7 +27,7 @@ func ExportHandler(j *journal.Journal) http.HandlerFunc {
 		}
 		w.Header().Set("Content-Type", format.ContentType())
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="posrt-books.%s"`, format))
-		if _, err := books.Export(r.Context(), w, j, f, format, nil); err != nil {
+		if _, err := books.ExportWith(r.Context(), w, h, f, format, books.Options{Location: h.Location()}); err != nil {
 			// The file is cut short; the log of the caller's side shows it.
 			return
 		}

@@ -17,6 +17,8 @@ type History interface {
 	Transactions(ctx context.Context, f journal.Filter, after journal.Key, limit int) ([]journal.Record, journal.Key, error)
 	Summary(ctx context.Context, p journal.Period, day time.Time) (journal.Summary, error)
 	Location() *time.Location
+	// Each streams the records a filter selects (an export).
+	Each(ctx context.Context, f journal.Filter, after journal.Key, fn func(journal.Record) error) error
 }
 
 // maxPage is the most records one GET /v1/transactions returns.
@@ -113,6 +115,7 @@ type TransactionsPage struct {
 }
 
 func registerHistory(mux *http.ServeMux, h History) {
+	mux.HandleFunc("GET /v1/export", ExportHandler(h))
 	mux.HandleFunc("GET /v1/transactions", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f, err := ParseFilter(q, h.Location(), "after", "limit")

@@ -16,6 +16,10 @@ import (
 // TokenFile is the name of the token file in the data directory.
 const TokenFile = "ecr-token"
 
+// AddrFile is the file in the data directory where posrt run notes the
+// address its ECR API listens on.
+const AddrFile = "ecr-addr"
+
 // LoadToken returns the configured token, or else the one kept in
 // dataDir/ecr-token, creating it (32 random bytes in hex, mode 0600) on
 // first start. A token file others can read is refused. The file is made

@@ -419,6 +419,11 @@ func (t *Terminal) Summary(ctx context.Context, p journal.Period, day time.Time)
 	return t.cfg.Journal.Summarize(ctx, p, day)
 }
 
+// Each streams the journal's records f selects, oldest first.
+func (t *Terminal) Each(ctx context.Context, f journal.Filter, after journal.Key, fn func(journal.Record) error) error {
+	return t.cfg.Journal.Each(ctx, f, after, fn)
+}
+
 // Location is the terminal's local time zone.
 func (t *Terminal) Location() *time.Location { return t.cfg.Now().Location() }
 
