@@ -373,3 +373,22 @@ func (j *Journal) compactSome(ctx context.Context, before time.Time) (int, bool,
 	})
 	return n, more, err
 }
+
+// ScanValues reads the stored value of every record, in key order,
+// without decoding it: the floor the history's queries and exports are
+// measured against (a raw badger scan of the same records).
+func (j *Journal) ScanValues(ctx context.Context, fn func(value []byte) error) error {
+	return j.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := it.Item().Value(fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,57 @@
+package books_test
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/posrt/posrt/runtime/books"
+	"github.com/posrt/posrt/runtime/books/bookstest"
+	"github.com/posrt/posrt/runtime/journal"
+)
+
+// BenchmarkExportThreeMonths: the export of three months at 300 records a
+// day (27,300 records) as CSV and as XLSX to a discarding writer, beside
+// the floor of a raw badger scan of the same records (ScanValues), timed
+// in the same iterations. Building the history (synced commits) takes
+// about half a minute before the timer starts.
+func BenchmarkExportThreeMonths(b *testing.B) {
+	ctx := context.Background()
+	c := &bookstest.Clock{}
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.Local)
+	c.Set(start)
+	j, err := journal.Open(b.TempDir(), journal.Options{Now: c.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	h, err := bookstest.Build(ctx, j, c, start, 91, 300)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var csvT, xlsxT, floorT time.Duration
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		tot, err := books.Export(ctx, io.Discard, j, journal.Filter{}, books.FormatCSV, nil)
+		if err != nil || tot.Records < h.Records {
+			b.Fatalf("csv: %d records, %v", tot.Records, err)
+		}
+		t1 := time.Now()
+		if _, err := books.Export(ctx, io.Discard, j, journal.Filter{}, books.FormatXLSX, nil); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		n := 0
+		if err := j.ScanValues(ctx, func(v []byte) error { n += len(v) & 1; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		csvT, xlsxT, floorT = csvT+t1.Sub(t0), xlsxT+t2.Sub(t1), floorT+time.Since(t2)
+	}
+	b.ReportMetric(float64(csvT.Milliseconds())/float64(b.N), "csv-ms")
+	b.ReportMetric(float64(xlsxT.Milliseconds())/float64(b.N), "xlsx-ms")
+	b.ReportMetric(float64(floorT.Milliseconds())/float64(b.N), "floor-ms")
+	b.ReportMetric(float64(csvT)/float64(floorT), "csv-ratio")
+	b.ReportMetric(float64(xlsxT)/float64(floorT), "xlsx-ratio")
+}
