@@ -104,7 +104,11 @@ func BenchmarkFootprint(b *testing.B) {
 			mb := pssMB(b, procs[name])
 			last[name] = mb
 			total += mb
-			fmt.Fprintf(&line, " %s=%.1f", name, mb)
+			// What of it is the process's own memory and what mapped files
+			// (the binary, the journal's tables).
+			rollup := fmt.Sprintf("/proc/%d/smaps_rollup", procs[name])
+			fmt.Fprintf(&line, " %s=%.1f (anon %.1f, file %.1f)", name, mb,
+				float64(procField(b, rollup, "Pss_Anon:"))/1024, float64(procField(b, rollup, "Pss_File:"))/1024)
 		}
 		peak = max(peak, total)
 		var wr strings.Builder

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/posrt/posrt/runtime/money"
 )
 
 // dayPrefix indexes records by the UTC day they were created:
@@ -19,6 +22,25 @@ const dayPrefix = "day/"
 
 func dayKey(created time.Time, k Key) []byte {
 	return []byte(dayPrefix + created.UTC().Format(time.DateOnly) + "/" + k.String())
+}
+
+// dayValue sums up a record for the day index: kind, medium, amount and
+// state, all a summary needs.
+func dayValue(rec Record) []byte {
+	return []byte(string(rec.Kind) + "|" + string(rec.Medium) + "|" + strconv.FormatInt(int64(rec.Amount), 10) + "|" + string(rec.State))
+}
+
+// parseDayValue reads dayValue back into the fields it holds.
+func parseDayValue(v []byte) (Record, bool) {
+	parts := strings.Split(string(v), "|")
+	if len(parts) != 4 {
+		return Record{}, false
+	}
+	amount, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return Record{}, false
+	}
+	return Record{Kind: Kind(parts[0]), Medium: Medium(parts[1]), Amount: money.Fen(amount), State: State(parts[3])}, true
 }
 
 // Filter selects records; its zero fields select every record.
@@ -74,13 +96,38 @@ func (j *Journal) Each(ctx context.Context, f Filter, after Key, fn func(Record)
 		}
 		prefix := []byte(recordPrefix)
 		if f.Batch != "" {
-			// Every TID's batch: a terminal has one TID.
-			return eachRecord(ctx, txn, prefix, after, func(rec Record) error {
-				if !f.Match(rec) {
-					return nil
+			// A terminal has one TID; each one's batch is a prefix of keys.
+			tids, err := tidsIn(txn)
+			if err != nil {
+				return err
+			}
+			for _, tid := range tids {
+				if f.Trace != "" {
+					rec, err := getRecord(txn, Key{TID: tid, Batch: f.Batch, Trace: f.Trace})
+					if errors.Is(err, ErrNotFound) {
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					if f.Match(rec) && (after.IsZero() || after.String() < rec.Key().String()) {
+						if err := fn(rec); err != nil {
+							return err
+						}
+					}
+					continue
 				}
-				return fn(rec)
-			}, func(k []byte) bool { return batchOfKey(k) == f.Batch })
+				err := eachRecord(ctx, txn, []byte(recordPrefix+tid+"/"+f.Batch+"/"), after, func(rec Record) error {
+					if !f.Match(rec) {
+						return nil
+					}
+					return fn(rec)
+				}, nil)
+				if err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return eachRecord(ctx, txn, prefix, after, func(rec Record) error {
 			if !f.Match(rec) {
@@ -95,14 +142,24 @@ func (j *Journal) Each(ctx context.Context, f Filter, after Key, fn func(Record)
 	return err
 }
 
-// batchOfKey is the batch of a record key txn/<TID>/<batch>/<trace>.
-func batchOfKey(k []byte) string {
-	parts := strings.SplitN(strings.TrimPrefix(string(k), recordPrefix), "/", 3)
-	if len(parts) != 3 {
-		return ""
+// tidsIn lists the TIDs the journal has records of (a terminal has one),
+// reading one key per TID.
+func tidsIn(txn *badger.Txn) ([]string, error) {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: false})
+	defer it.Close()
+	var out []string
+	for it.Seek([]byte(recordPrefix)); it.Valid(); {
+		rest := strings.TrimPrefix(string(it.Item().Key()), recordPrefix)
+		tid, _, ok := strings.Cut(rest, "/")
+		if !ok {
+			return nil, fmt.Errorf("record key %q is not txn/TID/batch/trace", it.Item().Key())
+		}
+		out = append(out, tid)
+		it.Seek([]byte(recordPrefix + tid + "/\xff"))
 	}
-	return parts[1]
+	return out, nil
 }
+
 
 // eachRecord walks the records under prefix in key order, from just past
 // after; keep, when set, skips keys before their values are read.
@@ -261,9 +318,9 @@ func (j *Journal) Summarize(ctx context.Context, p Period, t time.Time) (Summary
 	start, end := p.Bounds(t)
 	s := Summary{Period: p, Start: start, End: end}
 	by := map[Medium]*Totals{}
-	err := j.Each(ctx, Filter{From: start, To: end}, Key{}, func(rec Record) error {
+	add := func(rec Record) {
 		if !rec.Kind.Money() {
-			return nil
+			return
 		}
 		s.Records++
 		tot := by[rec.Medium]
@@ -272,6 +329,52 @@ func (j *Journal) Summarize(ctx context.Context, p Period, t time.Time) (Summary
 			by[rec.Medium] = tot
 		}
 		tot.Add(rec)
+	}
+	// The day index holds what a summary needs: only the records of the
+	// period's first and last UTC days are read whole, for their exact
+	// creation time.
+	err := j.db.View(func(txn *badger.Txn) error {
+		first := []byte(dayPrefix + start.UTC().Format(time.DateOnly) + "/")
+		firstDay, lastDay := start.UTC().Format(time.DateOnly), end.UTC().Format(time.DateOnly)
+		stop := []byte(dayPrefix + lastDay + "/\xff")
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(dayPrefix), PrefetchValues: true, PrefetchSize: 256})
+		defer it.Close()
+		for it.Seek(first); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			k := it.Item().Key()
+			if bytes.Compare(k, stop) > 0 {
+				return nil
+			}
+			day := string(k[len(dayPrefix) : len(dayPrefix)+len(time.DateOnly)])
+			if day == firstDay || day == lastDay {
+				key, ok := dayIndexKey(k)
+				if !ok {
+					continue
+				}
+				rec, err := getRecord(txn, key)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if !rec.CreatedAt.Before(start) && rec.CreatedAt.Before(end) {
+					add(rec)
+				}
+				continue
+			}
+			var rec Record
+			var ok bool
+			if err := it.Item().Value(func(v []byte) error { rec, ok = parseDayValue(v); return nil }); err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("day index entry %s holds no summary", k)
+			}
+			add(rec)
+		}
 		return nil
 	})
 	if err != nil {
@@ -283,6 +386,19 @@ func (j *Journal) Summarize(ctx context.Context, p Period, t time.Time) (Summary
 		}
 	}
 	return s, nil
+}
+
+// dayIndexKey is the record key a day-index key names.
+func dayIndexKey(k []byte) (Key, bool) {
+	rest := strings.SplitN(strings.TrimPrefix(string(k), dayPrefix), "/", 2)
+	if len(rest) != 2 {
+		return Key{}, false
+	}
+	parts := strings.SplitN(rest[1], "/", 3)
+	if len(parts) != 3 {
+		return Key{}, false
+	}
+	return Key{TID: parts[0], Batch: parts[1], Trace: parts[2]}, true
 }
 
 // compactChunk is how many records one compaction commit removes: small,

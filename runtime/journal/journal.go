@@ -294,9 +294,6 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 				return err
 			}
 		}
-		if err := txn.Set(dayKey(now, rec.Key()), nil); err != nil {
-			return err
-		}
 		return putRecord(txn, rec)
 	})
 	var repeated *RepeatedRequestError
@@ -695,12 +692,17 @@ func getRecord(txn *badger.Txn, key Key) (Record, error) {
 	return rec, err
 }
 
+// putRecord writes rec and its day-index entry, whose value sums it up
+// (dayValue) so that a summary reads the index alone.
 func putRecord(txn *badger.Txn, rec Record) error {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	return txn.Set(rec.Key().dbKey(), v)
+	if err := txn.Set(rec.Key().dbKey(), v); err != nil {
+		return err
+	}
+	return txn.Set(dayKey(rec.CreatedAt, rec.Key()), dayValue(rec))
 }
 
 // logger passes badger's warnings and errors to Logf and drops the chatter.

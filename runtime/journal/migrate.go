@@ -127,9 +127,10 @@ func migrateV1(db *badger.DB) (int, error) {
 	return len(changes), nil
 }
 
-// migrateV2 writes the day index (day/<date>/<key>) of every record.
+// migrateV2 writes the day index (day/<date>/<key>, dayValue) of every
+// record.
 func migrateV2(db *badger.DB) (int, error) {
-	var keys [][]byte
+	var keys, vals [][]byte
 	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: true})
 		defer it.Close()
@@ -138,7 +139,7 @@ func migrateV2(db *badger.DB) (int, error) {
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
 				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
 			}
-			keys = append(keys, dayKey(rec.CreatedAt, rec.Key()))
+			keys, vals = append(keys, dayKey(rec.CreatedAt, rec.Key())), append(vals, dayValue(rec))
 		}
 		return nil
 	})
@@ -147,8 +148,8 @@ func migrateV2(db *badger.DB) (int, error) {
 	}
 	wb := db.NewWriteBatch()
 	defer wb.Cancel()
-	for _, k := range keys {
-		if err := wb.Set(k, nil); err != nil {
+	for i, k := range keys {
+		if err := wb.Set(k, vals[i]); err != nil {
 			return 0, err
 		}
 	}

@@ -196,9 +196,6 @@ func (j *Journal) BeginSettlement(ctx context.Context, in SettleIntent) (Settlem
 		if err := putRecord(txn, rec); err != nil {
 			return err
 		}
-		if err := txn.Set(dayKey(now, rec.Key()), nil); err != nil {
-			return err
-		}
 		if err := txn.Set([]byte(keyActive), settleKey(s.TID, s.Batch)); err != nil {
 			return err
 		}
@@ -212,13 +209,26 @@ func (j *Journal) BeginSettlement(ctx context.Context, in SettleIntent) (Settlem
 	return s, nil
 }
 
-// batchTotals adds up the records of TID + batch.
+// batchTotals adds up the records of TID + batch, reading of each only
+// what totals need.
 func batchTotals(txn *badger.Txn, tid, batch string) ([]Totals, int, error) {
 	by := map[Medium]*Totals{MediumCard: {Medium: MediumCard}}
 	n := 0
-	err := eachInBatch(txn, tid, batch, func(rec Record) error {
+	prefix := []byte(recordPrefix + tid + "/" + batch + "/")
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		var rec struct {
+			Kind   Kind      `json:"kind"`
+			Medium Medium    `json:"medium"`
+			Amount money.Fen `json:"amount"`
+			State  State     `json:"state"`
+		}
+		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
+			return nil, 0, fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
+		}
 		if !rec.Kind.Money() {
-			return nil
+			continue
 		}
 		n++
 		t := by[rec.Medium]
@@ -226,16 +236,15 @@ func batchTotals(txn *badger.Txn, tid, batch string) ([]Totals, int, error) {
 			t = &Totals{Medium: rec.Medium}
 			by[rec.Medium] = t
 		}
-		t.Add(rec)
-		return nil
-	})
+		t.Add(Record{Kind: rec.Kind, Medium: rec.Medium, Amount: rec.Amount, State: rec.State})
+	}
 	var out []Totals
 	for _, m := range Media {
 		if t := by[m]; t != nil {
 			out = append(out, *t)
 		}
 	}
-	return out, n, err
+	return out, n, nil
 }
 
 // eachInBatch calls fn with every record of TID + batch, in trace order.
@@ -422,10 +431,13 @@ func (j *Journal) AbortSettlement(ctx context.Context, c Change) (Record, error)
 // CloseBatch closes the active settlement's batch in one commit synced to
 // disk: the settlement is closed with uploaded records, its record
 // approved, and the batch number advanced to the one after the settled
-// batch (or kept, if a sign-in already moved it further). Called again
-// after the close it changes nothing and returns ErrNotFound: a batch is
-// closed, and its number advanced, exactly once.
-func (j *Journal) CloseBatch(ctx context.Context, uploaded int) (Settlement, error) {
+// batch (or kept, if a sign-in already moved it further). answer, when
+// not nil, is the acquirer's balanced answer, journaled in the same
+// commit (an unbalanced one goes through SettlementAnswered first, for the
+// upload's traces). Called again after the close it changes nothing and
+// returns ErrNotFound: a batch is closed, and its number advanced, exactly
+// once.
+func (j *Journal) CloseBatch(ctx context.Context, uploaded int, answer *SettleAnswer) (Settlement, error) {
 	if err := ctx.Err(); err != nil {
 		return Settlement{}, err
 	}
@@ -437,6 +449,13 @@ func (j *Journal) CloseBatch(ctx context.Context, uploaded int) (Settlement, err
 		var err error
 		if s, err = activeIn(txn); err != nil {
 			return err
+		}
+		if answer != nil && !s.Answered {
+			if !answer.Balanced {
+				return errors.New("an unbalanced answer is journaled by SettlementAnswered, before the upload")
+			}
+			s.Answered, s.Balanced = true, true
+			s.HostCode, s.HostMessage, s.HostTotals, s.HostTime = answer.HostCode, answer.HostMessage, answer.HostTotals, answer.HostTime.UTC()
 		}
 		now := j.now().UTC()
 		if _, left, err = moveIn(txn, s.Record, Change{To: StateApproved, HostCode: s.HostCode, HostMessage: s.HostMessage, HostTime: s.HostTime}, now); err != nil {
@@ -552,20 +571,17 @@ func (j *Journal) loadBatch(tid string) error {
 			return err
 		}
 		st := BatchStats{Batch: format6(batch)}
-		// Every terminal's records, whatever the TID: a terminal has one.
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: false})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := string(it.Item().Key())
-			parts := strings.SplitN(strings.TrimPrefix(k, recordPrefix), "/", 3)
-			if len(parts) != 3 || parts[1] != st.Batch || tid != "" && parts[0] != tid {
+		tids, err := tidsIn(txn)
+		if err != nil {
+			return err
+		}
+		for _, t := range tids {
+			if tid != "" && t != tid {
 				continue
 			}
-			var rec Record
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-				return fmt.Errorf("decoding %s: %w", k, err)
+			if err := eachInBatch(txn, t, st.Batch, func(rec Record) error { st.note(rec); return nil }); err != nil {
+				return err
 			}
-			st.note(rec)
 		}
 		_, err = activeIn(txn)
 		switch {

@@ -167,17 +167,17 @@ func (e *Engine) finishSettlement(ctx context.Context, s journal.Settlement) (jo
 			return s, refuse(CodeSettleRefused, "the acquirer refused the settlement of batch %s: %s %s; the batch stays open", s.Batch, resp.Code, resp.Message)
 		}
 		host := journalTotals(resp.HostTotals)
-		var upload []channels.UploadRecord
-		if !resp.Balanced {
-			if upload, err = e.uploadRecords(s); err != nil {
-				return s, err
-			}
+		answer := journal.SettleAnswer{Balanced: resp.Balanced, HostCode: resp.Code, HostMessage: resp.Message, HostTotals: &host, HostTime: resp.HostTime}
+		if resp.Balanced {
+			// The answer and the close in one commit.
+			return e.closeBatch(ctx, 0, &answer)
 		}
-		s, err = e.deps.Journal.SettlementAnswered(context.WithoutCancel(ctx), journal.SettleAnswer{
-			Balanced: resp.Balanced, HostCode: resp.Code, HostMessage: resp.Message, HostTotals: &host, HostTime: resp.HostTime,
-			UploadMessages: (len(upload) + channels.MaxUploadRecords - 1) / channels.MaxUploadRecords,
-		})
+		upload, err := e.uploadRecords(s)
 		if err != nil {
+			return s, err
+		}
+		answer.UploadMessages = (len(upload) + channels.MaxUploadRecords - 1) / channels.MaxUploadRecords
+		if s, err = e.deps.Journal.SettlementAnswered(context.WithoutCancel(ctx), answer); err != nil {
 			return s, err
 		}
 	}
@@ -206,8 +206,14 @@ func (e *Engine) finishSettlement(ctx context.Context, s journal.Settlement) (jo
 			crashpoint.Hit(crashpoint.SettleUpload)
 		}
 	}
+	return e.closeBatch(ctx, uploaded, nil)
+}
+
+// closeBatch closes the active settlement's batch (with the balanced
+// answer, when it comes in the same commit).
+func (e *Engine) closeBatch(ctx context.Context, uploaded int, answer *journal.SettleAnswer) (journal.Settlement, error) {
 	crashpoint.Hit(crashpoint.SettleClose)
-	s, err = e.deps.Journal.CloseBatch(context.WithoutCancel(ctx), uploaded)
+	s, err := e.deps.Journal.CloseBatch(context.WithoutCancel(ctx), uploaded, answer)
 	if err != nil {
 		return s, err
 	}

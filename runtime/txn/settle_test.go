@@ -90,7 +90,7 @@ func TestBalancedSettlementClosesTheBatchOnce(t *testing.T) {
 		t.Fatalf("batch %s -> %s, want it advanced by one", before.Batch, after.Batch)
 	}
 	// Closing again changes nothing: the batch advanced exactly once.
-	if _, err := r.j.CloseBatch(ctx, 0); !errors.Is(err, journal.ErrNotFound) {
+	if _, err := r.j.CloseBatch(ctx, 0, nil); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("a second close: %v", err)
 	}
 	if again, _ := r.j.Counters(); again.Batch != after.Batch {
