@@ -160,7 +160,6 @@ func tidsIn(txn *badger.Txn) ([]string, error) {
 	return out, nil
 }
 
-
 // eachRecord walks the records under prefix in key order, from just past
 // after; keep, when set, skips keys before their values are read.
 func eachRecord(ctx context.Context, txn *badger.Txn, prefix []byte, after Key, fn func(Record) error, keep func([]byte) bool) error {
