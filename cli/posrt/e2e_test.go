@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,16 +143,16 @@ func TestEndToEnd(t *testing.T) {
 	p := startPosrt(t, bin, data)
 
 	st, _ := p.status(t)
-	// The default profile's 7 plugins run in 3 plugin processes: the
-	// devices, the acquirer alone, the wallets.
+	// The default profile's 7 plugins run in 2 plugin processes: the
+	// devices, and the hosts (the acquirer and the wallets).
 	byProcess := map[int][]string{}
 	for _, pl := range st.Plugins {
 		byProcess[pl.PID] = append(byProcess[pl.PID], pl.Name)
 	}
-	if len(byProcess) != 3 {
-		t.Fatalf("the default profile runs %d plugin processes, want 3: %v", len(byProcess), byProcess)
+	if len(byProcess) != 2 {
+		t.Fatalf("the default profile runs %d plugin processes, want 2: %v", len(byProcess), byProcess)
 	}
-	for _, want := range []string{"acquirer", "pinpad printer scanner", "alipay unionpay-qr wechat"} {
+	for _, want := range []string{"pinpad printer scanner", "acquirer alipay unionpay-qr wechat"} {
 		found := false
 		for _, names := range byProcess {
 			sort.Strings(names)
@@ -348,15 +349,15 @@ func TestQRSaleThroughEachSharedWallet(t *testing.T) {
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	runtimetest.WaitFor(t, "the wallets' process restart", func() bool {
+	runtimetest.WaitFor(t, "the hosts' process restart", func() bool {
 		st, _ := p.status(t)
 		back := 0
 		for _, pl := range st.Plugins {
-			if pl.Process == "wallets" && pl.Restarts == 1 && pl.PID != 0 && pl.PID != old && pl.Health == "idle" {
+			if pl.Process == "hosts" && pl.Restarts == 1 && pl.PID != 0 && pl.PID != old && pl.Health == "idle" {
 				back++
 			}
 		}
-		return back == 3
+		return back == 4 // the acquirer and the three wallets
 	})
 	sales("2")
 }
@@ -795,10 +796,11 @@ func TestMemoryLimitIsApplied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(string(src), `memory_limit = ""`, `memory_limit = "40MiB"`, 1)
-	if cfg == string(src) {
-		t.Fatalf("no empty runtime.memory_limit in the profile:\n%s", src)
+	re := regexp.MustCompile(`(?m)^(\s*)memory_limit = ".*"$`)
+	if !re.Match(src) {
+		t.Fatalf("no runtime.memory_limit in the profile:\n%s", src)
 	}
+	cfg := re.ReplaceAllString(string(src), `${1}memory_limit = "40MiB"`)
 	path := filepath.Join(t.TempDir(), "posrt.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -30,9 +30,9 @@ func TestSpecsOfTheDefaultProfile(t *testing.T) {
 	}
 	// One process per group: its members share one command line naming
 	// each under its configured name.
-	devices, wallets := "pinpad=fake-pinpad printer=fake-printer scanner=fake-scanner", "wechat=fake-wechat alipay=fake-alipay unionpay-qr=fake-unionpay-qr"
-	want := map[string]string{"pinpad": devices, "printer": devices, "scanner": devices, "acquirer": "fake-acquirer",
-		"wechat": wallets, "alipay": wallets, "unionpay-qr": wallets}
+	devices, hosts := "pinpad=fake-pinpad printer=fake-printer scanner=fake-scanner", "acquirer=fake-acquirer wechat=fake-wechat alipay=fake-alipay unionpay-qr=fake-unionpay-qr"
+	want := map[string]string{"pinpad": devices, "printer": devices, "scanner": devices, "acquirer": hosts,
+		"wechat": hosts, "alipay": hosts, "unionpay-qr": hosts}
 	for name, w := range want {
 		if args[name] != w {
 			t.Errorf("%s serves %q, want %q", name, args[name], w)

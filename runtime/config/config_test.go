@@ -22,8 +22,8 @@ func TestDefaultProfile(t *testing.T) {
 	for _, p := range c.Plugins {
 		procs[p.Name] = p.Process
 	}
-	want := map[string]string{"pinpad": "devices", "printer": "devices", "scanner": "devices", "acquirer": "",
-		"wechat": "wallets", "alipay": "wallets", "unionpay-qr": "wallets"}
+	want := map[string]string{"pinpad": "devices", "printer": "devices", "scanner": "devices", "acquirer": "hosts",
+		"wechat": "hosts", "alipay": "hosts", "unionpay-qr": "hosts"}
 	for name, proc := range want {
 		if procs[name] != proc {
 			t.Errorf("plugin %q has process %q, want %q", name, procs[name], proc)
@@ -46,10 +46,11 @@ func TestBadConfigurations(t *testing.T) {
 		"unknown kind":  {`kind = "scanner"`, `kind = "modem"`, "unknown kind"},
 		"bad backoff":   {`retry_backoff = "5s"`, `retry_backoff = "often"`, "resolve.retry_backoff"},
 		"short token":   {`[ecr]`, "[ecr]\ntoken = \"abc\"", "at least 16"},
-		"bad limit":     {`# memory_limit = "48MiB"`, `memory_limit = "lots"`, "runtime.memory_limit"},
-		"tiny limit":    {`# memory_limit = "48MiB"`, `memory_limit = "1MiB"`, "below the 8MiB"},
+		"bad limit":     {`memory_limit = "26MiB"`, `memory_limit = "lots"`, "runtime.memory_limit"},
+		"tiny limit":    {`memory_limit = "26MiB"`, `memory_limit = "1MiB"`, "below the 8MiB"},
+		"tiny plugins":  {`plugin_memory_limit = "12MiB"`, `plugin_memory_limit = "1MiB"`, "below the 4MiB"},
 		"mixed process": {`builtin = "fake-printer"`, "path = \"/opt/printer\"\nsha256 = \"ab\"", `plugins "pinpad" and "printer" share process "devices" but one is built in`},
-		"bad process":   {`process = "wallets"`, `process = "the wallets"`, "letters, digits"},
+		"bad process":   {`process = "hosts"`, `process = "the hosts"`, "letters, digits"},
 	}
 	for name, c := range cases {
 		src := strings.Replace(string(base), c.from, c.to, 1)
@@ -82,12 +83,15 @@ func TestMemoryLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := cfg.Runtime.MemoryLimitBytes(); n != 0 || err != nil {
-		t.Errorf("default profile: memory limit %d, %v; want none", n, err)
+	if n, err := cfg.Runtime.MemoryLimitBytes(); n != 26<<20 || err != nil {
+		t.Errorf("default profile: memory limit %d, %v; want 26MiB", n, err)
+	}
+	if n, err := cfg.Runtime.PluginMemoryLimitBytes(); n != 12<<20 || err != nil {
+		t.Errorf("default profile: plugin memory limit %d, %v; want 12MiB", n, err)
 	}
 	path := filepath.Join(t.TempDir(), "posrt.toml")
 	base, _ := os.ReadFile("default.toml")
-	os.WriteFile(path, []byte(strings.Replace(string(base), `# memory_limit = "48MiB"`, `memory_limit = "48MiB"`, 1)), 0o600)
+	os.WriteFile(path, []byte(strings.Replace(string(base), `memory_limit = "26MiB"`, `memory_limit = "48MiB"`, 1)), 0o600)
 	if cfg, err = Load(path); err != nil {
 		t.Fatal(err)
 	}
