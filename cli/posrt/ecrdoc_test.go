@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,8 @@ type docExample struct {
 	noToken bool
 	body    string
 	status  int
-	answer  any // the documented JSON
+	answer  any      // the documented JSON
+	lines   []string // or the documented lines of a CSV answer
 }
 
 // readDocExamples takes each ```http block of the document with the
@@ -60,12 +62,13 @@ func readDocExamples(t *testing.T, path string) []docExample {
 		}
 		ex.body = strings.Join(body, "\n")
 		j := end + 1
-		for j < len(lines) && lines[j] != "```json" {
+		for j < len(lines) && lines[j] != "```json" && lines[j] != "```csv" {
 			if lines[j] == "```http" {
 				t.Fatalf("%s:%d: request without a documented answer", path, i+1)
 			}
 			j++
 		}
+		isCSV := j < len(lines) && lines[j] == "```csv"
 		ans, close := block(j)
 		status, ok := strings.CutPrefix(ans[0], "HTTP ")
 		if !ok {
@@ -74,7 +77,9 @@ func readDocExamples(t *testing.T, path string) []docExample {
 		if ex.status, err = strconv.Atoi(status); err != nil {
 			t.Fatalf("%s:%d: status %q", path, j+2, status)
 		}
-		if err := json.Unmarshal([]byte(strings.Join(ans[1:], "\n")), &ex.answer); err != nil {
+		if isCSV {
+			ex.lines = ans[1:]
+		} else if err := json.Unmarshal([]byte(strings.Join(ans[1:], "\n")), &ex.answer); err != nil {
 			t.Fatalf("%s:%d: documented answer is not JSON: %v", path, j+3, err)
 		}
 		out = append(out, ex)
@@ -161,6 +166,15 @@ func TestECRAPIDocument(t *testing.T) {
 		}
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if ex.lines != nil {
+			if resp.StatusCode != ex.status {
+				t.Errorf("docs/ecr-api.md:%d: %s %s: HTTP %d, documented %d: %s", ex.line, ex.method, ex.path, resp.StatusCode, ex.status, raw)
+			}
+			for _, d := range csvMatches(ex.lines, string(raw)) {
+				t.Errorf("docs/ecr-api.md:%d: %s %s: %s\n  answer: %s", ex.line, ex.method, ex.path, d, raw)
+			}
+			continue
+		}
 		var got any
 		if err := json.Unmarshal(raw, &got); err != nil {
 			t.Fatalf("docs/ecr-api.md:%d: answer is not JSON: %s", ex.line, raw)
@@ -173,4 +187,25 @@ func TestECRAPIDocument(t *testing.T) {
 			t.Errorf("docs/ecr-api.md:%d: %s %s: %s\n  answer: %s", ex.line, ex.method, ex.path, d, raw)
 		}
 	}
+}
+
+// csvMatches reports the documented lines that no line of the answer
+// matches, in order: "…" in a documented line stands for any text.
+func csvMatches(want []string, got string) []string {
+	lines := strings.Split(strings.TrimPrefix(got, "\ufeff"), "\n")
+	var diffs []string
+	at := 0
+	for _, w := range want {
+		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(w), "…", ".*") + "\r?$")
+		found := false
+		for at < len(lines) && !found {
+			found = re.MatchString(lines[at])
+			at++
+		}
+		if !found {
+			diffs = append(diffs, fmt.Sprintf("no line %q (in order)", w))
+			at = 0
+		}
+	}
+	return diffs
 }
