@@ -122,8 +122,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		// A settlement, once begun, is finished even if the caller goes.
 		res, err := t.Settle(context.WithoutCancel(r.Context()), operator)
 		if err != nil {
-			fe := flow.AsError(err)
-			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			writeRefusal(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, res)
@@ -145,14 +144,12 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 			return
 		}
 		if err := t.Supervisor(r.Context(), pw); err != nil {
-			fe := flow.AsError(err)
-			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			writeRefusal(w, err)
 			return
 		}
 		rep, err := t.ClearCache(context.WithoutCancel(r.Context()), confirm)
 		if err != nil {
-			fe := flow.AsError(err)
-			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			writeRefusal(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"result": "cleared", "export": rep.Export, "records": rep.Records, "batch": rep.Batch, "next_trace": rep.NextTrace})
@@ -182,8 +179,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		if settlement {
 			res, err := t.ReprintSettlement(r.Context())
 			if err != nil {
-				fe := flow.AsError(err)
-				writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+				writeRefusal(w, err)
 				return
 			}
 			writeJSON(w, http.StatusOK, res)
@@ -191,8 +187,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		}
 		res, err := t.Reprint(r.Context(), ref)
 		if err != nil {
-			fe := flow.AsError(err)
-			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			writeRefusal(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, res)
@@ -203,8 +198,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		}
 		res, err := t.ReprintSettlement(r.Context())
 		if err != nil {
-			fe := flow.AsError(err)
-			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			writeRefusal(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, res)
@@ -229,8 +223,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		}
 		res, err := t.Query(r.Context(), ref)
 		if err != nil {
-			fe := flow.AsError(err)
-			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			writeRefusal(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, res)
@@ -409,8 +402,7 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 		// A refund gives money back: the supervisor authorises it.
 		pw, _ := str(fields, "supervisor_password")
 		if err := t.Supervisor(r.Context(), pw); err != nil {
-			fe := flow.AsError(err)
-			writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+			writeRefusal(w, err)
 			return
 		}
 	}
@@ -418,8 +410,7 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 	// may be asked: a cash register that hangs up does not abort it.
 	res, err := t.Execute(context.WithoutCancel(r.Context()), req)
 	if err != nil {
-		fe := flow.AsError(err)
-		writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
+		writeRefusal(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -460,6 +451,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// writeRefusal answers err, a refusal or failure of the terminal, with its
+// code and the HTTP status of that code.
+func writeRefusal(w http.ResponseWriter, err error) {
+	fe := flow.AsError(err)
+	writeError(w, statusOf(fe.Code), fe.Code, fe.Message)
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
