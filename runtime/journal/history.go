@@ -163,7 +163,7 @@ func tidsIn(txn *badger.Txn) ([]string, error) {
 // eachRecord walks the records under prefix in key order, from just past
 // after; keep, when set, skips keys before their values are read.
 func eachRecord(ctx context.Context, txn *badger.Txn, prefix []byte, after Key, fn func(Record) error, keep func([]byte) bool) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: keep == nil, PrefetchSize: 64})
 	defer it.Close()
 	start := prefix
 	if !after.IsZero() {
