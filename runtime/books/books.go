@@ -111,7 +111,7 @@ func ExportWith(ctx context.Context, w io.Writer, j Source, f journal.Filter, fo
 
 func export(ctx context.Context, sink sheetWriter, j Source, f journal.Filter, o Options) (Totals, error) {
 	var tot Totals
-	by := map[journal.Medium]*journal.Totals{}
+	var media journal.MediumTotals
 	if err := sink.header(Columns); err != nil {
 		return tot, err
 	}
@@ -120,14 +120,7 @@ func export(ctx context.Context, sink sheetWriter, j Source, f journal.Filter, o
 			return err
 		}
 		tot.Records++
-		if rec.Kind.Money() {
-			mt := by[rec.Medium]
-			if mt == nil {
-				mt = &journal.Totals{Medium: rec.Medium}
-				by[rec.Medium] = mt
-			}
-			mt.Add(rec)
-		}
+		media.Add(rec)
 		if o.Progress != nil && tot.Records%ProgressEvery == 0 {
 			o.Progress(tot.Records)
 		}
@@ -136,11 +129,7 @@ func export(ctx context.Context, sink sheetWriter, j Source, f journal.Filter, o
 	if err != nil {
 		return tot, fmt.Errorf("reading the journal: %w", err)
 	}
-	for _, m := range journal.Media {
-		if mt := by[m]; mt != nil {
-			tot.Media = append(tot.Media, *mt)
-		}
-	}
+	tot.Media = media.List()
 	if err := sink.totals(tot); err != nil {
 		return tot, err
 	}

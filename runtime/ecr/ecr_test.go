@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -526,5 +527,34 @@ func TestRefundAndClearNeedTheSupervisor(t *testing.T) {
 	status, body := do(t, http.MethodPost, srv.URL+"/v1/cache/clear", `{"supervisor_password": "`+supervisorPassword+`", "confirm": true}`)
 	if status != http.StatusOK || body["export"] != "/x.jsonl" {
 		t.Fatalf("clear: HTTP %d %v", status, body)
+	}
+}
+
+// An export whose journal fails once the file has started is a broken
+// transfer, never a short file that ends well.
+func TestExportFailingMidwayBreaksTheTransfer(t *testing.T) {
+	term := &fakeTerminal{err: errors.New("disk read error")}
+	srv := serve(t, term)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/export?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("a failed export read as a whole file")
+	}
+	ok := serve(t, &fakeTerminal{})
+	req, _ = http.NewRequest(http.MethodGet, ok.URL+"/v1/export?format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "medium,sale_count") {
+		t.Fatalf("export: %d %v %s", resp.StatusCode, err, b)
 	}
 }

@@ -316,19 +316,8 @@ type Summary struct {
 func (j *Journal) Summarize(ctx context.Context, p Period, t time.Time) (Summary, error) {
 	start, end := p.Bounds(t)
 	s := Summary{Period: p, Start: start, End: end}
-	by := map[Medium]*Totals{}
-	add := func(rec Record) {
-		if !rec.Kind.Money() {
-			return
-		}
-		s.Records++
-		tot := by[rec.Medium]
-		if tot == nil {
-			tot = &Totals{Medium: rec.Medium}
-			by[rec.Medium] = tot
-		}
-		tot.Add(rec)
-	}
+	var tot MediumTotals
+	add := tot.Add
 	// The day index holds what a summary needs: only the records of the
 	// period's first and last UTC days are read whole, for their exact
 	// creation time.
@@ -379,11 +368,7 @@ func (j *Journal) Summarize(ctx context.Context, p Period, t time.Time) (Summary
 	if err != nil {
 		return Summary{}, fmt.Errorf("summarising the %s of %s: %w", p, t.Format(time.DateOnly), err)
 	}
-	for _, m := range Media {
-		if tot := by[m]; tot != nil {
-			s.Totals = append(s.Totals, *tot)
-		}
-	}
+	s.Records, s.Totals = tot.Records, tot.List()
 	return s, nil
 }
 

@@ -75,6 +75,50 @@ func (t *Totals) Add(rec Record) {
 	}
 }
 
+// MediumTotals adds money records up per medium, as a settlement counts
+// them: the one tally of settlements, summaries and exports.
+type MediumTotals struct {
+	by map[Medium]*Totals
+	// Records counts the money records added, in any state.
+	Records int
+}
+
+// Add counts rec if it is a money record.
+func (m *MediumTotals) Add(rec Record) {
+	if !rec.Kind.Money() {
+		return
+	}
+	m.Records++
+	m.of(rec.Medium).Add(rec)
+}
+
+func (m *MediumTotals) of(md Medium) *Totals {
+	if m.by == nil {
+		m.by = map[Medium]*Totals{}
+	}
+	t := m.by[md]
+	if t == nil {
+		t = &Totals{Medium: md}
+		m.by[md] = t
+	}
+	return t
+}
+
+// List returns the totals of each medium counted (and of those in also,
+// even when zero), in Media order.
+func (m *MediumTotals) List(also ...Medium) []Totals {
+	for _, md := range also {
+		m.of(md)
+	}
+	var out []Totals
+	for _, md := range Media {
+		if t := m.by[md]; t != nil {
+			out = append(out, *t)
+		}
+	}
+	return out
+}
+
 // Settlement is one batch's settlement: the terminal's totals, the
 // acquirer's answer, the batch upload after an unbalanced answer, and the
 // close. It is the settlement slip's content, kept for reprints.
@@ -212,8 +256,7 @@ func (j *Journal) BeginSettlement(ctx context.Context, in SettleIntent) (Settlem
 // batchTotals adds up the records of TID + batch, reading of each only
 // what totals need.
 func batchTotals(txn *badger.Txn, tid, batch string) ([]Totals, int, error) {
-	by := map[Medium]*Totals{MediumCard: {Medium: MediumCard}}
-	n := 0
+	var tot MediumTotals
 	prefix := []byte(recordPrefix + tid + "/" + batch + "/")
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 	defer it.Close()
@@ -227,24 +270,10 @@ func batchTotals(txn *badger.Txn, tid, batch string) ([]Totals, int, error) {
 		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
 			return nil, 0, fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
 		}
-		if !rec.Kind.Money() {
-			continue
-		}
-		n++
-		t := by[rec.Medium]
-		if t == nil {
-			t = &Totals{Medium: rec.Medium}
-			by[rec.Medium] = t
-		}
-		t.Add(Record{Kind: rec.Kind, Medium: rec.Medium, Amount: rec.Amount, State: rec.State})
+		tot.Add(Record{Kind: rec.Kind, Medium: rec.Medium, Amount: rec.Amount, State: rec.State})
 	}
-	var out []Totals
-	for _, m := range Media {
-		if t := by[m]; t != nil {
-			out = append(out, *t)
-		}
-	}
-	return out, n, nil
+	// Card totals always: the acquirer settles the batch even when empty.
+	return tot.List(MediumCard), tot.Records, nil
 }
 
 // eachInBatch calls fn with every record of TID + batch, in trace order.

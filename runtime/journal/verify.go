@@ -140,9 +140,8 @@ func (j *Journal) Verify(ctx context.Context) ([]Breach, error) {
 			return err
 		}
 		recs := map[Key]brief{}
-		children := map[Key][]Key{} // sale -> its voids and refunds
-		totals := map[string]map[Medium]*Totals{}
-		moneyRecords := map[string]int{}
+		children := map[Key][]Key{}          // sale -> its voids and refunds
+		totals := map[string]*MediumTotals{} // TID/batch -> its money records
 		it = txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -187,18 +186,11 @@ func (j *Journal) Verify(ctx context.Context) ([]Breach, error) {
 			if n, err := strconv.Atoi(rec.Batch); err != nil || n > batch {
 				add(CheckCounters, k, "batch %s is after the batch counter %s", rec.Batch, format6(batch))
 			}
-			if rec.Kind.Money() {
-				bk := rec.TID + "/" + rec.Batch
+			if bk := rec.TID + "/" + rec.Batch; rec.Kind.Money() {
 				if totals[bk] == nil {
-					totals[bk] = map[Medium]*Totals{}
+					totals[bk] = &MediumTotals{}
 				}
-				t := totals[bk][rec.Medium]
-				if t == nil {
-					t = &Totals{Medium: rec.Medium}
-					totals[bk][rec.Medium] = t
-				}
-				t.Add(rec)
-				moneyRecords[bk]++
+				totals[bk].Add(rec)
 			}
 		}
 
@@ -267,18 +259,20 @@ func (j *Journal) Verify(ctx context.Context) ([]Breach, error) {
 			if n, _ := strconv.Atoi(s.Batch); n >= batch {
 				add(CheckCounters, Key{}, "batch counter %s is not above closed settlement %s", format6(batch), s.Batch)
 			}
-			if moneyRecords[bk] != s.Records {
-				if _, ok := recs[s.Record]; !ok && moneyRecords[bk] == 0 {
+			tot := totals[bk]
+			if tot == nil {
+				tot = &MediumTotals{}
+			}
+			if tot.Records != s.Records {
+				if _, ok := recs[s.Record]; !ok && tot.Records == 0 {
 					continue // the whole batch compacted away
 				}
-				add(CheckSettlement, s.Record, "batch %s holds %d money records, its settlement counted %d", s.Batch, moneyRecords[bk], s.Records)
+				add(CheckSettlement, s.Record, "batch %s holds %d money records, its settlement counted %d", s.Batch, tot.Records, s.Records)
 				continue
 			}
+			counted := Settlement{Totals: tot.List()}
 			for _, m := range Media {
-				var got Totals
-				if t := totals[bk][m]; t != nil {
-					got = *t
-				}
+				got := counted.Medium(m)
 				want := s.Medium(m)
 				got.Medium, want.Medium = m, m
 				if got != want {
