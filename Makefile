@@ -2,7 +2,8 @@
 PROTOS := plugins/base/proto/base.proto plugins/pinpad/proto/pinpad.proto \
           plugins/printer/proto/printer.proto plugins/scanner/proto/scanner.proto \
           plugins/channels/proto/channels.proto \
-          plugins/channels/proto/wallet.proto
+          plugins/channels/proto/wallet.proto \
+          runtime/journal/proto/record.proto
 
 .PHONY: help build test lint proto bench run
 

@@ -115,8 +115,9 @@ func export(ctx context.Context, sink sheetWriter, j Source, f journal.Filter, o
 	if err := sink.header(Columns); err != nil {
 		return tot, err
 	}
+	c := &clock{loc: o.Location}
 	err := j.Each(ctx, f, journal.Key{}, func(rec journal.Record) error {
-		if err := sink.record(rec, o.Location); err != nil {
+		if err := sink.record(rec, c); err != nil {
 			return err
 		}
 		tot.Records++
@@ -145,7 +146,7 @@ func export(ctx context.Context, sink sheetWriter, j Source, f journal.Filter, o
 // sheetWriter is one file format.
 type sheetWriter interface {
 	header(cols []string) error
-	record(rec journal.Record, loc *time.Location) error
+	record(rec journal.Record, c *clock) error
 	totals(t Totals) error
 	// finish completes the file; close releases what the writer holds,
 	// finished or not.
@@ -176,19 +177,38 @@ var _ [len21]struct{} = [len(columnsArray)]struct{}{}
 
 // row returns rec's cells in Columns order; amount and refunded (indexes
 // 8 and 9) are left empty for the caller.
-func row(rec journal.Record, loc *time.Location) [len21]string {
+func row(rec journal.Record, c *clock) [len21]string {
 	var origBatch, origTrace string
 	if rec.Original != nil {
 		origBatch, origTrace = rec.Original.Batch, rec.Original.Trace
 	}
-	at := rec.CreatedAt.In(loc)
+	date, tod := c.stamp(rec.CreatedAt)
 	return [len21]string{
-		at.Format(time.DateOnly), at.Format(time.TimeOnly), rec.TID, rec.Batch, rec.Trace,
+		date, tod, rec.TID, rec.Batch, rec.Trace,
 		string(rec.Kind), string(rec.Medium), string(rec.State),
 		"", "", rec.MaskedPAN, rec.PaymentCode, rec.RRN, rec.AuthCode,
 		rec.OrderNo, rec.TradeNo, origBatch, origTrace, rec.Operator,
 		rec.HostCode, rec.HostMessage,
 	}
+}
+
+// clock writes the date and time of day of records in one time zone; an
+// export's records come day by day, so a day's date is formatted once.
+type clock struct {
+	loc      *time.Location
+	y, m, d  int
+	lastDate string
+}
+
+func (c *clock) stamp(t time.Time) (date, timeOfDay string) {
+	t = t.In(c.loc)
+	y, mo, d := t.Date()
+	if y != c.y || int(mo) != c.m || d != c.d || c.lastDate == "" {
+		c.y, c.m, c.d, c.lastDate = y, int(mo), d, t.Format(time.DateOnly)
+	}
+	h, mi, sec := t.Clock()
+	b := [8]byte{byte('0' + h/10), byte('0' + h%10), ':', byte('0' + mi/10), byte('0' + mi%10), ':', byte('0' + sec/10), byte('0' + sec%10)}
+	return c.lastDate, string(b[:])
 }
 
 // Indexes of the amount columns in Columns.

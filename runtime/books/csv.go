@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/posrt/posrt/runtime/journal"
 )
@@ -29,8 +28,8 @@ func newCSVWriter(w io.Writer) (*csvWriter, error) {
 
 func (c *csvWriter) header(cols []string) error { return c.w.Write(cols) }
 
-func (c *csvWriter) record(rec journal.Record, loc *time.Location) error {
-	r := row(rec, loc)
+func (c *csvWriter) record(rec journal.Record, clk *clock) error {
+	r := row(rec, clk)
 	r[colAmount] = rec.Amount.Yuan()
 	r[colRefunded] = rec.Refunded.Yuan()
 	return c.w.Write(r[:])

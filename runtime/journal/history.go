@@ -3,7 +3,6 @@ package journal
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -169,6 +168,7 @@ func eachRecord(ctx context.Context, txn *badger.Txn, prefix []byte, after Key, 
 	if !after.IsZero() {
 		start = append(after.dbKey(), 0)
 	}
+	var dec recordDecoder
 	for it.Seek(start); it.Valid(); it.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -176,9 +176,9 @@ func eachRecord(ctx context.Context, txn *badger.Txn, prefix []byte, after Key, 
 		if keep != nil && !keep(it.Item().Key()) {
 			continue
 		}
-		var rec Record
-		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-			return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
+		rec, err := itemRecord(it.Item(), &dec)
+		if err != nil {
+			return err
 		}
 		if err := fn(rec); err != nil {
 			return err

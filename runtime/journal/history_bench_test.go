@@ -53,7 +53,7 @@ func seedHistory(b *testing.B, j *Journal) {
 			default:
 				sales = append(sales, rec)
 			}
-			v, err := json.Marshal(rec)
+			v, err := encodeRecord(rec)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -195,7 +195,7 @@ func BenchmarkSettle500(b *testing.B) {
 		for i := range 500 {
 			rec := Record{TID: "12345678", MID: "123456789012345", Batch: c.Batch, Trace: format6(tr + i), Kind: KindSale,
 				Medium: MediumCard, Amount: 100, State: StateApproved, CreatedAt: now, UpdatedAt: now}
-			v, _ := json.Marshal(rec)
+			v, _ := encodeRecord(rec)
 			if err := wb.Set(rec.Key().dbKey(), v); err != nil {
 				b.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -644,9 +643,9 @@ func (j *Journal) scan(reverse bool, n int) ([]Record, error) {
 			start = []byte(recordPrefix + "\xff") // a reverse iterator starts at the greatest key not above it
 		}
 		for it.Seek(start); it.Valid() && (n < 0 || len(out) < n); it.Next() {
-			var rec Record
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
+			rec, err := itemRecord(it.Item(), nil)
+			if err != nil {
+				return err
 			}
 			out = append(out, rec)
 		}
@@ -687,15 +686,13 @@ func getRecord(txn *badger.Txn, key Key) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	var rec Record
-	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &rec) })
-	return rec, err
+	return itemRecord(item, nil)
 }
 
 // putRecord writes rec and its day-index entry, whose value sums it up
 // (dayValue) so that a summary reads the index alone.
 func putRecord(txn *badger.Txn, rec Record) error {
-	v, err := json.Marshal(rec)
+	v, err := encodeRecord(rec)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 // SchemaVersion is the version of the journal's layout this release
 // writes. Open migrates an older journal, step by step, before anything
 // else reads it, and refuses one written by a newer release.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var keySchema = []byte("meta/schema")
 
@@ -23,6 +23,7 @@ var keySchema = []byte("meta/schema")
 var migrations = map[int]func(db *badger.DB) (int, error){
 	1: migrateV1,
 	2: migrateV2,
+	3: migrateV3,
 }
 
 func migrate(db *badger.DB, logf func(string, ...any)) error {
@@ -140,6 +141,53 @@ func migrateV2(db *badger.DB) (int, error) {
 				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
 			}
 			keys, vals = append(keys, dayKey(rec.CreatedAt, rec.Key())), append(vals, dayValue(rec))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	wb := db.NewWriteBatch()
+	defer wb.Cancel()
+	for i, k := range keys {
+		if err := wb.Set(k, vals[i]); err != nil {
+			return 0, err
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return 0, err
+	}
+	return len(keys), nil
+}
+
+// migrateV3 re-encodes every record from JSON to its protocol-buffer form
+// (encodeRecord). A record already re-encoded (a crash mid-step) is left
+// as it is.
+func migrateV3(db *badger.DB) (int, error) {
+	var keys, vals [][]byte
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var v []byte
+			err := it.Item().Value(func(old []byte) error {
+				if len(old) == 0 || old[0] != '{' {
+					return nil // re-encoded by an earlier run of this step
+				}
+				var rec Record
+				if err := json.Unmarshal(old, &rec); err != nil {
+					return err
+				}
+				var err error
+				v, err = encodeRecord(rec)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("re-encoding %s: %w", it.Item().Key(), err)
+			}
+			if v != nil {
+				keys, vals = append(keys, it.Item().KeyCopy(nil)), append(vals, v)
+			}
 		}
 		return nil
 	})

@@ -253,24 +253,19 @@ func (j *Journal) BeginSettlement(ctx context.Context, in SettleIntent) (Settlem
 	return s, nil
 }
 
-// batchTotals adds up the records of TID + batch, reading of each only
-// what totals need.
+// batchTotals adds up the records of TID + batch.
 func batchTotals(txn *badger.Txn, tid, batch string) ([]Totals, int, error) {
 	var tot MediumTotals
+	var dec recordDecoder
 	prefix := []byte(recordPrefix + tid + "/" + batch + "/")
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		var rec struct {
-			Kind   Kind      `json:"kind"`
-			Medium Medium    `json:"medium"`
-			Amount money.Fen `json:"amount"`
-			State  State     `json:"state"`
+		rec, err := itemRecord(it.Item(), &dec)
+		if err != nil {
+			return nil, 0, err
 		}
-		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-			return nil, 0, fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
-		}
-		tot.Add(Record{Kind: rec.Kind, Medium: rec.Medium, Amount: rec.Amount, State: rec.State})
+		tot.Add(rec)
 	}
 	// Card totals always: the acquirer settles the batch even when empty.
 	return tot.List(MediumCard), tot.Records, nil
@@ -281,10 +276,11 @@ func eachInBatch(txn *badger.Txn, tid, batch string, fn func(Record) error) erro
 	prefix := []byte(recordPrefix + tid + "/" + batch + "/")
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
 	defer it.Close()
+	var dec recordDecoder
 	for it.Rewind(); it.Valid(); it.Next() {
-		var rec Record
-		if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &rec) }); err != nil {
-			return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)
+		rec, err := itemRecord(it.Item(), &dec)
+		if err != nil {
+			return err
 		}
 		if err := fn(rec); err != nil {
 			return err

@@ -281,8 +281,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 	if c, _ := j.Counters(); c.NextTrace != "000002" {
 		t.Fatalf("counters after migration = %+v", c)
 	}
-	if len(logged) != 2 || !strings.Contains(logged[0], "migrated") || !strings.Contains(logged[1], "migrated") {
-		t.Fatalf("migrations (1 to 2, 2 to 3) not logged: %q", logged)
+	if len(logged) != 3 || !strings.Contains(logged[0], "migrated") || !strings.Contains(logged[2], "migrated") {
+		t.Fatalf("migrations (1 to 2, 2 to 3, 3 to 4) not logged: %q", logged)
 	}
 	// The v2 to v3 step indexed the record by its day.
 	var found []Record

@@ -152,7 +152,9 @@ func (j *Journal) Verify(ctx context.Context) ([]Breach, error) {
 			var secret string
 			err := it.Item().Value(func(v []byte) error {
 				secret = secretIn(v)
-				return json.Unmarshal(v, &rec)
+				var err error
+				rec, err = decodeRecord(v, nil)
+				return err
 			})
 			if err != nil {
 				return fmt.Errorf("decoding %s: %w", it.Item().Key(), err)

@@ -17,11 +17,20 @@ const MaxAmount Fen = 9999999999
 
 // Yuan renders the amount as yuan with two decimals, e.g. "12.34".
 func (f Fen) Yuan() string {
-	sign := ""
+	var b [24]byte
+	return string(f.AppendYuan(b[:0]))
+}
+
+// AppendYuan appends the amount as Yuan writes it to b.
+func (f Fen) AppendYuan(b []byte) []byte {
+	u := uint64(f)
 	if f < 0 {
-		sign, f = "-", -f
+		b = append(b, '-')
+		u = -u
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, f/100, f%100)
+	b = strconv.AppendUint(b, u/100, 10)
+	cents := u % 100
+	return append(b, '.', byte('0'+cents/10), byte('0'+cents%10))
 }
 
 // yuanAmount matches an amount written in yuan with one or two decimals.

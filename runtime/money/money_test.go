@@ -3,6 +3,7 @@ package money
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -71,7 +72,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestYuan(t *testing.T) {
-	for f, want := range map[Fen]string{0: "0.00", 5: "0.05", 1234: "12.34", -150: "-1.50", MaxAmount: "99999999.99"} {
+	for f, want := range map[Fen]string{0: "0.00", 5: "0.05", 1234: "12.34", -150: "-1.50", -5: "-0.05", 100: "1.00", MaxAmount: "99999999.99", math.MinInt64: "-92233720368547758.08"} {
 		if got := f.Yuan(); got != want {
 			t.Errorf("Fen(%d).Yuan() = %q, want %q", int64(f), got, want)
 		}
