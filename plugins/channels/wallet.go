@@ -129,3 +129,69 @@ type WalletRefund struct {
 	Amount   int64
 	HostTime time.Time
 }
+
+// CapabilityReconcile is listed in Info.Capabilities by a wallet that has
+// Reconcile; the runtime calls it only then. Reconcile is a wallet's part
+// of the terminal's settlement.
+const CapabilityReconcile = "wallet.reconcile"
+
+// Reconciler is the optional method of a Wallet (CapabilityReconcile).
+// Reconcile checks one batch of the terminal against the wallet's own
+// books: a wallet has no terminal batches, so the request lists every
+// order, void and refund the batch holds for the wallet, with what the
+// terminal booked of each, and the wallet looks each up (and, where its
+// books can tell, the orders of the batch's order numbers the terminal did
+// not list). It answers Balanced when its books agree, else each
+// difference. It changes nothing at the wallet: a retry answers the same.
+type Reconciler interface {
+	Reconcile(ctx context.Context, req ReconcileRequest) (Reconciliation, error)
+}
+
+// ReconcileKind is what a ReconcileItem is.
+type ReconcileKind string
+
+// Reconcile item kinds.
+const (
+	ReconcileSale   ReconcileKind = "sale"
+	ReconcileVoid   ReconcileKind = "void"   // the sale's order cancelled
+	ReconcileRefund ReconcileKind = "refund" // RefundNo of the order
+)
+
+// ReconcileRequest is one batch of the terminal for one wallet.
+type ReconcileRequest struct {
+	Key    Key    // the settlement's key: TID, MID and the batch
+	Totals Totals // the terminal's totals of the wallet in the batch
+	Items  []ReconcileItem
+}
+
+// ReconcileItem is one order, void or refund of the batch.
+type ReconcileItem struct {
+	Kind     ReconcileKind
+	OrderNo  string
+	RefundNo string // of a refund
+	Amount   int64
+	// Booked says whether the terminal counts the item in Totals (an
+	// approved sale, void or refund; not a declined or reversed one).
+	Booked bool
+}
+
+// Reconciliation is a wallet's answer to Reconcile.
+type Reconciliation struct {
+	Balanced bool
+	// HostTotals are the wallet's totals of the same orders.
+	HostTotals  Totals
+	Differences []ReconcileDifference
+	HostTime    time.Time
+}
+
+// ReconcileDifference is one item the wallet books otherwise than the
+// terminal: Terminal and Wallet are the amounts each booked (0 for not
+// booked).
+type ReconcileDifference struct {
+	Kind     ReconcileKind
+	OrderNo  string
+	RefundNo string
+	Terminal int64
+	Wallet   int64
+	Reason   string
+}

@@ -53,3 +53,15 @@ func (c *walletClient) RefundQuery(ctx context.Context, req RefundQueryRequest) 
 		Key: walletKeyToProto(req.Key), OrderNo: req.OrderNo, RefundNo: req.RefundNo,
 	}))
 }
+
+var _ Reconciler = (*walletClient)(nil)
+
+// Reconcile implements Reconciler; call it only on a wallet whose Info
+// lists CapabilityReconcile (another answers codes.Unimplemented).
+func (c *walletClient) Reconcile(ctx context.Context, req ReconcileRequest) (Reconciliation, error) {
+	r, err := c.c.Reconcile(ctx, reconcileRequestToProto(req))
+	if err != nil {
+		return Reconciliation{}, base.FromStatus(err, walletSentinels)
+	}
+	return reconciliationFromProto(r), nil
+}

@@ -93,3 +93,35 @@ func walletKeyToProto(k Key) *channelspb.Key {
 func walletKeyFromProto(k *channelspb.Key) Key {
 	return Key{TID: k.GetTid(), MID: k.GetMid(), Batch: k.GetBatch(), Trace: k.GetTrace()}
 }
+
+func reconcileRequestToProto(r ReconcileRequest) *channelspb.ReconcileRequest {
+	out := &channelspb.ReconcileRequest{Key: walletKeyToProto(r.Key), Totals: totalsToProto(r.Totals)}
+	for _, it := range r.Items {
+		out.Items = append(out.Items, &channelspb.ReconcileItem{Kind: string(it.Kind), OrderNo: it.OrderNo, RefundNo: it.RefundNo, Amount: it.Amount, Booked: it.Booked})
+	}
+	return out
+}
+
+func reconcileRequestFromProto(r *channelspb.ReconcileRequest) ReconcileRequest {
+	out := ReconcileRequest{Key: walletKeyFromProto(r.GetKey()), Totals: totalsFromProto(r.GetTotals())}
+	for _, it := range r.GetItems() {
+		out.Items = append(out.Items, ReconcileItem{Kind: ReconcileKind(it.GetKind()), OrderNo: it.GetOrderNo(), RefundNo: it.GetRefundNo(), Amount: it.GetAmount(), Booked: it.GetBooked()})
+	}
+	return out
+}
+
+func reconciliationToProto(r Reconciliation) *channelspb.Reconciliation {
+	out := &channelspb.Reconciliation{Balanced: r.Balanced, HostTotals: totalsToProto(r.HostTotals), HostUnixNano: unixNano(r.HostTime)}
+	for _, d := range r.Differences {
+		out.Differences = append(out.Differences, &channelspb.ReconcileDifference{Kind: string(d.Kind), OrderNo: d.OrderNo, RefundNo: d.RefundNo, Terminal: d.Terminal, Wallet: d.Wallet, Reason: d.Reason})
+	}
+	return out
+}
+
+func reconciliationFromProto(r *channelspb.Reconciliation) Reconciliation {
+	out := Reconciliation{Balanced: r.GetBalanced(), HostTotals: totalsFromProto(r.GetHostTotals()), HostTime: fromUnixNano(r.GetHostUnixNano())}
+	for _, d := range r.GetDifferences() {
+		out.Differences = append(out.Differences, ReconcileDifference{Kind: ReconcileKind(d.GetKind()), OrderNo: d.GetOrderNo(), RefundNo: d.GetRefundNo(), Terminal: d.GetTerminal(), Wallet: d.GetWallet(), Reason: d.GetReason()})
+	}
+	return out
+}

@@ -53,3 +53,16 @@ func (s *walletServer) RefundQuery(ctx context.Context, req *channelspb.RefundQu
 		Key: walletKeyFromProto(req.GetKey()), OrderNo: req.GetOrderNo(), RefundNo: req.GetRefundNo(),
 	}))
 }
+
+// Reconcile serves Reconciler when the implementation has it.
+func (s *walletServer) Reconcile(ctx context.Context, req *channelspb.ReconcileRequest) (*channelspb.Reconciliation, error) {
+	r, ok := s.impl.(Reconciler)
+	if !ok {
+		return s.UnimplementedWalletServer.Reconcile(ctx, req)
+	}
+	rec, err := r.Reconcile(ctx, reconcileRequestFromProto(req))
+	if err != nil {
+		return nil, base.ToStatus(err, walletSentinels)
+	}
+	return reconciliationToProto(rec), nil
+}

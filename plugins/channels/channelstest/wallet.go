@@ -262,4 +262,94 @@ func RunWalletConformance(t *testing.T, h WalletHarness) {
 		}
 		succeeded(t, "Query after the lost answer", query(t, req.OrderNo), req.Amount)
 	})
+	basetest.Step(t, "Reconcile", func(t *testing.T) {
+		info, err := w.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.Has(channels.CapabilityReconcile) {
+			t.Logf("%s does not list %s: Reconcile not checked", info.Name, channels.CapabilityReconcile)
+			return
+		}
+		rc, ok := w.(channels.Reconciler)
+		if !ok {
+			t.Fatal("the wallet client has no Reconcile")
+		}
+		runReconcile(t, ctx, w, rc, h, code)
+	})
+}
+
+// runReconcile checks Reconcile on a batch of its own (000002): two sales,
+// one of them voided, a partial refund of the other, and a third sale the
+// terminal "lost".
+func runReconcile(t *testing.T, ctx context.Context, w channels.Wallet, rc channels.Reconciler, h WalletHarness, code func() string) {
+	trace := 0
+	key := func() channels.Key {
+		trace++
+		return channels.Key{TID: h.TID, MID: h.MID, Batch: "000002", Trace: fmt.Sprintf("%06d", trace)}
+	}
+	paid := func(amount int64) string {
+		k := key()
+		tr, err := w.Pay(ctx, channels.PayRequest{Key: k, OrderNo: k.OrderNo(), Amount: amount, AuthCode: code(), Subject: "posrt conformance"})
+		if err != nil || tr.State != channels.TradeSuccess {
+			t.Fatalf("pay %d fen: %+v, %v", amount, tr, err)
+		}
+		return k.OrderNo()
+	}
+	s1, s2 := paid(10000), paid(20000)
+	if c, err := w.Cancel(ctx, channels.OrderRequest{Key: key(), OrderNo: s2}); err != nil || (c.State != channels.TradeRevoked && c.State != channels.TradeClosed) {
+		t.Fatalf("cancel %s: %+v, %v", s2, c, err)
+	}
+	rk := key()
+	if r, err := w.Refund(ctx, channels.WalletRefundRequest{Key: rk, OrderNo: s1, RefundNo: rk.RefundNo(), Amount: 3000, Total: 10000}); err != nil || r.State != channels.RefundSuccess {
+		t.Fatalf("refund 3000 fen of %s: %+v, %v", s1, r, err)
+	}
+	s3 := paid(5000)
+	items := []channels.ReconcileItem{
+		{Kind: channels.ReconcileSale, OrderNo: s1, Amount: 10000, Booked: true},
+		{Kind: channels.ReconcileSale, OrderNo: s2, Amount: 20000, Booked: true},
+		{Kind: channels.ReconcileVoid, OrderNo: s2, Amount: 20000, Booked: true},
+		{Kind: channels.ReconcileRefund, OrderNo: s1, RefundNo: rk.RefundNo(), Amount: 3000, Booked: true},
+	}
+	settleKey := key()
+	reconcile := func(items []channels.ReconcileItem) channels.Reconciliation {
+		t.Helper()
+		var tot channels.Totals
+		r, err := rc.Reconcile(ctx, channels.ReconcileRequest{Key: settleKey, Totals: tot, Items: items})
+		if err != nil {
+			t.Fatalf("Reconcile: %v", err)
+		}
+		return r
+	}
+	// The lost sale: unbalanced, the wallet names it.
+	r := reconcile(items)
+	if r.Balanced || len(r.Differences) != 1 || r.Differences[0].OrderNo != s3 || r.Differences[0].Wallet != 5000 || r.Differences[0].Terminal != 0 {
+		t.Fatalf("Reconcile without the third sale = %+v, want unbalanced naming %s (5000 fen at the wallet, none at the terminal)", r, s3)
+	}
+	// Everything listed: balanced, the wallet's totals equal the terminal's.
+	all := append(items, channels.ReconcileItem{Kind: channels.ReconcileSale, OrderNo: s3, Amount: 5000, Booked: true})
+	r = reconcile(all)
+	want := channels.Totals{SaleCount: 3, SaleAmount: 35000, VoidCount: 1, VoidAmount: 20000, RefundCount: 1, RefundAmount: 3000}
+	got := r.HostTotals
+	got.Medium = ""
+	if !r.Balanced || len(r.Differences) != 0 || got != want {
+		t.Fatalf("Reconcile of the whole batch = %+v, want balanced with totals %+v", r, want)
+	}
+	if again := reconcile(all); !again.Balanced {
+		t.Fatalf("Reconcile again = %+v, want the same answer", again)
+	}
+	// The terminal booking another amount, or not booking a paid sale.
+	wrong := append([]channels.ReconcileItem(nil), all...)
+	wrong[0].Amount = 9000
+	wrong[4].Booked = false
+	r = reconcile(wrong)
+	if r.Balanced || len(r.Differences) != 2 {
+		t.Fatalf("Reconcile with one amount wrong and one paid sale unbooked = %+v, want two differences", r)
+	}
+	// A sale the wallet never had, listed as booked.
+	ghost := key()
+	r = reconcile(append(all, channels.ReconcileItem{Kind: channels.ReconcileSale, OrderNo: ghost.OrderNo(), Amount: 100, Booked: true}))
+	if r.Balanced || len(r.Differences) != 1 || r.Differences[0].Wallet != 0 || r.Differences[0].Terminal != 100 {
+		t.Fatalf("Reconcile with a sale the wallet never had = %+v, want it named", r)
+	}
 }

@@ -68,6 +68,14 @@ type brokenWallet struct {
 	pay    func(context.Context, channels.PayRequest) (channels.Trade, error)
 	refund func(context.Context, channels.WalletRefundRequest) (channels.WalletRefund, error)
 	cancel func(context.Context, channels.OrderRequest) (channels.Trade, error)
+	recon  func(context.Context, channels.ReconcileRequest) (channels.Reconciliation, error)
+}
+
+func (b *brokenWallet) Reconcile(ctx context.Context, req channels.ReconcileRequest) (channels.Reconciliation, error) {
+	if b.recon != nil {
+		return b.recon(ctx, req)
+	}
+	return b.Fake.Reconcile(ctx, req)
 }
 
 func (b *brokenWallet) Pay(ctx context.Context, req channels.PayRequest) (channels.Trade, error) {
@@ -132,6 +140,26 @@ func TestWalletConformanceFailsBrokenWallets(t *testing.T) {
 					tr.State = channels.TradeRevoked
 				}
 				return tr, err
+			}}
+		})},
+		"ReconcileAlwaysBalanced": {Step: "Reconcile", Harness: broken(func(f *walletfake.Fake) *brokenWallet {
+			return &brokenWallet{Fake: f, recon: func(ctx context.Context, req channels.ReconcileRequest) (channels.Reconciliation, error) {
+				r, err := f.Reconcile(ctx, req)
+				r.Balanced, r.Differences = true, nil
+				return r, err
+			}}
+		})},
+		"ReconcileMissesUnlistedOrders": {Step: "Reconcile", Harness: broken(func(f *walletfake.Fake) *brokenWallet {
+			return &brokenWallet{Fake: f, recon: func(ctx context.Context, req channels.ReconcileRequest) (channels.Reconciliation, error) {
+				r, err := f.Reconcile(ctx, req)
+				var kept []channels.ReconcileDifference
+				for _, d := range r.Differences {
+					if d.Terminal != 0 || d.Kind != channels.ReconcileSale {
+						kept = append(kept, d)
+					}
+				}
+				r.Differences, r.Balanced = kept, len(kept) == 0
+				return r, err
 			}}
 		})},
 	}, RunWalletConformance)

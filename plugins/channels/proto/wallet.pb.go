@@ -11,12 +11,11 @@
 package channelspb
 
 import (
+	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
+	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
-
-	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
-	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 )
 
 const (
@@ -614,6 +613,297 @@ func (x *WalletRefund) GetHostUnixNano() int64 {
 	return 0
 }
 
+type ReconcileItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sale, void or refund.
+	Kind     string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	OrderNo  string `protobuf:"bytes,2,opt,name=order_no,json=orderNo,proto3" json:"order_no,omitempty"`
+	RefundNo string `protobuf:"bytes,3,opt,name=refund_no,json=refundNo,proto3" json:"refund_no,omitempty"`
+	Amount   int64  `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Whether the terminal counts it in its totals.
+	Booked        bool `protobuf:"varint,5,opt,name=booked,proto3" json:"booked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconcileItem) Reset() {
+	*x = ReconcileItem{}
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconcileItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconcileItem) ProtoMessage() {}
+
+func (x *ReconcileItem) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconcileItem.ProtoReflect.Descriptor instead.
+func (*ReconcileItem) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_wallet_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReconcileItem) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ReconcileItem) GetOrderNo() string {
+	if x != nil {
+		return x.OrderNo
+	}
+	return ""
+}
+
+func (x *ReconcileItem) GetRefundNo() string {
+	if x != nil {
+		return x.RefundNo
+	}
+	return ""
+}
+
+func (x *ReconcileItem) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *ReconcileItem) GetBooked() bool {
+	if x != nil {
+		return x.Booked
+	}
+	return false
+}
+
+type ReconcileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           *Key                   `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Totals        *Totals                `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals,omitempty"`
+	Items         []*ReconcileItem       `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconcileRequest) Reset() {
+	*x = ReconcileRequest{}
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconcileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconcileRequest) ProtoMessage() {}
+
+func (x *ReconcileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconcileRequest.ProtoReflect.Descriptor instead.
+func (*ReconcileRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_wallet_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReconcileRequest) GetKey() *Key {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ReconcileRequest) GetTotals() *Totals {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *ReconcileRequest) GetItems() []*ReconcileItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+type ReconcileDifference struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	OrderNo       string                 `protobuf:"bytes,2,opt,name=order_no,json=orderNo,proto3" json:"order_no,omitempty"`
+	RefundNo      string                 `protobuf:"bytes,3,opt,name=refund_no,json=refundNo,proto3" json:"refund_no,omitempty"`
+	Terminal      int64                  `protobuf:"varint,4,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	Wallet        int64                  `protobuf:"varint,5,opt,name=wallet,proto3" json:"wallet,omitempty"`
+	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReconcileDifference) Reset() {
+	*x = ReconcileDifference{}
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReconcileDifference) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReconcileDifference) ProtoMessage() {}
+
+func (x *ReconcileDifference) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReconcileDifference.ProtoReflect.Descriptor instead.
+func (*ReconcileDifference) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_wallet_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReconcileDifference) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ReconcileDifference) GetOrderNo() string {
+	if x != nil {
+		return x.OrderNo
+	}
+	return ""
+}
+
+func (x *ReconcileDifference) GetRefundNo() string {
+	if x != nil {
+		return x.RefundNo
+	}
+	return ""
+}
+
+func (x *ReconcileDifference) GetTerminal() int64 {
+	if x != nil {
+		return x.Terminal
+	}
+	return 0
+}
+
+func (x *ReconcileDifference) GetWallet() int64 {
+	if x != nil {
+		return x.Wallet
+	}
+	return 0
+}
+
+func (x *ReconcileDifference) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type Reconciliation struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Balanced    bool                   `protobuf:"varint,1,opt,name=balanced,proto3" json:"balanced,omitempty"`
+	HostTotals  *Totals                `protobuf:"bytes,2,opt,name=host_totals,json=hostTotals,proto3" json:"host_totals,omitempty"`
+	Differences []*ReconcileDifference `protobuf:"bytes,3,rep,name=differences,proto3" json:"differences,omitempty"`
+	// Host time in Unix nanoseconds; 0 when the wallet gave none.
+	HostUnixNano  int64 `protobuf:"varint,4,opt,name=host_unix_nano,json=hostUnixNano,proto3" json:"host_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reconciliation) Reset() {
+	*x = Reconciliation{}
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reconciliation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reconciliation) ProtoMessage() {}
+
+func (x *Reconciliation) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_channels_proto_wallet_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reconciliation.ProtoReflect.Descriptor instead.
+func (*Reconciliation) Descriptor() ([]byte, []int) {
+	return file_plugins_channels_proto_wallet_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Reconciliation) GetBalanced() bool {
+	if x != nil {
+		return x.Balanced
+	}
+	return false
+}
+
+func (x *Reconciliation) GetHostTotals() *Totals {
+	if x != nil {
+		return x.HostTotals
+	}
+	return nil
+}
+
+func (x *Reconciliation) GetDifferences() []*ReconcileDifference {
+	if x != nil {
+		return x.Differences
+	}
+	return nil
+}
+
+func (x *Reconciliation) GetHostUnixNano() int64 {
+	if x != nil {
+		return x.HostUnixNano
+	}
+	return 0
+}
+
 var File_plugins_channels_proto_wallet_proto protoreflect.FileDescriptor
 
 const file_plugins_channels_proto_wallet_proto_rawDesc = "" +
@@ -656,7 +946,30 @@ const file_plugins_channels_proto_wallet_proto_rawDesc = "" +
 	"\trefund_no\x18\x04 \x01(\tR\brefundNo\x12\x1b\n" +
 	"\trefund_id\x18\x05 \x01(\tR\brefundId\x12\x16\n" +
 	"\x06amount\x18\x06 \x01(\x03R\x06amount\x12$\n" +
-	"\x0ehost_unix_nano\x18\a \x01(\x03R\fhostUnixNano*\xdf\x01\n" +
+	"\x0ehost_unix_nano\x18\a \x01(\x03R\fhostUnixNano\"\x8b\x01\n" +
+	"\rReconcileItem\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x19\n" +
+	"\border_no\x18\x02 \x01(\tR\aorderNo\x12\x1b\n" +
+	"\trefund_no\x18\x03 \x01(\tR\brefundNo\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\x03R\x06amount\x12\x16\n" +
+	"\x06booked\x18\x05 \x01(\bR\x06booked\"\xa7\x01\n" +
+	"\x10ReconcileRequest\x12(\n" +
+	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x121\n" +
+	"\x06totals\x18\x02 \x01(\v2\x19.posrt.channels.v1.TotalsR\x06totals\x126\n" +
+	"\x05items\x18\x03 \x03(\v2 .posrt.channels.v1.ReconcileItemR\x05items\"\xad\x01\n" +
+	"\x13ReconcileDifference\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x19\n" +
+	"\border_no\x18\x02 \x01(\tR\aorderNo\x12\x1b\n" +
+	"\trefund_no\x18\x03 \x01(\tR\brefundNo\x12\x1a\n" +
+	"\bterminal\x18\x04 \x01(\x03R\bterminal\x12\x16\n" +
+	"\x06wallet\x18\x05 \x01(\x03R\x06wallet\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xd8\x01\n" +
+	"\x0eReconciliation\x12\x1a\n" +
+	"\bbalanced\x18\x01 \x01(\bR\bbalanced\x12:\n" +
+	"\vhost_totals\x18\x02 \x01(\v2\x19.posrt.channels.v1.TotalsR\n" +
+	"hostTotals\x12H\n" +
+	"\vdifferences\x18\x03 \x03(\v2&.posrt.channels.v1.ReconcileDifferenceR\vdifferences\x12$\n" +
+	"\x0ehost_unix_nano\x18\x04 \x01(\x03R\fhostUnixNano*\xdf\x01\n" +
 	"\n" +
 	"TradeState\x12\x1b\n" +
 	"\x17TRADE_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -672,13 +985,14 @@ const file_plugins_channels_proto_wallet_proto_rawDesc = "" +
 	"\x14REFUND_STATE_SUCCESS\x10\x01\x12\x1b\n" +
 	"\x17REFUND_STATE_PROCESSING\x10\x02\x12\x17\n" +
 	"\x13REFUND_STATE_FAILED\x10\x03\x12\x1a\n" +
-	"\x16REFUND_STATE_NOT_FOUND\x10\x042\xfb\x02\n" +
+	"\x16REFUND_STATE_NOT_FOUND\x10\x042\xd0\x03\n" +
 	"\x06Wallet\x12>\n" +
 	"\x03Pay\x12\x1d.posrt.channels.v1.PayRequest\x1a\x18.posrt.channels.v1.Trade\x12B\n" +
 	"\x05Query\x12\x1f.posrt.channels.v1.OrderRequest\x1a\x18.posrt.channels.v1.Trade\x12C\n" +
 	"\x06Cancel\x12\x1f.posrt.channels.v1.OrderRequest\x1a\x18.posrt.channels.v1.Trade\x12Q\n" +
 	"\x06Refund\x12&.posrt.channels.v1.WalletRefundRequest\x1a\x1f.posrt.channels.v1.WalletRefund\x12U\n" +
-	"\vRefundQuery\x12%.posrt.channels.v1.RefundQueryRequest\x1a\x1f.posrt.channels.v1.WalletRefundB:Z8github.com/posrt/posrt/plugins/channels/proto;channelspbb\x06proto3"
+	"\vRefundQuery\x12%.posrt.channels.v1.RefundQueryRequest\x1a\x1f.posrt.channels.v1.WalletRefund\x12S\n" +
+	"\tReconcile\x12#.posrt.channels.v1.ReconcileRequest\x1a!.posrt.channels.v1.ReconciliationB:Z8github.com/posrt/posrt/plugins/channels/proto;channelspbb\x06proto3"
 
 var (
 	file_plugins_channels_proto_wallet_proto_rawDescOnce sync.Once
@@ -693,7 +1007,7 @@ func file_plugins_channels_proto_wallet_proto_rawDescGZIP() []byte {
 }
 
 var file_plugins_channels_proto_wallet_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_plugins_channels_proto_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_plugins_channels_proto_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_plugins_channels_proto_wallet_proto_goTypes = []any{
 	(TradeState)(0),             // 0: posrt.channels.v1.TradeState
 	(RefundState)(0),            // 1: posrt.channels.v1.RefundState
@@ -703,30 +1017,42 @@ var file_plugins_channels_proto_wallet_proto_goTypes = []any{
 	(*WalletRefundRequest)(nil), // 5: posrt.channels.v1.WalletRefundRequest
 	(*RefundQueryRequest)(nil),  // 6: posrt.channels.v1.RefundQueryRequest
 	(*WalletRefund)(nil),        // 7: posrt.channels.v1.WalletRefund
-	(*Key)(nil),                 // 8: posrt.channels.v1.Key
+	(*ReconcileItem)(nil),       // 8: posrt.channels.v1.ReconcileItem
+	(*ReconcileRequest)(nil),    // 9: posrt.channels.v1.ReconcileRequest
+	(*ReconcileDifference)(nil), // 10: posrt.channels.v1.ReconcileDifference
+	(*Reconciliation)(nil),      // 11: posrt.channels.v1.Reconciliation
+	(*Key)(nil),                 // 12: posrt.channels.v1.Key
+	(*Totals)(nil),              // 13: posrt.channels.v1.Totals
 }
 var file_plugins_channels_proto_wallet_proto_depIdxs = []int32{
-	8,  // 0: posrt.channels.v1.PayRequest.key:type_name -> posrt.channels.v1.Key
-	8,  // 1: posrt.channels.v1.OrderRequest.key:type_name -> posrt.channels.v1.Key
+	12, // 0: posrt.channels.v1.PayRequest.key:type_name -> posrt.channels.v1.Key
+	12, // 1: posrt.channels.v1.OrderRequest.key:type_name -> posrt.channels.v1.Key
 	0,  // 2: posrt.channels.v1.Trade.state:type_name -> posrt.channels.v1.TradeState
-	8,  // 3: posrt.channels.v1.WalletRefundRequest.key:type_name -> posrt.channels.v1.Key
-	8,  // 4: posrt.channels.v1.RefundQueryRequest.key:type_name -> posrt.channels.v1.Key
+	12, // 3: posrt.channels.v1.WalletRefundRequest.key:type_name -> posrt.channels.v1.Key
+	12, // 4: posrt.channels.v1.RefundQueryRequest.key:type_name -> posrt.channels.v1.Key
 	1,  // 5: posrt.channels.v1.WalletRefund.state:type_name -> posrt.channels.v1.RefundState
-	2,  // 6: posrt.channels.v1.Wallet.Pay:input_type -> posrt.channels.v1.PayRequest
-	3,  // 7: posrt.channels.v1.Wallet.Query:input_type -> posrt.channels.v1.OrderRequest
-	3,  // 8: posrt.channels.v1.Wallet.Cancel:input_type -> posrt.channels.v1.OrderRequest
-	5,  // 9: posrt.channels.v1.Wallet.Refund:input_type -> posrt.channels.v1.WalletRefundRequest
-	6,  // 10: posrt.channels.v1.Wallet.RefundQuery:input_type -> posrt.channels.v1.RefundQueryRequest
-	4,  // 11: posrt.channels.v1.Wallet.Pay:output_type -> posrt.channels.v1.Trade
-	4,  // 12: posrt.channels.v1.Wallet.Query:output_type -> posrt.channels.v1.Trade
-	4,  // 13: posrt.channels.v1.Wallet.Cancel:output_type -> posrt.channels.v1.Trade
-	7,  // 14: posrt.channels.v1.Wallet.Refund:output_type -> posrt.channels.v1.WalletRefund
-	7,  // 15: posrt.channels.v1.Wallet.RefundQuery:output_type -> posrt.channels.v1.WalletRefund
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	12, // 6: posrt.channels.v1.ReconcileRequest.key:type_name -> posrt.channels.v1.Key
+	13, // 7: posrt.channels.v1.ReconcileRequest.totals:type_name -> posrt.channels.v1.Totals
+	8,  // 8: posrt.channels.v1.ReconcileRequest.items:type_name -> posrt.channels.v1.ReconcileItem
+	13, // 9: posrt.channels.v1.Reconciliation.host_totals:type_name -> posrt.channels.v1.Totals
+	10, // 10: posrt.channels.v1.Reconciliation.differences:type_name -> posrt.channels.v1.ReconcileDifference
+	2,  // 11: posrt.channels.v1.Wallet.Pay:input_type -> posrt.channels.v1.PayRequest
+	3,  // 12: posrt.channels.v1.Wallet.Query:input_type -> posrt.channels.v1.OrderRequest
+	3,  // 13: posrt.channels.v1.Wallet.Cancel:input_type -> posrt.channels.v1.OrderRequest
+	5,  // 14: posrt.channels.v1.Wallet.Refund:input_type -> posrt.channels.v1.WalletRefundRequest
+	6,  // 15: posrt.channels.v1.Wallet.RefundQuery:input_type -> posrt.channels.v1.RefundQueryRequest
+	9,  // 16: posrt.channels.v1.Wallet.Reconcile:input_type -> posrt.channels.v1.ReconcileRequest
+	4,  // 17: posrt.channels.v1.Wallet.Pay:output_type -> posrt.channels.v1.Trade
+	4,  // 18: posrt.channels.v1.Wallet.Query:output_type -> posrt.channels.v1.Trade
+	4,  // 19: posrt.channels.v1.Wallet.Cancel:output_type -> posrt.channels.v1.Trade
+	7,  // 20: posrt.channels.v1.Wallet.Refund:output_type -> posrt.channels.v1.WalletRefund
+	7,  // 21: posrt.channels.v1.Wallet.RefundQuery:output_type -> posrt.channels.v1.WalletRefund
+	11, // 22: posrt.channels.v1.Wallet.Reconcile:output_type -> posrt.channels.v1.Reconciliation
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_plugins_channels_proto_wallet_proto_init() }
@@ -741,7 +1067,7 @@ func file_plugins_channels_proto_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_channels_proto_wallet_proto_rawDesc), len(file_plugins_channels_proto_wallet_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

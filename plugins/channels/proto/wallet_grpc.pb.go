@@ -12,7 +12,6 @@ package channelspb
 
 import (
 	context "context"
-
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -29,6 +28,7 @@ const (
 	Wallet_Cancel_FullMethodName      = "/posrt.channels.v1.Wallet/Cancel"
 	Wallet_Refund_FullMethodName      = "/posrt.channels.v1.Wallet/Refund"
 	Wallet_RefundQuery_FullMethodName = "/posrt.channels.v1.Wallet/RefundQuery"
+	Wallet_Reconcile_FullMethodName   = "/posrt.channels.v1.Wallet/Reconcile"
 )
 
 // WalletClient is the client API for Wallet service.
@@ -40,6 +40,9 @@ type WalletClient interface {
 	Cancel(ctx context.Context, in *OrderRequest, opts ...grpc.CallOption) (*Trade, error)
 	Refund(ctx context.Context, in *WalletRefundRequest, opts ...grpc.CallOption) (*WalletRefund, error)
 	RefundQuery(ctx context.Context, in *RefundQueryRequest, opts ...grpc.CallOption) (*WalletRefund, error)
+	// Optional (capability wallet.reconcile): checks one batch of the
+	// terminal against the wallet's own books; changes nothing.
+	Reconcile(ctx context.Context, in *ReconcileRequest, opts ...grpc.CallOption) (*Reconciliation, error)
 }
 
 type walletClient struct {
@@ -100,6 +103,16 @@ func (c *walletClient) RefundQuery(ctx context.Context, in *RefundQueryRequest, 
 	return out, nil
 }
 
+func (c *walletClient) Reconcile(ctx context.Context, in *ReconcileRequest, opts ...grpc.CallOption) (*Reconciliation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Reconciliation)
+	err := c.cc.Invoke(ctx, Wallet_Reconcile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServer is the server API for Wallet service.
 // All implementations must embed UnimplementedWalletServer
 // for forward compatibility.
@@ -109,6 +122,9 @@ type WalletServer interface {
 	Cancel(context.Context, *OrderRequest) (*Trade, error)
 	Refund(context.Context, *WalletRefundRequest) (*WalletRefund, error)
 	RefundQuery(context.Context, *RefundQueryRequest) (*WalletRefund, error)
+	// Optional (capability wallet.reconcile): checks one batch of the
+	// terminal against the wallet's own books; changes nothing.
+	Reconcile(context.Context, *ReconcileRequest) (*Reconciliation, error)
 	mustEmbedUnimplementedWalletServer()
 }
 
@@ -133,6 +149,9 @@ func (UnimplementedWalletServer) Refund(context.Context, *WalletRefundRequest) (
 }
 func (UnimplementedWalletServer) RefundQuery(context.Context, *RefundQueryRequest) (*WalletRefund, error) {
 	return nil, status.Error(codes.Unimplemented, "method RefundQuery not implemented")
+}
+func (UnimplementedWalletServer) Reconcile(context.Context, *ReconcileRequest) (*Reconciliation, error) {
+	return nil, status.Error(codes.Unimplemented, "method Reconcile not implemented")
 }
 func (UnimplementedWalletServer) mustEmbedUnimplementedWalletServer() {}
 func (UnimplementedWalletServer) testEmbeddedByValue()                {}
@@ -245,6 +264,24 @@ func _Wallet_RefundQuery_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Wallet_Reconcile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReconcileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServer).Reconcile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wallet_Reconcile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServer).Reconcile(ctx, req.(*ReconcileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Wallet_ServiceDesc is the grpc.ServiceDesc for Wallet service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -271,6 +308,10 @@ var Wallet_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RefundQuery",
 			Handler:    _Wallet_RefundQuery_Handler,
+		},
+		{
+			MethodName: "Reconcile",
+			Handler:    _Wallet_Reconcile_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

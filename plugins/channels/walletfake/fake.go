@@ -85,7 +85,8 @@ func (f *Fake) SetClock(now func() time.Time) {
 func (f *Fake) SetExit(exit func(code int)) { f.faults.Exit = exit }
 
 func (f *Fake) info(s spec) base.Info {
-	return base.Info{Kind: base.KindWallet, Name: s.name, Version: "0.1.0", APIVersions: channels.WalletAPIVersions}
+	return base.Info{Kind: base.KindWallet, Name: s.name, Version: "0.1.0", APIVersions: channels.WalletAPIVersions,
+		Capabilities: []string{channels.CapabilityReconcile}}
 }
 
 // Info implements base.Base.
