@@ -212,7 +212,7 @@ func BenchmarkSettle500(b *testing.B) {
 		if err != nil || s.Records != 500 {
 			b.Fatalf("settlement of %d records: %v", s.Records, err)
 		}
-		if _, err := j.CloseBatch(ctx, 0, &SettleAnswer{Balanced: true, HostCode: "00"}); err != nil {
+		if _, err := j.CloseBatch(ctx, 0, &SettleAnswer{Balanced: true, HostCode: "00"}, nil); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()

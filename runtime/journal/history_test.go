@@ -56,7 +56,7 @@ func settle(t *testing.T, j *Journal) Settlement {
 	if _, err := j.BeginSettlement(ctx, SettleIntent{TID: "12345678", MID: "123456789012345"}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := j.CloseBatch(ctx, 0, &SettleAnswer{Balanced: true, HostCode: "00"})
+	s, err := j.CloseBatch(ctx, 0, &SettleAnswer{Balanced: true, HostCode: "00"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

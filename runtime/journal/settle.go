@@ -151,10 +151,38 @@ type Settlement struct {
 	UploadMessages int    `json:"upload_messages,omitempty"`
 	Uploaded       int    `json:"uploaded,omitempty"` // card records sent in the upload
 
+	// Wallets are the wallets' reconciliations of the batch, one per
+	// wallet medium that took part, journaled with the close.
+	Wallets []WalletCheck `json:"wallets,omitempty"`
+
 	StartedAt time.Time `json:"started_at"`
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
 	NextBatch string    `json:"next_batch,omitempty"`
 	Reprints  int       `json:"reprints,omitempty"`
+}
+
+// WalletCheck is one wallet's reconciliation of a batch: Checked when the
+// wallet answered (Balanced, its totals and the orders it books otherwise),
+// else Reason says why it was not checked (the wallet has no
+// reconciliation, or did not answer); the batch closes either way, as the
+// wallet's money moves without the terminal's settlement.
+type WalletCheck struct {
+	Medium      Medium       `json:"medium"`
+	Checked     bool         `json:"checked"`
+	Balanced    bool         `json:"balanced,omitempty"`
+	HostTotals  *Totals      `json:"host_totals,omitempty"`
+	Differences []WalletDiff `json:"differences,omitempty"`
+	Reason      string       `json:"reason,omitempty"`
+}
+
+// WalletDiff is one order a wallet books otherwise than the terminal.
+type WalletDiff struct {
+	Kind     Kind      `json:"kind"`
+	OrderNo  string    `json:"order_no"`
+	RefundNo string    `json:"refund_no,omitempty"`
+	Terminal money.Fen `json:"terminal"`
+	Wallet   money.Fen `json:"wallet"`
+	Reason   string    `json:"reason"`
 }
 
 // Medium returns the totals of m (zero totals when m took no part).
@@ -459,10 +487,11 @@ func (j *Journal) AbortSettlement(ctx context.Context, c Change) (Record, error)
 // batch (or kept, if a sign-in already moved it further). answer, when
 // not nil, is the acquirer's balanced answer, journaled in the same
 // commit (an unbalanced one goes through SettlementAnswered first, for the
-// upload's traces). Called again after the close it changes nothing and
+// upload's traces). wallets are the wallets' reconciliations, journaled with
+// the close. Called again after the close it changes nothing and
 // returns ErrNotFound: a batch is closed, and its number advanced, exactly
 // once.
-func (j *Journal) CloseBatch(ctx context.Context, uploaded int, answer *SettleAnswer) (Settlement, error) {
+func (j *Journal) CloseBatch(ctx context.Context, uploaded int, answer *SettleAnswer, wallets []WalletCheck) (Settlement, error) {
 	if err := ctx.Err(); err != nil {
 		return Settlement{}, err
 	}
@@ -495,7 +524,7 @@ func (j *Journal) CloseBatch(ctx context.Context, uploaded int, answer *SettleAn
 		if err := txn.Set(keyBatch, []byte(strconv.Itoa(next))); err != nil {
 			return err
 		}
-		s.State, s.ClosedAt, s.NextBatch, s.Uploaded = SettlementClosed, now, format6(next), uploaded
+		s.State, s.ClosedAt, s.NextBatch, s.Uploaded, s.Wallets = SettlementClosed, now, format6(next), uploaded, wallets
 		if err := txn.Delete([]byte(keyActive)); err != nil {
 			return err
 		}

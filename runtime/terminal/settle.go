@@ -21,8 +21,10 @@ type SettleResult struct {
 	Uploaded  int              `json:"uploaded"`
 	Records   int              `json:"records"`
 	Totals    []journal.Totals `json:"totals"`
-	HostCode  string           `json:"host_code,omitempty"`
-	ClosedAt  string           `json:"closed_at"`
+	// Wallets are the reconciliations of the wallets that took part.
+	Wallets  []journal.WalletCheck `json:"wallets,omitempty"`
+	HostCode string                `json:"host_code,omitempty"`
+	ClosedAt string                `json:"closed_at"`
 	// SlipPrinted tells whether the slip printed; Warning says why not.
 	SlipPrinted bool   `json:"slip_printed"`
 	Warning     string `json:"warning,omitempty"`
@@ -30,7 +32,7 @@ type SettleResult struct {
 
 func settleResultOf(s journal.Settlement) SettleResult {
 	return SettleResult{Result: "settled", Batch: s.Batch, NextBatch: s.NextBatch, Balanced: s.Balanced, Uploaded: s.Uploaded,
-		Records: s.Records, Totals: s.Totals, HostCode: s.HostCode, ClosedAt: s.ClosedAt.Format(time.RFC3339)}
+		Records: s.Records, Totals: s.Totals, Wallets: s.Wallets, HostCode: s.HostCode, ClosedAt: s.ClosedAt.Format(time.RFC3339)}
 }
 
 // Settle settles the current batch (see txn.Engine.Settle) and prints the
@@ -127,8 +129,35 @@ func slipDocument(info txn.Terminal, s journal.Settlement, duplicate bool, loc *
 			printer.Line{Text: fmt.Sprintf("REFUND  %4d  %12s", tot.RefundCount, tot.RefundAmount.Yuan())},
 			printer.Line{Text: fmt.Sprintf("NET           %12s", tot.Net().Yuan()), Bold: true},
 		)
+		for _, w := range s.Wallets {
+			if w.Medium == tot.Medium {
+				lines = append(lines, walletCheckLines(w)...)
+			}
+		}
 	}
 	return printer.Document{Lines: lines, Cut: true}
+}
+
+// walletCheckLines are a wallet's reconciliation on the slip: balanced,
+// or each order it books otherwise, or why it was not checked.
+func walletCheckLines(w journal.WalletCheck) []printer.Line {
+	switch {
+	case !w.Checked:
+		return []printer.Line{{Text: "NOT RECONCILED 未对账", Bold: true}, {Text: w.Reason}}
+	case w.Balanced:
+		return []printer.Line{{Text: "WALLET BALANCED 对账平", Bold: true}}
+	}
+	lines := []printer.Line{{Text: fmt.Sprintf("WALLET UNBALANCED 对账不平 (%d)", len(w.Differences)), Bold: true}}
+	for _, d := range w.Differences {
+		no := d.OrderNo
+		if d.RefundNo != "" {
+			no = d.RefundNo
+		}
+		lines = append(lines,
+			printer.Line{Text: fmt.Sprintf("%s %s", d.Kind, no)},
+			printer.Line{Text: fmt.Sprintf("  POS %s  WALLET %s", d.Terminal.Yuan(), d.Wallet.Yuan())})
+	}
+	return lines
 }
 
 func mediumName(m journal.Medium) string {

@@ -106,10 +106,10 @@ func (e *Engine) SettleDue() bool {
 // first (a settlement is refused, naming them, while any stays pending);
 // the totals per medium are journaled with the settlement's own key; the
 // card totals go to the acquirer (0500); an unbalanced answer is followed
-// by the batch upload (0320) of the batch's card records; then the batch
-// closes and its number advances, in one commit. Wallet totals are on the
-// slip: the wallets' payment-code protocols have no terminal settlement
-// (they are reconciled against the wallet's bill). A settlement left
+// by the batch upload (0320) of the batch's card records; each wallet that
+// took part reconciles the batch's orders with its books (reconcileWallets);
+// then the batch closes and its number advances, in one commit. A
+// settlement left
 // half done (no answer, a crash) is finished under the same keys by the
 // next Settle or by the resolver, never begun again.
 func (e *Engine) Settle(ctx context.Context, operator string) (journal.Settlement, error) {
@@ -170,7 +170,7 @@ func (e *Engine) finishSettlement(ctx context.Context, s journal.Settlement) (jo
 		answer := journal.SettleAnswer{Balanced: resp.Balanced, HostCode: resp.Code, HostMessage: resp.Message, HostTotals: &host, HostTime: resp.HostTime}
 		if resp.Balanced {
 			// The answer and the close in one commit.
-			return e.closeBatch(ctx, 0, &answer)
+			return e.closeBatch(ctx, s, 0, &answer)
 		}
 		upload, err := e.uploadRecords(s)
 		if err != nil {
@@ -206,19 +206,121 @@ func (e *Engine) finishSettlement(ctx context.Context, s journal.Settlement) (jo
 			crashpoint.Hit(crashpoint.SettleUpload)
 		}
 	}
-	return e.closeBatch(ctx, uploaded, nil)
+	return e.closeBatch(ctx, s, uploaded, nil)
 }
 
-// closeBatch closes the active settlement's batch (with the balanced
-// answer, when it comes in the same commit).
-func (e *Engine) closeBatch(ctx context.Context, uploaded int, answer *journal.SettleAnswer) (journal.Settlement, error) {
+// closeBatch has each wallet that took part reconcile the batch, then
+// closes the active settlement's batch with their answers (and the
+// acquirer's balanced answer, when it comes in the same commit).
+func (e *Engine) closeBatch(ctx context.Context, s journal.Settlement, uploaded int, answer *journal.SettleAnswer) (journal.Settlement, error) {
+	wallets, err := e.reconcileWallets(ctx, s)
+	if err != nil {
+		return s, err
+	}
 	crashpoint.Hit(crashpoint.SettleClose)
-	s, err := e.deps.Journal.CloseBatch(context.WithoutCancel(ctx), uploaded, answer)
+	s, err = e.deps.Journal.CloseBatch(context.WithoutCancel(ctx), uploaded, answer, wallets)
 	if err != nil {
 		return s, err
 	}
 	e.deps.Logf("settled batch %s (balanced %t, %d records uploaded): next batch %s", s.Batch, s.Balanced, s.Uploaded, s.NextBatch)
+	for _, w := range s.Wallets {
+		switch {
+		case !w.Checked:
+			e.deps.Logf("batch %s: %s not reconciled: %s", s.Batch, w.Medium, w.Reason)
+		case !w.Balanced:
+			e.deps.Logf("batch %s: %s UNBALANCED: %d orders differ (on the settlement slip)", s.Batch, w.Medium, len(w.Differences))
+		}
+	}
 	return s, nil
+}
+
+// reconcileWallets sends each wallet that took part in s's batch its
+// totals and its orders, voids and refunds (Wallet.Reconcile). Nothing is
+// booked by it: a wallet that has no reconciliation or does not answer is
+// noted, and the batch closes anyway (the wallet's money moves without the
+// terminal's settlement; the slip tells the merchant to check its bill).
+func (e *Engine) reconcileWallets(ctx context.Context, s journal.Settlement) ([]journal.WalletCheck, error) {
+	var media []journal.Medium
+	for _, t := range s.Totals {
+		if t.Medium.Wallet() {
+			media = append(media, t.Medium)
+		}
+	}
+	if len(media) == 0 {
+		return nil, nil
+	}
+	recs, err := e.deps.Journal.BatchRecords(s.TID, s.Batch)
+	if err != nil {
+		return nil, err
+	}
+	var out []journal.WalletCheck
+	for _, m := range media {
+		out = append(out, e.reconcileWallet(ctx, s, m, recs))
+	}
+	return out, nil
+}
+
+func (e *Engine) reconcileWallet(ctx context.Context, s journal.Settlement, m journal.Medium, recs []journal.Record) journal.WalletCheck {
+	check := journal.WalletCheck{Medium: m}
+	w, err := e.deps.Channels.Wallet(ctx, m)
+	if err != nil {
+		check.Reason = err.Error()
+		return check
+	}
+	info, err := w.Info(ctx)
+	if err != nil {
+		check.Reason = "no answer: " + err.Error()
+		return check
+	}
+	rc, ok := w.(channels.Reconciler)
+	if !info.Has(channels.CapabilityReconcile) || !ok {
+		check.Reason = "the wallet has no reconciliation: check its bill"
+		return check
+	}
+	req := channels.ReconcileRequest{Key: channels.Key{TID: s.TID, MID: s.MID, Batch: s.Batch, Trace: s.Record.Trace},
+		Totals: channelTotals(s.Medium(m))}
+	for _, r := range recs {
+		if r.Medium != m || !r.Kind.Money() {
+			continue
+		}
+		it := channels.ReconcileItem{Amount: int64(r.Amount), Booked: booked(r)}
+		switch r.Kind {
+		case journal.KindSale:
+			it.Kind, it.OrderNo = channels.ReconcileSale, e.key(r).OrderNo()
+		case journal.KindVoid, journal.KindRefund:
+			if r.Original == nil {
+				continue
+			}
+			it.OrderNo = channels.Key{TID: r.Original.TID, Batch: r.Original.Batch, Trace: r.Original.Trace}.OrderNo()
+			it.Kind = channels.ReconcileVoid
+			if r.Kind == journal.KindRefund {
+				it.Kind, it.RefundNo = channels.ReconcileRefund, e.key(r).RefundNo()
+			}
+		default:
+			continue
+		}
+		req.Items = append(req.Items, it)
+	}
+	ans, err := rc.Reconcile(ctx, req)
+	if err != nil {
+		check.Reason = "no answer: " + err.Error()
+		return check
+	}
+	host := journalTotals(ans.HostTotals)
+	host.Medium = m
+	check.Checked, check.Balanced, check.HostTotals = true, ans.Balanced, &host
+	for _, d := range ans.Differences {
+		check.Differences = append(check.Differences, journal.WalletDiff{Kind: journal.Kind(d.Kind), OrderNo: d.OrderNo, RefundNo: d.RefundNo,
+			Terminal: money.Fen(d.Terminal), Wallet: money.Fen(d.Wallet), Reason: d.Reason})
+	}
+	return check
+}
+
+// booked reports whether a settlement counts r (journal.Totals.Add).
+func booked(r journal.Record) bool {
+	var t journal.Totals
+	t.Add(r)
+	return t != journal.Totals{}
 }
 
 // settleAttempt journals a settlement request or upload that failed on
@@ -260,7 +362,7 @@ func (e *Engine) uploadRecords(s journal.Settlement) ([]channels.UploadRecord, e
 }
 
 func channelTotals(t journal.Totals) channels.Totals {
-	return channels.Totals{Medium: channels.MediumCard,
+	return channels.Totals{Medium: string(t.Medium),
 		SaleCount: int64(t.SaleCount), SaleAmount: int64(t.SaleAmount),
 		VoidCount: int64(t.VoidCount), VoidAmount: int64(t.VoidAmount),
 		RefundCount: int64(t.RefundCount), RefundAmount: int64(t.RefundAmount)}

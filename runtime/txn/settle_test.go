@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/channels"
 	acquirerfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
@@ -89,8 +90,14 @@ func TestBalancedSettlementClosesTheBatchOnce(t *testing.T) {
 	if after.Batch != acquirerfake.NextBatch(before.Batch) {
 		t.Fatalf("batch %s -> %s, want it advanced by one", before.Batch, after.Batch)
 	}
+	// The wallet that took part reconciled the batch: balanced, its books
+	// the slip's.
+	if len(s.Wallets) != 1 || s.Wallets[0].Medium != journal.MediumWeChat || !s.Wallets[0].Checked || !s.Wallets[0].Balanced ||
+		s.Wallets[0].HostTotals == nil || *s.Wallets[0].HostTotals != s.Medium(journal.MediumWeChat) {
+		t.Fatalf("wallet reconciliations %+v, want wechat balanced with totals %+v", s.Wallets, s.Medium(journal.MediumWeChat))
+	}
 	// Closing again changes nothing: the batch advanced exactly once.
-	if _, err := r.j.CloseBatch(ctx, 0, nil); !errors.Is(err, journal.ErrNotFound) {
+	if _, err := r.j.CloseBatch(ctx, 0, nil, nil); !errors.Is(err, journal.ErrNotFound) {
 		t.Fatalf("a second close: %v", err)
 	}
 	if again, _ := r.j.Counters(); again.Batch != after.Batch {
@@ -248,5 +255,63 @@ func TestSettleFirstWhenTheBatchIsFullOrTheDayIsOver(t *testing.T) {
 	}
 	if _, err := txn.ParseTimeOfDay("25:00"); err == nil {
 		t.Fatal("25:00 parsed")
+	}
+}
+
+// A wallet whose books differ from the batch (here: an order of the
+// batch's numbers paid at the wallet that the terminal never journaled)
+// is unbalanced: the settlement names the order and the batch still
+// closes, once.
+func TestUnbalancedWalletIsNamedAndTheBatchCloses(t *testing.T) {
+	r := newRig(t, nil, nil)
+	ctx := context.Background()
+	if w, err := r.run(txn.Operation{Kind: journal.KindSale, Medium: journal.MediumWeChat, Amount: 520}, txn.Refs{PaymentCode: r.code()}); err != nil || w.State != journal.StateApproved {
+		t.Fatalf("wallet sale: %+v, %v", w, err)
+	}
+	before, _ := r.j.Counters()
+	lost := channels.Key{TID: shop.TID, MID: shop.MID, Batch: before.Batch, Trace: "999999"}
+	if tr, err := r.wechat.Pay(ctx, channels.PayRequest{Key: lost, OrderNo: lost.OrderNo(), Amount: 777, AuthCode: r.code()}); err != nil || tr.State != channels.TradeSuccess {
+		t.Fatalf("pay at the wallet: %+v, %v", tr, err)
+	}
+	s, err := r.e.Settle(ctx, "00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != journal.SettlementClosed || s.NextBatch == before.Batch {
+		t.Fatalf("settlement %+v, want the batch closed", s)
+	}
+	if len(s.Wallets) != 1 || !s.Wallets[0].Checked || s.Wallets[0].Balanced || len(s.Wallets[0].Differences) != 1 {
+		t.Fatalf("wallet reconciliations %+v, want wechat unbalanced by one order", s.Wallets)
+	}
+	d := s.Wallets[0].Differences[0]
+	if d.OrderNo != lost.OrderNo() || d.Wallet != 777 || d.Terminal != 0 || d.Kind != journal.KindSale {
+		t.Fatalf("difference %+v, want the order %s paid 777 at the wallet", d, lost.OrderNo())
+	}
+	if ht := s.Wallets[0].HostTotals; ht == nil || ht.SaleCount != 2 || ht.SaleAmount != 520+777 {
+		t.Fatalf("wallet totals %+v, want both of its sales", ht)
+	}
+	if last, err := r.j.LastSettlement(shop.TID); err != nil || len(last.Wallets) != 1 || last.Wallets[0].Balanced {
+		t.Fatalf("journaled settlement %+v, %v: the reconciliation is not kept", last, err)
+	}
+	if after, _ := r.j.Counters(); after.Batch != acquirerfake.NextBatch(before.Batch) {
+		t.Fatalf("batch %s -> %s, want it advanced once", before.Batch, after.Batch)
+	}
+}
+
+// A wallet without the optional reconciliation is noted on the
+// settlement as not reconciled, and the batch closes.
+func TestWalletWithoutReconciliationIsNoted(t *testing.T) {
+	r := newRig(t, nil, nil)
+	ctx := context.Background()
+	if w, err := r.run(txn.Operation{Kind: journal.KindSale, Medium: journal.MediumWeChat, Amount: 520}, txn.Refs{PaymentCode: r.code()}); err != nil || w.State != journal.StateApproved {
+		t.Fatalf("wallet sale: %+v, %v", w, err)
+	}
+	r.plainWallet.Store(true)
+	s, err := r.e.Settle(ctx, "00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != journal.SettlementClosed || len(s.Wallets) != 1 || s.Wallets[0].Checked || !strings.Contains(s.Wallets[0].Reason, "no reconciliation") {
+		t.Fatalf("settlement %+v, want it closed with wechat not reconciled", s)
 	}
 }

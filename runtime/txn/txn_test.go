@@ -39,7 +39,13 @@ type rig struct {
 	acqDown atomic.Bool
 	clock   atomic.Int64 // the engine's clock, in ns; waits advance it
 	settle  txn.SettlePolicy
+	// plainWallet hands the engine the wallet without its optional
+	// Reconcile, as a wallet plugin of an earlier contract would be.
+	plainWallet atomic.Bool
 }
+
+// plainWallet is a wallet with the required methods only.
+type plainWallet struct{ channels.Wallet }
 
 func newRig(t *testing.T, acqCfg, walletCfg map[string]string) *rig {
 	t.Helper()
@@ -94,7 +100,12 @@ func (r *rig) engine() *txn.Engine {
 		}
 		return r.acq, nil
 	})
-	if err := reg.AddWallet(journal.MediumWeChat, "wechat", func(context.Context) (channels.Wallet, error) { return r.wechat, nil }); err != nil {
+	if err := reg.AddWallet(journal.MediumWeChat, "wechat", func(context.Context) (channels.Wallet, error) {
+		if r.plainWallet.Load() {
+			return plainWallet{r.wechat}, nil
+		}
+		return r.wechat, nil
+	}); err != nil {
 		r.t.Fatal(err)
 	}
 	return txn.New(shop, txn.Deps{

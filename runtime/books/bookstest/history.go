@@ -144,5 +144,5 @@ func Settle(ctx context.Context, j *journal.Journal) (journal.Settlement, error)
 	if _, err := j.BeginSettlement(ctx, journal.SettleIntent{TID: TID, MID: MID, Operator: "00"}); err != nil {
 		return journal.Settlement{}, err
 	}
-	return j.CloseBatch(ctx, 0, &journal.SettleAnswer{Balanced: true, HostCode: "00"})
+	return j.CloseBatch(ctx, 0, &journal.SettleAnswer{Balanced: true, HostCode: "00"}, nil)
 }
