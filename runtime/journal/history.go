@@ -96,9 +96,12 @@ func (j *Journal) Each(ctx context.Context, f Filter, after Key, fn func(Record)
 		prefix := []byte(recordPrefix)
 		if f.Batch != "" {
 			// A terminal has one TID; each one's batch is a prefix of keys.
-			tids, err := tidsIn(txn)
-			if err != nil {
-				return err
+			tids := j.knownTIDs()
+			if f.Trace == "" || len(tids) == 0 {
+				var err error
+				if tids, err = tidsIn(txn); err != nil {
+					return err
+				}
 			}
 			for _, tid := range tids {
 				if f.Trace != "" {

@@ -41,6 +41,22 @@ type Journal struct {
 	// of every record that left it since the last compaction.
 	pendMu  sync.Mutex
 	pending map[Key]struct{}
+
+	// tids are the TIDs the journal holds records of (a terminal has one;
+	// a deployer may change it), read at Open and added to as records are
+	// begun, so that a query by batch and trace goes straight to its key.
+	tids sync.Map // string -> struct{}
+}
+
+// noteTID records that the journal holds records of tid.
+func (j *Journal) noteTID(tid string) { j.tids.Store(tid, struct{}{}) }
+
+// knownTIDs lists the TIDs noteTID recorded.
+func (j *Journal) knownTIDs() []string {
+	var out []string
+	j.tids.Range(func(k, _ any) bool { out = append(out, k.(string)); return true })
+	sort.Strings(out)
+	return out
 }
 
 // Options configure Open.
@@ -82,7 +98,11 @@ func Open(dir string, o Options) (*Journal, error) {
 		for it.Rewind(); it.Valid(); it.Next() {
 			j.pending[keyFromPending(it.Item().Key())] = struct{}{}
 		}
-		return nil
+		tids, err := tidsIn(txn)
+		for _, tid := range tids {
+			j.noteTID(tid)
+		}
+		return err
 	})
 	if err != nil {
 		db.Close()
@@ -295,6 +315,9 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 		}
 		return putRecord(txn, rec)
 	})
+	if err == nil {
+		j.noteTID(rec.TID)
+	}
 	var repeated *RepeatedRequestError
 	if errors.As(err, &repeated) {
 		return Record{}, err

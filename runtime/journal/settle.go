@@ -278,6 +278,7 @@ func (j *Journal) BeginSettlement(ctx context.Context, in SettleIntent) (Settlem
 	}
 	j.setPending(rec.Key(), true)
 	j.settling = true
+	j.noteTID(in.TID)
 	return s, nil
 }
 
