@@ -147,17 +147,7 @@ func migrateV2(db *badger.DB) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	wb := db.NewWriteBatch()
-	defer wb.Cancel()
-	for i, k := range keys {
-		if err := wb.Set(k, vals[i]); err != nil {
-			return 0, err
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		return 0, err
-	}
-	return len(keys), nil
+	return writeAll(db, keys, vals)
 }
 
 // migrateV3 re-encodes every record from JSON to its protocol-buffer form
@@ -194,6 +184,12 @@ func migrateV3(db *badger.DB) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return writeAll(db, keys, vals)
+}
+
+// writeAll writes vals[i] under keys[i] in write batches (a step can be
+// larger than one badger transaction) and returns how many it wrote.
+func writeAll(db *badger.DB, keys, vals [][]byte) (int, error) {
 	wb := db.NewWriteBatch()
 	defer wb.Cancel()
 	for i, k := range keys {
