@@ -303,7 +303,8 @@ func (d *Driver) Print(ctx context.Context, job printer.Job) error {
 // nothing rather than twice.
 func (d *Driver) forgetLocked(id printer.JobID) { _ = d.jobs.remove(id) }
 
-// OpenDrawer implements printer.Printer with ESC p. It fails with
+// OpenDrawer implements printer.Printer with ESC p, followed by GS r 1
+// whose answer confirms the printer has pulsed the drawer. It fails with
 // printer.ErrNoDrawer when drawer = false, and with the sentinel of a
 // blocking condition: a printer that is not ready holds ESC p in its buffer
 // and would pop the drawer open later, when nobody asked.
@@ -320,10 +321,22 @@ func (d *Driver) OpenDrawer(ctx context.Context) error {
 	if err := st.Err(); err != nil {
 		return err
 	}
-	if err := d.l.write(ctx, DrawerKick(d.cfg.drawerPin)); err != nil {
+	if err := d.l.write(ctx, append(DrawerKick(d.cfg.drawerPin), PaperSensor...)); err != nil {
 		return d.failLocked(ctx, fmt.Errorf("kicking the drawer: %w", err))
 	}
-	return nil
+	for {
+		b, err := d.l.readByte(ctx, d.cfg.statusTimeout)
+		switch {
+		case err == nil && IsPaperSensorReply(b):
+			return nil
+		case err == nil:
+			continue // a late answer to an earlier DLE EOT
+		case errors.Is(err, errNoReply):
+			return fmt.Errorf("%w: the printer did not confirm the drawer kick within %s", printer.ErrOffline, d.cfg.statusTimeout)
+		default:
+			return d.failLocked(ctx, fmt.Errorf("waiting for the drawer kick: %w", err))
+		}
+	}
 }
 
 func parseConfig(m map[string]string) (config, error) {
