@@ -26,9 +26,7 @@ const (
 	printerDrawerPin3 = 0x04 // n=1: drawer kick connector pin 3 is high
 	printerOffline    = 0x08 // n=1: offline
 	offlineCoverOpen  = 0x04 // n=2: cover open
-	offlineFeeding    = 0x08 // n=2: paper fed by the FEED button
 	offlinePaperEnd   = 0x20 // n=2: printing stopped by the paper end
-	offlineError      = 0x40 // n=2: an error occurred (the cause in n=3)
 	errorMechanical   = 0x04 // n=3: recoverable (mechanical) error, a jam
 	errorCutter       = 0x08 // n=3: autocutter error
 	errorUnrecovered  = 0x20 // n=3: unrecoverable error
