@@ -15,6 +15,7 @@ import (
 	"github.com/posrt/posrt/plugins/pinpad"
 	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/plugins/printer/escpos"
 	printerfake "github.com/posrt/posrt/plugins/printer/fake"
 	"github.com/posrt/posrt/plugins/scanner"
 	scannerfake "github.com/posrt/posrt/plugins/scanner/fake"
@@ -32,6 +33,7 @@ func builtins() map[string]builtin {
 	return map[string]builtin{
 		"fake-pinpad":   {base.KindPinPad, func() goplugin.Plugin { return pinpad.NewPlugin(pinpadfake.NewFake()) }},
 		"fake-printer":  {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(printerfake.NewFake()) }},
+		"escpos":        {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(escpos.New()) }},
 		"fake-scanner":  {base.KindScanner, func() goplugin.Plugin { return scanner.NewPlugin(scannerfake.NewFake()) }},
 		"fake-acquirer": {base.KindAcquirer, func() goplugin.Plugin { return channels.NewAcquirerPlugin(channelsfake.NewFake()) }},
 		// One fake wallet host, its wallet preset (config key "wallet").
