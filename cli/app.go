@@ -26,6 +26,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			pluginServeCommand(),
 			journalCommand(),
 			cacheCommand(),
+			flowCommand(),
 		},
 		HideHelpCommand: true,
 		// Print the error; the caller (main) picks the exit code, so that

@@ -15,7 +15,9 @@ import (
 // The test binary doubles as posrt for the built-in plugins the app starts
 // (it re-executes itself as "plugin serve NAME").
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
+	// The test binary serves the built-in plugins and the flow workers
+	// as the posrt binary does.
+	if len(os.Args) > 2 && (os.Args[1] == "plugin" && os.Args[2] == "serve" || os.Args[1] == "flow" && os.Args[2] == "worker") {
 		os.Exit(ExitCode(NewApp(os.Stdin, os.Stdout, os.Stderr).Run(os.Args)))
 	}
 	os.Exit(m.Run())

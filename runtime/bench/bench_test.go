@@ -116,6 +116,12 @@ func startRuntimeIn(b *testing.B, cfgPath, dataDir string) (*boot.Runtime, confi
 	if err != nil {
 		b.Fatal(err)
 	}
+	rt, sale := startRuntimeWith(b, cfg, dataDir)
+	return rt, cfg, sale
+}
+
+// startRuntimeWith is startRuntime on cfg.
+func startRuntimeWith(b *testing.B, cfg config.Config, dataDir string) (*boot.Runtime, func()) {
 	rt, err := boot.Start(context.Background(), boot.Options{Config: cfg, DataDir: dataDir, Self: binary(b, "posrt")})
 	if err != nil {
 		b.Fatal(err)
@@ -126,7 +132,7 @@ func startRuntimeIn(b *testing.B, cfgPath, dataDir string) (*boot.Runtime, confi
 			b.Fatalf("sale: %+v, %v", res, err)
 		}
 	}
-	return rt, cfg, sale
+	return rt, sale
 }
 
 // BenchmarkSaleECR: the same sale as a cash register sees it, over the

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	iofs "io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -61,8 +62,12 @@ type Runtime struct {
 	Terminal *terminal.Terminal
 	Plugins  *pluginhost.Host
 	Journal  *journal.Journal
-	logger   hclog.Logger
-	lock     *os.File // the data directory's lock, held while the runtime runs
+	// Flows runs the cashier flows: a pool of worker processes, or the
+	// engine in this process when flows.workers is 0 or there is no
+	// posrt executable to start them from.
+	Flows  flow.Runner
+	logger hclog.Logger
+	lock   *os.File // the data directory's lock, held while the runtime runs
 }
 
 // LockFile is the file in the data directory a running posrt holds locked.
@@ -143,7 +148,7 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 	}
 	r := &Runtime{Plugins: host, Journal: j, logger: o.Logger, lock: lock}
 	if err == nil {
-		r.Terminal, err = assemble(o, host, j)
+		r.Terminal, r.Flows, err = assemble(o, host, j)
 	}
 	if err != nil {
 		r.Close()
@@ -155,6 +160,9 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 // Close stops the plugins, letting calls in flight finish, then closes the
 // journal.
 func (r *Runtime) Close() {
+	if p, ok := r.Flows.(*flow.Pool); ok {
+		p.Close()
+	}
 	if r.Plugins != nil {
 		StopPlugins(r.Plugins, r.logger)
 	}
@@ -176,20 +184,16 @@ func openJournal(dataDir string, logger hclog.Logger) (*journal.Journal, error) 
 	return j, err
 }
 
-func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.Terminal, error) {
+func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.Terminal, flow.Runner, error) {
 	cfg := o.Config
 	layers := []iofs.FS{flows.Default}
 	if cfg.Flows.Dir != "" {
 		if st, err := os.Stat(cfg.Flows.Dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("flows.dir %q is not a directory", cfg.Flows.Dir)
+			return nil, nil, fmt.Errorf("flows.dir %q is not a directory", cfg.Flows.Dir)
 		}
 		layers = append(layers, os.DirFS(cfg.Flows.Dir))
 	}
 	logf := func(f string, a ...any) { o.Logger.Info(fmt.Sprintf(f, a...)) }
-	engine, err := flow.New(flow.Options{Logf: logf}, layers...)
-	if err != nil {
-		return nil, err
-	}
 	inst := func(kind string) *pluginhost.Instance {
 		in, _ := host.Instance(cfg.PluginOf(kind))
 		return in
@@ -211,7 +215,7 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 				})
 			}
 			if err != nil {
-				return nil, fmt.Errorf("plugin %q: %w", p.Name, err)
+				return nil, nil, fmt.Errorf("plugin %q: %w", p.Name, err)
 			}
 		}
 	}
@@ -228,13 +232,17 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 	}
 	policy, err := Policy(cfg.Resolve, cfg.Settle)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ops, err := operator.Open(o.DataDir, operator.Options{LockFor: cfg.Operators.LockFor()})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return terminal.New(terminal.Config{
+	engine, err := newFlows(o, logf, layers)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := terminal.New(terminal.Config{
 		Info:      txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
 		Operators: ops,
 		ExportDir: filepath.Join(o.DataDir, "exports"),
@@ -245,7 +253,8 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		Channels:  reg,
 		Policy:    policy,
 		Retention: cfg.History.Retention(),
-	}), nil
+	})
+	return t, engine, nil
 }
 
 // Policy turns the [resolve] and [settlement] sections into the engine's
@@ -382,4 +391,29 @@ func cleanStaleSockets(dir string, logger hclog.Logger) {
 			logger.Warn("removing stale plugin sockets", "dir", e.Name(), "error", err)
 		}
 	}
+}
+
+// newFlows returns the flow runner: flows.workers worker processes
+// (`posrt flow worker`, each with flows.memory_limit), or the engine in
+// this process when workers is 0 or posrt has no executable to start.
+func newFlows(o Options, logf func(string, ...any), layers []iofs.FS) (flow.Runner, error) {
+	cfg := o.Config.Flows
+	if cfg.Workers == 0 || o.Self == "" {
+		return flow.New(flow.Options{Logf: logf}, layers...)
+	}
+	sources, err := flow.ReadLayers(layers...)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := cfg.MemoryLimitBytes()
+	if err != nil {
+		return nil, err
+	}
+	self := o.Self
+	return flow.NewPool(flow.PoolOptions{
+		Command:     func() *exec.Cmd { return exec.Command(self, "flow", "worker") },
+		Size:        cfg.Workers,
+		MemoryLimit: int64(limit),
+		Logf:        logf,
+	}, sources)
 }

@@ -152,9 +152,32 @@ func (r Runtime) MemoryLimitBytes() (Bytes, error) {
 	return ParseBytes(r.MemoryLimit)
 }
 
-// Flows configures the merchant's flow overrides.
+// Flows configures the cashier flows: the merchant's overrides, and the
+// worker processes they run in.
 type Flows struct {
 	Dir string `toml:"dir"`
+	// Workers is how many flow worker processes are kept ready (each
+	// runs one flow at a time; DefaultFlowWorkers when left out); 0 runs
+	// flows inside posrt itself, without the workers' protection.
+	Workers int `toml:"workers"`
+	// MemoryLimit is each worker's memory limit ("64MiB" when empty): a
+	// flow past it fails and its worker is replaced.
+	MemoryLimit string `toml:"memory_limit"`
+}
+
+// DefaultFlowWorkers is flows.workers when a configuration leaves it out.
+const DefaultFlowWorkers = 2
+
+// MemoryLimitBytes returns flows.memory_limit, 64 MiB when unset.
+func (f Flows) MemoryLimitBytes() (Bytes, error) {
+	if f.MemoryLimit == "" {
+		return 64 << 20, nil
+	}
+	b, err := ParseBytes(f.MemoryLimit)
+	if err != nil {
+		return 0, fmt.Errorf("flows.memory_limit: %w", err)
+	}
+	return b, nil
 }
 
 // Plugin is one plugin: a built-in (served by posrt itself) or a vendor
@@ -201,6 +224,9 @@ func Load(path string) (Config, error) {
 		return Config{}, fmt.Errorf("%s: unknown keys %s", source, strings.Join(keys, ", "))
 	}
 	c.Source = source
+	if !md.IsDefined("flows", "workers") {
+		c.Flows.Workers = DefaultFlowWorkers
+	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", source, err)
 	}
@@ -234,6 +260,12 @@ func (c Config) Validate() error {
 	var errs []error
 	if !tidRe.MatchString(c.Terminal.TID) {
 		errs = append(errs, fmt.Errorf("terminal.tid %q must be 8 letters or digits", c.Terminal.TID))
+	}
+	if c.Flows.Workers < 0 || c.Flows.Workers > 16 {
+		errs = append(errs, fmt.Errorf("flows.workers = %d: want 0 (flows inside posrt) to 16 worker processes", c.Flows.Workers))
+	}
+	if _, err := c.Flows.MemoryLimitBytes(); err != nil {
+		errs = append(errs, err)
 	}
 	if !midRe.MatchString(c.Terminal.MID) {
 		errs = append(errs, fmt.Errorf("terminal.mid %q must be 15 letters or digits", c.Terminal.MID))

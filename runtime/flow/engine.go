@@ -16,8 +16,7 @@ import (
 
 // Options configure an Engine.
 type Options struct {
-	// Timeout bounds one run of a flow (150s: a whole card transaction may
-	// take 120s, then the receipts print).
+	// Timeout bounds one run of a flow (DefaultTimeout when zero).
 	Timeout time.Duration
 	// Logf receives the flows' log() lines and the details of flow errors.
 	Logf func(format string, args ...any)
@@ -41,13 +40,18 @@ var ErrNoFlow = errors.New("no such flow")
 // merchant's directory laid over the embedded defaults overrides them
 // flow by flow. A flow that does not compile is an error naming its file.
 func New(opts Options, layers ...fs.FS) (*Engine, error) {
-	if opts.Timeout == 0 {
-		opts.Timeout = 150 * time.Second
+	sources, err := ReadLayers(layers...)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Logf == nil {
-		opts.Logf = func(string, ...any) {}
-	}
-	e := &Engine{flows: map[string]*lua.FunctionProto{}, opts: opts}
+	return NewFromSources(opts, sources)
+}
+
+// ReadLayers reads the *.lua files at the top of each of layers into a
+// map from flow name to source, a later layer's file replacing an earlier
+// one's of the same name.
+func ReadLayers(layers ...fs.FS) (map[string]string, error) {
+	sources := map[string]string{}
 	for _, layer := range layers {
 		files, err := fs.Glob(layer, "*.lua")
 		if err != nil {
@@ -58,15 +62,43 @@ func New(opts Options, layers ...fs.FS) (*Engine, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading flow %s: %w", f, err)
 			}
-			proto, err := Compile(f, string(src))
-			if err != nil {
-				return nil, err
-			}
-			e.flows[strings.TrimSuffix(path.Base(f), ".lua")] = proto
+			sources[strings.TrimSuffix(path.Base(f), ".lua")] = string(src)
 		}
+	}
+	return sources, nil
+}
+
+// NewFromSources compiles the flows of sources (flow name to source).
+func NewFromSources(opts Options, sources map[string]string) (*Engine, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	e := &Engine{flows: map[string]*lua.FunctionProto{}, opts: opts}
+	for name, src := range sources {
+		proto, err := Compile(name+".lua", src)
+		if err != nil {
+			return nil, err
+		}
+		e.flows[name] = proto
 	}
 	return e, nil
 }
+
+// DefaultTimeout bounds one run of a flow unless Options say otherwise: a
+// whole card transaction may take 120s, then the receipts print.
+const DefaultTimeout = 150 * time.Second
+
+// Runner runs flows: an Engine in this process, or a Pool of worker
+// processes.
+type Runner interface {
+	Run(ctx context.Context, host HostAPI, name string, input map[string]any) (map[string]any, error)
+	Flows() []string
+}
+
+var _ Runner = (*Engine)(nil)
 
 // Compile parses and compiles one flow's source.
 func Compile(name, src string) (*lua.FunctionProto, error) {
@@ -162,7 +194,7 @@ func (e *Engine) flowError(name string, err error) error {
 	if i := strings.Index(msg, "\nstack traceback:"); i >= 0 {
 		msg = msg[:i]
 	}
-	return &Error{Code: "flow_error", Message: fmt.Sprintf("the %s flow failed: %s", name, msg)}
+	return &Error{Code: CodeFlowError, Message: fmt.Sprintf("the %s flow failed: %s", name, msg)}
 }
 
 func errorFromLua(v lua.LValue) error {

@@ -142,3 +142,8 @@ func AsError(err error) *Error {
 	}
 	return &Error{Code: "error", Message: err.Error()}
 }
+
+// CodeFlowError is the code of a flow that failed (a Lua error, its
+// deadline or its memory limit overrun, its worker gone) rather than
+// returned an expected failure.
+const CodeFlowError = "flow_error"

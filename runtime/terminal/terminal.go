@@ -33,7 +33,7 @@ type Config struct {
 	Journal  *journal.Journal
 	Devices  Devices
 	Channels *txn.Registry
-	Flows    *flow.Engine
+	Flows    flow.Runner
 	Policy   txn.Policy
 	Now      func() time.Time
 	Logf     func(format string, args ...any)
@@ -242,7 +242,7 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 		// The flow ended without executing: nothing left the terminal.
 		why := flowErr
 		if why == nil {
-			why = &flow.Error{Code: "flow_error", Message: fmt.Sprintf("the %s flow returned without executing the operation", flowOf(rec))}
+			why = &flow.Error{Code: flow.CodeFlowError, Message: fmt.Sprintf("the %s flow returned without executing the operation", flowOf(rec))}
 		}
 		if final, err = t.engine.Abandon(ctx, rec.Key(), why); err != nil {
 			return Result{}, cashierError(err)

@@ -1,0 +1,209 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/posrt/posrt/flows"
+	"github.com/posrt/posrt/runtime/flow"
+)
+
+// The test binary is its own flow worker: started with POSRT_TEST_FLOW_WORKER
+// set, it serves flows on descriptors 3 and 4 as `posrt flow worker` does.
+func TestMain(m *testing.M) {
+	if os.Getenv("POSRT_TEST_FLOW_WORKER") == "1" {
+		err := flow.ServeWorker(os.NewFile(3, "in"), os.NewFile(4, "out"), nil)
+		if err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func workerCommand() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "POSRT_TEST_FLOW_WORKER=1")
+	return cmd
+}
+
+// newPool starts a pool over the embedded flows and extra.
+func newPool(t testing.TB, timeout time.Duration, extra map[string]string) *flow.Pool {
+	t.Helper()
+	sources, err := flow.ReadLayers(flows.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(sources, extra)
+	p, err := flow.NewPool(flow.PoolOptions{Command: workerCommand, Size: 2, Timeout: timeout, MemoryLimit: 48 << 20,
+		Logf: func(f string, a ...any) { t.Logf(f, a...) }}, sources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+var saleInput = map[string]any{"kind": "sale", "medium": "card", "amount": int64(1234), "orig_trace": "", "request_id": ""}
+
+// A sale through a worker answers as the same flow in this process does.
+func TestPoolRunsTheSaleAsTheEngine(t *testing.T) {
+	p := newPool(t, 10*time.Second, nil)
+	e, err := flow.New(flow.Options{}, flows.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Run(context.Background(), instantHost{}, "sale", saleInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Run(context.Background(), instantHost{}, "sale", saleInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalJSONish(got, want) {
+		t.Fatalf("worker's sale = %v\nin-process sale = %v", got, want)
+	}
+	if got["receipts_printed"] != int64(2) {
+		t.Fatalf("receipts_printed = %#v, want int64 2", got["receipts_printed"])
+	}
+	if _, err := p.Run(context.Background(), instantHost{}, "receipts", nil); !errors.Is(err, flow.ErrNoFlow) {
+		t.Fatalf("running a library: %v", err)
+	}
+}
+
+func equalJSONish(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !sameValue(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValue(a, b any) bool {
+	am, aok := a.(map[string]any)
+	bm, bok := b.(map[string]any)
+	if aok && bok {
+		return equalJSONish(am, bm)
+	}
+	return a == b
+}
+
+// countingHost is instantHost counting the sales it executes.
+type countingHost struct {
+	instantHost
+	executed atomic.Int64
+}
+
+func (h *countingHost) Execute(ctx context.Context, a flow.ExecuteArgs) (flow.TxnView, error) {
+	h.executed.Add(1)
+	return h.instantHost.Execute(ctx, a)
+}
+
+// Nothing a flow does breaks the terminal: each hostile flow ends with a
+// flow_error within its deadline plus a second, and the next sale works.
+func TestNoFlowCanBreakTheTerminal(t *testing.T) {
+	const deadline = 2 * time.Second
+	hostile := map[string]string{
+		"infinite_loop":   `return function(ctx) while true do end end`,
+		"deep_recursion":  `local function f(n) return f(n + 1) + 1 end return function(ctx) return f(1) end`,
+		"string_rep":      `return function(ctx) local s = string.rep("x", 2^31) return { n = #s } end`,
+		"doubling":        `return function(ctx) local s = "x" while true do s = s .. s end end`,
+		"table_grows":     `return function(ctx) local t = {} local i = 0 while true do i = i + 1 t[i] = { i, i, i, tostring(i) } end end`,
+		"pattern":         `return function(ctx) local s = string.rep("a", 60000) return { m = string.find(s, string.rep("a*", 40) .. "b") } end`,
+		"lua_error":       `local pinpad = require("posrt.pinpad") return function(ctx) local card = pinpad.read_card({}) error("boom after the card") end`,
+		"wrong_types":     `local pinpad = require("posrt.pinpad") return function(ctx) return pinpad.read_card(42) end`,
+		"os_exit":         `return function(ctx) os.exit(1) end`,
+		"never_returns":   `local pinpad = require("posrt.pinpad") return function(ctx) local card = pinpad.read_card({}) while true do end end`,
+		"after_execute":   `local pinpad = require("posrt.pinpad") local txn = require("posrt.txn") return function(ctx) local card = pinpad.read_card({}) local pin = pinpad.get_pin({ card = card }) txn.execute({ card = card, pin = pin }) local s = "x" while true do s = s .. s end end`,
+		"load_and_dofile": `return function(ctx) return { l = load, d = dofile, ls = loadstring, io = io, os = os, dump = string.dump, gc = collectgarbage } end`,
+	}
+	p := newPool(t, deadline, hostile)
+	for name := range hostile {
+		t.Run(name, func(t *testing.T) {
+			host := &countingHost{}
+			start := time.Now()
+			out, err := p.Run(context.Background(), host, name, saleInput)
+			took := time.Since(start)
+			if took > deadline+time.Second {
+				t.Errorf("the flow ended after %s, over its deadline %s plus a second", took, deadline)
+			}
+			switch name {
+			case "load_and_dofile":
+				if err != nil || len(out) != 0 {
+					t.Errorf("sandbox: %v, %v: want every loader and library absent", out, err)
+				}
+			default:
+				var fe *flow.Error
+				if !errors.As(err, &fe) || fe.Message == "" {
+					t.Errorf("result %v, %v: want a flow error for the cashier", out, err)
+				} else {
+					t.Logf("%s: %s (%s)", fe.Code, fe.Message, took.Round(time.Millisecond))
+				}
+				if strings.Contains(fe.Message, "stack traceback") {
+					t.Errorf("the cashier's message carries a Lua stack: %q", fe.Message)
+				}
+			}
+			if name == "after_execute" && host.executed.Load() != 1 {
+				t.Errorf("executed %d times before the flow broke, want once", host.executed.Load())
+			}
+			next, err := p.Run(context.Background(), instantHost{}, "sale", saleInput)
+			if err != nil || next["result"] != "approved" {
+				t.Fatalf("the next sale after %s: %v, %v", name, next, err)
+			}
+		})
+	}
+}
+
+// A worker killed from outside mid-run fails that run only; the pool
+// replaces it.
+func TestKilledWorkerIsReplaced(t *testing.T) {
+	p := newPool(t, 5*time.Second, map[string]string{
+		"slow": `local pinpad = require("posrt.pinpad") return function(ctx) pinpad.read_card({}) while true do end end`,
+	})
+	before := p.Workers()
+	if len(before) != 2 {
+		t.Fatalf("workers %v, want 2 ready", before)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Run(context.Background(), instantHost{}, "slow", saleInput)
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	for _, pid := range before {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	select {
+	case err := <-done:
+		if !strings.Contains(err.Error(), "worker") {
+			t.Fatalf("run on a killed worker: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the run did not end when its worker was killed")
+	}
+	if out, err := p.Run(context.Background(), instantHost{}, "sale", saleInput); err != nil || out["result"] != "approved" {
+		t.Fatalf("sale after the kill: %v, %v", out, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.Workers()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := p.Workers()
+	if len(after) != 2 || after[0] == before[0] || after[1] == before[1] {
+		t.Fatalf("workers %v after killing %v, want two new ones", after, before)
+	}
+}
