@@ -51,3 +51,17 @@ func BenchmarkSaleFlow(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSaleFlowInWorker: BenchmarkSaleFlow through a worker process
+// (the pool), against the same host: what the process boundary costs a
+// sale's flow (its host calls, the run and its result).
+func BenchmarkSaleFlowInWorker(b *testing.B) {
+	p := newPool(b, 0, nil)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		out, err := p.Run(context.Background(), instantHost{}, "sale", saleInput)
+		if err != nil || out["receipts_printed"] != int64(2) {
+			b.Fatalf("sale flow: %v, %v", out, err)
+		}
+	}
+}

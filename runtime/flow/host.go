@@ -3,8 +3,6 @@ package flow
 import (
 	"context"
 	"errors"
-
-	"github.com/posrt/posrt/plugins/printer"
 )
 
 // HostAPI is everything a flow may ask of the runtime, for one run of one
@@ -62,7 +60,7 @@ type ExecuteArgs struct {
 // PrintArgs are printer.print's arguments.
 type PrintArgs struct {
 	Copy     string
-	Document printer.Document
+	Document Document
 }
 
 // CardView is a card as a flow sees it.

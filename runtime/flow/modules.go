@@ -6,7 +6,6 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/money"
 )
 
@@ -209,7 +208,7 @@ func (r *run) print(L *lua.LState) int {
 	if !ok {
 		L.ArgError(1, "lines (a list of line tables) is required")
 	}
-	doc := printer.Document{Cut: lua.LVAsBool(t.RawGetString("cut"))}
+	doc := Document{Cut: lua.LVAsBool(t.RawGetString("cut"))}
 	copyName := lua.LVAsString(t.RawGetString("copy"))
 	if copyName == "" {
 		L.ArgError(1, "copy (the receipt's name, such as \"merchant\" or \"cardholder\") is required")
@@ -221,19 +220,13 @@ func (r *run) print(L *lua.LState) int {
 			bad = "each line must be a table such as {text = \"...\"}"
 			return
 		}
-		l := printer.Line{
+		l := Line{
 			Text:  lua.LVAsString(lt.RawGetString("text")),
-			Align: printer.Align(lua.LVAsString(lt.RawGetString("align"))),
-			Size:  printer.Size(lua.LVAsString(lt.RawGetString("size"))),
+			Align: lua.LVAsString(lt.RawGetString("align")),
+			Size:  lua.LVAsString(lt.RawGetString("size")),
 			Bold:  lua.LVAsBool(lt.RawGetString("bold")),
 			QR:    lua.LVAsString(lt.RawGetString("qr")),
 			Cut:   lua.LVAsBool(lt.RawGetString("cut")),
-		}
-		if l.Align == "" {
-			l.Align = printer.AlignLeft
-		}
-		if l.Size == "" {
-			l.Size = printer.SizeNormal
 		}
 		doc.Lines = append(doc.Lines, l)
 	})

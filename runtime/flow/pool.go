@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -147,56 +148,64 @@ func (p *Pool) run(ctx context.Context, w *worker, host HostAPI, name string, in
 	if err := w.c.write(frame{Type: frameRun, Flow: name, Input: input}); err != nil {
 		return nil, failed("its worker is gone (%v)", err), runGoneUntouched
 	}
-	hard := time.NewTimer(p.opts.Timeout + Grace)
+	// Frames are read here, with blocking reads, not by a goroutine of
+	// their own: a sale's flow makes a handful of calls, and each handoff
+	// or poller wake-up would cost it. A run past its hard deadline, or
+	// one its caller cancels, has its worker killed, which ends the read.
+	var why atomic.Value // "time" or "stopped": why the worker was killed
+	hard := time.AfterFunc(p.opts.Timeout+Grace, func() { why.CompareAndSwap(nil, "time"); w.kill() })
 	defer hard.Stop()
+	stop := context.AfterFunc(ctx, func() { why.CompareAndSwap(nil, "stopped"); w.kill() })
+	defer stop()
 	calls := 0
 	for {
-		select {
-		case f, ok := <-w.frames:
-			if !ok {
-				if w.fatal != nil {
-					return nil, failed("%s", w.fatal.Message), runBroken
-				}
-				if calls == 0 {
-					return nil, failed("its worker ended (%s)", w.exitStatus()), runGoneUntouched
-				}
-				return nil, failed("its worker ended (%s)", w.exitStatus()), runBroken
-			}
-			switch f.Type {
-			case frameCall:
-				calls++
-				serve, ok := hostMethods[f.Method]
-				var reply frame
-				if !ok {
-					reply = frame{Type: frameReply, ID: f.ID, Err: &Error{Code: CodeFlowError, Message: "no host method " + f.Method}}
-				} else {
-					reply = p.serve(runCtx, host, serve, f)
-				}
-				if err := w.c.write(reply); err != nil {
-					return nil, failed("its worker is gone (%v)", err), runBroken
-				}
-			case frameResult:
-				if f.Err != nil {
-					return nil, f.Err, runOK
-				}
-				out, _ := wholeNumbers(f.Output).(map[string]any)
-				if out == nil {
-					out = map[string]any{}
-				}
-				return out, nil, runOK
-			default:
-				return nil, failed("its worker sent %q", f.Type), runBroken
-			}
-		case <-hard.C:
+		f, err := w.c.read()
+		if f.Type == frameFatal {
+			w.fatal = f.Err
+			continue // its pipe closes next
+		}
+		switch {
+		case err != nil && why.Load() == "time":
 			return nil, failed("it ran out of time"), runBroken
-		case <-ctx.Done():
+		case err != nil && why.Load() == "stopped":
 			return nil, failed("it was stopped (%v)", ctx.Err()), runBroken
+		case err != nil && w.fatal != nil:
+			return nil, failed("%s", w.fatal.Message), runBroken
+		case err != nil && calls == 0:
+			return nil, failed("its worker ended (%s)", w.exitStatus()), runGoneUntouched
+		case err != nil:
+			return nil, failed("its worker ended (%s)", w.exitStatus()), runBroken
+		}
+		switch f.Type {
+		case frameCall:
+			calls++
+			serve, ok := hostMethods[f.Method]
+			var reply frame
+			if !ok {
+				reply = frame{Type: frameReply, ID: f.ID, Err: &Error{Code: CodeFlowError, Message: "no host method " + f.Method}}
+			} else {
+				reply = p.serve(runCtx, host, serve, f)
+			}
+			if err := w.c.write(reply); err != nil {
+				return nil, failed("its worker is gone (%v)", err), runBroken
+			}
+		case frameResult:
+			if f.Err != nil {
+				return nil, f.Err, runOK
+			}
+			out, _ := wholeNumbers(f.Output).(map[string]any)
+			if out == nil {
+				out = map[string]any{}
+			}
+			return out, nil, runOK
+		default:
+			return nil, failed("its worker sent %q", f.Type), runBroken
 		}
 	}
 }
 
 func (p *Pool) serve(ctx context.Context, host HostAPI, serve func(context.Context, HostAPI, json.RawMessage) (any, error), f frame) frame {
-	r, err := serve(ctx, host, f.Args)
+	r, err := serve(ctx, host, f.Payload)
 	if err != nil {
 		return frame{Type: frameReply, ID: f.ID, Err: AsError(err)}
 	}
@@ -204,7 +213,7 @@ func (p *Pool) serve(ctx context.Context, host HostAPI, serve func(context.Conte
 	if err != nil {
 		return frame{Type: frameReply, ID: f.ID, Err: AsError(err)}
 	}
-	return frame{Type: frameReply, ID: f.ID, Reply: b}
+	return frame{Type: frameReply, ID: f.ID, Payload: b}
 }
 
 // get takes a ready worker, starting one if fewer than Size are alive.
@@ -308,7 +317,7 @@ func (p *Pool) Close() error {
 	}
 	p.mu.Unlock()
 	for _, w := range all {
-		w.kill()
+		w.stop()
 	}
 	return nil
 }
@@ -330,7 +339,8 @@ func (p *Pool) Workers() []int {
 type worker struct {
 	cmd     *exec.Cmd
 	c       *conn
-	frames  chan frame    // closed when the worker's pipe closes
+	in      *os.File      // the pipe the worker reads: closed, it ends
+	out     *os.File      // the pipe the worker writes
 	exited  chan struct{} // closed when the process has exited
 	fatal   *Error        // the worker's last word, if it gave one
 	waitErr error
@@ -370,30 +380,14 @@ func (p *Pool) start() (*worker, error) {
 	logs.mu.Lock()
 	logs.pid = cmd.Process.Pid
 	logs.mu.Unlock()
-	w := &worker{cmd: cmd, c: &conn{r: bufio.NewReader(workerOut), w: workerIn}, frames: make(chan frame), exited: make(chan struct{})}
+	// Blocking reads: one system call a frame, no poller (see run).
+	workerOut.Fd()
+	w := &worker{cmd: cmd, c: &conn{r: bufio.NewReader(workerOut), w: workerIn}, in: workerIn, out: workerOut, exited: make(chan struct{})}
 	go func() {
 		w.waitErr = cmd.Wait()
 		workerIn.Close()
+		workerOut.Close()
 		close(w.exited)
-	}()
-	go func() {
-		defer workerOut.Close()
-		defer close(w.frames)
-		for {
-			f, err := w.c.read()
-			if err != nil {
-				return
-			}
-			if f.Type == frameFatal {
-				w.fatal = f.Err
-				continue
-			}
-			select {
-			case w.frames <- f:
-			case <-w.exited:
-				return
-			}
-		}
 	}()
 	ready := make(chan error, 1)
 	go func() {
@@ -401,10 +395,10 @@ func (p *Pool) start() (*worker, error) {
 			ready <- err
 			return
 		}
-		f, ok := <-w.frames
+		f, err := w.c.read()
 		switch {
-		case !ok:
-			ready <- fmt.Errorf("the worker ended before it was ready (%s)", w.exitStatus())
+		case err != nil:
+			ready <- fmt.Errorf("the worker was not ready (%v; %s)", err, w.exitStatus())
 		case f.Type != frameReady:
 			ready <- fmt.Errorf("the worker sent %q before ready", f.Type)
 		case f.Err != nil:
@@ -434,6 +428,17 @@ func (w *worker) done() bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// stop ends an idle worker: its pipe closed, it returns; one that does
+// not within Grace is killed.
+func (w *worker) stop() {
+	_ = w.in.Close()
+	select {
+	case <-w.exited:
+	case <-time.After(Grace):
+		w.kill()
 	}
 }
 

@@ -3,9 +3,11 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -20,11 +22,17 @@ import (
 // set, it serves flows on descriptors 3 and 4 as `posrt flow worker` does.
 func TestMain(m *testing.M) {
 	if os.Getenv("POSRT_TEST_FLOW_WORKER") == "1" {
+		if path := os.Getenv("POSRT_TEST_WORKER_PROFILE"); path != "" {
+			f, _ := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid()))
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 		err := flow.ServeWorker(os.NewFile(3, "in"), os.NewFile(4, "out"), nil)
 		if err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}
+		pprof.StopCPUProfile()
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

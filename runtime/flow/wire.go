@@ -10,7 +10,9 @@ import (
 )
 
 // The runtime and a flow worker talk over a pair of pipes in frames: a
-// 4-byte big-endian length, then that many bytes of one JSON message. The
+// 4-byte big-endian length of the rest; a 4-byte length of the header,
+// the header (one JSON message), and the payload (a call's arguments or
+// a reply, JSON too, decoded once by whoever it is for). The
 // runtime sends init (once), then run; the worker answers ready (once),
 // then for each run any number of calls, each answered by a reply, and
 // one result. The worker never decides anything the runtime does not ask
@@ -47,11 +49,10 @@ type frame struct {
 	Flow  string         `json:"flow,omitempty"`
 	Input map[string]any `json:"input,omitempty"`
 
-	// call and reply
-	ID     int64           `json:"id,omitempty"`
-	Method string          `json:"method,omitempty"`
-	Args   json.RawMessage `json:"args,omitempty"`
-	Reply  json.RawMessage `json:"reply,omitempty"`
+	// call and reply; Payload is the call's arguments or the reply
+	ID      int64  `json:"id,omitempty"`
+	Method  string `json:"method,omitempty"`
+	Payload []byte `json:"-"`
 
 	// result
 	Output map[string]any `json:"output,omitempty"`
@@ -72,18 +73,21 @@ type conn struct {
 }
 
 func (c *conn) write(f frame) error {
-	b, err := json.Marshal(f)
+	h, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("encoding a %s frame: %w", f.Type, err)
 	}
-	if len(b) > maxFrame {
-		return fmt.Errorf("a %s frame of %d bytes is over the %d a frame may hold", f.Type, len(b), maxFrame)
+	size := 4 + len(h) + len(f.Payload)
+	if size > maxFrame {
+		return fmt.Errorf("a %s frame of %d bytes is over the %d a frame may hold", f.Type, size, maxFrame)
 	}
+	b := make([]byte, 8, 4+size)
+	binary.BigEndian.PutUint32(b, uint32(size))
+	binary.BigEndian.PutUint32(b[4:], uint32(len(h)))
+	b = append(append(b, h...), f.Payload...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
-	if _, err := c.w.Write(append(n[:], b...)); err != nil {
+	if _, err := c.w.Write(b); err != nil {
 		return fmt.Errorf("writing a %s frame: %w", f.Type, err)
 	}
 	return nil
@@ -105,9 +109,19 @@ func (c *conn) read() (frame, error) {
 	if _, err := io.ReadFull(c.r, b); err != nil {
 		return frame{}, fmt.Errorf("reading a frame: %w", err)
 	}
+	if size < 4 {
+		return frame{}, errors.New("a frame without its header length")
+	}
+	hlen := binary.BigEndian.Uint32(b)
+	if hlen > size-4 {
+		return frame{}, fmt.Errorf("a frame's header of %d bytes in a frame of %d", hlen, size)
+	}
 	var f frame
-	if err := json.Unmarshal(b, &f); err != nil {
+	if err := json.Unmarshal(b[4:4+hlen], &f); err != nil {
 		return frame{}, fmt.Errorf("decoding a frame: %w", err)
+	}
+	if rest := b[4+hlen:]; len(rest) > 0 {
+		f.Payload = rest
 	}
 	return f, nil
 }

@@ -30,12 +30,16 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 	if init.Type != frameInit {
 		return fmt.Errorf("the runtime sent %q before init", init.Type)
 	}
+	var watch *watchdog
 	if init.MemoryLimit > 0 {
 		// The collector works hard from half the limit, so that garbage
 		// never counts against a flow; the watchdog ends the worker at
-		// the limit itself.
+		// the limit itself, checking while a flow runs.
 		debug.SetMemoryLimit(init.MemoryLimit / 2)
-		go watchMemory(c, init.MemoryLimit)
+		// A worker's live heap is a few MiB: at the default GOGC the
+		// collector would run every few flows. The limit bounds it anyway.
+		debug.SetGCPercent(400)
+		watch = &watchdog{c: c, limit: init.MemoryLimit}
 	}
 	e, err := NewFromSources(Options{Timeout: time.Duration(init.TimeoutMS) * time.Millisecond, Logf: logf}, init.Sources)
 	if err != nil {
@@ -56,7 +60,9 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		if f.Type != frameRun {
 			return fmt.Errorf("the runtime sent %q where a run was due", f.Type)
 		}
+		stop := watch.start()
 		out, err := e.Run(context.Background(), &remoteHost{c: c}, f.Flow, f.Input)
+		stop()
 		res := frame{Type: frameResult, Output: out}
 		if err != nil {
 			res.Err = AsError(err)
@@ -70,17 +76,41 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 // memoryPoll is how often a worker checks its heap.
 const memoryPoll = 2 * time.Millisecond
 
-// watchMemory ends the worker once its heap holds more than limit bytes.
-func watchMemory(c *conn, limit int64) {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	for range time.Tick(memoryPoll) {
-		metrics.Read(s)
-		if used := s[0].Value.Uint64(); used > uint64(limit) {
-			_ = c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
-				Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", limit>>20)}})
-			os.Exit(3)
-		}
+// watchdog ends the worker once its heap holds more than limit bytes
+// while a flow runs (an idle worker is not woken).
+type watchdog struct {
+	c     *conn
+	limit int64
+}
+
+// start watches until the returned stop is called; a nil watchdog
+// watches nothing.
+func (d *watchdog) start() (stop func()) {
+	if d == nil {
+		return func() {}
 	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		t := time.NewTicker(memoryPoll)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			if used := s[0].Value.Uint64(); used > uint64(d.limit) {
+				_ = d.c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
+					Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", d.limit>>20)}})
+				os.Exit(3)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // remoteHost is the runtime's HostAPI as a worker reaches it.
@@ -100,7 +130,7 @@ func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 		return zero, fmt.Errorf("%s: encoding the arguments: %w", method, err)
 	}
 	h.next++
-	if err := h.c.write(frame{Type: frameCall, ID: h.next, Method: method, Args: a}); err != nil {
+	if err := h.c.write(frame{Type: frameCall, ID: h.next, Method: method, Payload: a}); err != nil {
 		return zero, err
 	}
 	f, err := h.c.read()
@@ -114,8 +144,8 @@ func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 		return zero, f.Err
 	}
 	var r R
-	if len(f.Reply) > 0 {
-		if err := json.Unmarshal(f.Reply, &r); err != nil {
+	if len(f.Payload) > 0 {
+		if err := json.Unmarshal(f.Payload, &r); err != nil {
 			return zero, fmt.Errorf("%s: decoding the reply: %w", method, err)
 		}
 	}

@@ -127,7 +127,7 @@ func (h *Host) Record(context.Context) (flow.TxnView, error) {
 
 // Print implements flow.HostAPI.
 func (h *Host) Print(_ context.Context, a flow.PrintArgs) error {
-	doc := a.Document
+	doc := a.Document.Printer()
 	h.record("print %s %d lines", a.Copy, len(doc.Lines))
 	if h.PrintErr != nil {
 		return h.PrintErr

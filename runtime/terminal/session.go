@@ -259,7 +259,7 @@ func (s *session) Print(ctx context.Context, a flow.PrintArgs) error {
 	}
 	p, err := s.t.cfg.Devices.Printer(ctx)
 	if err == nil {
-		err = p.Print(ctx, printer.Job{ID: printer.JobID(id), Document: a.Document})
+		err = p.Print(ctx, printer.Job{ID: printer.JobID(id), Document: a.Document.Printer()})
 	}
 	if err != nil {
 		return cashierError(err)
