@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -20,9 +21,9 @@ type run struct {
 	lib func(name string) *lua.FunctionProto
 }
 
-// install sets require (posrt.* modules only), log and print.
-func (r *run) install(L *lua.LState) {
-	modules := map[string]map[string]lua.LGFunction{
+// modules are the posrt.* Lua modules of r, by name.
+func (r *run) modules() map[string]map[string]lua.LGFunction {
+	return map[string]map[string]lua.LGFunction{
 		"posrt.pinpad":   {"read_card": r.readCard, "get_pin": r.getPIN, "display": r.display},
 		"posrt.scanner":  {"read_code": r.readCode},
 		"posrt.txn":      {"execute": r.execute, "sale": r.execute, "record": r.record},
@@ -30,6 +31,40 @@ func (r *run) install(L *lua.LState) {
 		"posrt.terminal": {"info": r.terminalInfo},
 		"posrt.money":    {"yuan": yuan},
 	}
+}
+
+// Modules lists the posrt.* modules a flow may require, each with its
+// functions in order: what `posrt flow check` holds a flow to.
+func Modules() map[string][]string {
+	out := map[string][]string{}
+	for name, fns := range (&run{}).modules() {
+		for fn := range fns {
+			out[name] = append(out[name], fn)
+		}
+		sort.Strings(out[name])
+	}
+	return out
+}
+
+// Globals lists the global names a flow's sandbox offers (besides the
+// modules it requires).
+func Globals() []string {
+	L := newSandbox()
+	defer L.Close()
+	(&run{}).install(L)
+	var out []string
+	L.G.Global.ForEach(func(k, v lua.LValue) {
+		if ks, ok := k.(lua.LString); ok && v != lua.LNil {
+			out = append(out, string(ks))
+		}
+	})
+	sort.Strings(out)
+	return out
+}
+
+// install sets require (posrt.* modules only), log and print.
+func (r *run) install(L *lua.LState) {
+	modules := r.modules()
 	loaded := map[string]*lua.LTable{}
 	L.SetGlobal("require", L.NewFunction(func(L *lua.LState) int {
 		name := L.CheckString(1)
