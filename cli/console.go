@@ -226,6 +226,7 @@ func (c *consoleSession) command(fields []string) {
 			return
 		}
 		req.Op.Operator = string(c.operator)
+		req.UI = consoleUI{c}
 		fmt.Fprintf(out, "%s RMB %s (%d fen)...\n", strings.ToUpper(string(req.Op.Kind)), req.Op.Amount.Yuan(), int64(req.Op.Amount))
 		res, err := term.Execute(c.ctx, req)
 		if err != nil {

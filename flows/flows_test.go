@@ -30,7 +30,7 @@ func TestEveryFlowHasScriptedCases(t *testing.T) {
 				if c.setup != nil {
 					c.setup(host)
 				}
-				out, err := e.Run(context.Background(), host, name, c.input)
+				out, err := e.Run(context.Background(), host.Modules(), name, c.input)
 				c.check(t, host, out, err)
 			})
 		}

@@ -353,11 +353,16 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 		writeError(w, http.StatusUnsupportedMediaType, "invalid_request", "the request body must be JSON (Content-Type: application/json), not "+ct)
 		return
 	}
-	fields, ok := readObject(w, r, allowed)
+	fields, ok := readObject(w, r, append(allowed, "ui"))
 	if !ok {
 		return
 	}
-	req := terminal.Request{Op: txn.Operation{Kind: kind}}
+	ui, err := newRequestUI(fields["ui"])
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	req := terminal.Request{Op: txn.Operation{Kind: kind}, UI: ui}
 	if kind == journal.KindCash {
 		req.Op.Medium = journal.MediumCash
 	}
@@ -413,7 +418,14 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 		writeRefusal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, operationAnswer{Result: res, Messages: ui.messages()})
+}
+
+// operationAnswer is an operation's result with the messages its flow
+// showed (posrt.ui.show).
+type operationAnswer struct {
+	terminal.Result
+	Messages []flow.Message `json:"messages,omitempty"`
 }
 
 // statusOf is the HTTP status of a refused operation.

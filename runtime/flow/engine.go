@@ -94,7 +94,7 @@ const DefaultTimeout = 150 * time.Second
 // Runner runs flows: an Engine in this process, or a Pool of worker
 // processes.
 type Runner interface {
-	Run(ctx context.Context, host HostAPI, name string, input map[string]any) (map[string]any, error)
+	Run(ctx context.Context, host Host, name string, input map[string]any) (map[string]any, error)
 	Flows() []string
 }
 
@@ -131,7 +131,7 @@ func (e *Engine) Flows() []string {
 // as nil, err comes back as an *Error; a flow that raises a Lua error or
 // overruns its deadline comes back as an *Error with code "flow_error"
 // whose message carries no Lua stack trace (the details go to Logf).
-func (e *Engine) Run(ctx context.Context, host HostAPI, name string, input map[string]any) (map[string]any, error) {
+func (e *Engine) Run(ctx context.Context, host Host, name string, input map[string]any) (map[string]any, error) {
 	proto, ok := e.flows[name]
 	if !ok || libraries[name] {
 		return nil, fmt.Errorf("%w: %q", ErrNoFlow, name)

@@ -33,7 +33,7 @@ func runOne(t *testing.T, src string) (map[string]any, error) {
 func runOneOn(t *testing.T, h *runtimetest.Host, src string) (map[string]any, error) {
 	t.Helper()
 	e := engine(t, flow.Options{Timeout: 2 * time.Second}, map[string]string{"f.lua": src})
-	return e.Run(context.Background(), h, "f", map[string]any{"amount": int64(100)})
+	return e.Run(context.Background(), h.Modules(), "f", map[string]any{"amount": int64(100)})
 }
 
 func TestSandboxRemovesDangerousFunctions(t *testing.T) {
@@ -65,7 +65,7 @@ func TestSandboxRefusesFilesAndBigStrings(t *testing.T) {
 
 func TestRunawayFlowIsStoppedByItsDeadline(t *testing.T) {
 	e := engine(t, flow.Options{Timeout: 200 * time.Millisecond}, map[string]string{"spin.lua": "return function() while true do end end"})
-	_, err := e.Run(context.Background(), &runtimetest.Host{}, "spin", nil)
+	_, err := e.Run(context.Background(), (&runtimetest.Host{}).Modules(), "spin", nil)
 	var fe *flow.Error
 	if !errors.As(err, &fe) || fe.Code != "flow_error" || !strings.Contains(fe.Message, "ran out of time") {
 		t.Fatalf("runaway flow: %v", err)
@@ -117,14 +117,14 @@ func TestLaterLayerOverridesAFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.Run(context.Background(), &runtimetest.Host{}, "sale", nil)
+	out, err := e.Run(context.Background(), (&runtimetest.Host{}).Modules(), "sale", nil)
 	if err != nil || out["who"] != "merchant" {
 		t.Fatalf("sale = %v, %v", out, err)
 	}
 	if got := strings.Join(e.Flows(), ","); got != "other,sale" {
 		t.Fatalf("flows = %s", got)
 	}
-	if _, err := e.Run(context.Background(), &runtimetest.Host{}, "nope", nil); !errors.Is(err, flow.ErrNoFlow) {
+	if _, err := e.Run(context.Background(), (&runtimetest.Host{}).Modules(), "nope", nil); !errors.Is(err, flow.ErrNoFlow) {
 		t.Fatalf("unknown flow: %v", err)
 	}
 }
@@ -163,7 +163,9 @@ return function(ctx)
   return nil, err
 end`})
 	h := &blockingHost{}
-	_, err := e.Run(context.Background(), h, "wait", map[string]any{"amount": int64(100)})
+	host := h.Modules()
+	host.PinPad = h
+	_, err := e.Run(context.Background(), host, "wait", map[string]any{"amount": int64(100)})
 	if err == nil || strings.Contains(err.Error(), "never ended") {
 		t.Fatalf("err = %v", err)
 	}
@@ -211,5 +213,44 @@ end`
 	out, err := runOneOn(t, h, twice)
 	if err != nil || out["first"] != "approved" || out["second"] != "already_executed" {
 		t.Fatalf("execute twice: %v, %v", out, err)
+	}
+}
+
+// posrt.ui: a flow shows, asks, and gets the front end's answers; a
+// question without a name or options is a Lua argument error; a run
+// without a UI gets "unavailable".
+func TestUIModule(t *testing.T) {
+	src := `local ui = require("posrt.ui")
+return function(ctx)
+  ui.show({ title = "Hello", lines = { "one", "two" }, level = "warning" })
+  ui.progress({ text = "working", step = 1, steps = 2 })
+  local ok = ui.confirm({ name = "go", text = "Go on?" })
+  local i, label = ui.choose({ name = "pick", text = "Which?", options = { "a", "b", "c" } })
+  local amount, err = ui.enter_amount({ name = "again", text = "Amount again" })
+  return { ok = ok, i = i, label = label, amount = amount, err = err and err.code }
+end`
+	h := &runtimetest.Host{Confirms: map[string]bool{"go": true}, Choices: map[string]int{"pick": 2}}
+	out, err := runOneOn(t, h, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["ok"] != true || out["i"] != int64(3) || out["label"] != "c" || out["amount"] != nil || out["err"] != "cancelled" {
+		t.Fatalf("out = %v", out)
+	}
+	if len(h.Shown) != 1 || h.Shown[0].Level != "warning" || len(h.Shown[0].Lines) != 2 {
+		t.Fatalf("shown %+v", h.Shown)
+	}
+	if _, err := runOne(t, `local ui = require("posrt.ui") return function(ctx) ui.confirm({ text = "no name" }) end`); err == nil || !strings.Contains(err.Error(), "name") {
+		t.Fatalf("confirm without a name: %v", err)
+	}
+	if _, err := runOne(t, `local ui = require("posrt.ui") return function(ctx) ui.choose({ name = "x" }) end`); err == nil || !strings.Contains(err.Error(), "options") {
+		t.Fatalf("choose without options: %v", err)
+	}
+	e := engine(t, flow.Options{}, map[string]string{"f.lua": `local ui = require("posrt.ui") return function(ctx) local ok, err = ui.confirm({ name = "x" }) return { code = err.code } end`})
+	noUI := (&runtimetest.Host{}).Modules()
+	noUI.UI = nil
+	out, err = e.Run(context.Background(), noUI, "f", nil)
+	if err != nil || out["code"] != flow.CodeUnavailable {
+		t.Fatalf("ui without a front end's UI: %v, %v", out, err)
 	}
 }

@@ -5,37 +5,104 @@ import (
 	"errors"
 )
 
-// HostAPI is everything a flow may ask of the runtime, for one run of one
-// flow, which is bound to exactly one operation the front end created
-// (its kind, medium, amount and original are the run's context table).
-// Card, PIN and payment-code data stay on the host's side: a flow holds
-// only references to them, valid for the run. A flow can neither name an
-// amount nor start a second money operation: Execute runs the bound
-// operation, once.
-type HostAPI interface {
+// Host is what one run of a flow may reach of the runtime: one small
+// interface per posrt.* module, so that a capability grows on its own and
+// a front end supplies only what it has. A run is bound to exactly one
+// operation the front end created (its kind, medium, amount and original
+// are the run's context table). Card, PIN and payment-code data stay on
+// the host's side: a flow holds only references to them, valid for the
+// run. A flow can neither name an amount nor start a second money
+// operation: Txn.Execute runs the bound operation, once. A nil field
+// makes its module's functions fail with the code "unavailable".
+type Host struct {
+	UI       UI       // posrt.ui
+	PinPad   PinPad   // posrt.pinpad
+	Scanner  Scanner  // posrt.scanner
+	Txn      Txn      // posrt.txn
+	Printer  Printer  // posrt.printer
+	Terminal Terminal // posrt.terminal
+}
+
+// PinPad is posrt.pinpad: the PIN pad with its card reader.
+type PinPad interface {
 	// ReadCard asks the cardholder to present a card on the PIN pad, which
 	// shows the operation's amount.
 	ReadCard(ctx context.Context, args ReadCardArgs) (CardView, error)
 	// GetPIN asks the cardholder for the PIN of a card read in this run.
 	GetPIN(ctx context.Context, args GetPINArgs) (PINView, error)
+	// Display shows lines on the PIN pad's screen.
+	Display(ctx context.Context, lines []string) error
+}
+
+// Scanner is posrt.scanner.
+type Scanner interface {
 	// ReadCode reads the customer's payment code (the one the front end
 	// handed over, or else the next one the scanner reads).
 	ReadCode(ctx context.Context) (CodeView, error)
-	// Display shows lines on the PIN pad's screen.
-	Display(ctx context.Context, lines []string) error
+}
+
+// Txn is posrt.txn: the run's operation.
+type Txn interface {
 	// Execute runs the run's operation with the references given: it
 	// journals, sends and resolves it, and returns the journaled outcome.
 	// A second call is refused.
 	Execute(ctx context.Context, args ExecuteArgs) (TxnView, error)
+	// Record returns the run's transaction as the journal holds it (a
+	// reprint's); nothing is sent.
+	Record(ctx context.Context) (TxnView, error)
+}
+
+// Printer is posrt.printer.
+type Printer interface {
 	// Print prints a receipt of the run's operation; Copy names it
 	// ("merchant", "cardholder"), so that a print retried after a deadline
 	// comes out once.
 	Print(ctx context.Context, args PrintArgs) error
-	// Terminal describes the terminal and its current counters.
-	Terminal(ctx context.Context) (TerminalView, error)
-	// Record returns the run's transaction as the journal holds it (a
-	// reprint's); nothing is sent.
-	Record(ctx context.Context) (TxnView, error)
+}
+
+// Terminal is posrt.terminal.
+type Terminal interface {
+	// Info describes the terminal and its current counters.
+	Info(ctx context.Context) (TerminalView, error)
+}
+
+// UI is posrt.ui: what the flow shows the cashier and asks of them,
+// through whichever front end started the operation (the ECR API answers
+// from the request, the console asks the cashier, tests script it).
+type UI interface {
+	// Show shows a message.
+	Show(ctx context.Context, m Message) error
+	// Confirm asks a yes-or-no question.
+	Confirm(ctx context.Context, p Prompt) (bool, error)
+	// Choose asks to pick one of p.Options; it returns its index from 0.
+	Choose(ctx context.Context, p Prompt) (int, error)
+	// EnterAmount asks for an amount in fen (to check against the operation's,
+	// never to set it).
+	EnterAmount(ctx context.Context, p Prompt) (int64, error)
+	// Progress shows how far a long step is.
+	Progress(ctx context.Context, p Progress) error
+}
+
+// Message is a text for the cashier: Level is info, warning or error.
+type Message struct {
+	Title string   `json:"title,omitempty"`
+	Lines []string `json:"lines,omitempty"`
+	Level string   `json:"level,omitempty"`
+}
+
+// Prompt is a question; Name identifies it to a front end that answers
+// from its request (the ECR API's "ui" object), Options are Choose's.
+type Prompt struct {
+	Name    string   `json:"name"`
+	Text    string   `json:"text,omitempty"`
+	Options []string `json:"options,omitempty"`
+}
+
+// Progress is a step of a long task.
+type Progress struct {
+	Text  string `json:"text,omitempty"`
+	Step  int    `json:"step,omitempty"`
+	Steps int    `json:"steps,omitempty"`
 }
 
 // ReadCardArgs are read_card's arguments.

@@ -6,27 +6,62 @@ import (
 	"testing"
 )
 
-// HostAPI must stay plain data in and out (no funcs, channels, interfaces
-// or pointers), so that a later worker process can carry every call over
-// RPC without any flow changing.
-func TestHostAPIIsPlainData(t *testing.T) {
-	api := reflect.TypeFor[HostAPI]()
+// Every module interface of Host stays plain data in and out (no funcs,
+// channels, interfaces or pointers), so that a worker process carries
+// every call, and every method has its wire name in hostMethods.
+func TestHostIsPlainDataAndCarried(t *testing.T) {
+	host := reflect.TypeFor[Host]()
 	ctxType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[error]()
-	for i := range api.NumMethod() {
-		m := api.Method(i)
-		if m.Type.NumIn() == 0 || m.Type.In(0) != ctxType {
-			t.Errorf("%s does not take a context first", m.Name)
+	modules := map[string]string{"UI": "ui", "PinPad": "pinpad", "Scanner": "scanner", "Txn": "txn", "Printer": "printer", "Terminal": "terminal"}
+	carried := 0
+	for i := range host.NumField() {
+		field := host.Field(i)
+		api := field.Type
+		module, ok := modules[field.Name]
+		if !ok || api.Kind() != reflect.Interface {
+			t.Errorf("Host.%s is not a module interface this test knows", field.Name)
+			continue
 		}
-		if n := m.Type.NumOut(); n == 0 || m.Type.Out(n-1) != errType {
-			t.Errorf("%s does not return an error last", m.Name)
-		}
-		for j := 1; j < m.Type.NumIn(); j++ {
-			checkPlain(t, m.Name+" argument", m.Type.In(j), map[reflect.Type]bool{})
-		}
-		for j := 0; j < m.Type.NumOut()-1; j++ {
-			checkPlain(t, m.Name+" result", m.Type.Out(j), map[reflect.Type]bool{})
+		for j := range api.NumMethod() {
+			m := api.Method(j)
+			if m.Type.NumIn() == 0 || m.Type.In(0) != ctxType {
+				t.Errorf("%s.%s does not take a context first", field.Name, m.Name)
+			}
+			if n := m.Type.NumOut(); n == 0 || m.Type.Out(n-1) != errType {
+				t.Errorf("%s.%s does not return an error last", field.Name, m.Name)
+			}
+			for k := 1; k < m.Type.NumIn(); k++ {
+				checkPlain(t, m.Name+" argument", m.Type.In(k), map[reflect.Type]bool{})
+			}
+			for k := 0; k < m.Type.NumOut()-1; k++ {
+				checkPlain(t, m.Name+" result", m.Type.Out(k), map[reflect.Type]bool{})
+			}
+			if _, ok := hostMethods[module+"."+snake(m.Name)]; !ok {
+				t.Errorf("%s.%s has no wire name %s.%s in hostMethods", field.Name, m.Name, module, snake(m.Name))
+			}
+			carried++
 		}
 	}
+	if carried != len(hostMethods) {
+		t.Errorf("hostMethods has %d entries, the Host's modules %d methods", len(hostMethods), carried)
+	}
+}
+
+// snake is ReadCard as read_card (GetPIN as get_pin).
+func snake(name string) string {
+	var out []rune
+	runes := []rune(name)
+	for i, r := range runes {
+		upper := r >= 'A' && r <= 'Z'
+		if upper && i > 0 && !(runes[i-1] >= 'A' && runes[i-1] <= 'Z') {
+			out = append(out, '_')
+		}
+		if upper {
+			r += 'a' - 'A'
+		}
+		out = append(out, r)
+	}
+	return string(out)
 }
 
 func checkPlain(t *testing.T, where string, typ reflect.Type, seen map[reflect.Type]bool) {

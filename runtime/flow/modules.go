@@ -13,7 +13,7 @@ import (
 // run is one execution of a flow: the Lua modules close over it. The run's
 // context is the Lua state's (L.Context()), set by Engine.Run.
 type run struct {
-	host HostAPI
+	host Host
 	logf func(string, ...any)
 	flow string
 	// lib returns the compiled flow file a flow may require by its bare
@@ -30,6 +30,7 @@ func (r *run) modules() map[string]map[string]lua.LGFunction {
 		"posrt.printer":  {"print": r.print},
 		"posrt.terminal": {"info": r.terminalInfo},
 		"posrt.money":    {"yuan": yuan},
+		"posrt.ui":       {"show": r.uiShow, "confirm": r.uiConfirm, "choose": r.uiChoose, "enter_amount": r.uiEnterAmount, "progress": r.uiProgress},
 	}
 }
 
@@ -88,7 +89,7 @@ func (r *run) install(L *lua.LState) {
 			return 1
 		}
 		if !ok {
-			L.ArgError(1, fmt.Sprintf("no module %q: flows may require posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal, posrt.money and the flow files of shared functions (receipts)", name))
+			L.ArgError(1, fmt.Sprintf("no module %q: flows may require posrt.ui, posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal, posrt.money and the flow files of shared functions (receipts)", name))
 		}
 		t := L.SetFuncs(L.NewTable(), fns)
 		loaded[name] = t
@@ -105,6 +106,15 @@ func (r *run) install(L *lua.LState) {
 	})
 	L.SetGlobal("log", logFn)
 	L.SetGlobal("print", logFn)
+}
+
+// CodeUnavailable is the code of a module function whose capability the
+// front end that started the run does not have.
+const CodeUnavailable = "unavailable"
+
+// unavailable fails a call to module, which the run's host lacks.
+func unavailable(L *lua.LState, module string) int {
+	return fail(L, &Error{Code: CodeUnavailable, Message: module + " is not available to this flow here"})
 }
 
 // fail returns nil, {code=, message=} to Lua.
@@ -152,7 +162,10 @@ func (r *run) readCard(L *lua.LState) int {
 	t := L.CheckTable(1)
 	modes, _ := t.RawGetString("entry_modes").(*lua.LTable)
 	noAmount(L, t, 1)
-	c, err := r.host.ReadCard(L.Context(), ReadCardArgs{EntryModes: stringList(modes)})
+	if r.host.PinPad == nil {
+		return unavailable(L, "posrt.pinpad")
+	}
+	c, err := r.host.PinPad.ReadCard(L.Context(), ReadCardArgs{EntryModes: stringList(modes)})
 	if err != nil {
 		return fail(L, err)
 	}
@@ -163,7 +176,10 @@ func (r *run) readCard(L *lua.LState) int {
 func (r *run) getPIN(L *lua.LState) int {
 	t := L.CheckTable(1)
 	noAmount(L, t, 1)
-	p, err := r.host.GetPIN(L.Context(), GetPINArgs{CardRef: refOf(L, t, "card", 1)})
+	if r.host.PinPad == nil {
+		return unavailable(L, "posrt.pinpad")
+	}
+	p, err := r.host.PinPad.GetPIN(L.Context(), GetPINArgs{CardRef: refOf(L, t, "card", 1)})
 	if err != nil {
 		return fail(L, err)
 	}
@@ -176,7 +192,10 @@ func (r *run) display(L *lua.LState) int {
 	for i := range lines {
 		lines[i] = L.CheckString(i + 1)
 	}
-	if err := r.host.Display(L.Context(), lines); err != nil {
+	if r.host.PinPad == nil {
+		return unavailable(L, "posrt.pinpad")
+	}
+	if err := r.host.PinPad.Display(L.Context(), lines); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)
@@ -184,7 +203,10 @@ func (r *run) display(L *lua.LState) int {
 }
 
 func (r *run) readCode(L *lua.LState) int {
-	c, err := r.host.ReadCode(L.Context())
+	if r.host.Scanner == nil {
+		return unavailable(L, "posrt.scanner")
+	}
+	c, err := r.host.Scanner.ReadCode(L.Context())
 	if err != nil {
 		return fail(L, err)
 	}
@@ -203,7 +225,10 @@ func (r *run) execute(L *lua.LState) int {
 			*dst = refOf(L, t, field, 1)
 		}
 	}
-	v, err := r.host.Execute(L.Context(), args)
+	if r.host.Txn == nil {
+		return unavailable(L, "posrt.txn")
+	}
+	v, err := r.host.Txn.Execute(L.Context(), args)
 	if err != nil {
 		return fail(L, err)
 	}
@@ -220,7 +245,10 @@ func (r *run) libOf(name string) *lua.FunctionProto {
 
 // record is txn.record(): the run's transaction as journaled.
 func (r *run) record(L *lua.LState) int {
-	v, err := r.host.Record(L.Context())
+	if r.host.Txn == nil {
+		return unavailable(L, "posrt.txn")
+	}
+	v, err := r.host.Txn.Record(L.Context())
 	if err != nil {
 		return fail(L, err)
 	}
@@ -268,7 +296,10 @@ func (r *run) print(L *lua.LState) int {
 	if bad != "" {
 		L.ArgError(1, bad)
 	}
-	if err := r.host.Print(L.Context(), PrintArgs{Copy: copyName, Document: doc}); err != nil {
+	if r.host.Printer == nil {
+		return unavailable(L, "posrt.printer")
+	}
+	if err := r.host.Printer.Print(L.Context(), PrintArgs{Copy: copyName, Document: doc}); err != nil {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)
@@ -276,7 +307,10 @@ func (r *run) print(L *lua.LState) int {
 }
 
 func (r *run) terminalInfo(L *lua.LState) int {
-	v, err := r.host.Terminal(L.Context())
+	if r.host.Terminal == nil {
+		return unavailable(L, "posrt.terminal")
+	}
+	v, err := r.host.Terminal.Info(L.Context())
 	if err != nil {
 		return fail(L, err)
 	}
@@ -286,5 +320,100 @@ func (r *run) terminalInfo(L *lua.LState) int {
 
 func yuan(L *lua.LState) int {
 	L.Push(lua.LString(money.Fen(L.CheckInt64(1)).Yuan()))
+	return 1
+}
+
+// promptOf reads a prompt table: name (required: the ECR API answers by
+// it), text, options (a list of strings).
+func promptOf(L *lua.LState, withOptions bool) Prompt {
+	t := L.CheckTable(1)
+	p := Prompt{Name: lua.LVAsString(t.RawGetString("name")), Text: lua.LVAsString(t.RawGetString("text"))}
+	if p.Name == "" {
+		L.ArgError(1, "name (what the question is called, such as \"confirm_refund\") is required")
+	}
+	if withOptions {
+		opts, ok := t.RawGetString("options").(*lua.LTable)
+		if !ok || opts.Len() == 0 {
+			L.ArgError(1, "options (a list of choices) is required")
+		}
+		p.Options = stringList(opts)
+	}
+	return p
+}
+
+func (r *run) uiShow(L *lua.LState) int {
+	t := L.CheckTable(1)
+	lines, _ := t.RawGetString("lines").(*lua.LTable)
+	m := Message{Title: lua.LVAsString(t.RawGetString("title")), Lines: stringList(lines), Level: lua.LVAsString(t.RawGetString("level"))}
+	switch m.Level {
+	case "":
+		m.Level = "info"
+	case "info", "warning", "error":
+	default:
+		L.ArgError(1, "level is info, warning or error")
+	}
+	if r.host.UI == nil {
+		return unavailable(L, "posrt.ui")
+	}
+	if err := r.host.UI.Show(L.Context(), m); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+func (r *run) uiConfirm(L *lua.LState) int {
+	p := promptOf(L, false)
+	if r.host.UI == nil {
+		return unavailable(L, "posrt.ui")
+	}
+	ok, err := r.host.UI.Confirm(L.Context(), p)
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LBool(ok))
+	return 1
+}
+
+func (r *run) uiChoose(L *lua.LState) int {
+	p := promptOf(L, true)
+	if r.host.UI == nil {
+		return unavailable(L, "posrt.ui")
+	}
+	i, err := r.host.UI.Choose(L.Context(), p)
+	if err != nil {
+		return fail(L, err)
+	}
+	if i < 0 || i >= len(p.Options) {
+		return fail(L, &Error{Code: "invalid_choice", Message: fmt.Sprintf("choice %d is not one of the %d options of %s", i+1, len(p.Options), p.Name)})
+	}
+	L.Push(lua.LNumber(i + 1)) // Lua counts from 1
+	L.Push(lua.LString(p.Options[i]))
+	return 2
+}
+
+func (r *run) uiEnterAmount(L *lua.LState) int {
+	p := promptOf(L, false)
+	if r.host.UI == nil {
+		return unavailable(L, "posrt.ui")
+	}
+	fen, err := r.host.UI.EnterAmount(L.Context(), p)
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LNumber(fen))
+	return 1
+}
+
+func (r *run) uiProgress(L *lua.LState) int {
+	t := L.CheckTable(1)
+	p := Progress{Text: lua.LVAsString(t.RawGetString("text")), Step: int(lua.LVAsNumber(t.RawGetString("step"))), Steps: int(lua.LVAsNumber(t.RawGetString("steps")))}
+	if r.host.UI == nil {
+		return unavailable(L, "posrt.ui")
+	}
+	if err := r.host.UI.Progress(L.Context(), p); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
 	return 1
 }

@@ -107,7 +107,7 @@ func NewPool(opts PoolOptions, sources map[string]string) (*Pool, error) {
 func (p *Pool) Flows() []string { return p.flows }
 
 // Run runs flow name in a worker against host, as Engine.Run does.
-func (p *Pool) Run(ctx context.Context, host HostAPI, name string, input map[string]any) (map[string]any, error) {
+func (p *Pool) Run(ctx context.Context, host Host, name string, input map[string]any) (map[string]any, error) {
 	if _, ok := p.sources[name]; !ok || libraries[name] {
 		return nil, fmt.Errorf("%w: %q", ErrNoFlow, name)
 	}
@@ -139,13 +139,13 @@ const (
 	runGoneUntouched                 // gone before the run asked the host anything
 )
 
-func (p *Pool) run(ctx context.Context, w *worker, host HostAPI, name string, input map[string]any) (map[string]any, error, runState) {
+func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input map[string]any) (map[string]any, error, runState) {
 	failed := func(format string, a ...any) error {
 		return &Error{Code: CodeFlowError, Message: fmt.Sprintf("the %s flow failed: ", name) + fmt.Sprintf(format, a...)}
 	}
 	runCtx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
-	if err := w.c.write(frame{Type: frameRun, Flow: name, Input: input}); err != nil {
+	if err := w.c.write(frame{Type: frameRun, Flow: name, Input: input, Caps: capsOf(host)}); err != nil {
 		return nil, failed("its worker is gone (%v)", err), runGoneUntouched
 	}
 	// Frames are read here, with blocking reads, not by a goroutine of
@@ -204,7 +204,7 @@ func (p *Pool) run(ctx context.Context, w *worker, host HostAPI, name string, in
 	}
 }
 
-func (p *Pool) serve(ctx context.Context, host HostAPI, serve func(context.Context, HostAPI, json.RawMessage) (any, error), f frame) frame {
+func (p *Pool) serve(ctx context.Context, host Host, serve func(context.Context, Host, json.RawMessage) (any, error), f frame) frame {
 	r, err := serve(ctx, host, f.Payload)
 	if err != nil {
 		return frame{Type: frameReply, ID: f.ID, Err: AsError(err)}

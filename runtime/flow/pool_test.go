@@ -16,6 +16,7 @@ import (
 
 	"github.com/posrt/posrt/flows"
 	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
 // The test binary is its own flow worker: started with POSRT_TEST_FLOW_WORKER
@@ -70,11 +71,11 @@ func TestPoolRunsTheSaleAsTheEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := p.Run(context.Background(), instantHost{}, "sale", saleInput)
+	got, err := p.Run(context.Background(), hostOf(instantHost{}), "sale", saleInput)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := e.Run(context.Background(), instantHost{}, "sale", saleInput)
+	want, err := e.Run(context.Background(), hostOf(instantHost{}), "sale", saleInput)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestPoolRunsTheSaleAsTheEngine(t *testing.T) {
 	if got["receipts_printed"] != int64(2) {
 		t.Fatalf("receipts_printed = %#v, want int64 2", got["receipts_printed"])
 	}
-	if _, err := p.Run(context.Background(), instantHost{}, "receipts", nil); !errors.Is(err, flow.ErrNoFlow) {
+	if _, err := p.Run(context.Background(), hostOf(instantHost{}), "receipts", nil); !errors.Is(err, flow.ErrNoFlow) {
 		t.Fatalf("running a library: %v", err)
 	}
 }
@@ -144,7 +145,7 @@ func TestNoFlowCanBreakTheTerminal(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			host := &countingHost{}
 			start := time.Now()
-			out, err := p.Run(context.Background(), host, name, saleInput)
+			out, err := p.Run(context.Background(), hostOf(host), name, saleInput)
 			took := time.Since(start)
 			if took > deadline+time.Second {
 				t.Errorf("the flow ended after %s, over its deadline %s plus a second", took, deadline)
@@ -168,7 +169,7 @@ func TestNoFlowCanBreakTheTerminal(t *testing.T) {
 			if name == "after_execute" && host.executed.Load() != 1 {
 				t.Errorf("executed %d times before the flow broke, want once", host.executed.Load())
 			}
-			next, err := p.Run(context.Background(), instantHost{}, "sale", saleInput)
+			next, err := p.Run(context.Background(), hostOf(instantHost{}), "sale", saleInput)
 			if err != nil || next["result"] != "approved" {
 				t.Fatalf("the next sale after %s: %v, %v", name, next, err)
 			}
@@ -188,7 +189,7 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Run(context.Background(), instantHost{}, "slow", saleInput)
+		_, err := p.Run(context.Background(), hostOf(instantHost{}), "slow", saleInput)
 		done <- err
 	}()
 	time.Sleep(300 * time.Millisecond)
@@ -203,7 +204,7 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("the run did not end when its worker was killed")
 	}
-	if out, err := p.Run(context.Background(), instantHost{}, "sale", saleInput); err != nil || out["result"] != "approved" {
+	if out, err := p.Run(context.Background(), hostOf(instantHost{}), "sale", saleInput); err != nil || out["result"] != "approved" {
 		t.Fatalf("sale after the kill: %v, %v", out, err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -213,5 +214,52 @@ func TestKilledWorkerIsReplaced(t *testing.T) {
 	after := p.Workers()
 	if len(after) != 2 || after[0] == before[0] || after[1] == before[1] {
 		t.Fatalf("workers %v after killing %v, want two new ones", after, before)
+	}
+}
+
+// Every module reaches the runtime through a worker as it does in
+// process: the UI's questions and messages, the PIN pad, the operation.
+func TestPoolCarriesEveryModule(t *testing.T) {
+	src := `local ui = require("posrt.ui")
+local pinpad = require("posrt.pinpad")
+local txn = require("posrt.txn")
+local terminal = require("posrt.terminal")
+return function(ctx)
+  ui.show({ title = "Insert card", lines = { "RMB " .. ctx.amount } })
+  ui.progress({ text = "reading", step = 1, steps = 3 })
+  local go = ui.confirm({ name = "go", text = "Go on?" })
+  local i, label = ui.choose({ name = "pick", options = { "a", "b" } })
+  local again = ui.enter_amount({ name = "again" })
+  local card = pinpad.read_card({})
+  pinpad.display("hello")
+  local pin = pinpad.get_pin({ card = card })
+  local res = txn.execute({ card = card, pin = pin })
+  local rec = txn.record()
+  local info = terminal.info()
+  return { go = go, i = i, label = label, again = again, result = res.result, tid = info.tid, rec = rec.result }
+end`
+	p := newPool(t, 10*time.Second, map[string]string{"every": src})
+	script := func() *runtimetest.Host {
+		return &runtimetest.Host{Confirms: map[string]bool{"go": true}, Choices: map[string]int{"pick": 1}, Amounts: map[string]int64{"again": 777}}
+	}
+	inWorker := script()
+	got, err := p.Run(context.Background(), inWorker.Modules(), "every", saleInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := flow.NewFromSources(flow.Options{}, map[string]string{"every": src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inProcess := script()
+	want, err := e.Run(context.Background(), inProcess.Modules(), "every", saleInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalJSONish(got, want) || got["again"] != int64(777) || got["label"] != "b" {
+		t.Fatalf("in a worker %v, in process %v", got, want)
+	}
+	if strings.Join(inWorker.Calls, "; ") != strings.Join(inProcess.Calls, "; ") {
+		t.Fatalf("calls in a worker:\n%s\nin process:\n%s", strings.Join(inWorker.Calls, "\n"), strings.Join(inProcess.Calls, "\n"))
 	}
 }

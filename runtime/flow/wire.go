@@ -45,9 +45,10 @@ type frame struct {
 	TimeoutMS   int64             `json:"timeout_ms,omitempty"`
 	MemoryLimit int64             `json:"memory_limit,omitempty"`
 
-	// run
+	// run: Caps are the modules the run's host has
 	Flow  string         `json:"flow,omitempty"`
 	Input map[string]any `json:"input,omitempty"`
+	Caps  []string       `json:"caps,omitempty"`
 
 	// call and reply; Payload is the call's arguments or the reply
 	ID      int64  `json:"id,omitempty"`

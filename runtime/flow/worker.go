@@ -61,7 +61,7 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 			return fmt.Errorf("the runtime sent %q where a run was due", f.Type)
 		}
 		stop := watch.start()
-		out, err := e.Run(context.Background(), &remoteHost{c: c}, f.Flow, f.Input)
+		out, err := e.Run(context.Background(), remoteHostOf(c, f.Caps), f.Flow, f.Input)
 		stop()
 		res := frame{Type: frameResult, Output: out}
 		if err != nil {
@@ -113,13 +113,50 @@ func (d *watchdog) start() (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-// remoteHost is the runtime's HostAPI as a worker reaches it.
+// remoteHost is the runtime's Host as a worker reaches it.
 type remoteHost struct {
 	c    *conn
 	next int64
 }
 
-var _ HostAPI = (*remoteHost)(nil)
+// remoteHostOf is the Host of a run whose host has the capabilities caps
+// (module names): the others stay nil, as they are on the runtime's side.
+func remoteHostOf(c *conn, caps []string) Host {
+	h := &remoteHost{c: c}
+	var out Host
+	for _, m := range caps {
+		switch m {
+		case "ui":
+			out.UI = h
+		case "pinpad":
+			out.PinPad = h
+		case "scanner":
+			out.Scanner = h
+		case "txn":
+			out.Txn = h
+		case "printer":
+			out.Printer = h
+		case "terminal":
+			out.Terminal = h
+		}
+	}
+	return out
+}
+
+// capsOf lists the modules host has, for the run frame.
+func capsOf(host Host) []string {
+	var caps []string
+	for _, c := range []struct {
+		name string
+		has  bool
+	}{{"ui", host.UI != nil}, {"pinpad", host.PinPad != nil}, {"scanner", host.Scanner != nil}, {"txn", host.Txn != nil},
+		{"printer", host.Printer != nil}, {"terminal", host.Terminal != nil}} {
+		if c.has {
+			caps = append(caps, c.name)
+		}
+	}
+	return caps
+}
 
 // call sends one call and waits for its reply: during a run the runtime
 // sends nothing but replies, in order.
@@ -153,66 +190,104 @@ func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 }
 
 func (h *remoteHost) ReadCard(_ context.Context, a ReadCardArgs) (CardView, error) {
-	return callHost[CardView](h, "read_card", a)
+	return callHost[CardView](h, "pinpad.read_card", a)
 }
 
 func (h *remoteHost) GetPIN(_ context.Context, a GetPINArgs) (PINView, error) {
-	return callHost[PINView](h, "get_pin", a)
-}
-
-func (h *remoteHost) ReadCode(context.Context) (CodeView, error) {
-	return callHost[CodeView](h, "read_code", nil)
+	return callHost[PINView](h, "pinpad.get_pin", a)
 }
 
 func (h *remoteHost) Display(_ context.Context, lines []string) error {
-	_, err := callHost[struct{}](h, "display", lines)
+	_, err := callHost[struct{}](h, "pinpad.display", lines)
 	return err
+}
+
+func (h *remoteHost) ReadCode(context.Context) (CodeView, error) {
+	return callHost[CodeView](h, "scanner.read_code", nil)
 }
 
 func (h *remoteHost) Execute(_ context.Context, a ExecuteArgs) (TxnView, error) {
-	return callHost[TxnView](h, "execute", a)
-}
-
-func (h *remoteHost) Print(_ context.Context, a PrintArgs) error {
-	_, err := callHost[struct{}](h, "print", a)
-	return err
-}
-
-func (h *remoteHost) Terminal(context.Context) (TerminalView, error) {
-	return callHost[TerminalView](h, "terminal", nil)
+	return callHost[TxnView](h, "txn.execute", a)
 }
 
 func (h *remoteHost) Record(context.Context) (TxnView, error) {
-	return callHost[TxnView](h, "record", nil)
+	return callHost[TxnView](h, "txn.record", nil)
+}
+
+func (h *remoteHost) Print(_ context.Context, a PrintArgs) error {
+	_, err := callHost[struct{}](h, "printer.print", a)
+	return err
+}
+
+func (h *remoteHost) Info(context.Context) (TerminalView, error) {
+	return callHost[TerminalView](h, "terminal.info", nil)
+}
+
+func (h *remoteHost) Show(_ context.Context, m Message) error {
+	_, err := callHost[struct{}](h, "ui.show", m)
+	return err
+}
+
+func (h *remoteHost) Confirm(_ context.Context, p Prompt) (bool, error) {
+	return callHost[bool](h, "ui.confirm", p)
+}
+
+func (h *remoteHost) Choose(_ context.Context, p Prompt) (int, error) {
+	return callHost[int](h, "ui.choose", p)
+}
+
+func (h *remoteHost) EnterAmount(_ context.Context, p Prompt) (int64, error) {
+	return callHost[int64](h, "ui.enter_amount", p)
+}
+
+func (h *remoteHost) Progress(_ context.Context, p Progress) error {
+	_, err := callHost[struct{}](h, "ui.progress", p)
+	return err
 }
 
 // hostMethods serve a worker's calls on the runtime's side: each decodes
-// the arguments, calls host and returns the reply to encode.
-var hostMethods = map[string]func(ctx context.Context, host HostAPI, args json.RawMessage) (any, error){
-	"read_card": serveWith(HostAPI.ReadCard),
-	"get_pin":   serveWith(HostAPI.GetPIN),
-	"read_code": serveNoArgs(HostAPI.ReadCode),
-	"display": serveWith(func(h HostAPI, ctx context.Context, lines []string) (struct{}, error) {
-		return struct{}{}, h.Display(ctx, lines)
+// the arguments, calls the module of host and returns the reply to encode.
+var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawMessage) (any, error){
+	"pinpad.read_card": serve(func(h Host) PinPad { return h.PinPad }, PinPad.ReadCard),
+	"pinpad.get_pin":   serve(func(h Host) PinPad { return h.PinPad }, PinPad.GetPIN),
+	"pinpad.display":   serve(func(h Host) PinPad { return h.PinPad }, noReply(PinPad.Display)),
+	"scanner.read_code": serve(func(h Host) Scanner { return h.Scanner }, func(s Scanner, ctx context.Context, _ struct{}) (CodeView, error) {
+		return s.ReadCode(ctx)
 	}),
-	"execute": serveWith(HostAPI.Execute),
-	"print": serveWith(func(h HostAPI, ctx context.Context, a PrintArgs) (struct{}, error) {
-		return struct{}{}, h.Print(ctx, a)
+	"txn.execute": serve(func(h Host) Txn { return h.Txn }, Txn.Execute),
+	"txn.record": serve(func(h Host) Txn { return h.Txn }, func(t Txn, ctx context.Context, _ struct{}) (TxnView, error) {
+		return t.Record(ctx)
 	}),
-	"terminal": serveNoArgs(HostAPI.Terminal),
-	"record":   serveNoArgs(HostAPI.Record),
+	"printer.print": serve(func(h Host) Printer { return h.Printer }, noReply(Printer.Print)),
+	"terminal.info": serve(func(h Host) Terminal { return h.Terminal }, func(t Terminal, ctx context.Context, _ struct{}) (TerminalView, error) {
+		return t.Info(ctx)
+	}),
+	"ui.show":         serve(func(h Host) UI { return h.UI }, noReply(UI.Show)),
+	"ui.confirm":      serve(func(h Host) UI { return h.UI }, UI.Confirm),
+	"ui.choose":       serve(func(h Host) UI { return h.UI }, UI.Choose),
+	"ui.enter_amount": serve(func(h Host) UI { return h.UI }, UI.EnterAmount),
+	"ui.progress":     serve(func(h Host) UI { return h.UI }, noReply(UI.Progress)),
 }
 
-func serveWith[A, R any](fn func(HostAPI, context.Context, A) (R, error)) func(context.Context, HostAPI, json.RawMessage) (any, error) {
-	return func(ctx context.Context, h HostAPI, raw json.RawMessage) (any, error) {
-		var a A
-		if err := json.Unmarshal(raw, &a); err != nil {
-			return nil, &Error{Code: CodeFlowError, Message: "the flow's arguments do not decode: " + err.Error()}
+// serve decodes a call's arguments and calls fn on the module of(host);
+// a module the host lacks fails the call as unavailable.
+func serve[M any, A, R any](of func(Host) M, fn func(M, context.Context, A) (R, error)) func(context.Context, Host, json.RawMessage) (any, error) {
+	return func(ctx context.Context, h Host, raw json.RawMessage) (any, error) {
+		m := of(h)
+		if any(m) == nil {
+			return nil, &Error{Code: CodeUnavailable, Message: "the module is not available to this flow here"}
 		}
-		return fn(h, ctx, a)
+		var a A
+		if len(raw) > 0 && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return nil, &Error{Code: CodeFlowError, Message: "the flow's arguments do not decode: " + err.Error()}
+			}
+		}
+		return fn(m, ctx, a)
 	}
 }
 
-func serveNoArgs[R any](fn func(HostAPI, context.Context) (R, error)) func(context.Context, HostAPI, json.RawMessage) (any, error) {
-	return func(ctx context.Context, h HostAPI, _ json.RawMessage) (any, error) { return fn(h, ctx) }
+// noReply adapts a method that answers only an error.
+func noReply[M any, A any](fn func(M, context.Context, A) error) func(M, context.Context, A) (struct{}, error) {
+	return func(m M, ctx context.Context, a A) (struct{}, error) { return struct{}{}, fn(m, ctx, a) }
 }

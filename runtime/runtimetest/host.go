@@ -10,8 +10,8 @@ import (
 	"github.com/posrt/posrt/runtime/flow"
 )
 
-// Host is a flow.HostAPI that records every call and answers from its
-// fields. The zero value reads a UnionPay debit card, takes its PIN or a
+// Host implements every module of a flow.Host (Modules), records every
+// call and answers from its fields; its UI is scripted. The zero value reads a UnionPay debit card, takes its PIN or a
 // WeChat Pay code, approves the operation (Amount fen, 1234 when zero)
 // and prints every receipt. Like the runtime's session it executes its
 // operation once and refuses a second Execute.
@@ -33,9 +33,56 @@ type Host struct {
 	Kind, Medium string
 	Amount       int64
 	executed     int
+
+	// The scripted UI: answers by prompt name (Confirm answers false and
+	// Choose the first option when not scripted; Amount fails); Shown
+	// holds the messages shown.
+	Confirms map[string]bool
+	Choices  map[string]int
+	Amounts  map[string]int64
+	Shown    []flow.Message
 }
 
-var _ flow.HostAPI = (*Host)(nil)
+// Modules is the flow.Host whose every module is h.
+func (h *Host) Modules() flow.Host {
+	return flow.Host{UI: h, PinPad: h, Scanner: h, Txn: h, Printer: h, Terminal: h}
+}
+
+// Show implements flow.UI.
+func (h *Host) Show(_ context.Context, m flow.Message) error {
+	h.record("show %s %s", m.Level, m.Title)
+	h.mu.Lock()
+	h.Shown = append(h.Shown, m)
+	h.mu.Unlock()
+	return nil
+}
+
+// Confirm implements flow.UI.
+func (h *Host) Confirm(_ context.Context, p flow.Prompt) (bool, error) {
+	h.record("confirm %s", p.Name)
+	return h.Confirms[p.Name], nil
+}
+
+// Choose implements flow.UI.
+func (h *Host) Choose(_ context.Context, p flow.Prompt) (int, error) {
+	h.record("choose %s", p.Name)
+	return h.Choices[p.Name], nil
+}
+
+// EnterAmount implements flow.UI.
+func (h *Host) EnterAmount(_ context.Context, p flow.Prompt) (int64, error) {
+	h.record("amount %s", p.Name)
+	if a, ok := h.Amounts[p.Name]; ok {
+		return a, nil
+	}
+	return 0, &flow.Error{Code: "cancelled", Message: "no amount entered for " + p.Name}
+}
+
+// Progress implements flow.UI.
+func (h *Host) Progress(_ context.Context, p flow.Progress) error {
+	h.record("progress %d/%d %s", p.Step, p.Steps, p.Text)
+	return nil
+}
 
 func (h *Host) record(format string, args ...any) {
 	h.mu.Lock()
@@ -43,7 +90,7 @@ func (h *Host) record(format string, args ...any) {
 	h.Calls = append(h.Calls, fmt.Sprintf(format, args...))
 }
 
-// ReadCard implements flow.HostAPI.
+// ReadCard implements its flow module.
 func (h *Host) ReadCard(_ context.Context, a flow.ReadCardArgs) (flow.CardView, error) {
 	h.record("read_card")
 	if h.CardErr != nil {
@@ -52,7 +99,7 @@ func (h *Host) ReadCard(_ context.Context, a flow.ReadCardArgs) (flow.CardView, 
 	return flow.CardView{Ref: "card-1", MaskedPAN: "622202******0128", Expiry: "3012", EntryMode: "insert"}, nil
 }
 
-// GetPIN implements flow.HostAPI.
+// GetPIN implements its flow module.
 func (h *Host) GetPIN(_ context.Context, a flow.GetPINArgs) (flow.PINView, error) {
 	h.record("get_pin %s", a.CardRef)
 	if h.PINErr != nil {
@@ -61,7 +108,7 @@ func (h *Host) GetPIN(_ context.Context, a flow.GetPINArgs) (flow.PINView, error
 	return flow.PINView{Ref: "pin-1"}, nil
 }
 
-// Display implements flow.HostAPI.
+// Display implements its flow module.
 func (h *Host) Display(_ context.Context, lines []string) error {
 	h.record("display %s", strings.Join(lines, " | "))
 	h.mu.Lock()
@@ -70,7 +117,7 @@ func (h *Host) Display(_ context.Context, lines []string) error {
 	return nil
 }
 
-// ReadCode implements flow.HostAPI.
+// ReadCode implements its flow module.
 func (h *Host) ReadCode(context.Context) (flow.CodeView, error) {
 	h.record("read_code")
 	if h.CodeErr != nil {
@@ -79,7 +126,7 @@ func (h *Host) ReadCode(context.Context) (flow.CodeView, error) {
 	return flow.CodeView{Ref: "code-1", Medium: "wechat"}, nil
 }
 
-// Execute implements flow.HostAPI.
+// Execute implements its flow module.
 func (h *Host) Execute(_ context.Context, a flow.ExecuteArgs) (flow.TxnView, error) {
 	h.record("execute %s %s %s", a.CardRef, a.PINRef, a.CodeRef)
 	h.mu.Lock()
@@ -119,13 +166,13 @@ func (h *Host) view() flow.TxnView {
 	return v
 }
 
-// Record implements flow.HostAPI: the same transaction Execute answers.
+// Record implements its flow module: the same transaction Execute answers.
 func (h *Host) Record(context.Context) (flow.TxnView, error) {
 	h.record("record")
 	return h.view(), nil
 }
 
-// Print implements flow.HostAPI.
+// Print implements its flow module.
 func (h *Host) Print(_ context.Context, a flow.PrintArgs) error {
 	doc := a.Document.Printer()
 	h.record("print %s %d lines", a.Copy, len(doc.Lines))
@@ -138,8 +185,8 @@ func (h *Host) Print(_ context.Context, a flow.PrintArgs) error {
 	return nil
 }
 
-// Terminal implements flow.HostAPI.
-func (h *Host) Terminal(context.Context) (flow.TerminalView, error) {
+// Info implements flow.Terminal.
+func (h *Host) Info(context.Context) (flow.TerminalView, error) {
 	h.record("terminal")
 	return flow.TerminalView{TID: "12345678", MID: "123456789012345", MerchantName: "POSRT TEST SHOP", Batch: "000001", NextTrace: "000001"}, nil
 }

@@ -44,7 +44,7 @@ func (t *Terminal) Reprint(ctx context.Context, ref txn.OriginalRef) (Result, er
 	s := t.newSession(rec, "")
 	s.executed, s.reprint = true, true
 	defer s.close()
-	out, err := t.cfg.Flows.Run(ctx, s, "reprint", map[string]any{"kind": string(rec.Kind), "medium": string(rec.Medium), "amount": int64(rec.Amount), "orig_trace": origTrace(rec)})
+	out, err := t.cfg.Flows.Run(ctx, s.host(nil), "reprint", map[string]any{"kind": string(rec.Kind), "medium": string(rec.Medium), "amount": int64(rec.Amount), "orig_trace": origTrace(rec)})
 	if err != nil {
 		return Result{}, cashierError(err)
 	}

@@ -34,7 +34,20 @@ type session struct {
 	last     journal.Record // what Execute returned
 }
 
-var _ flow.HostAPI = (*session)(nil)
+var (
+	_ flow.PinPad   = (*session)(nil)
+	_ flow.Scanner  = (*session)(nil)
+	_ flow.Txn      = (*session)(nil)
+	_ flow.Printer  = (*session)(nil)
+	_ flow.Terminal = (*session)(nil)
+)
+
+// host is the flow.Host of the session's run: its devices, operation and
+// terminal, and the UI of the front end that started it (none: the
+// flow's posrt.ui calls fail as unavailable).
+func (s *session) host(ui flow.UI) flow.Host {
+	return flow.Host{UI: ui, PinPad: s, Scanner: s, Txn: s, Printer: s, Terminal: s}
+}
 
 func (t *Terminal) newSession(rec journal.Record, paymentCode string) *session {
 	return &session{t: t, rec: rec, given: paymentCode,
@@ -270,7 +283,7 @@ func (s *session) Print(ctx context.Context, a flow.PrintArgs) error {
 	return nil
 }
 
-func (s *session) Terminal(context.Context) (flow.TerminalView, error) {
+func (s *session) Info(context.Context) (flow.TerminalView, error) {
 	c, err := s.t.cfg.Journal.Counters()
 	if err != nil {
 		return flow.TerminalView{}, err

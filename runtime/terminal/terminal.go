@@ -149,6 +149,9 @@ func (t *Terminal) SignIn(ctx context.Context) error { return t.engine.SignIn(ct
 type Request struct {
 	Op          txn.Operation
 	PaymentCode string
+	// UI is the front end's, for the flow's posrt.ui: the console asks the
+	// cashier, the ECR API answers from the request; nil has none.
+	UI flow.UI
 }
 
 // Result is how an operation ended, for a cash register or a cashier.
@@ -222,7 +225,7 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 	}
 	s := t.newSession(rec, req.PaymentCode)
 	defer s.close()
-	out, flowErr := t.cfg.Flows.Run(ctx, s, flowOf(rec), map[string]any{
+	out, flowErr := t.cfg.Flows.Run(ctx, s.host(req.UI), flowOf(rec), map[string]any{
 		"kind": string(rec.Kind), "medium": string(rec.Medium), "amount": int64(rec.Amount),
 		"orig_trace": origTrace(rec), "request_id": rec.RequestID,
 	})

@@ -1,0 +1,47 @@
+package ecr
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/posrt/posrt/runtime/flow"
+)
+
+// A flow's questions are answered from the request's "ui" object by
+// name; an unanswered one names what to send; a wrong answer is refused.
+func TestRequestUIAnswersFromTheRequest(t *testing.T) {
+	ctx := context.Background()
+	ui, err := newRequestUI(json.RawMessage(`{"ok": true, "pick": 2, "pick_text": "WeChat", "amount_again": 1234, "bad_pick": 7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ui.Confirm(ctx, flow.Prompt{Name: "ok", Text: "Go on?"}); err != nil || !b {
+		t.Errorf("confirm = %v, %v", b, err)
+	}
+	opts := []string{"Card", "WeChat", "Cash"}
+	if i, err := ui.Choose(ctx, flow.Prompt{Name: "pick", Options: opts}); err != nil || i != 1 {
+		t.Errorf("choose by number = %d, %v, want index 1", i, err)
+	}
+	if i, err := ui.Choose(ctx, flow.Prompt{Name: "pick_text", Options: opts}); err != nil || i != 1 {
+		t.Errorf("choose by text = %d, %v", i, err)
+	}
+	if _, err := ui.Choose(ctx, flow.Prompt{Name: "bad_pick", Options: opts}); flow.AsError(err).Code != "invalid_request" {
+		t.Errorf("choice 7 of 3: %v", err)
+	}
+	if a, err := ui.EnterAmount(ctx, flow.Prompt{Name: "amount_again"}); err != nil || a != 1234 {
+		t.Errorf("amount = %d, %v", a, err)
+	}
+	_, err = ui.Confirm(ctx, flow.Prompt{Name: "confirm_refund", Text: "Refund 12.34?"})
+	if fe := flow.AsError(err); fe.Code != CodeUIAnswerRequired || !strings.Contains(fe.Message, `"confirm_refund"`) {
+		t.Errorf("unanswered question: %v", err)
+	}
+	ui.Show(ctx, flow.Message{Title: "Card declined", Level: "error"})
+	if m := ui.messages(); len(m) != 1 || m[0].Title != "Card declined" {
+		t.Errorf("messages %v", m)
+	}
+	if _, err := newRequestUI(json.RawMessage(`[1, 2]`)); err == nil {
+		t.Error("a ui that is not an object accepted")
+	}
+}
