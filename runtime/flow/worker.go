@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,10 +37,7 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		// never counts against a flow; the watchdog ends the worker at
 		// the limit itself, checking while a flow runs.
 		debug.SetMemoryLimit(init.MemoryLimit / 2)
-		// A worker's live heap is a few MiB: at the default GOGC the
-		// collector would run every few flows. The limit bounds it anyway.
-		debug.SetGCPercent(400)
-		watch = &watchdog{c: c, limit: init.MemoryLimit}
+		watch = newWatchdog(c, init.MemoryLimit)
 	}
 	e, err := NewFromSources(Options{Timeout: time.Duration(init.TimeoutMS) * time.Millisecond, Logf: logf}, init.Sources)
 	if err != nil {
@@ -77,10 +75,35 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 const memoryPoll = 2 * time.Millisecond
 
 // watchdog ends the worker once its heap holds more than limit bytes
-// while a flow runs (an idle worker is not woken).
+// while a flow runs. One goroutine watches for the worker's life, ticking
+// only while a flow runs, so that an idle worker is not woken and a run's
+// start and end cost two atomic stores and a channel send.
 type watchdog struct {
-	c     *conn
-	limit int64
+	c       *conn
+	limit   int64
+	running atomic.Bool
+	wake    chan struct{}
+}
+
+func newWatchdog(c *conn, limit int64) *watchdog {
+	d := &watchdog{c: c, limit: limit, wake: make(chan struct{}, 1)}
+	go d.watch()
+	return d
+}
+
+func (d *watchdog) watch() {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	for range d.wake {
+		for d.running.Load() {
+			metrics.Read(s)
+			if used := s[0].Value.Uint64(); used > uint64(d.limit) {
+				_ = d.c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
+					Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", d.limit>>20)}})
+				os.Exit(3)
+			}
+			time.Sleep(memoryPoll)
+		}
+	}
 }
 
 // start watches until the returned stop is called; a nil watchdog
@@ -89,28 +112,12 @@ func (d *watchdog) start() (stop func()) {
 	if d == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(memoryPoll)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if used := s[0].Value.Uint64(); used > uint64(d.limit) {
-				_ = d.c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
-					Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", d.limit>>20)}})
-				os.Exit(3)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	d.running.Store(true)
+	select {
+	case d.wake <- struct{}{}:
+	default: // already awake
+	}
+	return func() { d.running.Store(false) }
 }
 
 // remoteHost is the runtime's Host as a worker reaches it.
