@@ -252,7 +252,7 @@ func (w *walker) global(line int, name string) {
 	case w.c.missing[name]:
 		w.report(line, "%s is not available to a flow: the sandbox leaves it out", name)
 	default:
-		w.report(line, "unknown global %s%s", name, suggest(name, keys(w.c.globals)))
+		w.report(line, "unknown global %s%s", name, suggest(name, keys(w.c.globals), ""))
 	}
 }
 
@@ -314,7 +314,7 @@ func (w *walker) field(s *scope, obj, key ast.Expr, line int) {
 			return
 		} else if fields, ok := w.c.fields[id.Value]; ok && w.c.globals[id.Value] && !w.assigned[id.Value] {
 			if !fields[k.Value] {
-				w.report(line, "%s.%s is not available to a flow%s", id.Value, k.Value, suggest(k.Value, keys(fields)))
+				w.report(line, "%s.%s is not available to a flow%s", id.Value, k.Value, suggest(k.Value, keys(fields), id.Value+"."))
 			}
 			return
 		}
@@ -383,33 +383,38 @@ func closest(s string, names []string) string {
 	return best
 }
 
-// suggest is " (did you mean X?)" with the closest of names to s, when
-// it is close enough to be a misspelling of s, else empty.
-func suggest(s string, names []string) string {
+// suggest is " (did you mean PREFIX+X?)" with X the closest of names to
+// s, when it is close enough to be a misspelling of s, else empty.
+func suggest(s string, names []string, prefix string) string {
 	c := closest(s, names)
 	if c == "" || distance(s, c) > max(1, len(s)/3) {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %s?)", c)
+	return fmt.Sprintf(" (did you mean %s%s?)", prefix, c)
 }
 
-// distance is the Levenshtein distance of a and b, by bytes.
+// distance is the edit distance of a and b by bytes, a swap of two
+// neighbours counting as one edit (pirnt is one edit from print).
 func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
