@@ -1,13 +1,20 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/posrt/posrt/flows"
+	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/flowcheck"
 )
+
+var flowsDirFlag = &cli.StringFlag{Name: "flows-dir", Usage: "the merchant's flows directory (default: flows.dir of the configuration)"}
 
 // flowCommand holds the flow tools; `posrt flow worker` is the worker
 // process the runtime starts to run the cashier flows in.
@@ -16,6 +23,19 @@ func flowCommand() *cli.Command {
 		Name:  "flow",
 		Usage: "the Lua cashier flows",
 		Subcommands: []*cli.Command{
+			{
+				Name:   "list",
+				Usage:  "list every flow and library: the embedded default, or the merchant's file that overrides it",
+				Flags:  []cli.Flag{configFlag, flowsDirFlag},
+				Action: func(c *cli.Context) error { return exitError("flow list", flowList(c)) },
+			},
+			{
+				Name:      "check",
+				Usage:     "check flow files without running them: syntax, modules and functions, sandbox globals, what the file returns",
+				ArgsUsage: "FILE...",
+				Flags:     []cli.Flag{configFlag, flowsDirFlag},
+				Action:    func(c *cli.Context) error { return exitError("flow check", flowCheck(c)) },
+			},
 			{
 				Name:   "worker",
 				Usage:  "run flows for a running posrt (started by posrt itself, on file descriptors 3 and 4)",
@@ -34,4 +54,72 @@ func flowCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// flowEntries lists the flows as posrt run would load them: the embedded
+// defaults under --flows-dir, or under flows.dir of the configuration.
+func flowEntries(c *cli.Context) ([]flowcheck.Entry, error) {
+	dir := c.String("flows-dir")
+	switch {
+	case c.IsSet("flows-dir") && c.IsSet("config"):
+		return nil, errors.New("give --config or --flows-dir, not both")
+	case !c.IsSet("flows-dir"):
+		cfg, err := config.Load(c.String("config"))
+		if err != nil {
+			return nil, err
+		}
+		dir = cfg.Flows.Dir
+	}
+	return flowcheck.List(flows.Default, dir)
+}
+
+func flowList(c *cli.Context) error {
+	entries, err := flowEntries(c)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tORIGIN\tFROM")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Kind, e.Origin, e.From)
+	}
+	return tw.Flush()
+}
+
+func flowCheck(c *cli.Context) error {
+	files := c.Args().Slice()
+	if len(files) == 0 {
+		return cli.Exit("posrt flow check: name the flow files to check (posrt flow check FILE...)", 2)
+	}
+	entries, err := flowEntries(c)
+	if err != nil {
+		return err
+	}
+	checker, err := flowcheck.NewChecker(c.Context, flowcheck.Libraries(entries))
+	if err != nil {
+		return err
+	}
+	problems, bad := 0, 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "posrt flow check: %v\n", err)
+			bad++
+			continue
+		}
+		ps := checker.Check(f, src)
+		for _, p := range ps {
+			fmt.Fprintln(c.App.Writer, p)
+		}
+		if len(ps) == 0 {
+			fmt.Fprintf(c.App.Writer, "%s: ok\n", f)
+		} else {
+			problems += len(ps)
+			bad++
+		}
+	}
+	if bad > 0 {
+		return cli.Exit(fmt.Sprintf("posrt flow check: %d problem(s); %d of %d file(s) not ok", problems, bad, len(files)), 1)
+	}
+	return nil
 }
