@@ -91,7 +91,7 @@ func NewChecker(ctx context.Context, libraries []string) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probing the flow sandbox: %w", err)
 	}
-	out, err := e.Run(ctx, nil, "fieldprobe", map[string]any{})
+	out, err := e.Run(ctx, flow.Host{}, "fieldprobe", map[string]any{})
 	if err != nil {
 		return nil, fmt.Errorf("probing the flow sandbox: %w", err)
 	}
