@@ -34,7 +34,7 @@ func runCommand() *cli.Command {
 		Name:  "run",
 		Usage: "run the terminal: start the plugins, sign in, serve the cash register API and the cashier console",
 		Flags: []cli.Flag{
-			configFlag, dataDirFlag,
+			configFlag, dataDirFlag, flowsDirFlag,
 			&cli.BoolFlag{Name: "headless", Usage: "serve only the local ECR API (no cashier console)"},
 			&cli.StringFlag{Name: "ecr-addr", Usage: "address of the local ECR API (default from the configuration: 127.0.0.1:8321)"},
 		},
@@ -46,6 +46,9 @@ func run(c *cli.Context) error {
 	cfg, dataDir, err := loadConfig(c)
 	if err != nil {
 		return err
+	}
+	if dir := c.String("flows-dir"); dir != "" {
+		cfg.Flows.Dir = dir // the merchant's flows, over the embedded defaults
 	}
 	// A deployer's soft limit on posrt's heap (validated with the
 	// configuration), set before anything is started.

@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkSaleFlowWorker: the card sale of BenchmarkSale with its flow
-// in a worker process (flows.workers = 2, the default) beside the same
+// in a worker process (flows.workers = 1, the default) beside the same
 // sale with the same flows run inside posrt (flows.workers = 0), two
 // runtimes on their own data directories and plugin processes, their
 // sales alternating in the same iterations. Also reports the memory of an
@@ -21,14 +21,14 @@ func BenchmarkSaleFlowWorker(b *testing.B) {
 		b.Fatal(err)
 	}
 	inWorker, inProcess := cfg, cfg
-	inWorker.Flows.Workers, inProcess.Flows.Workers = 2, 0
+	inWorker.Flows.Workers, inProcess.Flows.Workers = 1, 0
 	rw, saleW := startRuntimeWith(b, inWorker, b.TempDir())
 	defer rw.Close()
 	ri, saleI := startRuntimeWith(b, inProcess, b.TempDir())
 	defer ri.Close()
 	pool, ok := rw.Flows.(*flow.Pool)
 	if !ok {
-		b.Fatalf("flows.workers = 2 runs flows in %T, not a worker pool", rw.Flows)
+		b.Fatalf("flows.workers = 1 runs flows in %T, not a worker pool", rw.Flows)
 	}
 	if _, ok := ri.Flows.(*flow.Engine); !ok {
 		b.Fatalf("flows.workers = 0 runs flows in %T, not in posrt", ri.Flows)

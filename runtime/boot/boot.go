@@ -398,8 +398,12 @@ func cleanStaleSockets(dir string, logger hclog.Logger) {
 // this process when workers is 0 or posrt has no executable to start.
 func newFlows(o Options, logf func(string, ...any), layers []iofs.FS) (flow.Runner, error) {
 	cfg := o.Config.Flows
+	timeout, err := cfg.TimeoutDuration()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Workers == 0 || o.Self == "" {
-		return flow.New(flow.Options{Logf: logf}, layers...)
+		return flow.New(flow.Options{Logf: logf, Timeout: timeout}, layers...)
 	}
 	sources, err := flow.ReadLayers(layers...)
 	if err != nil {
@@ -413,6 +417,7 @@ func newFlows(o Options, logf func(string, ...any), layers []iofs.FS) (flow.Runn
 	return flow.NewPool(flow.PoolOptions{
 		Command:     func() *exec.Cmd { return exec.Command(self, "flow", "worker") },
 		Size:        cfg.Workers,
+		Timeout:     timeout,
 		MemoryLimit: int64(limit),
 		Logf:        logf,
 	}, sources)

@@ -163,10 +163,25 @@ type Flows struct {
 	// MemoryLimit is each worker's memory limit ("64MiB" when empty): a
 	// flow past it fails and its worker is replaced.
 	MemoryLimit string `toml:"memory_limit"`
+	// Timeout bounds one run of a flow ("150s" when empty: a whole card
+	// transaction may take 120s, then the receipts print).
+	Timeout string `toml:"timeout"`
+}
+
+// TimeoutDuration returns flows.timeout, 0 (the default) when unset.
+func (f Flows) TimeoutDuration() (time.Duration, error) {
+	if f.Timeout == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(f.Timeout)
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("flows.timeout %q: want a duration of at least 1s, such as \"150s\"", f.Timeout)
+	}
+	return d, nil
 }
 
 // DefaultFlowWorkers is flows.workers when a configuration leaves it out.
-const DefaultFlowWorkers = 2
+const DefaultFlowWorkers = 1
 
 // MemoryLimitBytes returns flows.memory_limit, 64 MiB when unset.
 func (f Flows) MemoryLimitBytes() (Bytes, error) {
@@ -265,6 +280,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("flows.workers = %d: want 0 (flows inside posrt) to 16 worker processes", c.Flows.Workers))
 	}
 	if _, err := c.Flows.MemoryLimitBytes(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.Flows.TimeoutDuration(); err != nil {
 		errs = append(errs, err)
 	}
 	if !midRe.MatchString(c.Terminal.MID) {

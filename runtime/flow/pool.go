@@ -23,8 +23,10 @@ type PoolOptions struct {
 	// must run ServeWorker on file descriptors 3 (from the runtime) and 4
 	// (to it): `posrt flow worker`.
 	Command func() *exec.Cmd
-	// Size is how many workers are kept started and ready (default 2):
-	// a run takes a ready one, so a sale never waits for a process start.
+	// Size is how many workers are kept started and ready (default 1; a
+	// terminal runs one operation at a time): a run takes a ready one, so
+	// a sale waits for a process start only right after a worker was
+	// killed.
 	Size int
 	// Timeout bounds one run (DefaultTimeout when zero). A worker that has
 	// not answered Grace after it is killed.
@@ -74,7 +76,7 @@ func NewPool(opts PoolOptions, sources map[string]string) (*Pool, error) {
 		return nil, errors.New("flow pool: no worker command")
 	}
 	if opts.Size <= 0 {
-		opts.Size = 2
+		opts.Size = 1
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout

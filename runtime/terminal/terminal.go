@@ -257,6 +257,8 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 	case flowErr != nil && final.State.Outcome() == journal.OutcomeFailed:
 		fe := flow.AsError(flowErr)
 		res.Code, res.Message = fe.Code, fe.Message
+	case flowErr != nil && final.State.Outcome() == journal.OutcomeApproved:
+		res.Warning = flow.AsError(flowErr).Message + "; the transaction stands (do not charge again): reprint its receipt"
 	case flowErr != nil:
 		res.Warning = flow.AsError(flowErr).Message
 	default:
