@@ -16,6 +16,7 @@ import (
 // makes its module's functions fail with the code "unavailable".
 type Host struct {
 	UI       UI       // posrt.ui
+	Events   Events   // posrt.ui.wait
 	PinPad   PinPad   // posrt.pinpad
 	Scanner  Scanner  // posrt.scanner
 	Txn      Txn      // posrt.txn
@@ -82,6 +83,39 @@ type UI interface {
 	// Progress shows how far a long step is.
 	Progress(ctx context.Context, p Progress) error
 }
+
+// Events is posrt.ui.wait: one wait on several things at once, whichever
+// comes first.
+type Events interface {
+	// Wait waits for what a asks for: a card presented on the PIN pad, a
+	// payment code scanned (or handed over by the front end), the cancel
+	// key, the timeout. The others are called off before it returns.
+	Wait(ctx context.Context, a WaitArgs) (Event, error)
+}
+
+// WaitArgs say what to wait for; Timeout is in milliseconds (0: the
+// run's deadline).
+type WaitArgs struct {
+	Card      bool  `json:"card,omitempty"`
+	Code      bool  `json:"code,omitempty"`
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+}
+
+// Event is what came first: Kind is card, code, cancel or timeout, with
+// the card or code when it is one of those.
+type Event struct {
+	Kind string   `json:"kind"`
+	Card CardView `json:"card"`
+	Code CodeView `json:"code"`
+}
+
+// Event kinds.
+const (
+	EventCard    = "card"
+	EventCode    = "code"
+	EventCancel  = "cancel"
+	EventTimeout = "timeout"
+)
 
 // Message is a text for the cashier: Level is info, warning or error.
 type Message struct {

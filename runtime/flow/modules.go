@@ -30,7 +30,7 @@ func (r *run) modules() map[string]map[string]lua.LGFunction {
 		"posrt.printer":  {"print": r.print},
 		"posrt.terminal": {"info": r.terminalInfo},
 		"posrt.money":    {"yuan": yuan},
-		"posrt.ui":       {"show": r.uiShow, "confirm": r.uiConfirm, "choose": r.uiChoose, "enter_amount": r.uiEnterAmount, "progress": r.uiProgress},
+		"posrt.ui":       {"show": r.uiShow, "confirm": r.uiConfirm, "choose": r.uiChoose, "enter_amount": r.uiEnterAmount, "progress": r.uiProgress, "wait": r.uiWait},
 	}
 }
 
@@ -415,5 +415,36 @@ func (r *run) uiProgress(L *lua.LState) int {
 		return fail(L, err)
 	}
 	L.Push(lua.LTrue)
+	return 1
+}
+
+// uiWait is ui.wait{card=, code=, timeout=}: timeout in seconds.
+func (r *run) uiWait(L *lua.LState) int {
+	t := L.CheckTable(1)
+	a := WaitArgs{Card: lua.LVAsBool(t.RawGetString("card")), Code: lua.LVAsBool(t.RawGetString("code"))}
+	if s, ok := t.RawGetString("timeout").(lua.LNumber); ok {
+		if s <= 0 {
+			L.ArgError(1, "timeout is a number of seconds above 0")
+		}
+		a.TimeoutMS = int64(float64(s) * 1000)
+	}
+	if !a.Card && !a.Code && a.TimeoutMS == 0 {
+		L.ArgError(1, "wait for card = true, code = true or a timeout")
+	}
+	if r.host.Events == nil {
+		return unavailable(L, "posrt.ui.wait")
+	}
+	ev, err := r.host.Events.Wait(L.Context(), a)
+	if err != nil {
+		return fail(L, err)
+	}
+	out := map[string]any{"kind": ev.Kind}
+	switch ev.Kind {
+	case EventCard:
+		out["card"] = map[string]any{"ref": ev.Card.Ref, "masked_pan": ev.Card.MaskedPAN, "expiry": ev.Card.Expiry, "entry_mode": ev.Card.EntryMode}
+	case EventCode:
+		out["code"] = map[string]any{"ref": ev.Code.Ref, "medium": ev.Code.Medium}
+	}
+	L.Push(table(L, out))
 	return 1
 }

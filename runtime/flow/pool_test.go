@@ -263,3 +263,13 @@ end`
 		t.Fatalf("calls in a worker:\n%s\nin process:\n%s", strings.Join(inWorker.Calls, "\n"), strings.Join(inProcess.Calls, "\n"))
 	}
 }
+
+// ui.wait crosses to a worker and back.
+func TestPoolCarriesWait(t *testing.T) {
+	p := newPool(t, 10*time.Second, map[string]string{"w": `local ui = require("posrt.ui") return function(ctx) local ev = ui.wait({ card = true, code = true }) return { kind = ev.kind, pan = ev.card.masked_pan } end`})
+	h := &runtimetest.Host{}
+	out, err := p.Run(context.Background(), h.Modules(), "w", saleInput)
+	if err != nil || out["kind"] != "card" || out["pan"] != "622202******0128" {
+		t.Fatalf("wait in a worker: %v, %v", out, err)
+	}
+}

@@ -135,6 +135,8 @@ func remoteHostOf(c *conn, caps []string) Host {
 		switch m {
 		case "ui":
 			out.UI = h
+		case "events":
+			out.Events = h
 		case "pinpad":
 			out.PinPad = h
 		case "scanner":
@@ -156,7 +158,7 @@ func capsOf(host Host) []string {
 	for _, c := range []struct {
 		name string
 		has  bool
-	}{{"ui", host.UI != nil}, {"pinpad", host.PinPad != nil}, {"scanner", host.Scanner != nil}, {"txn", host.Txn != nil},
+	}{{"ui", host.UI != nil}, {"events", host.Events != nil}, {"pinpad", host.PinPad != nil}, {"scanner", host.Scanner != nil}, {"txn", host.Txn != nil},
 		{"printer", host.Printer != nil}, {"terminal", host.Terminal != nil}} {
 		if c.has {
 			caps = append(caps, c.name)
@@ -230,6 +232,10 @@ func (h *remoteHost) Info(context.Context) (TerminalView, error) {
 	return callHost[TerminalView](h, "terminal.info", nil)
 }
 
+func (h *remoteHost) Wait(_ context.Context, a WaitArgs) (Event, error) {
+	return callHost[Event](h, "events.wait", a)
+}
+
 func (h *remoteHost) Show(_ context.Context, m Message) error {
 	_, err := callHost[struct{}](h, "ui.show", m)
 	return err
@@ -269,6 +275,7 @@ var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawM
 	"terminal.info": serve(func(h Host) Terminal { return h.Terminal }, func(t Terminal, ctx context.Context, _ struct{}) (TerminalView, error) {
 		return t.Info(ctx)
 	}),
+	"events.wait":     serve(func(h Host) Events { return h.Events }, Events.Wait),
 	"ui.show":         serve(func(h Host) UI { return h.UI }, noReply(UI.Show)),
 	"ui.confirm":      serve(func(h Host) UI { return h.UI }, UI.Confirm),
 	"ui.choose":       serve(func(h Host) UI { return h.UI }, UI.Choose),

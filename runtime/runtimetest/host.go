@@ -41,11 +41,29 @@ type Host struct {
 	Choices  map[string]int
 	Amounts  map[string]int64
 	Shown    []flow.Message
+	// WaitEvent is what Wait answers first.
+	WaitEvent string
 }
 
 // Modules is the flow.Host whose every module is h.
 func (h *Host) Modules() flow.Host {
-	return flow.Host{UI: h, PinPad: h, Scanner: h, Txn: h, Printer: h, Terminal: h}
+	return flow.Host{UI: h, Events: h, PinPad: h, Scanner: h, Txn: h, Printer: h, Terminal: h}
+}
+
+// Wait implements flow.Events: WaitEvent ("card" when empty, "code",
+// "cancel" or "timeout") comes first.
+func (h *Host) Wait(ctx context.Context, a flow.WaitArgs) (flow.Event, error) {
+	h.record("wait card=%t code=%t", a.Card, a.Code)
+	switch kind := h.WaitEvent; {
+	case kind == "code" || kind == "" && !a.Card && a.Code:
+		c, err := h.ReadCode(ctx)
+		return flow.Event{Kind: flow.EventCode, Code: c}, err
+	case kind == "" || kind == "card":
+		c, err := h.ReadCard(ctx, flow.ReadCardArgs{})
+		return flow.Event{Kind: flow.EventCard, Card: c}, err
+	default:
+		return flow.Event{Kind: kind}, nil
+	}
 }
 
 // Show implements flow.UI.

@@ -46,7 +46,7 @@ var (
 // terminal, and the UI of the front end that started it (none: the
 // flow's posrt.ui calls fail as unavailable).
 func (s *session) host(ui flow.UI) flow.Host {
-	return flow.Host{UI: ui, PinPad: s, Scanner: s, Txn: s, Printer: s, Terminal: s}
+	return flow.Host{UI: ui, Events: s, PinPad: s, Scanner: s, Txn: s, Printer: s, Terminal: s}
 }
 
 func (t *Terminal) newSession(rec journal.Record, paymentCode string) *session {
@@ -290,4 +290,80 @@ func (s *session) Info(context.Context) (flow.TerminalView, error) {
 	}
 	info := s.t.cfg.Info
 	return flow.TerminalView{TID: info.TID, MID: info.MID, MerchantName: info.MerchantName, Batch: c.Batch, NextTrace: c.NextTrace}, nil
+}
+
+var _ flow.Events = (*session)(nil)
+
+// Wait races what a asks for: the PIN pad's card reader and the scanner
+// (or the code the front end handed over) each wait under a context the
+// first one to answer, or the timeout, calls off; Wait returns once both
+// have ended, so no device call outlives it. The PIN pad's cancel key
+// (its read ending cancelled) is the cancel event.
+func (s *session) Wait(ctx context.Context, a flow.WaitArgs) (flow.Event, error) {
+	if a.TimeoutMS > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(a.TimeoutMS)*time.Millisecond)
+		defer cancel()
+	}
+	race, stop := context.WithCancel(ctx)
+	defer stop()
+	type answer struct {
+		ev  flow.Event
+		err error
+	}
+	answers := make(chan answer, 2)
+	waiting := 0
+	if a.Card {
+		waiting++
+		go func() {
+			c, err := s.ReadCard(race, flow.ReadCardArgs{})
+			answers <- answer{flow.Event{Kind: flow.EventCard, Card: c}, err}
+		}()
+	}
+	if a.Code {
+		waiting++
+		go func() {
+			c, err := s.ReadCode(race)
+			answers <- answer{flow.Event{Kind: flow.EventCode, Code: c}, err}
+		}()
+	}
+	if waiting == 0 {
+		<-ctx.Done()
+		return flow.Event{Kind: flow.EventTimeout}, nil
+	}
+	// The first card or code wins, or the cancel key; a source that fails
+	// (no scanner, a card that does not read) leaves the other waiting,
+	// and its error is the answer only if nothing else comes.
+	var won *flow.Event
+	var failed error
+	for ; waiting > 0; waiting-- {
+		var got answer
+		select {
+		case got = <-answers:
+		case <-ctx.Done():
+			stop()
+			got = <-answers
+		}
+		switch {
+		case won != nil:
+			// Called off after the first answer.
+		case got.err == nil:
+			won = &got.ev
+			stop()
+		case ctx.Err() != nil:
+			// Called off by the timeout.
+		case flow.AsError(got.err).Code == "cancelled":
+			won = &flow.Event{Kind: flow.EventCancel}
+			stop()
+		case failed == nil:
+			failed = got.err
+		}
+	}
+	switch {
+	case won != nil:
+		return *won, nil
+	case ctx.Err() != nil:
+		return flow.Event{Kind: flow.EventTimeout}, nil
+	}
+	return flow.Event{}, failed
 }

@@ -589,3 +589,40 @@ func TestJournalFailureRefusesTheSale(t *testing.T) {
 		t.Fatalf("%d sales at the host, want the first only", sales)
 	}
 }
+
+// waitFlow is a sale flow that waits for a card or a code, whichever
+// comes first.
+const waitFlow = `local ui = require("posrt.ui")
+local pinpad = require("posrt.pinpad")
+local txn = require("posrt.txn")
+return function(ctx)
+  local ev, err = ui.wait({ card = true, code = true, timeout = 5 })
+  if not ev then return nil, err end
+  if ev.kind == "cancel" then return nil, { code = "cancelled", message = "cancelled at the PIN pad" } end
+  if ev.kind ~= "card" then return nil, { code = "unexpected", message = ev.kind } end
+  local pin = pinpad.get_pin({ card = ev.card })
+  return txn.execute({ card = ev.card, pin = pin })
+end`
+
+// ui.wait on a terminal without a scanner: the card wins (the scanner's
+// failure does not end the wait); the PIN pad's cancel key is the cancel
+// event, and the sale is abandoned with nothing sent.
+func TestWaitForCardOrCode(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "sale.lua"), []byte(waitFlow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRigWith(t, 0, dir, nil, nil, nil)
+	res := r.sale(t, 1234)
+	if res.Result != journal.OutcomeApproved || res.MaskedPAN == "" {
+		t.Fatalf("sale waiting for a card or a code: %+v", res)
+	}
+	cancelled := newRigWith(t, 0, dir, nil, map[string]string{"cancel": "true"}, nil)
+	res, err := cancelled.t.Execute(context.Background(), cardSale(500))
+	if err != nil || res.Result == journal.OutcomeApproved || res.Code != "cancelled" {
+		t.Fatalf("sale cancelled at the PIN pad during the wait: %+v, %v", res, err)
+	}
+	if res.State != string(journal.StateNotSent) {
+		t.Fatalf("the cancelled sale is %s, want not_sent (nothing went to the acquirer)", res.State)
+	}
+}
