@@ -184,7 +184,7 @@ func (d *Detector) unrecognised(code string) error {
 		// Not shown even masked: it may not be one character a byte.
 		return fmt.Errorf("%w: the code (%d characters) holds characters other than ASCII digits and letters, such as a space or a full-width digit (accepted: %s)", ErrUnrecognised, n, d.Formats())
 	}
-	return fmt.Errorf("%w: %s (%d digits or letters) is not a payment code this terminal accepts (accepted: %s)",
+	return fmt.Errorf("%w: %s (%d characters) is not a payment code this terminal accepts (accepted: %s)",
 		ErrUnrecognised, journal.MaskCode(code), n, d.Formats())
 }
 
