@@ -195,3 +195,39 @@ func TestBadQRRulesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// The [[qr.rule]] examples of the README and of the default profile's
+// comment load as written and detect their code.
+func TestQRRuleExamplesWork(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```toml\n[[qr.rule]]\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok || block == "" {
+		t.Fatal("README.md has no ```toml block starting with [[qr.rule]]")
+	}
+	base, _ := os.ReadFile("default.toml")
+	_, comment, ok := strings.Cut(string(base), "# [[qr.rule]]\n")
+	if !ok {
+		t.Fatal("default.toml has no commented [[qr.rule]] example")
+	}
+	var uncommented []string
+	for _, l := range strings.Split(strings.TrimSpace(comment), "\n") {
+		uncommented = append(uncommented, strings.TrimPrefix(l, "# "))
+	}
+	for name, rule := range map[string]string{"README.md": block, "default.toml": strings.Join(uncommented, "\n") + "\n"} {
+		c, err := Load(writeProfile(t, "\n[[qr.rule]]\n"+rule, "", ""))
+		if err != nil {
+			t.Fatalf("%s example: %v", name, err)
+		}
+		d, err := c.QR.Detector()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.Detect("3112345678901234"); err != nil || got.Medium != "alipay" {
+			t.Errorf("%s example: %+v, %v", name, got, err)
+		}
+	}
+}

@@ -241,9 +241,12 @@ func TestDeployerRuleRoutesAndAmbiguityIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newQRRig(t, det, journal.MediumWeChat, journal.MediumAlipay, journal.MediumUnionPayQR)
+	// The fake Alipay knows only Alipay's published formats and declines
+	// the partner code with Alipay's own answer code: the sale reached
+	// Alipay, and no other wallet.
 	status, answer := r.sale(t, `{"amount": 880, "auth_code": "3112345678901234"}`)
-	if status != http.StatusOK || answer["channel"] != "alipay" {
-		t.Fatalf("deployer's rule: HTTP %d %v", status, answer)
+	if status != http.StatusOK || answer["channel"] != "alipay" || answer["code"] != "ACQ.PAYMENT_AUTH_CODE_INVALID" {
+		t.Fatalf("deployer's rule: HTTP %d %v, want it answered by the Alipay wallet", status, answer)
 	}
 	records, ledgers := r.state(t)
 	status, answer = r.sale(t, `{"amount": 880, "auth_code": "164567890123456789"}`)
