@@ -234,6 +234,10 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 	if err != nil {
 		return nil, nil, err
 	}
+	codes, err := cfg.QR.Detector()
+	if err != nil {
+		return nil, nil, err
+	}
 	ops, err := operator.Open(o.DataDir, operator.Options{LockFor: cfg.Operators.LockFor()})
 	if err != nil {
 		return nil, nil, err
@@ -253,6 +257,7 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		Channels:  reg,
 		Policy:    policy,
 		Retention: cfg.History.Retention(),
+		QR:        codes,
 	})
 	return t, engine, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/qr"
 )
 
 //go:embed default.toml
@@ -29,6 +31,7 @@ type Config struct {
 	History   History   `toml:"history"`
 	Operators Operators `toml:"operators"`
 	Runtime   Runtime   `toml:"runtime"`
+	QR        QR        `toml:"qr"`
 	Plugins   []Plugin  `toml:"plugin"`
 	// Source names where the configuration came from.
 	Source string `toml:"-"`
@@ -195,6 +198,37 @@ func (f Flows) MemoryLimitBytes() (Bytes, error) {
 	return b, nil
 }
 
+// QR extends the table posrt tells a payment code's wallet from.
+type QR struct {
+	// Rules are the deployer's [[qr.rule]] entries, checked before the
+	// wallets' published formats. A code that rules of two media match is
+	// refused as ambiguous, never guessed.
+	Rules []QRRule `toml:"rule"`
+}
+
+// QRRule is one [[qr.rule]]: codes matching Pattern (an RE2 regular
+// expression matched against the whole code) belong to Medium, one of the
+// configured wallets' media; Name describes the format to a cashier.
+type QRRule struct {
+	Medium  string `toml:"medium"`
+	Pattern string `toml:"pattern"`
+	Name    string `toml:"name"`
+}
+
+// Detector builds the payment-code detector of the configuration: the
+// deployer's rules, then the published ones.
+func (q QR) Detector() (*qr.Detector, error) {
+	rules := make([]qr.Rule, len(q.Rules))
+	for i, r := range q.Rules {
+		rules[i] = qr.Rule{Medium: journal.Medium(r.Medium), Pattern: r.Pattern, Name: r.Name}
+	}
+	d, err := qr.NewDetector(rules)
+	if err != nil {
+		return nil, fmt.Errorf("building the payment-code rules: %w", err)
+	}
+	return d, nil
+}
+
 // Plugin is one plugin: a built-in (served by posrt itself) or a vendor
 // executable with its pinned checksum.
 type Plugin struct {
@@ -324,6 +358,7 @@ func (c Config) Validate() error {
 		count["wallet/"+p.Medium]++
 	}
 	errs = append(errs, c.validateProcesses()...)
+	errs = append(errs, c.validateQR(count)...)
 	if c.ECR.Token != "" && len(c.ECR.Token) < 16 {
 		errs = append(errs, fmt.Errorf("ecr.token must be at least 16 characters"))
 	}
@@ -372,6 +407,22 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("at most one scanner plugin, found %d", count[base.KindScanner]))
 	}
 	return errors.Join(errs...)
+}
+
+// validateQR checks the [[qr.rule]] entries: each is a rule qr accepts
+// (a wallet medium, a name, a pattern that compiles) for the medium of a
+// configured wallet plugin (count holds "wallet/<medium>" per plugin).
+func (c Config) validateQR(count map[string]int) []error {
+	var errs []error
+	for i, r := range c.QR.Rules {
+		where := fmt.Sprintf("qr.rule %d (%q)", i+1, r.Name)
+		if err := (qr.Rule{Medium: journal.Medium(r.Medium), Pattern: r.Pattern, Name: r.Name}).Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		} else if count["wallet/"+r.Medium] == 0 {
+			errs = append(errs, fmt.Errorf("%s: medium %q has no wallet plugin configured: add a [[plugin]] with kind = \"wallet\" and medium = %q, or remove the rule", where, r.Medium, r.Medium))
+		}
+	}
+	return errs
 }
 
 // validateProcesses checks the plugins that share a process: all built-ins

@@ -99,3 +99,135 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("memory_limit = \"48MiB\": %d, %v", n, err)
 	}
 }
+
+// writeProfile writes the default profile with extra appended and, when
+// from is set, its first from replaced by to.
+func writeProfile(t *testing.T, extra, from, to string) string {
+	t.Helper()
+	base, err := os.ReadFile("default.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(base)
+	if from != "" {
+		src = strings.Replace(src, from, to, 1)
+	}
+	path := filepath.Join(t.TempDir(), "posrt.toml")
+	if err := os.WriteFile(path, []byte(src+extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestQRRuleFromTheConfiguration(t *testing.T) {
+	c, err := Load(writeProfile(t, `
+[[qr.rule]]
+medium = "alipay"
+pattern = '^31\d{14}$'
+name = "Alipay+ partner: 16 digits starting 31"
+`, "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.QR.Detector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Detect("3112345678901234")
+	if err != nil || got.Medium != "alipay" || got.Name != "Alipay+ partner: 16 digits starting 31" {
+		t.Fatalf("the configured rule: %+v, %v", got, err)
+	}
+	if got, err := d.Detect("6212345678901234567"); err != nil || got.Medium != "unionpay_qr" {
+		t.Fatalf("a published rule beside it: %+v, %v", got, err)
+	}
+	// The default profile has no rule of its own: the published ones only.
+	def, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(def.QR.Rules) != 0 {
+		t.Fatalf("default profile rules: %+v", def.QR.Rules)
+	}
+	if d, err := def.QR.Detector(); err != nil || len(d.Rules()) != 3 {
+		t.Fatalf("default detector: %v", err)
+	}
+}
+
+const alipayPlugin = `[[plugin]]
+name = "alipay"
+kind = "wallet"
+medium = "alipay"
+builtin = "fake-alipay"
+process = "hosts"
+[plugin.config]
+ledger = "{data}/fake-alipay-ledger.jsonl"
+`
+
+func TestBadQRRulesAreRefused(t *testing.T) {
+	if base, _ := os.ReadFile("default.toml"); !strings.Contains(string(base), alipayPlugin) {
+		t.Fatal("the default profile's alipay plugin is not as this test expects")
+	}
+	// Without the Alipay plugin and without rules the profile is fine.
+	if _, err := Load(writeProfile(t, "", alipayPlugin, "")); err != nil {
+		t.Fatal(err)
+	}
+	rule := func(medium, pattern, name string) string {
+		return "\n[[qr.rule]]\nmedium = \"" + medium + "\"\npattern = '" + pattern + "'\nname = \"" + name + "\"\n"
+	}
+	good := rule("wechat", `^17\d{16}$`, "WeChat 17")
+	for name, c := range map[string]struct{ extra, from, to, want string }{
+		"bad pattern": {extra: good + rule("alipay", `^(31\d{14}$`, "Alipay+ 31"),
+			want: `qr.rule 2 ("Alipay+ 31"): compiling pattern "^(31\\d{14}$": error parsing regexp: missing closing )`},
+		"card medium":     {extra: rule("card", `^9\d{15}$`, "a card"), want: `qr.rule 1 ("a card"): medium "card" is not a payment-code wallet`},
+		"unknown medium":  {extra: rule("paypal", `^9\d{15}$`, "PayPal"), want: `qr.rule 1 ("PayPal"): medium "paypal" is not a payment-code wallet`},
+		"no name":         {extra: rule("alipay", `^31\d{14}$`, ""), want: `qr.rule 1 (""): needs a name`},
+		"matches nothing": {extra: rule("alipay", `.*`, "all"), want: `qr.rule 1 ("all"): pattern ".*" matches an empty code`},
+		"unknown key":     {extra: good + "color = \"red\"\n", want: "unknown keys qr.rule.color"},
+		// The default profile without its Alipay wallet plugin.
+		"wallet not configured": {extra: rule("alipay", `^31\d{14}$`, "Alipay+ 31"), from: alipayPlugin, to: "",
+			want: `qr.rule 1 ("Alipay+ 31"): medium "alipay" has no wallet plugin configured`},
+	} {
+		_, err := Load(writeProfile(t, c.extra, c.from, c.to))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want mention of %q", name, err, c.want)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: more than the rule is wrong: %v", name, err)
+		}
+	}
+}
+
+// The [[qr.rule]] examples of the README and of the default profile's
+// comment load as written and detect their code.
+func TestQRRuleExamplesWork(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```toml\n[[qr.rule]]\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok || block == "" {
+		t.Fatal("README.md has no ```toml block starting with [[qr.rule]]")
+	}
+	base, _ := os.ReadFile("default.toml")
+	_, comment, ok := strings.Cut(string(base), "# [[qr.rule]]\n")
+	if !ok {
+		t.Fatal("default.toml has no commented [[qr.rule]] example")
+	}
+	var uncommented []string
+	for _, l := range strings.Split(strings.TrimSpace(comment), "\n") {
+		uncommented = append(uncommented, strings.TrimPrefix(l, "# "))
+	}
+	for name, rule := range map[string]string{"README.md": block, "default.toml": strings.Join(uncommented, "\n") + "\n"} {
+		c, err := Load(writeProfile(t, "\n[[qr.rule]]\n"+rule, "", ""))
+		if err != nil {
+			t.Fatalf("%s example: %v", name, err)
+		}
+		d, err := c.QR.Detector()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.Detect("3112345678901234"); err != nil || got.Medium != "alipay" {
+			t.Errorf("%s example: %+v, %v", name, got, err)
+		}
+	}
+}

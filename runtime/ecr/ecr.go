@@ -376,7 +376,15 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 	}
 	req.Op.RequestID = get("request_id")
 	req.Op.Operator = get("operator")
-	req.PaymentCode = get("auth_code")
+	if raw, has := fields["auth_code"]; has {
+		// A JSON number would lose the digits of an 18-digit code, and an
+		// empty code would turn the request into a card sale.
+		if err := json.Unmarshal(raw, &req.PaymentCode); err != nil || req.PaymentCode == "" {
+			writeError(w, http.StatusBadRequest, terminal.CodeInvalidAuthCode,
+				`auth_code is the payment code the customer shows, as a non-empty JSON string of its digits (a JSON number loses digits); leave it out for a card sale`)
+			return
+		}
+	}
 	if m := get("medium"); m != "" {
 		medium, err := journal.ParseMedium(m)
 		if err != nil || !medium.Wallet() && medium != journal.MediumCard {
@@ -447,8 +455,10 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case "operator_locked":
 		return http.StatusLocked
-	case terminal.CodeNotClearable:
+	case terminal.CodeNotClearable, terminal.CodeWalletNotConfigured, terminal.CodeAmbiguousAuthCode:
 		return http.StatusConflict
+	case terminal.CodeInvalidAuthCode:
+		return http.StatusBadRequest
 	case txn.CodeNoChannel:
 		return http.StatusUnprocessableEntity
 	case terminal.CodeJournalError:

@@ -381,7 +381,8 @@ func TestRefusalsCarryTheirCodes(t *testing.T) {
 	for code, status := range map[string]int{
 		terminal.CodeBusy: http.StatusConflict, txn.CodeAlreadyVoided: http.StatusConflict, txn.CodeRefundExceedsRemaining: http.StatusConflict,
 		txn.CodeVoidNotSameBatch: http.StatusConflict, txn.CodeRequestIDReused: http.StatusConflict, txn.CodeReversalPending: http.StatusConflict,
-		txn.CodeOriginalNotFound: http.StatusNotFound, txn.CodeNoChannel: http.StatusUnprocessableEntity, "unrecognised_payment_code": http.StatusBadRequest,
+		txn.CodeOriginalNotFound: http.StatusNotFound, txn.CodeNoChannel: http.StatusUnprocessableEntity, terminal.CodeInvalidAuthCode: http.StatusBadRequest,
+		terminal.CodeWalletNotConfigured: http.StatusConflict, terminal.CodeAmbiguousAuthCode: http.StatusConflict,
 		terminal.CodeJournalError: http.StatusServiceUnavailable,
 	} {
 		term.err = &flow.Error{Code: code, Message: "refused: " + code}

@@ -12,7 +12,6 @@ import (
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
-	"github.com/posrt/posrt/runtime/qr"
 	"github.com/posrt/posrt/runtime/txn"
 )
 
@@ -173,9 +172,9 @@ func (s *session) ReadCode(ctx context.Context) (flow.CodeView, error) {
 		}
 		code = scan.Code
 	}
-	m, err := qr.Detect(code)
+	m, err := s.t.detect(code)
 	if err != nil {
-		return flow.CodeView{}, &flow.Error{Code: "unrecognised_payment_code", Message: err.Error()}
+		return flow.CodeView{}, err
 	}
 	if m != s.rec.Medium {
 		return flow.CodeView{}, &flow.Error{Code: "wrong_wallet", Message: fmt.Sprintf("the customer showed a %s code, but this payment is %s", m, s.rec.Medium)}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +51,9 @@ type Config struct {
 	// Retention is how long settled records are kept (93 days); Run
 	// compacts older ones away once a day. Below zero: kept for ever.
 	Retention time.Duration
+	// QR tells a payment code's wallet from the code ([[qr.rule]] and the
+	// published formats); nil: the published formats only.
+	QR *qr.Detector
 }
 
 // Terminal runs one operation at a time, each bound to one flow session:
@@ -67,6 +72,20 @@ const CodeBusy = "busy"
 // record (a failing disk): nothing was sent.
 const CodeJournalError = "journal_error"
 
+// The codes of a payment code refused before anything is journaled or
+// sent.
+const (
+	// CodeInvalidAuthCode: no rule matches the code (the message names the
+	// accepted formats).
+	CodeInvalidAuthCode = "invalid_auth_code"
+	// CodeAmbiguousAuthCode: rules of two media match the code; the
+	// deployer's [[qr.rule]] entries need fixing.
+	CodeAmbiguousAuthCode = "ambiguous_auth_code"
+	// CodeWalletNotConfigured: the code is a wallet's this terminal has no
+	// plugin for.
+	CodeWalletNotConfigured = "wallet_not_configured"
+)
+
 // New assembles a terminal; it contacts nothing.
 func New(cfg Config) *Terminal {
 	if cfg.Now == nil {
@@ -83,6 +102,9 @@ func New(cfg Config) *Terminal {
 	}
 	if cfg.Channels == nil {
 		cfg.Channels = txn.NewRegistry()
+	}
+	if cfg.QR == nil {
+		cfg.QR = qr.Default()
 	}
 	return &Terminal{cfg: cfg, engine: txn.New(cfg.Info, txn.Deps{
 		Journal: cfg.Journal, Channels: cfg.Channels, PinPad: cfg.Devices.PinPad, Policy: cfg.Policy,
@@ -159,6 +181,7 @@ type Result struct {
 	Result    journal.Outcome `json:"result"`
 	Kind      journal.Kind    `json:"kind"`
 	Medium    journal.Medium  `json:"medium"`
+	Channel   journal.Medium  `json:"channel,omitempty"` // what carried it: card, wechat, alipay, unionpay_qr; none for cash
 	Code      string          `json:"code"`
 	Message   string          `json:"message"`
 	RequestID string          `json:"request_id,omitempty"`
@@ -196,12 +219,18 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 	defer t.busy.Unlock()
 	op := req.Op
 	if req.PaymentCode != "" {
-		m, err := qr.Detect(req.PaymentCode)
+		// Refused here, before the journal or a wallet sees it.
+		m, err := t.detect(req.PaymentCode)
 		if err != nil {
-			return Result{}, &flow.Error{Code: "unrecognised_payment_code", Message: err.Error()}
+			return Result{}, err
 		}
 		if op.Medium != "" && op.Medium != m {
 			return Result{}, &flow.Error{Code: txn.CodeInvalidOperation, Message: fmt.Sprintf("the payment code is a %s code, but the request names %s", m, op.Medium)}
+		}
+		if !slices.Contains(t.cfg.Channels.Wallets(), m) {
+			return Result{}, &flow.Error{Code: CodeWalletNotConfigured, Message: fmt.Sprintf(
+				"the customer's code is a %s payment code, but this terminal has no %s wallet (it takes %s): ask for another way to pay; nothing was charged",
+				walletName(m), walletName(m), t.takes())}
 		}
 		op.Medium = m
 	}
@@ -270,6 +299,42 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// detect tells the wallet of a payment code, or the refusal a front end
+// is given for it.
+func (t *Terminal) detect(code string) (journal.Medium, error) {
+	r, err := t.cfg.QR.Detect(code)
+	switch {
+	case errors.Is(err, qr.ErrAmbiguous):
+		t.cfg.Logf("payment code refused: %v", err)
+		return "", &flow.Error{Code: CodeAmbiguousAuthCode, Message: err.Error()}
+	case err != nil:
+		return "", &flow.Error{Code: CodeInvalidAuthCode, Message: err.Error()}
+	}
+	return r.Medium, nil
+}
+
+// takes names what this terminal takes, for a cashier.
+func (t *Terminal) takes() string {
+	names := []string{"card"}
+	for _, m := range t.cfg.Channels.Wallets() {
+		names = append(names, walletName(m))
+	}
+	return strings.Join(names, ", ")
+}
+
+// walletName is a wallet's name as a cashier knows it.
+func walletName(m journal.Medium) string {
+	switch m {
+	case journal.MediumWeChat:
+		return "WeChat Pay"
+	case journal.MediumAlipay:
+		return "Alipay"
+	case journal.MediumUnionPayQR:
+		return "UnionPay QR"
+	}
+	return string(m)
 }
 
 func flowOf(rec journal.Record) string {
@@ -347,6 +412,9 @@ func resultOf(rec journal.Record, failure string) Result {
 	}
 	if rec.Original != nil {
 		res.OrigBatch, res.OrigTrace = rec.Original.Batch, rec.Original.Trace
+	}
+	if rec.Medium == journal.MediumCard || rec.Medium.Wallet() {
+		res.Channel = rec.Medium
 	}
 	noun := "the " + string(rec.Kind)
 	switch out {

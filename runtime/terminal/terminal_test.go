@@ -433,18 +433,29 @@ func TestQRSaleTellsTheWalletFromTheCode(t *testing.T) {
 	r := newRig(t, nil, nil, nil)
 	req := terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "134567890123456789"}
 	res, err := r.t.Execute(context.Background(), req)
-	if err != nil || res.Result != journal.OutcomeApproved || res.Medium != journal.MediumWeChat || res.OrderNo == "" || res.ReceiptsPrinted != 1 {
+	if err != nil || res.Result != journal.OutcomeApproved || res.Medium != journal.MediumWeChat || res.Channel != journal.MediumWeChat ||
+		res.OrderNo == "" || res.ReceiptsPrinted != 1 {
 		t.Fatalf("QR sale = %+v, %v", res, err)
 	}
-	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "9999"}); flow.AsError(err).Code != "unrecognised_payment_code" {
+	if card := r.sale(t, 1234); card.Channel != journal.MediumCard {
+		t.Fatalf("card sale channel = %q", card.Channel)
+	}
+	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "9999"}); flow.AsError(err).Code != terminal.CodeInvalidAuthCode {
 		t.Fatalf("unrecognised code: %v", err)
 	}
 	// Alipay is not configured on this terminal.
-	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "281234567890123456"}); flow.AsError(err).Code != txn.CodeNoChannel {
+	if _, err := r.t.Execute(context.Background(), terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 880}, PaymentCode: "281234567890123456"}); flow.AsError(err).Code != terminal.CodeWalletNotConfigured {
 		t.Fatalf("code of an unconfigured wallet: %v", err)
 	}
-	if recs, _ := r.j.List(); len(recs) != 1 {
-		t.Fatalf("%d records: a refused QR sale was journaled", len(recs))
+	recs, _ := r.j.List()
+	sales := 0
+	for _, rec := range recs {
+		if rec.Kind == journal.KindSale {
+			sales++
+		}
+	}
+	if sales != 2 {
+		t.Fatalf("%d sales journaled, want 2: a refused QR sale was journaled (%+v)", sales, recs)
 	}
 }
 

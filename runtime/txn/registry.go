@@ -61,6 +61,18 @@ func (r *Registry) Wallet(ctx context.Context, m journal.Medium) (channels.Walle
 	return w.get(ctx)
 }
 
+// Wallets lists the media that have a wallet, in the order of
+// journal.Media.
+func (r *Registry) Wallets() []journal.Medium {
+	var out []journal.Medium
+	for _, m := range journal.Media {
+		if _, ok := r.wallets[m]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (r *Registry) has(m journal.Medium) error {
 	if m == journal.MediumCard && r.acquirer != nil {
 		return nil
