@@ -158,7 +158,7 @@ func (c *consoleSession) command(fields []string) {
 			if !c.supervisor() {
 				return
 			}
-			res, err = term.Settle(c.ctx, string(c.operator))
+			res, err = term.Settle(c.ctx, string(c.operator), consoleUI{c})
 		}
 		if err != nil {
 			fmt.Fprintf(out, "NOT SETTLED: %s\n", flow.AsError(err).Message)

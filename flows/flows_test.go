@@ -52,7 +52,72 @@ func text(doc printer.Document) string {
 	return b.String()
 }
 
+// settled is a settlement of card, WeChat and cash with one wallet order
+// the wallet booked otherwise.
+func settled(h *runtimetest.Host) {
+	h.Kind = "settle"
+	h.Settlement = flow.SettlementView{Batch: "000007", NextBatch: "000008", Balanced: true, Records: 5, ClosedAt: "2026-11-23 23:00:00",
+		Totals: []flow.TotalsView{
+			{Medium: "card", SaleCount: 3, SaleAmount: 1349, VoidCount: 1, VoidAmount: 250, RefundCount: 1, RefundAmount: 300, Net: 799},
+			{Medium: "wechat", SaleCount: 1, SaleAmount: 520, Net: 520},
+			{Medium: "cash", SaleCount: 1, SaleAmount: 4000, Net: 4000},
+		},
+		Wallets: []flow.WalletCheckView{{Medium: "wechat", Checked: true, Differences: []flow.WalletDiffView{{Kind: "sale", OrderNo: "P12345678000007999999", Wallet: 777}}}},
+	}
+}
+
 var scripted = map[string][]scriptedCase{
+	"settle": {
+		{
+			name:  "settles once and prints the slip: totals per medium, the wallet's difference",
+			input: map[string]any{"kind": "settle", "reprint": false},
+			setup: settled,
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["receipts_printed"] != int64(1) || len(h.Printed) != 1 || !strings.HasPrefix(h.Calls[0], "execute") {
+					t.Fatalf("out = %v, %v, calls %v", out, err, h.Calls)
+				}
+				slip := text(h.Printed[0])
+				for _, want := range []string{"SETTLEMENT 结算单", "BATCH 000007  NEXT 000008", "BALANCED 对账平", "BANK CARD 银行卡",
+					"SALE       3         13.49", "VOID       1          2.50", "REFUND     1          3.00", "NET                   7.99",
+					"WECHAT PAY 微信支付", "WALLET UNBALANCED 对账不平 (1)", "sale P12345678000007999999", "POS 0.00  WALLET 7.77", "CASH 现金", "40.00"} {
+					if !strings.Contains(slip, want) {
+						t.Errorf("slip lacks %q:\n%s", want, slip)
+					}
+				}
+				if strings.Contains(slip, "DUPLICATE") || !h.Printed[0].Cut {
+					t.Errorf("first slip marked DUPLICATE or not cut:\n%s", slip)
+				}
+			},
+		},
+		{
+			name:  "the reprint prints the last slip marked DUPLICATE without settling",
+			input: map[string]any{"kind": "settle", "reprint": true},
+			setup: settled,
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || len(h.Printed) != 1 || !strings.Contains(text(h.Printed[0]), "DUPLICATE 重打印") {
+					t.Fatalf("out = %v, %v, printed %d", out, err, len(h.Printed))
+				}
+				for _, c := range h.Calls {
+					if strings.HasPrefix(c, "execute") {
+						t.Fatalf("the reprint settled again: %v", h.Calls)
+					}
+				}
+			},
+		},
+		{
+			name:  "a refused settlement prints nothing",
+			input: map[string]any{"kind": "settle", "reprint": false},
+			setup: func(h *runtimetest.Host) {
+				settled(h)
+				h.ExecuteErr = &flow.Error{Code: "settle_pending", Message: "settlement refused: 1 record pending"}
+			},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "settle_pending" || len(h.Printed) != 0 {
+					t.Fatalf("out = %v, %v, printed %d", out, err, len(h.Printed))
+				}
+			},
+		},
+	},
 	"reprint": {
 		{
 			name: "a card sale's two copies again, marked DUPLICATE, nothing executed",

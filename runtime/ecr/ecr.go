@@ -29,7 +29,7 @@ type Terminal interface {
 	Lookup(requestID string) (terminal.Result, error)
 	Query(ctx context.Context, ref txn.OriginalRef) (terminal.QueryResult, error)
 	SignIn(ctx context.Context) error
-	Settle(ctx context.Context, operator string) (terminal.SettleResult, error)
+	Settle(ctx context.Context, operator string, ui flow.UI) (terminal.SettleResult, error)
 	ReprintSettlement(ctx context.Context) (terminal.SettleResult, error)
 	Reprint(ctx context.Context, ref txn.OriginalRef) (terminal.Result, error)
 	Status() (terminal.Status, error)
@@ -110,7 +110,7 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]any{"result": "approved", "message": "signed in"})
 	})
 	mux.HandleFunc("POST /v1/settle", func(w http.ResponseWriter, r *http.Request) {
-		fields, ok := readObject(w, r, []string{"operator"})
+		fields, ok := readObject(w, r, []string{"operator", "ui"})
 		if !ok {
 			return
 		}
@@ -119,8 +119,13 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
 			return
 		}
+		ui, err := newRequestUI(fields["ui"])
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+			return
+		}
 		// A settlement, once begun, is finished even if the caller goes.
-		res, err := t.Settle(context.WithoutCancel(r.Context()), operator)
+		res, err := t.Settle(context.WithoutCancel(r.Context()), operator, ui)
 		if err != nil {
 			writeRefusal(w, err)
 			return

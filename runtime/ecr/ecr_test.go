@@ -56,7 +56,7 @@ func (f *fakeTerminal) Lookup(id string) (terminal.Result, error) {
 
 func (f *fakeTerminal) SignIn(context.Context) error { return f.err }
 
-func (f *fakeTerminal) Settle(context.Context, string) (terminal.SettleResult, error) {
+func (f *fakeTerminal) Settle(context.Context, string, flow.UI) (terminal.SettleResult, error) {
 	return terminal.SettleResult{}, f.err
 }
 

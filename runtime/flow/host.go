@@ -212,6 +212,52 @@ type TxnView struct {
 	TradeNo   string
 	EntryMode string
 	Time      string // local time, 2006-01-02 15:04:05
+	// Settlement is a settlement's (Kind "settle"): its totals and
+	// reconciliations.
+	Settlement SettlementView
+}
+
+// SettlementView is a batch's settlement as a flow sees it.
+type SettlementView struct {
+	Batch     string
+	NextBatch string
+	Balanced  bool
+	Uploaded  int
+	Records   int
+	ClosedAt  string // local time, 2006-01-02 15:04:05
+	Reprints  int
+	Totals    []TotalsView
+	Wallets   []WalletCheckView
+}
+
+// TotalsView are one medium's totals in a settlement, in fen.
+type TotalsView struct {
+	Medium       string
+	SaleCount    int
+	SaleAmount   int64
+	VoidCount    int
+	VoidAmount   int64
+	RefundCount  int
+	RefundAmount int64
+	Net          int64
+}
+
+// WalletCheckView is a wallet's reconciliation of the batch.
+type WalletCheckView struct {
+	Medium      string
+	Checked     bool
+	Balanced    bool
+	Reason      string
+	Differences []WalletDiffView
+}
+
+// WalletDiffView is one order a wallet books otherwise than the terminal.
+type WalletDiffView struct {
+	Kind     string
+	OrderNo  string
+	RefundNo string
+	Terminal int64
+	Wallet   int64
 }
 
 // TerminalView describes the terminal.

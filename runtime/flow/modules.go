@@ -257,12 +257,34 @@ func (r *run) record(L *lua.LState) int {
 }
 
 func txnMap(v TxnView) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"result": v.Result, "kind": v.Kind, "code": v.Code, "message": v.Message, "tid": v.TID, "mid": v.MID,
 		"batch": v.Batch, "trace": v.Trace, "rrn": v.RRN, "auth_code": v.AuthCode, "amount": v.Amount,
 		"medium": v.Medium, "masked_pan": v.MaskedPAN, "entry_mode": v.EntryMode, "time": v.Time,
 		"orig_trace": v.OrigTrace, "order_no": v.OrderNo, "trade_no": v.TradeNo,
 	}
+	if v.Kind == "settle" {
+		m["settlement"] = settlementMap(v.Settlement)
+	}
+	return m
+}
+
+func settlementMap(s SettlementView) map[string]any {
+	totals := []any{}
+	for _, t := range s.Totals {
+		totals = append(totals, map[string]any{"medium": t.Medium, "sale_count": int64(t.SaleCount), "sale_amount": t.SaleAmount,
+			"void_count": int64(t.VoidCount), "void_amount": t.VoidAmount, "refund_count": int64(t.RefundCount), "refund_amount": t.RefundAmount, "net": t.Net})
+	}
+	wallets := []any{}
+	for _, w := range s.Wallets {
+		diffs := []any{}
+		for _, d := range w.Differences {
+			diffs = append(diffs, map[string]any{"kind": d.Kind, "order_no": d.OrderNo, "refund_no": d.RefundNo, "terminal": d.Terminal, "wallet": d.Wallet})
+		}
+		wallets = append(wallets, map[string]any{"medium": w.Medium, "checked": w.Checked, "balanced": w.Balanced, "reason": w.Reason, "differences": diffs})
+	}
+	return map[string]any{"batch": s.Batch, "next_batch": s.NextBatch, "balanced": s.Balanced, "uploaded": int64(s.Uploaded),
+		"records": int64(s.Records), "closed_at": s.ClosedAt, "reprints": int64(s.Reprints), "totals": totals, "wallets": wallets}
 }
 
 func (r *run) print(L *lua.LState) int {

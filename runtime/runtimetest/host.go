@@ -43,6 +43,8 @@ type Host struct {
 	Shown    []flow.Message
 	// WaitEvent is what Wait answers first.
 	WaitEvent string
+	// Settlement is what a settlement (Kind "settle") answers.
+	Settlement flow.SettlementView
 }
 
 // Modules is the flow.Host whose every module is h.
@@ -180,6 +182,9 @@ func (h *Host) view() flow.TxnView {
 	}
 	if h.Result != "" && h.Result != flow.ResultApproved {
 		v.Result, v.Code, v.Message, v.RRN, v.AuthCode = h.Result, "51", "insufficient funds", "", ""
+	}
+	if kind == "settle" {
+		v.Settlement = h.Settlement
 	}
 	return v
 }

@@ -282,12 +282,15 @@ func (s *session) Print(ctx context.Context, a flow.PrintArgs) error {
 	return nil
 }
 
-func (s *session) Info(context.Context) (flow.TerminalView, error) {
-	c, err := s.t.cfg.Journal.Counters()
+func (s *session) Info(context.Context) (flow.TerminalView, error) { return s.t.terminalView() }
+
+// terminalView describes the terminal and its current counters to a flow.
+func (t *Terminal) terminalView() (flow.TerminalView, error) {
+	c, err := t.cfg.Journal.Counters()
 	if err != nil {
 		return flow.TerminalView{}, err
 	}
-	info := s.t.cfg.Info
+	info := t.cfg.Info
 	return flow.TerminalView{TID: info.TID, MID: info.MID, MerchantName: info.MerchantName, Batch: c.Batch, NextTrace: c.NextTrace}, nil
 }
 

@@ -35,29 +35,33 @@ func settleResultOf(s journal.Settlement) SettleResult {
 		Records: s.Records, Totals: s.Totals, Wallets: s.Wallets, HostCode: s.HostCode, ClosedAt: s.ClosedAt.Format(time.RFC3339)}
 }
 
-// Settle settles the current batch (see txn.Engine.Settle) and prints the
-// slip. The batch closes whether or not the slip prints; a slip that did
-// not print is reprinted from the journal.
-func (t *Terminal) Settle(ctx context.Context, operator string) (SettleResult, error) {
+// Settle settles the current batch through the settle flow, whose
+// txn.execute() is txn.Engine.Settle and which prints the slip. The batch
+// closes whether or not the slip prints; a slip that did not print is
+// reprinted from the journal. ui is the front end's (nil for none).
+func (t *Terminal) Settle(ctx context.Context, operator string, ui flow.UI) (SettleResult, error) {
 	if !t.busy.TryLock() {
 		return SettleResult{}, &flow.Error{Code: CodeBusy, Message: "the terminal is busy with a transaction; settle when it is done"}
 	}
 	defer t.busy.Unlock()
-	s, err := t.engine.Settle(ctx, operator)
-	if err != nil {
-		return SettleResult{}, t.refusal(err)
+	ss := &settleSession{t: t, operator: operator}
+	out, flowErr := t.cfg.Flows.Run(ctx, flow.Host{UI: ui, Txn: ss, Printer: ss, Terminal: ss}, "settle", map[string]any{"kind": string(journal.KindSettle), "reprint": false})
+	if ss.err != nil {
+		return SettleResult{}, t.refusal(ss.err)
 	}
-	res := settleResultOf(s)
-	if err := t.printSlip(ctx, s, false); err != nil {
-		res.Warning = "settlement slip not printed: " + err.Error() + "; the batch is closed: reprint the slip"
-	} else {
-		res.SlipPrinted = true
+	if !ss.done {
+		// The flow failed before it settled: nothing was sent.
+		why := flowErr
+		if why == nil {
+			why = &flow.Error{Code: flow.CodeFlowError, Message: "the settle flow returned without settling"}
+		}
+		return SettleResult{}, cashierError(why)
 	}
-	return res, nil
+	return ss.result(out, flowErr), nil
 }
 
-// ReprintSettlement prints the last settlement's slip again, marked
-// DUPLICATE, and counts the reprint.
+// ReprintSettlement prints the last settlement's slip again through the
+// settle flow (ctx.reprint), marked DUPLICATE, and counts the reprint.
 func (t *Terminal) ReprintSettlement(ctx context.Context) (SettleResult, error) {
 	s, err := t.cfg.Journal.LastSettlement(t.cfg.Info.TID)
 	if errors.Is(err, journal.ErrNotFound) {
@@ -66,15 +70,121 @@ func (t *Terminal) ReprintSettlement(ctx context.Context) (SettleResult, error) 
 	if err != nil {
 		return SettleResult{}, t.refusal(err)
 	}
-	if err := t.printSlip(ctx, s, true); err != nil {
-		return SettleResult{}, cashierError(err)
+	ss := &settleSession{t: t, s: s, done: true, reprint: true}
+	out, flowErr := t.cfg.Flows.Run(ctx, flow.Host{Txn: ss, Printer: ss, Terminal: ss}, "settle", map[string]any{"kind": string(journal.KindSettle), "reprint": true})
+	res := ss.result(out, flowErr)
+	if !res.SlipPrinted {
+		why := flowErr
+		if why == nil {
+			why = &flow.Error{Code: "print_failed", Message: res.Warning}
+		}
+		return SettleResult{}, cashierError(why)
 	}
-	if s, err = t.cfg.Journal.MarkSlipReprinted(context.WithoutCancel(ctx), s.TID, s.Batch); err != nil {
+	if _, err = t.cfg.Journal.MarkSlipReprinted(context.WithoutCancel(ctx), s.TID, s.Batch); err != nil {
 		t.cfg.Logf("settlement slip of batch %s reprinted, but counting it failed: %v", s.Batch, err)
 	}
-	res := settleResultOf(s)
-	res.SlipPrinted = true
 	return res, nil
+}
+
+// settleSession is the settle flow's host: its txn.execute() settles the
+// batch, once; its print prints the slip as one job per settlement and
+// reprint, so that a print retried after a deadline comes out once.
+type settleSession struct {
+	t        *Terminal
+	operator string
+	reprint  bool
+	done     bool
+	s        journal.Settlement
+	err      error // the settlement's refusal or failure
+	printed  bool
+}
+
+var (
+	_ flow.Txn      = (*settleSession)(nil)
+	_ flow.Printer  = (*settleSession)(nil)
+	_ flow.Terminal = (*settleSession)(nil)
+)
+
+func (ss *settleSession) Execute(ctx context.Context, _ flow.ExecuteArgs) (flow.TxnView, error) {
+	if ss.done {
+		return flow.TxnView{}, &flow.Error{Code: "already_executed", Message: "the batch was settled in this run already"}
+	}
+	ss.done = true
+	s, err := ss.t.engine.Settle(ctx, ss.operator)
+	if err != nil {
+		ss.done, ss.err = false, err
+		return flow.TxnView{}, cashierError(err)
+	}
+	ss.s = s
+	return ss.view(), nil
+}
+
+func (ss *settleSession) Record(context.Context) (flow.TxnView, error) {
+	if !ss.done {
+		return flow.TxnView{}, &flow.Error{Code: txn.CodeOriginalNotFound, Message: "no settlement in this run yet"}
+	}
+	return ss.view(), nil
+}
+
+func (ss *settleSession) Print(ctx context.Context, a flow.PrintArgs) error {
+	if !ss.done {
+		return &flow.Error{Code: "nothing_to_print", Message: "the slip prints once the batch is settled"}
+	}
+	p, err := ss.t.cfg.Devices.Printer(ctx)
+	if err != nil {
+		return cashierError(err)
+	}
+	id := fmt.Sprintf("settle/%s/%s/%d", ss.s.TID, ss.s.Batch, ss.s.Reprints)
+	if ss.reprint {
+		id = fmt.Sprintf("settle/%s/%s/reprint-%d", ss.s.TID, ss.s.Batch, ss.s.Reprints+1)
+	}
+	if err := p.Print(ctx, printer.Job{ID: printer.JobID(id), Document: a.Document.Printer()}); err != nil {
+		return cashierError(err)
+	}
+	ss.printed = true
+	return nil
+}
+
+func (ss *settleSession) Info(ctx context.Context) (flow.TerminalView, error) {
+	return ss.t.terminalView()
+}
+
+// view is the settlement as the flow sees it.
+func (ss *settleSession) view() flow.TxnView {
+	s, loc := ss.s, ss.t.cfg.Now().Location()
+	v := flow.SettlementView{Batch: s.Batch, NextBatch: s.NextBatch, Balanced: s.Balanced, Uploaded: s.Uploaded, Records: s.Records,
+		ClosedAt: s.ClosedAt.In(loc).Format("2006-01-02 15:04:05"), Reprints: s.Reprints}
+	for _, tot := range s.Totals {
+		v.Totals = append(v.Totals, flow.TotalsView{Medium: string(tot.Medium), SaleCount: tot.SaleCount, SaleAmount: int64(tot.SaleAmount),
+			VoidCount: tot.VoidCount, VoidAmount: int64(tot.VoidAmount), RefundCount: tot.RefundCount, RefundAmount: int64(tot.RefundAmount), Net: int64(tot.Net())})
+	}
+	for _, w := range s.Wallets {
+		wv := flow.WalletCheckView{Medium: string(w.Medium), Checked: w.Checked, Balanced: w.Balanced, Reason: w.Reason}
+		for _, d := range w.Differences {
+			wv.Differences = append(wv.Differences, flow.WalletDiffView{Kind: string(d.Kind), OrderNo: d.OrderNo, RefundNo: d.RefundNo, Terminal: int64(d.Terminal), Wallet: int64(d.Wallet)})
+		}
+		v.Wallets = append(v.Wallets, wv)
+	}
+	return flow.TxnView{Result: flow.ResultApproved, Kind: string(journal.KindSettle), Code: s.HostCode, TID: s.TID, MID: s.MID,
+		Batch: s.Batch, Trace: s.Record.Trace, Medium: string(journal.MediumCard), Time: v.ClosedAt, Settlement: v}
+}
+
+// result is how the settlement ended for the front end: settled, with the
+// slip printed or a warning saying why not.
+func (ss *settleSession) result(out map[string]any, flowErr error) SettleResult {
+	res := settleResultOf(ss.s)
+	res.SlipPrinted = ss.printed
+	switch {
+	case flowErr != nil:
+		res.Warning = flow.AsError(flowErr).Message + "; the batch is closed: reprint the slip"
+	case !ss.printed:
+		why, _ := out["print_error"].(string)
+		if why == "" {
+			why = "the settle flow printed nothing"
+		}
+		res.Warning = "settlement slip not printed: " + why + "; the batch is closed: reprint the slip"
+	}
+	return res
 }
 
 // refusal turns an engine error into the front ends' error: a refusal
@@ -85,93 +195,4 @@ func (t *Terminal) refusal(err error) error {
 		return &flow.Error{Code: CodeJournalError, Message: "the journal could not record it: " + err.Error()}
 	}
 	return cashierError(err)
-}
-
-func (t *Terminal) printSlip(ctx context.Context, s journal.Settlement, duplicate bool) error {
-	p, err := t.cfg.Devices.Printer(ctx)
-	if err != nil {
-		return err
-	}
-	id := fmt.Sprintf("settle/%s/%s/%d", s.TID, s.Batch, s.Reprints)
-	if duplicate {
-		id = fmt.Sprintf("settle/%s/%s/reprint-%d", s.TID, s.Batch, s.Reprints+1)
-	}
-	return p.Print(ctx, printer.Job{ID: printer.JobID(id), Document: slipDocument(t.cfg.Info, s, duplicate, t.cfg.Now().Location())})
-}
-
-// slipDocument is the settlement slip (结算单): per medium the counts and
-// amounts of sales, voids and refunds and the net, with the batch, the
-// time and whether the acquirer's totals balanced.
-func slipDocument(info txn.Terminal, s journal.Settlement, duplicate bool, loc *time.Location) printer.Document {
-	lines := []printer.Line{
-		{Text: info.MerchantName, Align: printer.AlignCenter, Size: printer.SizeDouble, Bold: true},
-		{Text: "SETTLEMENT 结算单", Align: printer.AlignCenter, Bold: true},
-	}
-	if duplicate {
-		lines = append(lines, printer.Line{Text: "DUPLICATE 重打印", Align: printer.AlignCenter, Bold: true})
-	}
-	balance := "BALANCED 对账平"
-	if !s.Balanced {
-		balance = fmt.Sprintf("UNBALANCED 对账不平 (%d uploaded)", s.Uploaded)
-	}
-	lines = append(lines,
-		printer.Line{Text: "MERCHANT NO " + s.MID},
-		printer.Line{Text: "TERMINAL NO " + s.TID},
-		printer.Line{Text: "BATCH " + s.Batch + "  NEXT " + s.NextBatch},
-		printer.Line{Text: "DATE/TIME   " + s.ClosedAt.In(loc).Format("2006-01-02 15:04:05")},
-		printer.Line{Text: balance, Bold: true},
-	)
-	for _, tot := range s.Totals {
-		lines = append(lines,
-			printer.Line{Text: "-- " + mediumName(tot.Medium), Bold: true},
-			printer.Line{Text: fmt.Sprintf("SALE    %4d  %12s", tot.SaleCount, tot.SaleAmount.Yuan())},
-			printer.Line{Text: fmt.Sprintf("VOID    %4d  %12s", tot.VoidCount, tot.VoidAmount.Yuan())},
-			printer.Line{Text: fmt.Sprintf("REFUND  %4d  %12s", tot.RefundCount, tot.RefundAmount.Yuan())},
-			printer.Line{Text: fmt.Sprintf("NET           %12s", tot.Net().Yuan()), Bold: true},
-		)
-		for _, w := range s.Wallets {
-			if w.Medium == tot.Medium {
-				lines = append(lines, walletCheckLines(w)...)
-			}
-		}
-	}
-	return printer.Document{Lines: lines, Cut: true}
-}
-
-// walletCheckLines are a wallet's reconciliation on the slip: balanced,
-// or each order it books otherwise, or why it was not checked.
-func walletCheckLines(w journal.WalletCheck) []printer.Line {
-	switch {
-	case !w.Checked:
-		return []printer.Line{{Text: "NOT RECONCILED 未对账", Bold: true}, {Text: w.Reason}}
-	case w.Balanced:
-		return []printer.Line{{Text: "WALLET BALANCED 对账平", Bold: true}}
-	}
-	lines := []printer.Line{{Text: fmt.Sprintf("WALLET UNBALANCED 对账不平 (%d)", len(w.Differences)), Bold: true}}
-	for _, d := range w.Differences {
-		no := d.OrderNo
-		if d.RefundNo != "" {
-			no = d.RefundNo
-		}
-		lines = append(lines,
-			printer.Line{Text: fmt.Sprintf("%s %s", d.Kind, no)},
-			printer.Line{Text: fmt.Sprintf("  POS %s  WALLET %s", d.Terminal.Yuan(), d.Wallet.Yuan())})
-	}
-	return lines
-}
-
-func mediumName(m journal.Medium) string {
-	switch m {
-	case journal.MediumCard:
-		return "BANK CARD 银行卡"
-	case journal.MediumWeChat:
-		return "WECHAT PAY 微信支付"
-	case journal.MediumAlipay:
-		return "ALIPAY 支付宝"
-	case journal.MediumUnionPayQR:
-		return "UNIONPAY QR 银联二维码"
-	case journal.MediumCash:
-		return "CASH 现金"
-	}
-	return string(m)
 }

@@ -142,7 +142,7 @@ func (t *Terminal) Run(ctx context.Context) {
 			t.cfg.Logf("pending transactions not resolved yet (retried in %v and before the next operation of their channel): %v", t.cfg.RetryEvery, err)
 		}
 		if t.engine.SettleDue() {
-			if _, err := t.Settle(ctx, "auto"); err != nil {
+			if _, err := t.Settle(ctx, "auto", nil); err != nil {
 				t.cfg.Logf("automatic settlement not done yet (retried in %v): %v", t.cfg.RetryEvery, err)
 			}
 		}
