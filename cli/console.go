@@ -29,6 +29,8 @@ amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
   clear              (supervisor) clear the cache: export the journal, then empty it
   passwd OLD NEW     change your password     unlock NO  (supervisor) unlock an operator
   l                  the last 10 transactions (e.g. one whose answer a cash register lost)
+  query [TRACE]      the query flow: the last transactions, or the one of TRACE in this batch
+  summary [day|week|month] [DATE] [print]   the totals per channel (DATE as 2026-11-23; default today)
   s                  status      logout      q  quit
 (supervisor) commands then ask for the supervisor's password on the next line`
 
@@ -187,6 +189,29 @@ func (c *consoleSession) command(fields []string) {
 			return
 		}
 		fmt.Fprintf(out, "REPRINTED %s %s trace %s (%d copies, marked DUPLICATE)\n", res.Kind, res.Medium, res.Trace, res.ReceiptsPrinted)
+	case fields[0] == "query" && len(fields) <= 2:
+		q := flow.JournalQuery{}
+		if len(fields) == 2 {
+			q.Trace = fields[1]
+		}
+		if _, err := term.ShowTransactions(c.ctx, consoleUI{c}, q); err != nil {
+			fmt.Fprintf(out, "QUERY FAILED: %s\n", flow.AsError(err).Message)
+		}
+	case fields[0] == "summary" && len(fields) <= 4:
+		period, date, print := "day", "", false
+		for _, f := range fields[1:] {
+			switch {
+			case f == "day" || f == "week" || f == "month":
+				period = f
+			case f == "print":
+				print = true
+			default:
+				date = f
+			}
+		}
+		if _, err := term.ShowSummary(c.ctx, consoleUI{c}, period, date, print); err != nil {
+			fmt.Fprintf(out, "SUMMARY FAILED: %s\n", flow.AsError(err).Message)
+		}
 	case fields[0] == "l" || fields[0] == "list":
 		recent, err := term.Recent(10)
 		if err != nil {

@@ -67,6 +67,65 @@ func settled(h *runtimetest.Host) {
 }
 
 var scripted = map[string][]scriptedCase{
+	"query": {
+		{
+			name:  "the last transactions, each shown, nothing sent",
+			input: map[string]any{"kind": "query", "limit": int64(2)},
+			setup: func(h *runtimetest.Host) {
+				h.Found = []flow.TxnView{
+					{Result: "approved", Kind: "sale", Batch: "000001", Trace: "000003", Amount: 1234, Medium: "card", MaskedPAN: "622202******0128", Time: "2026-11-23 10:00:00", Message: "approved"},
+					{Result: "declined", Kind: "sale", Batch: "000001", Trace: "000002", Amount: 500, Medium: "wechat", Time: "2026-11-23 09:00:00", Message: "insufficient funds"},
+					{Result: "approved", Kind: "cash", Batch: "000001", Trace: "000001", Amount: 100, Medium: "cash", Time: "2026-11-23 08:00:00"},
+				}
+			},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["count"] != int64(2) || len(h.Shown) != 2 || len(h.Printed) != 0 {
+					t.Fatalf("out = %v, %v, shown %+v", out, err, h.Shown)
+				}
+				if h.Shown[0].Title != "SALE 000001/000003  approved" || !strings.Contains(h.Shown[0].Lines[0], "RMB 12.34  622202******0128") ||
+					!strings.Contains(h.Shown[1].Lines[0], "WECHAT") {
+					t.Fatalf("shown %+v", h.Shown)
+				}
+				for _, c := range h.Calls {
+					if strings.HasPrefix(c, "execute") {
+						t.Fatalf("a query executed: %v", h.Calls)
+					}
+				}
+			},
+		},
+		{
+			name:  "nothing found says so",
+			input: map[string]any{"kind": "query", "trace": "000999"},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["count"] != int64(0) || len(h.Shown) != 1 || !strings.Contains(h.Shown[0].Title, "NO TRANSACTIONS") {
+					t.Fatalf("out = %v, %v, shown %+v", out, err, h.Shown)
+				}
+			},
+		},
+	},
+	"summary": {
+		{
+			name:  "a week's totals per medium, shown and printed",
+			input: map[string]any{"kind": "summary", "period": "week", "date": "2026-11-23", "print": true},
+			setup: func(h *runtimetest.Host) {
+				h.Summarized = flow.SummaryView{From: "2026-11-23", To: "2026-11-29", Records: 4, Totals: []flow.TotalsView{
+					{Medium: "card", SaleCount: 2, SaleAmount: 2500, RefundCount: 1, RefundAmount: 500, Net: 2000},
+					{Medium: "alipay", SaleCount: 1, SaleAmount: 880, Net: 880},
+				}}
+			},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["printed"] != true || len(h.Printed) != 1 || len(h.Shown) != 1 {
+					t.Fatalf("out = %v, %v, shown %+v", out, err, h.Shown)
+				}
+				doc := text(h.Printed[0])
+				for _, want := range []string{"SUMMARY 汇总 WEEK 2026-11-23..2026-11-29", "BANK CARD 银行卡: 2 sales RMB 25.00, 0 voids RMB 0.00, 1 refunds RMB 5.00, net RMB 20.00", "ALIPAY 支付宝: 1 sales RMB 8.80"} {
+					if !strings.Contains(doc, want) {
+						t.Errorf("summary lacks %q:\n%s", want, doc)
+					}
+				}
+			},
+		},
+	},
 	"settle": {
 		{
 			name:  "settles once and prints the slip: totals per medium, the wallet's difference",

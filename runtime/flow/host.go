@@ -22,6 +22,44 @@ type Host struct {
 	Txn      Txn      // posrt.txn
 	Printer  Printer  // posrt.printer
 	Terminal Terminal // posrt.terminal
+	Journal  Journal  // posrt.journal
+}
+
+// Journal is posrt.journal: the terminal's books, read only.
+type Journal interface {
+	// Find lists the transactions q selects, newest first.
+	Find(ctx context.Context, q JournalQuery) ([]TxnView, error)
+	// Summary totals a day, an ISO week or a month per medium.
+	Summary(ctx context.Context, a SummaryArgs) (SummaryView, error)
+}
+
+// JournalQuery selects transactions: by trace (and batch: the current
+// one when empty), RRN, kind, medium or day (2006-01-02, the terminal's
+// local time); Limit bounds the list (10 when 0, at most 100).
+type JournalQuery struct {
+	Trace  string `json:"trace,omitempty"`
+	Batch  string `json:"batch,omitempty"`
+	RRN    string `json:"rrn,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Medium string `json:"medium,omitempty"`
+	Date   string `json:"date,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
+}
+
+// SummaryArgs name a period: day, week or month, holding Date
+// (2006-01-02; today when empty).
+type SummaryArgs struct {
+	Period string `json:"period"`
+	Date   string `json:"date,omitempty"`
+}
+
+// SummaryView is a period's totals per medium.
+type SummaryView struct {
+	Period  string
+	From    string // first day, 2006-01-02
+	To      string // last day
+	Records int
+	Totals  []TotalsView
 }
 
 // PinPad is posrt.pinpad: the PIN pad with its card reader.

@@ -30,6 +30,7 @@ func (r *run) modules() map[string]map[string]lua.LGFunction {
 		"posrt.printer":  {"print": r.print},
 		"posrt.terminal": {"info": r.terminalInfo},
 		"posrt.money":    {"yuan": yuan},
+		"posrt.journal":  {"find": r.journalFind, "summary": r.journalSummary},
 		"posrt.ui":       {"show": r.uiShow, "confirm": r.uiConfirm, "choose": r.uiChoose, "enter_amount": r.uiEnterAmount, "progress": r.uiProgress, "wait": r.uiWait},
 	}
 }
@@ -89,7 +90,7 @@ func (r *run) install(L *lua.LState) {
 			return 1
 		}
 		if !ok {
-			L.ArgError(1, fmt.Sprintf("no module %q: flows may require posrt.ui, posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal, posrt.money and the flow files of shared functions (receipts)", name))
+			L.ArgError(1, fmt.Sprintf("no module %q: flows may require posrt.ui, posrt.journal, posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal, posrt.money and the flow files of shared functions (receipts)", name))
 		}
 		t := L.SetFuncs(L.NewTable(), fns)
 		loaded[name] = t
@@ -468,5 +469,51 @@ func (r *run) uiWait(L *lua.LState) int {
 		out["code"] = map[string]any{"ref": ev.Code.Ref, "medium": ev.Code.Medium}
 	}
 	L.Push(table(L, out))
+	return 1
+}
+
+func (r *run) journalFind(L *lua.LState) int {
+	t := L.OptTable(1, L.NewTable())
+	q := JournalQuery{Trace: lua.LVAsString(t.RawGetString("trace")), Batch: lua.LVAsString(t.RawGetString("batch")),
+		RRN: lua.LVAsString(t.RawGetString("rrn")), Kind: lua.LVAsString(t.RawGetString("kind")),
+		Medium: lua.LVAsString(t.RawGetString("medium")), Date: lua.LVAsString(t.RawGetString("date"))}
+	if n, ok := t.RawGetString("limit").(lua.LNumber); ok {
+		if n < 1 || n > 100 {
+			L.ArgError(1, "limit is 1 to 100")
+		}
+		q.Limit = int(n)
+	}
+	if r.host.Journal == nil {
+		return unavailable(L, "posrt.journal")
+	}
+	list, err := r.host.Journal.Find(L.Context(), q)
+	if err != nil {
+		return fail(L, err)
+	}
+	out := L.NewTable()
+	for _, v := range list {
+		out.Append(table(L, txnMap(v)))
+	}
+	L.Push(out)
+	return 1
+}
+
+func (r *run) journalSummary(L *lua.LState) int {
+	t := L.CheckTable(1)
+	a := SummaryArgs{Period: lua.LVAsString(t.RawGetString("period")), Date: lua.LVAsString(t.RawGetString("date"))}
+	switch a.Period {
+	case "day", "week", "month":
+	default:
+		L.ArgError(1, "period is day, week or month")
+	}
+	if r.host.Journal == nil {
+		return unavailable(L, "posrt.journal")
+	}
+	s, err := r.host.Journal.Summary(L.Context(), a)
+	if err != nil {
+		return fail(L, err)
+	}
+	sv := settlementMap(SettlementView{Totals: s.Totals})
+	L.Push(table(L, map[string]any{"period": s.Period, "from": s.From, "to": s.To, "records": int64(s.Records), "totals": sv["totals"]}))
 	return 1
 }

@@ -147,6 +147,8 @@ func remoteHostOf(c *conn, caps []string) Host {
 			out.Printer = h
 		case "terminal":
 			out.Terminal = h
+		case "journal":
+			out.Journal = h
 		}
 	}
 	return out
@@ -159,7 +161,7 @@ func capsOf(host Host) []string {
 		name string
 		has  bool
 	}{{"ui", host.UI != nil}, {"events", host.Events != nil}, {"pinpad", host.PinPad != nil}, {"scanner", host.Scanner != nil}, {"txn", host.Txn != nil},
-		{"printer", host.Printer != nil}, {"terminal", host.Terminal != nil}} {
+		{"printer", host.Printer != nil}, {"terminal", host.Terminal != nil}, {"journal", host.Journal != nil}} {
 		if c.has {
 			caps = append(caps, c.name)
 		}
@@ -236,6 +238,14 @@ func (h *remoteHost) Wait(_ context.Context, a WaitArgs) (Event, error) {
 	return callHost[Event](h, "events.wait", a)
 }
 
+func (h *remoteHost) Find(_ context.Context, q JournalQuery) ([]TxnView, error) {
+	return callHost[[]TxnView](h, "journal.find", q)
+}
+
+func (h *remoteHost) Summary(_ context.Context, a SummaryArgs) (SummaryView, error) {
+	return callHost[SummaryView](h, "journal.summary", a)
+}
+
 func (h *remoteHost) Show(_ context.Context, m Message) error {
 	_, err := callHost[struct{}](h, "ui.show", m)
 	return err
@@ -275,6 +285,8 @@ var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawM
 	"terminal.info": serve(func(h Host) Terminal { return h.Terminal }, func(t Terminal, ctx context.Context, _ struct{}) (TerminalView, error) {
 		return t.Info(ctx)
 	}),
+	"journal.find":    serve(func(h Host) Journal { return h.Journal }, Journal.Find),
+	"journal.summary": serve(func(h Host) Journal { return h.Journal }, Journal.Summary),
 	"events.wait":     serve(func(h Host) Events { return h.Events }, Events.Wait),
 	"ui.show":         serve(func(h Host) UI { return h.UI }, noReply(UI.Show)),
 	"ui.confirm":      serve(func(h Host) UI { return h.UI }, UI.Confirm),

@@ -45,11 +45,31 @@ type Host struct {
 	WaitEvent string
 	// Settlement is what a settlement (Kind "settle") answers.
 	Settlement flow.SettlementView
+	// Found and Summarized are what the journal's Find and Summary answer.
+	Found      []flow.TxnView
+	Summarized flow.SummaryView
 }
 
 // Modules is the flow.Host whose every module is h.
 func (h *Host) Modules() flow.Host {
-	return flow.Host{UI: h, Events: h, PinPad: h, Scanner: h, Txn: h, Printer: h, Terminal: h}
+	return flow.Host{UI: h, Events: h, PinPad: h, Scanner: h, Txn: h, Printer: h, Terminal: h, Journal: h}
+}
+
+// Find implements flow.Journal: Found, at most q.Limit of them.
+func (h *Host) Find(_ context.Context, q flow.JournalQuery) ([]flow.TxnView, error) {
+	h.record("find trace=%s date=%s limit=%d", q.Trace, q.Date, q.Limit)
+	if q.Limit > 0 && len(h.Found) > q.Limit {
+		return h.Found[:q.Limit], nil
+	}
+	return h.Found, nil
+}
+
+// Summary implements flow.Journal: Summarized, for the period asked.
+func (h *Host) Summary(_ context.Context, a flow.SummaryArgs) (flow.SummaryView, error) {
+	h.record("summary %s %s", a.Period, a.Date)
+	s := h.Summarized
+	s.Period = a.Period
+	return s, nil
 }
 
 // Wait implements flow.Events: WaitEvent ("card" when empty, "code",

@@ -155,8 +155,7 @@ func (ss *settleSession) view() flow.TxnView {
 	v := flow.SettlementView{Batch: s.Batch, NextBatch: s.NextBatch, Balanced: s.Balanced, Uploaded: s.Uploaded, Records: s.Records,
 		ClosedAt: s.ClosedAt.In(loc).Format("2006-01-02 15:04:05"), Reprints: s.Reprints}
 	for _, tot := range s.Totals {
-		v.Totals = append(v.Totals, flow.TotalsView{Medium: string(tot.Medium), SaleCount: tot.SaleCount, SaleAmount: int64(tot.SaleAmount),
-			VoidCount: tot.VoidCount, VoidAmount: int64(tot.VoidAmount), RefundCount: tot.RefundCount, RefundAmount: int64(tot.RefundAmount), Net: int64(tot.Net())})
+		v.Totals = append(v.Totals, totalsView(tot))
 	}
 	for _, w := range s.Wallets {
 		wv := flow.WalletCheckView{Medium: string(w.Medium), Checked: w.Checked, Balanced: w.Balanced, Reason: w.Reason}

@@ -637,3 +637,40 @@ func TestWaitForCardOrCode(t *testing.T) {
 		t.Fatalf("the cancelled sale is %s, want not_sent (nothing went to the acquirer)", res.State)
 	}
 }
+
+// The query and summary flows read the real journal: the last sales
+// newest first, one by trace, a day's totals shown and printed; nothing
+// is sent.
+func TestQueryAndSummaryFlows(t *testing.T) {
+	r := newRig(t, nil, nil, nil)
+	first := r.sale(t, 1234)
+	second := r.sale(t, 500)
+	ui := &runtimetest.Host{}
+	out, err := r.t.ShowTransactions(context.Background(), ui, flow.JournalQuery{})
+	if err != nil || out["count"] != int64(2) || len(ui.Shown) != 2 {
+		t.Fatalf("query: %v, %v, shown %+v", out, err, ui.Shown)
+	}
+	if !strings.Contains(ui.Shown[0].Title, second.Trace) || !strings.Contains(ui.Shown[1].Title, first.Trace) {
+		t.Fatalf("not newest first: %+v", ui.Shown)
+	}
+	ui = &runtimetest.Host{}
+	out, err = r.t.ShowTransactions(context.Background(), ui, flow.JournalQuery{Trace: first.Trace})
+	if err != nil || out["count"] != int64(1) || !strings.Contains(ui.Shown[0].Lines[0], "RMB 12.34") {
+		t.Fatalf("query by trace: %v, %v, shown %+v", out, err, ui.Shown)
+	}
+	if _, err := r.t.ShowTransactions(context.Background(), ui, flow.JournalQuery{Date: "23/11/2026"}); flow.AsError(err).Code != "invalid_request" {
+		t.Fatalf("query with a bad date: %v", err)
+	}
+	printed := len(r.printer.Printed())
+	ui = &runtimetest.Host{}
+	out, err = r.t.ShowSummary(context.Background(), ui, "day", "", true)
+	if err != nil || out["printed"] != true || out["records"] != int64(2) || len(r.printer.Printed()) != printed+1 {
+		t.Fatalf("summary: %v, %v", out, err)
+	}
+	if !strings.Contains(strings.Join(ui.Shown[0].Lines, "\n"), "2 sales RMB 17.34") {
+		t.Fatalf("summary shown %+v", ui.Shown)
+	}
+	if _, err := r.t.ShowSummary(context.Background(), ui, "year", "", false); err == nil {
+		t.Fatal("a summary of a year")
+	}
+}
