@@ -67,6 +67,31 @@ func settled(h *runtimetest.Host) {
 }
 
 var scripted = map[string][]scriptedCase{
+	"signin": {
+		{
+			name:  "signs in once and says so",
+			input: map[string]any{"kind": "signin"},
+			setup: func(h *runtimetest.Host) { h.Kind = "signin" },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["result"] != "approved" || len(h.Shown) != 2 || !strings.Contains(h.Shown[1].Title, "SIGNED IN") {
+					t.Fatalf("out = %v, %v, shown %+v", out, err, h.Shown)
+				}
+			},
+		},
+		{
+			name:  "a refused sign-in is shown as an error and returned",
+			input: map[string]any{"kind": "signin"},
+			setup: func(h *runtimetest.Host) {
+				h.Kind = "signin"
+				h.ExecuteErr = &flow.Error{Code: "sign_in_failed", Message: "97 invalid terminal"}
+			},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "sign_in_failed" || len(h.Shown) != 2 || h.Shown[1].Level != "error" {
+					t.Fatalf("out = %v, %v, shown %+v", out, err, h.Shown)
+				}
+			},
+		},
+	},
 	"query": {
 		{
 			name:  "the last transactions, each shown, nothing sent",

@@ -164,7 +164,55 @@ func (t *Terminal) Run(ctx context.Context) {
 }
 
 // SignIn signs the terminal in now.
-func (t *Terminal) SignIn(ctx context.Context) error { return t.engine.SignIn(ctx) }
+func (t *Terminal) SignIn(ctx context.Context) error { return t.SignInWith(ctx, nil) }
+
+// SignInWith signs in through the signin flow, whose txn.execute() is the
+// engine's sign-in (keys checked and loaded into the PIN pad by posrt);
+// ui is the front end's (nil for none).
+func (t *Terminal) SignInWith(ctx context.Context, ui flow.UI) error {
+	h := &signInHost{t: t}
+	_, flowErr := t.cfg.Flows.Run(ctx, flow.Host{UI: ui, Txn: h, Terminal: h}, "signin", map[string]any{"kind": string(journal.KindSignIn)})
+	switch {
+	case h.err != nil:
+		return h.err
+	case !h.done && flowErr == nil:
+		return &flow.Error{Code: flow.CodeFlowError, Message: "the signin flow returned without signing in"}
+	case !h.done:
+		return flowErr
+	}
+	return nil // signed in; a flow failing after it changes nothing
+}
+
+// signInHost is the signin flow's host: txn.execute() signs in, once.
+type signInHost struct {
+	t    *Terminal
+	done bool
+	err  error
+}
+
+func (h *signInHost) Execute(ctx context.Context, _ flow.ExecuteArgs) (flow.TxnView, error) {
+	if h.done {
+		return flow.TxnView{}, &flow.Error{Code: "already_executed", Message: "signed in in this run already"}
+	}
+	if err := h.t.engine.SignIn(ctx); err != nil {
+		h.err = err
+		return flow.TxnView{}, cashierError(err)
+	}
+	h.done = true
+	return h.Record(ctx)
+}
+
+func (h *signInHost) Record(context.Context) (flow.TxnView, error) {
+	c, err := h.t.cfg.Journal.Counters()
+	if err != nil {
+		return flow.TxnView{}, cashierError(err)
+	}
+	info := h.t.cfg.Info
+	return flow.TxnView{Result: flow.ResultApproved, Kind: string(journal.KindSignIn), Code: "00", Message: "signed in", TID: info.TID, MID: info.MID,
+		Batch: c.Batch, Medium: string(journal.MediumCard), Time: h.t.cfg.Now().Format("2006-01-02 15:04:05")}, nil
+}
+
+func (h *signInHost) Info(context.Context) (flow.TerminalView, error) { return h.t.terminalView() }
 
 // Request is an operation a front end asks for, with what it already
 // holds: the customer's payment code, when a cash register scanned it.

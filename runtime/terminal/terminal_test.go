@@ -674,3 +674,26 @@ func TestQueryAndSummaryFlows(t *testing.T) {
 		t.Fatal("a summary of a year")
 	}
 }
+
+// A sign-in runs the signin flow: shown through the front end's UI; an
+// acquirer that does not answer fails it, shown as an error.
+func TestSignInRunsTheSigninFlow(t *testing.T) {
+	r := newRig(t, nil, nil, nil)
+	ui := &runtimetest.Host{}
+	if err := r.t.SignInWith(context.Background(), ui); err != nil {
+		t.Fatal(err)
+	}
+	if len(ui.Shown) != 2 || !strings.Contains(ui.Shown[1].Title, "SIGNED IN") {
+		t.Fatalf("shown %+v", ui.Shown)
+	}
+	r.mu.Lock()
+	r.down = errors.New("acquirer unreachable")
+	r.mu.Unlock()
+	ui = &runtimetest.Host{}
+	if err := r.t.SignInWith(context.Background(), ui); err == nil {
+		t.Fatal("sign-in with the acquirer down succeeded")
+	}
+	if len(ui.Shown) != 2 || ui.Shown[1].Level != "error" {
+		t.Fatalf("shown %+v", ui.Shown)
+	}
+}
