@@ -14,30 +14,8 @@ import (
 	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
-// flowWorkers lists the pids of posrt's flow workers (`posrt flow worker`
-// children of the posrt process).
-func flowWorkers(t *testing.T, posrtPID int) []int {
-	t.Helper()
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	var out []int
-	for _, dir := range procs {
-		cmd, err := os.ReadFile(filepath.Join(dir, "cmdline"))
-		if err != nil || !strings.Contains(string(cmd), "flow\x00worker") {
-			continue
-		}
-		st, err := os.ReadFile(filepath.Join(dir, "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		fields := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(posrtPID) {
-			pid, _ := strconv.Atoi(filepath.Base(dir))
-			out = append(out, pid)
-		}
-	}
-	return out
-}
+// flowWorkers lists the pids of posrt's flow workers.
+func flowWorkers(_ *testing.T, posrtPID int) []int { return runtimetest.FlowWorkers(posrtPID) }
 
 // A merchant's sale flow that blows up (memory, a loop after the card was
 // charged, its worker killed mid-sale) never breaks a real terminal: each

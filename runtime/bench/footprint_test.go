@@ -35,7 +35,8 @@ func footprintSales(b *testing.B) int {
 // ledgers synced) runs POSRT_FOOTPRINT_SALES card sales (30000 by default)
 // over the ECR API, settling whenever the terminal answers settle_first
 // (every 500 sales by default), as a cashier would. After 200, 1000, 5000, 10000, 20000... sales and at the
-// end it logs the PSS of posrt and of each plugin (smaps_rollup) and the
+// end it logs the PSS of posrt, of each plugin process and of the flow
+// worker (smaps_rollup) and the
 // bytes each has written to disk (/proc/PID/io write_bytes); it reports
 // the final PSS (total and per process, MB), the peak total PSS seen at
 // the checkpoints, and write bytes per sale (total and per process).
@@ -194,6 +195,9 @@ func startNamed(b *testing.B, bin, cfg, dataDir string) (*runtimetest.Posrt, map
 		b.Fatal(err)
 	}
 	procs := map[string]int{"posrt": p.Cmd.Process.Pid}
+	for i, w := range runtimetest.FlowWorkers(p.Cmd.Process.Pid) {
+		procs[fmt.Sprintf("flows%d", i+1)] = w
+	}
 	for _, pl := range st.Plugins {
 		name := pl.Name
 		if pl.Process != "" {

@@ -137,3 +137,28 @@ func StartPosrt(t testing.TB, bin string, args ...string) *Posrt {
 	}
 	return p
 }
+
+// FlowWorkers lists the pids of the flow workers (`posrt flow worker`
+// children) of the posrt process pid.
+func FlowWorkers(pid int) []int {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	var out []int
+	for _, dir := range procs {
+		cmd, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil || !strings.Contains(string(cmd), "flow\x00worker") {
+			continue
+		}
+		st, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		fields := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		if len(fields) > 1 && fields[1] == fmt.Sprint(pid) {
+			var child int
+			fmt.Sscan(filepath.Base(dir), &child)
+			out = append(out, child)
+		}
+	}
+	return out
+}
