@@ -23,6 +23,14 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	// As a plugin process (plugins/base): collection at a quarter over the
+	// live heap rather than double, so that a worker stays small between
+	// sales (1.4 MB less idle, no cost above the noise in a sale); GOGC in
+	// the environment still decides. (One processor, as plugins run, made
+	// sales slower here: the watchdog shares it with the flow.)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(workerGCPercent)
+	}
 	c := &conn{r: r, w: w}
 	init, err := c.read()
 	if err != nil {
@@ -70,6 +78,9 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		}
 	}
 }
+
+// workerGCPercent is a worker's GOGC.
+const workerGCPercent = 25
 
 // memoryPoll is how often a worker checks its heap.
 const memoryPoll = 2 * time.Millisecond
