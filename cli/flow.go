@@ -12,6 +12,7 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/flowcheck"
+	"github.com/posrt/posrt/runtime/flowtest"
 )
 
 var flowsDirFlag = &cli.StringFlag{Name: "flows-dir", Usage: "the merchant's flows directory (default: flows.dir of the configuration)"}
@@ -35,6 +36,14 @@ func flowCommand() *cli.Command {
 				ArgsUsage: "FILE...",
 				Flags:     []cli.Flag{configFlag, flowsDirFlag},
 				Action:    func(c *cli.Context) error { return exitError("flow check", flowCheck(c)) },
+			},
+			{
+				Name:      "test",
+				Usage:     "run flow scenarios (*_test.lua) against the fakes, each file on a fresh terminal of the default profile",
+				ArgsUsage: "[FILE_test.lua...]",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "flows-dir", Usage: "the merchant's flows directory: its flows run over the embedded ones, and its *_test.lua " +
+					"are the scenarios unless files are named (default: the embedded flows and their scenarios)"}},
+				Action: func(c *cli.Context) error { return exitError("flow test", flowTest(c)) },
 			},
 			{
 				Name:   "worker",
@@ -120,6 +129,69 @@ func flowCheck(c *cli.Context) error {
 	}
 	if bad > 0 {
 		return cli.Exit(fmt.Sprintf("posrt flow check: %d problem(s); %d of %d file(s) not ok", problems, bad, len(files)), 1)
+	}
+	return nil
+}
+
+// flowTest runs the scenario files named, or else those of --flows-dir (or
+// the embedded ones), each on a fresh terminal, and prints a line per
+// scenario and a summary; any failure exits 1.
+func flowTest(c *cli.Context) error {
+	dir := c.String("flows-dir")
+	var sources []flowtest.Source
+	if c.Args().Len() > 0 {
+		for _, f := range c.Args().Slice() {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("reading scenario file: %w", err)
+			}
+			sources = append(sources, flowtest.Source{Name: f, Src: src})
+		}
+	} else {
+		var err error
+		if sources, err = flowtest.Sources(flows.Default, dir); err != nil {
+			return err
+		}
+		if len(sources) == 0 {
+			return cli.Exit(fmt.Sprintf("posrt flow test: no scenario files (*_test.lua) in %s: write one, or name the files to run", dir), 1)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the posrt executable for the built-in plugins: %w", err)
+	}
+	o := flowtest.Options{FlowsDir: dir, Self: self}
+	ok, failed, badFiles := 0, 0, 0
+	for _, s := range sources {
+		f, err := flowtest.Parse(c.Context, s.Name, s.Src)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "posrt flow test: %v\n", err)
+			badFiles++
+			continue
+		}
+		fmt.Fprintf(c.App.Writer, "=== %s\n", f.Name)
+		outcomes, err := flowtest.RunFile(c.Context, o, f)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "posrt flow test: %s: %v\n", f.Name, err)
+			badFiles++
+			continue
+		}
+		for _, oc := range outcomes {
+			fmt.Fprintln(c.App.Writer, oc)
+			if oc.OK() {
+				ok++
+			} else {
+				failed++
+			}
+		}
+	}
+	summary := fmt.Sprintf("%d scenario(s): %d ok, %d failed", ok+failed, ok, failed)
+	if badFiles > 0 {
+		summary += fmt.Sprintf("; %d of %d file(s) not run", badFiles, len(sources))
+	}
+	fmt.Fprintln(c.App.Writer, summary)
+	if failed > 0 || badFiles > 0 {
+		return cli.Exit("posrt flow test: "+summary, 1)
 	}
 	return nil
 }

@@ -212,8 +212,10 @@ func (r *runner) run(ctx context.Context, s Scenario) Outcome {
 		default:
 			text, _ = got[name].(string)
 		}
-		if want := s.Contains[name]; !strings.Contains(text, want) {
-			fail("%s does not contain %q: %s", name, want, excerpt(text))
+		for _, want := range s.Contains[name] {
+			if !strings.Contains(text, want) {
+				fail("%s does not contain %q: %s", name, want, excerpt(text))
+			}
 		}
 	}
 	return oc

@@ -71,8 +71,8 @@ type Scenario struct {
 	Expect map[string]any
 	// Contains holds text fields of the answer, or "printed" (what the
 	// printer printed during the scenario) or "shown" (what the flow
-	// showed with posrt.ui.show), and text each must contain.
-	Contains map[string]string
+	// showed with posrt.ui.show), and texts each must contain.
+	Contains map[string][]string
 	// ExpectError is the code of a refusal: an operation refused before
 	// anything was journaled (refund_exceeds_remaining, invalid_auth_code,
 	// original_not_found...).
@@ -528,7 +528,7 @@ func (p *loader) expect(path string, v lua.LValue) (map[string]any, error) {
 	return out, err
 }
 
-func (p *loader) contains(path string, v lua.LValue) (map[string]string, error) {
+func (p *loader) contains(path string, v lua.LValue) (map[string][]string, error) {
 	if v == lua.LNil {
 		return nil, nil
 	}
@@ -536,7 +536,7 @@ func (p *loader) contains(path string, v lua.LValue) (map[string]string, error) 
 	if !ok {
 		return nil, p.errorf(path, "contains holds text each field must contain: contains = { printed = \"THANK YOU\" }, not %s", v.Type())
 	}
-	out := map[string]string{}
+	out := map[string][]string{}
 	var err error
 	t.ForEach(func(k, w lua.LValue) {
 		if err != nil {
@@ -549,12 +549,29 @@ func (p *loader) contains(path string, v lua.LValue) (map[string]string, error) 
 			err = p.errorf(at, "contains.%s: not a text field: want one of %s", name, fieldNames(func(k reflect.Kind) bool { return k == reflect.String }, FieldPrinted, FieldShown))
 			return
 		}
-		s, ok := w.(lua.LString)
-		if !ok || s == "" {
-			err = p.errorf(at, "contains.%s: want the text it must contain, a non-empty string", name)
-			return
+		bad := p.errorf(at, "contains.%s: want the text it must contain, a non-empty string or a list of them", name)
+		switch w := w.(type) {
+		case lua.LString:
+			if w == "" {
+				err = bad
+				return
+			}
+			out[name] = []string{string(w)}
+		case *lua.LTable:
+			for i := 1; i <= w.Len(); i++ {
+				s, ok := w.RawGetInt(i).(lua.LString)
+				if !ok || s == "" {
+					err = bad
+					return
+				}
+				out[name] = append(out[name], string(s))
+			}
+			if len(out[name]) == 0 {
+				err = bad
+			}
+		default:
+			err = bad
 		}
-		out[name] = string(s)
 	})
 	return out, err
 }
