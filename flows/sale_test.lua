@@ -10,7 +10,7 @@ return {
     op = { kind = "sale", amount = 1234 },
     expect = { result = "approved", code = "00", channel = "card", amount = 1234,
                masked_pan = "622202******0128", receipts_printed = 2 },
-    contains = { printed = { "MERCHANT COPY", "CARDHOLDER COPY", "AMOUNT  RMB 12.34", "622202******0128" } },
+    contains = { printed = { "MERCHANT COPY", "CARDHOLDER COPY", "AMOUNT  RMB 12.34", "622202******0128", "THANK YOU 谢谢惠顾" } },
   },
   {
     name = "declined card sale prints nothing",

@@ -133,7 +133,7 @@ func Parse(ctx context.Context, name string, src []byte) (File, error) {
 		var pe *parse.Error
 		if errors.As(err, &pe) {
 			if pe.Pos.Line == parse.EOF {
-				return File{}, fmt.Errorf("%s: at the end of the file: %s", name, pe.Message)
+				return File{}, fmt.Errorf("%s: the file ends too early (a missing } or end?): %s", name, pe.Message)
 			}
 			return File{}, fmt.Errorf("%s:%d: %s near %q", name, pe.Pos.Line, pe.Message, pe.Token)
 		}
@@ -187,7 +187,7 @@ func Parse(ctx context.Context, name string, src []byte) (File, error) {
 // already puts the chunk name and the line first), without a stack trace.
 func luaError(name string, ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%s: the file ran for more than %v (a loop that never ends?)", name, LoadTimeout)
+		return fmt.Errorf("%s: the file did not finish within %v (a loop that never ends?)", name, LoadTimeout)
 	}
 	msg := err.Error()
 	var apiErr *lua.ApiError
@@ -306,9 +306,6 @@ func (p *loader) scenario(i int, v lua.LValue, seen map[string]bool) (Scenario, 
 	if !ok {
 		return Scenario{}, p.errorf(at, "a scenario is a table { name = ..., op = { kind = ... }, expect = { ... } }, not %s", v.Type())
 	}
-	if err := p.keys(at, t, scenarioKeys); err != nil {
-		return Scenario{}, err
-	}
 	s := Scenario{Line: p.lines[at]}
 	name, ok := t.RawGetString("name").(lua.LString)
 	if !ok || strings.TrimSpace(string(name)) == "" {
@@ -319,6 +316,9 @@ func (p *loader) scenario(i int, v lua.LValue, seen map[string]bool) (Scenario, 
 		return Scenario{}, p.errorf(at+".name", "a scenario named %q comes earlier in the file: names must differ", s.Name)
 	}
 	p.at = fmt.Sprintf("scenario %q", s.Name)
+	if err := p.keys(at, t, scenarioKeys); err != nil {
+		return Scenario{}, err
+	}
 	var err error
 	if s.Op, err = p.op(at+".op", t.RawGetString("op"), seen); err != nil {
 		return Scenario{}, err
@@ -425,7 +425,7 @@ func (p *loader) op(path string, v lua.LValue, seen map[string]bool) (Op, error)
 	}
 	if medium != "" {
 		if op.Medium, err = journal.ParseMedium(medium); err != nil {
-			return Op{}, p.errorf(path+".medium", "op.medium: %v", err)
+			return Op{}, p.errorf(path+".medium", "op.medium %q: want card, wechat, alipay, unionpay_qr or cash", medium)
 		}
 	}
 	if a := t.RawGetString("amount"); a != lua.LNil {
