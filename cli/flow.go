@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -172,7 +173,7 @@ func flowTest(c *cli.Context) error {
 		fmt.Fprintf(c.App.Writer, "=== %s\n", f.Name)
 		outcomes, err := flowtest.RunFile(c.Context, o, f)
 		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "posrt flow test: %s: %v\n", f.Name, err)
+			fmt.Fprintf(c.App.ErrWriter, "posrt flow test: %s: %s\n", f.Name, strings.TrimSpace(err.Error()))
 			badFiles++
 			continue
 		}
