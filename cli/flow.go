@@ -33,7 +33,7 @@ func flowCommand() *cli.Command {
 			},
 			{
 				Name:      "check",
-				Usage:     "check flow files without running them: syntax, modules and functions, sandbox globals, what the file returns",
+				Usage:     "check flow files without running them: syntax, modules and functions, sandbox globals, what the file returns (a *_test.lua: its scenarios, as posrt flow test reads them)",
 				ArgsUsage: "FILE...",
 				Flags:     []cli.Flag{configFlag, flowsDirFlag},
 				Action:    func(c *cli.Context) error { return exitError("flow check", flowCheck(c)) },
@@ -117,7 +117,17 @@ func flowCheck(c *cli.Context) error {
 			bad++
 			continue
 		}
-		ps := checker.Check(f, src)
+		var ps []string
+		if strings.HasSuffix(f, "_test.lua") {
+			// A scenario file of posrt flow test, read as the runner reads it.
+			if _, err := flowtest.Parse(c.Context, f, src); err != nil {
+				ps = append(ps, err.Error())
+			}
+		} else {
+			for _, p := range checker.Check(f, src) {
+				ps = append(ps, p.String())
+			}
+		}
 		for _, p := range ps {
 			fmt.Fprintln(c.App.Writer, p)
 		}
