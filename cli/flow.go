@@ -13,7 +13,7 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/flowcheck"
-	"github.com/posrt/posrt/runtime/flowtest"
+	"github.com/posrt/posrt/runtime/scenario"
 )
 
 var flowsDirFlag = &cli.StringFlag{Name: "flows-dir", Usage: "the merchant's flows directory (default: flows.dir of the configuration)"}
@@ -120,7 +120,7 @@ func flowCheck(c *cli.Context) error {
 		var ps []string
 		if strings.HasSuffix(f, "_test.lua") {
 			// A scenario file of posrt flow test, read as the runner reads it.
-			if _, err := flowtest.Parse(c.Context, f, src); err != nil {
+			if _, err := scenario.Parse(c.Context, f, src); err != nil {
 				ps = append(ps, err.Error())
 			}
 		} else {
@@ -149,18 +149,18 @@ func flowCheck(c *cli.Context) error {
 // scenario and a summary; any failure exits 1.
 func flowTest(c *cli.Context) error {
 	dir := c.String("flows-dir")
-	var sources []flowtest.Source
+	var sources []scenario.Source
 	if c.Args().Len() > 0 {
 		for _, f := range c.Args().Slice() {
 			src, err := os.ReadFile(f)
 			if err != nil {
 				return fmt.Errorf("reading scenario file: %w", err)
 			}
-			sources = append(sources, flowtest.Source{Name: f, Src: src})
+			sources = append(sources, scenario.Source{Name: f, Src: src})
 		}
 	} else {
 		var err error
-		if sources, err = flowtest.Sources(flows.Default, dir); err != nil {
+		if sources, err = scenario.Sources(flows.Default, dir); err != nil {
 			return err
 		}
 		if len(sources) == 0 {
@@ -171,17 +171,17 @@ func flowTest(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("finding the posrt executable for the built-in plugins: %w", err)
 	}
-	o := flowtest.Options{FlowsDir: dir, Self: self}
+	o := scenario.Options{FlowsDir: dir, Self: self}
 	ok, failed, badFiles := 0, 0, 0
 	for _, s := range sources {
-		f, err := flowtest.Parse(c.Context, s.Name, s.Src)
+		f, err := scenario.Parse(c.Context, s.Name, s.Src)
 		if err != nil {
 			fmt.Fprintf(c.App.ErrWriter, "posrt flow test: %v\n", err)
 			badFiles++
 			continue
 		}
 		fmt.Fprintf(c.App.Writer, "=== %s\n", f.Name)
-		outcomes, err := flowtest.RunFile(c.Context, o, f)
+		outcomes, err := scenario.RunFile(c.Context, o, f)
 		if err != nil {
 			fmt.Fprintf(c.App.ErrWriter, "posrt flow test: %s: %s\n", f.Name, strings.TrimSpace(err.Error()))
 			badFiles++

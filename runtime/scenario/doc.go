@@ -1,4 +1,4 @@
-// Package flowtest runs a flow's scenarios, written in Lua as
+// Package scenario runs a flow's scenarios, written in Lua as
 // flows/*_test.lua, against the fakes: `posrt flow test`. A scenario file
 // returns a list of scenarios, each an operation (a sale, void, refund,
 // cash entry or reprint, as a cash register would ask for it), the
@@ -13,4 +13,4 @@
 // void can follow the sale it voids. Nothing a scenario does reaches a
 // real host or device. The format is documented in
 // docs/customising-flows.md.
-package flowtest
+package scenario

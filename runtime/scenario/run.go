@@ -1,4 +1,4 @@
-package flowtest
+package scenario
 
 import (
 	"context"
@@ -119,7 +119,7 @@ func RunFile(ctx context.Context, o Options, f File) ([]Outcome, error) {
 		return nil, fmt.Errorf("loading the default profile: %w", err)
 	}
 	cfg.Flows.Dir = o.FlowsDir
-	dataDir, err := os.MkdirTemp("", "posrt-flowtest-")
+	dataDir, err := os.MkdirTemp("", "posrt-flow-test-")
 	if err != nil {
 		return nil, fmt.Errorf("creating the terminal's data directory: %w", err)
 	}

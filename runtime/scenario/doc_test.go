@@ -1,4 +1,4 @@
-package flowtest_test
+package scenario_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/posrt/posrt/cli"
 	"github.com/posrt/posrt/flows"
 	"github.com/posrt/posrt/runtime/flowcheck"
-	"github.com/posrt/posrt/runtime/flowtest"
+	"github.com/posrt/posrt/runtime/scenario"
 )
 
 const walkThrough = "../../docs/customising-flows.md"
@@ -100,11 +100,11 @@ func TestCustomisingFlowsWalkThrough(t *testing.T) {
 
 	// The same scenarios on the defaults: the rule and the footer are
 	// what makes them pass.
-	f, err := flowtest.Parse(context.Background(), "sale_test.lua", []byte(s["sale_test.lua"]))
+	f, err := scenario.Parse(context.Background(), "sale_test.lua", []byte(s["sale_test.lua"]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := flowtest.RunFile(context.Background(), options(t, ""), f)
+	outcomes, err := scenario.RunFile(context.Background(), options(t, ""), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +131,11 @@ func TestCustomisingFlowsMessages(t *testing.T) {
 		t.Fatalf("the walk-through's second scenario has no %s", second)
 	}
 	declined := strings.Replace(s["sale_test.lua"], second, `kind = "sale", amount = 151 }`, 1)
-	f, err := flowtest.Parse(context.Background(), "sale_test.lua", []byte(declined))
+	f, err := scenario.Parse(context.Background(), "sale_test.lua", []byte(declined))
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := flowtest.RunFile(context.Background(), options(t, dir), f)
+	outcomes, err := scenario.RunFile(context.Background(), options(t, dir), f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package flowtest_test
+package scenario_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/posrt/posrt/cli"
-	"github.com/posrt/posrt/runtime/flowtest"
 	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/scenario"
 )
 
 // The test binary serves the built-in plugins and the flow workers the
@@ -22,13 +22,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func options(t *testing.T, flowsDir string) flowtest.Options {
+func options(t *testing.T, flowsDir string) scenario.Options {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return flowtest.Options{FlowsDir: flowsDir, Self: self}
+	return scenario.Options{FlowsDir: flowsDir, Self: self}
 }
 
 func TestParseReadsEveryField(t *testing.T) {
@@ -45,17 +45,17 @@ return {
     expect = { channel = "wechat" } },
 }
 `
-	f, err := flowtest.Parse(context.Background(), "x_test.lua", []byte(src))
+	f, err := scenario.Parse(context.Background(), "x_test.lua", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []flowtest.Scenario{
-		{Name: "sale", Line: 4, Op: flowtest.Op{Kind: flowtest.KindSale, Amount: 1234},
+	want := []scenario.Scenario{
+		{Name: "sale", Line: 4, Op: scenario.Op{Kind: scenario.KindSale, Amount: 1234},
 			UI:       map[string]any{"go": true, "pick": int64(2), "copy": "merchant", "again": int64(1234)},
 			Expect:   map[string]any{"result": "approved", "receipts_printed": int64(2), "receipt_printed": true},
 			Contains: map[string][]string{"printed": {"A", "B"}, "message": {"ok"}}},
-		{Name: "void", Line: 7, Op: flowtest.Op{Kind: flowtest.KindVoid, Orig: "sale", RequestID: "r-1"}, ExpectError: "already_voided"},
-		{Name: "qr", Line: 10, Op: flowtest.Op{Kind: flowtest.KindSale, Amount: 5, AuthCode: "134567890123456789", Medium: journal.MediumWeChat},
+		{Name: "void", Line: 7, Op: scenario.Op{Kind: scenario.KindVoid, Orig: "sale", RequestID: "r-1"}, ExpectError: "already_voided"},
+		{Name: "qr", Line: 10, Op: scenario.Op{Kind: scenario.KindSale, Amount: 5, AuthCode: "134567890123456789", Medium: journal.MediumWeChat},
 			Expect: map[string]any{"channel": "wechat"}},
 	}
 	if f.Name != "x_test.lua" || !reflect.DeepEqual(f.Scenarios, want) {
@@ -125,7 +125,7 @@ func TestParseRefusesBadFilesWithTheirLine(t *testing.T) {
 			`f_test.lua: scenario "s1": op.kind "sael": want one of sale`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := flowtest.Parse(context.Background(), "f_test.lua", []byte(c.src))
+			_, err := scenario.Parse(context.Background(), "f_test.lua", []byte(c.src))
 			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 				t.Fatalf("error = %v\nwant   %s", err, c.want)
 			}
@@ -136,11 +136,11 @@ func TestParseRefusesBadFilesWithTheirLine(t *testing.T) {
 // A scenario file that never returns is stopped.
 func TestParseStopsAFileThatLoops(t *testing.T) {
 	start := time.Now()
-	_, err := flowtest.Parse(context.Background(), "loop_test.lua", []byte("while true do end\n"))
+	_, err := scenario.Parse(context.Background(), "loop_test.lua", []byte("while true do end\n"))
 	if err == nil || !strings.Contains(err.Error(), "loop_test.lua: the file did not finish within 5s") {
 		t.Fatalf("error = %v", err)
 	}
-	if d := time.Since(start); d > flowtest.LoadTimeout+2*time.Second {
+	if d := time.Since(start); d > scenario.LoadTimeout+2*time.Second {
 		t.Fatalf("stopped after %v", d)
 	}
 }
@@ -171,11 +171,11 @@ func TestRunFileReportsEachScenario(t *testing.T) {
   { name = "malformed code", op = { kind = "sale", amount = 700, auth_code = "12345" },
     expect_error = "invalid_auth_code" },
 }`
-	f, err := flowtest.Parse(context.Background(), "run_test.lua", []byte(src))
+	f, err := scenario.Parse(context.Background(), "run_test.lua", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := flowtest.RunFile(context.Background(), options(t, ""), f)
+	outcomes, err := scenario.RunFile(context.Background(), options(t, ""), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,11 +246,11 @@ end
   { name = "an answer of the wrong kind", op = { kind = "cash", amount = 300 }, ui = { again = "300" },
     expect = { result = "failed", code = "invalid_request" } },
 }`
-	f, err := flowtest.Parse(context.Background(), "cash_test.lua", []byte(src))
+	f, err := scenario.Parse(context.Background(), "cash_test.lua", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := flowtest.RunFile(context.Background(), options(t, dir), f)
+	outcomes, err := scenario.RunFile(context.Background(), options(t, dir), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ end
 	if err := os.WriteFile(dir+"/cash.lua", []byte("return function(ctx)\n  if then\nend\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = flowtest.RunFile(context.Background(), options(t, dir), f)
+	_, err = scenario.RunFile(context.Background(), options(t, dir), f)
 	if err == nil || !strings.Contains(err.Error(), "cash.lua") {
 		t.Fatalf("a flow that does not compile: %v", err)
 	}
