@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,4 +91,85 @@ func readDefaultProfile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// posrt flow test runs the embedded scenarios, and a merchant's, each
+// file on a terminal of its own; a failure or a bad file exits 1.
+func TestFlowTest(t *testing.T) {
+	code, stdout, stderr := runApp(t, context.Background(), "flow", "test")
+	if code != 0 {
+		t.Fatalf("embedded scenarios: exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "ok ") {
+			n++
+		} else if !strings.HasPrefix(l, "=== flows/") && l != lines[len(lines)-1] {
+			t.Errorf("unexpected line %q", l)
+		}
+	}
+	for _, want := range []string{"=== flows/sale_test.lua", "=== flows/void_test.lua", "=== flows/refund_test.lua",
+		"ok approved card sale prints both copies", "ok WeChat Pay code is told from its digits", "ok one fen more is refused"} {
+		if !strings.Contains(stdout, want+"\n") {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if last := lines[len(lines)-1]; n < 20 || last != fmt.Sprintf("%d scenario(s): %d ok, 0 failed", n, n) {
+		t.Errorf("summary %q after %d ok lines", last, n)
+	}
+	// The scenario files are not flows.
+	if _, list, _ := runApp(t, context.Background(), "flow", "list"); strings.Contains(list, "_test") {
+		t.Errorf("flow list shows scenario files:\n%s", list)
+	}
+
+	dir := t.TempDir()
+	failing := filepath.Join(dir, "mine_test.lua")
+	if err := os.WriteFile(failing, []byte(`return {
+  { name = "declined", op = { kind = "sale", amount = 1251 }, expect = { result = "declined" } },
+  { name = "not approved", op = { kind = "sale", amount = 2251 }, expect = { result = "approved" } },
+}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := writeFile(t, "bad_test.lua", "return {\n  { name = \"x\", op = { kind = \"sale\", amount = 1 },\n    expect = { reslt = \"approved\" } },\n}\n")
+	code, stdout, stderr = runApp(t, context.Background(), "flow", "test", "--flows-dir", dir, failing, bad)
+	wantOut := "=== " + failing + "\nok declined\nFAIL not approved: field result = declined, want approved\n2 scenario(s): 1 ok, 1 failed; 1 of 2 file(s) not run\n"
+	if code != 1 || stdout != wantOut {
+		t.Errorf("exit %d, stdout\n%s\nwant\n%s", code, stdout, wantOut)
+	}
+	if !strings.Contains(stderr, "posrt flow test: "+bad+":3: scenario \"x\": expect.reslt: the answer has no field reslt") ||
+		!strings.Contains(stderr, "posrt flow test: 2 scenario(s): 1 ok, 1 failed; 1 of 2 file(s) not run") {
+		t.Errorf("stderr %q", stderr)
+	}
+
+	// --flows-dir alone runs the directory's scenario files on its flows.
+	if err := os.WriteFile(filepath.Join(dir, "sale.lua"), []byte("return function(ctx)\n  return nil, { code = \"closed\", message = \"the shop is closed\" }\nend\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runApp(t, context.Background(), "flow", "test", "--flows-dir", dir)
+	if code != 1 || !strings.Contains(stdout, "FAIL declined: field result = failed, want declined") {
+		t.Errorf("the directory's flows: exit %d\n%s", code, stdout)
+	}
+
+	empty := t.TempDir()
+	code, _, stderr = runApp(t, context.Background(), "flow", "test", "--flows-dir", empty)
+	if code != 1 || !strings.Contains(stderr, "no scenario files (*_test.lua) in "+empty) {
+		t.Errorf("no scenario files: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runApp(t, context.Background(), "flow", "test", filepath.Join(empty, "nope_test.lua"))
+	if code != 1 || !strings.Contains(stderr, "posrt flow test: reading scenario file:") {
+		t.Errorf("a missing file: exit %d, %q", code, stderr)
+	}
+}
+
+// posrt flow check reads a scenario file as posrt flow test does.
+func TestFlowCheckReadsScenarioFiles(t *testing.T) {
+	good := writeFile(t, "sale_test.lua", "return {\n  { name = \"a\", op = { kind = \"sale\", amount = 1 }, expect = { result = \"approved\" } },\n}\n")
+	bad := writeFile(t, "void_test.lua", "return {\n  { name = \"a\",\n    op = { kind = \"viod\" }, expect = {} },\n}\n")
+	code, stdout, _ := runApp(t, context.Background(), "flow", "check", good, bad)
+	want := good + ": ok\n" + bad + `:3: scenario "a": op.kind "viod": want one of sale, void, refund, cash, reprint` + "\n"
+	if code != 1 || stdout != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s", code, stdout, want)
+	}
 }

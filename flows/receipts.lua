@@ -11,6 +11,16 @@ local M = {}
 
 local wallets = { wechat = "WECHAT PAY", alipay = "ALIPAY", unionpay_qr = "UNIONPAY QR" }
 
+-- The footer: the lines at the foot of every receipt (each copy), centred.
+local footer = { "THANK YOU 谢谢惠顾" }
+
+local function foot(lines)
+  table.insert(lines, { text = " " })
+  for _, text in ipairs(footer) do
+    table.insert(lines, { text = text, align = "center" })
+  end
+end
+
 local function head(t, lines, copy, duplicate)
   table.insert(lines, { text = t.merchant_name, align = "center", size = "double", bold = true })
   if copy then
@@ -43,6 +53,7 @@ local function card_sale(t, res, copy, duplicate)
     table.insert(lines, { text = " " })
     table.insert(lines, { text = "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES" })
   end
+  foot(lines)
   return lines
 end
 
@@ -61,6 +72,7 @@ local function wallet_sale(t, res, duplicate)
   }) do
     table.insert(lines, l)
   end
+  foot(lines)
   return lines
 end
 
@@ -83,6 +95,7 @@ local function reversal(t, res, kind, duplicate)
   }) do
     table.insert(lines, l)
   end
+  foot(lines)
   return lines
 end
 

@@ -49,7 +49,8 @@ func New(opts Options, layers ...fs.FS) (*Engine, error) {
 
 // ReadLayers reads the *.lua files at the top of each of layers into a
 // map from flow name to source, a later layer's file replacing an earlier
-// one's of the same name.
+// one's of the same name. Scenario files (*_test.lua, posrt flow test's)
+// are not flows and are left out.
 func ReadLayers(layers ...fs.FS) (map[string]string, error) {
 	sources := map[string]string{}
 	for _, layer := range layers {
@@ -58,6 +59,9 @@ func ReadLayers(layers ...fs.FS) (map[string]string, error) {
 			return nil, err
 		}
 		for _, f := range files {
+			if strings.HasSuffix(f, "_test.lua") {
+				continue
+			}
 			src, err := fs.ReadFile(layer, f)
 			if err != nil {
 				return nil, fmt.Errorf("reading flow %s: %w", f, err)

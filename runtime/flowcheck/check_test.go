@@ -141,6 +141,9 @@ func TestEveryDefaultFlowPasses(t *testing.T) {
 		t.Fatalf("no default flows: %v", err)
 	}
 	for _, f := range files {
+		if strings.HasSuffix(f, "_test.lua") {
+			continue // posrt flow test's scenarios, not flows
+		}
 		src, err := fs.ReadFile(flows.Default, f)
 		if err != nil {
 			t.Fatal(err)
@@ -200,7 +203,7 @@ func TestListTellsDefaultsFromOverrides(t *testing.T) {
 			t.Errorf("%s = %+v, want %+v", name, got[name], want)
 		}
 	}
-	defaults, _ := fs.Glob(flows.Default, "*.lua")
+	defaults, _ := flow.ReadLayers(flows.Default) // the flows, without posrt flow test's *_test.lua
 	if len(entries) != len(defaults)+1 {
 		t.Errorf("%d entries, want the %d defaults and tip: %v", len(entries), len(defaults), entries)
 	}

@@ -1,0 +1,390 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/posrt/posrt/runtime/boot"
+	"github.com/posrt/posrt/runtime/config"
+	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
+)
+
+// Options say how to run scenario files.
+type Options struct {
+	// FlowsDir is the merchant's flows directory laid over the embedded
+	// flows, as flows.dir is for posrt run; empty: the embedded flows.
+	FlowsDir string
+	// Self is the posrt executable that serves the built-in plugins
+	// ("plugin serve") and the flow workers ("flow worker").
+	Self string
+	// Logger receives the terminal's log (none when nil).
+	Logger hclog.Logger
+	// Timeout bounds one scenario (DefaultTimeout when zero).
+	Timeout time.Duration
+}
+
+// DefaultTimeout bounds one scenario's operation unless Options say
+// otherwise: the fakes answer at once, so this is the flow's own time.
+const DefaultTimeout = 60 * time.Second
+
+// Outcome is how one scenario went.
+type Outcome struct {
+	Scenario Scenario
+	// Failures are the expectations the answer did not meet, such as
+	// "field result = declined, want approved".
+	Failures []string
+	// Answer is the operation's answer (zero when it was refused).
+	Answer terminal.Result
+}
+
+// OK reports whether the scenario met every expectation.
+func (o Outcome) OK() bool { return len(o.Failures) == 0 }
+
+// String is the scenario's line of a report: "ok NAME" or
+// "FAIL NAME: what failed; what else failed".
+func (o Outcome) String() string {
+	if o.OK() {
+		return "ok " + o.Scenario.Name
+	}
+	return "FAIL " + o.Scenario.Name + ": " + strings.Join(o.Failures, "; ")
+}
+
+// Source is a scenario file's text and how messages name it.
+type Source struct {
+	Name string
+	Src  []byte
+}
+
+// Sources returns the scenario files of dir (its *_test.lua, by name), or
+// of defaults (the embedded flows, named flows/NAME) when dir is empty.
+func Sources(defaults fs.FS, dir string) ([]Source, error) {
+	fsys := defaults
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("flows directory %q is not a directory", dir)
+		}
+		fsys = os.DirFS(dir)
+	}
+	names, err := fs.Glob(fsys, "*_test.lua")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []Source
+	for _, n := range names {
+		src, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("reading scenario file %s: %w", n, err)
+		}
+		name := path.Join("flows", n) // the embedded file's place in posrt's source
+		if dir != "" {
+			name = filepath.Join(dir, n)
+		}
+		out = append(out, Source{Name: name, Src: src})
+	}
+	return out, nil
+}
+
+// RunFile runs f's scenarios in order on one fresh terminal: the embedded
+// default profile (fake devices, the built-in host simulators as real
+// plugin processes, flows in worker processes) with o.FlowsDir over the
+// embedded flows, in a temporary data directory removed afterwards. An
+// error means the terminal did not start (a merchant's flow that does
+// not compile, say); each scenario's failures are in its Outcome.
+func RunFile(ctx context.Context, o Options, f File) ([]Outcome, error) {
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	cfg, err := config.Load("")
+	if err != nil {
+		return nil, fmt.Errorf("loading the default profile: %w", err)
+	}
+	cfg.Flows.Dir = o.FlowsDir
+	dataDir, err := os.MkdirTemp("", "posrt-flow-test-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the terminal's data directory: %w", err)
+	}
+	defer os.RemoveAll(dataDir)
+	if _, err := boot.MakeSocketDir(dataDir); err != nil {
+		return nil, err
+	}
+	rt, err := boot.Start(ctx, boot.Options{Config: cfg, DataDir: dataDir, Self: o.Self, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("starting the terminal: %w", err)
+	}
+	defer rt.Close()
+	if err := rt.Terminal.Recover(ctx); err != nil {
+		o.Logger.Warn("resolving at start", "error", err)
+	}
+	r := &runner{t: rt.Terminal, receipts: filepath.Join(dataDir, "receipts.txt"), done: map[string]terminal.Result{}}
+	out := make([]Outcome, 0, len(f.Scenarios))
+	for _, s := range f.Scenarios {
+		sctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		oc := r.run(sctx, s)
+		cancel()
+		out = append(out, oc)
+	}
+	return out, nil
+}
+
+type runner struct {
+	t        *terminal.Terminal
+	receipts string // the fake printer's output file
+	done     map[string]terminal.Result
+}
+
+func (r *runner) run(ctx context.Context, s Scenario) Outcome {
+	oc := Outcome{Scenario: s}
+	fail := func(format string, args ...any) { oc.Failures = append(oc.Failures, fmt.Sprintf(format, args...)) }
+	ref := txn.OriginalRef{Batch: s.Op.OrigBatch, Trace: s.Op.OrigTrace, RRN: s.Op.OrigRRN}
+	if s.Op.Orig != "" {
+		orig := r.done[s.Op.Orig]
+		if orig.Trace == "" {
+			fail("op.orig: scenario %q has no transaction to name (it was refused)", s.Op.Orig)
+			return oc
+		}
+		ref = txn.OriginalRef{Batch: orig.Batch, Trace: orig.Trace}
+	}
+	before := fileSize(r.receipts)
+	ui := &scriptedUI{answers: s.UI}
+	var res terminal.Result
+	var err error
+	if s.Op.Kind == KindReprint {
+		res, err = r.t.Reprint(ctx, ref)
+	} else {
+		op := txn.Operation{Kind: journal.Kind(s.Op.Kind), Medium: s.Op.Medium, Amount: s.Op.Amount, Original: ref, RequestID: s.Op.RequestID}
+		if op.Kind == journal.KindCash && op.Medium == "" {
+			op.Medium = journal.MediumCash
+		}
+		res, err = r.t.Execute(ctx, terminal.Request{Op: op, PaymentCode: s.Op.AuthCode, UI: ui})
+	}
+	if err == nil {
+		r.done[s.Name] = res
+	}
+	oc.Answer = res
+	switch {
+	case err != nil && s.ExpectError == "":
+		fe := flow.AsError(err)
+		fail("refused: %s: %s", fe.Code, fe.Message)
+		return oc
+	case err != nil && flow.AsError(err).Code != s.ExpectError:
+		fe := flow.AsError(err)
+		fail("error = %s, want %s (%s)", fe.Code, s.ExpectError, fe.Message)
+		return oc
+	case err != nil:
+		return oc
+	case s.ExpectError != "":
+		fail("error = none, want %s: the operation ran: result = %s, code = %s", s.ExpectError, res.Result, show(res.Code))
+		return oc
+	}
+	got := answer(res)
+	for _, name := range sortedKeys(s.Expect) {
+		if want := s.Expect[name]; got[name] != want {
+			fail("field %s = %s, want %s", name, show(got[name]), show(want))
+		}
+	}
+	for _, name := range sortedKeys(s.Contains) {
+		var text string
+		switch name {
+		case FieldPrinted:
+			text = readFrom(r.receipts, before)
+		case FieldShown:
+			text = ui.shownText()
+		default:
+			text, _ = got[name].(string)
+		}
+		for _, want := range s.Contains[name] {
+			if !strings.Contains(text, want) {
+				fail("%s does not contain %q: %s", name, want, excerpt(text))
+			}
+		}
+	}
+	return oc
+}
+
+// answer is res by its fields' JSON names (every field, set or not).
+func answer(res terminal.Result) map[string]any {
+	out := map[string]any{}
+	v := reflect.ValueOf(res)
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			out[name] = f.String()
+		case reflect.Int64:
+			out[name] = f.Int()
+		case reflect.Bool:
+			out[name] = f.Bool()
+		}
+	}
+	return out
+}
+
+func show(v any) string {
+	switch v := v.(type) {
+	case string:
+		if v == "" || strings.ContainsAny(v, " \t\n") {
+			return strconv.Quote(v)
+		}
+		return v
+	case nil:
+		return "(none)"
+	}
+	return fmt.Sprint(v)
+}
+
+func excerpt(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "it is empty"
+	case len(s) > 300:
+		return "it begins " + strconv.Quote(s[:300])
+	}
+	return "it is " + strconv.Quote(s)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func fileSize(name string) int64 {
+	st, err := os.Stat(name)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// readFrom returns what name holds past offset (what the fake printer
+// printed since).
+func readFrom(name string, offset int64) string {
+	f, err := os.Open(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return ""
+	}
+	b, _ := io.ReadAll(f)
+	return string(b)
+}
+
+// CodeUIAnswerRequired is the error code of a question the scenario's ui
+// does not answer, as the ECR API's is.
+const CodeUIAnswerRequired = "ui_answer_required"
+
+// scriptedUI is posrt.ui answered from a scenario's ui table by the
+// question's name; what the flow shows is kept for contains.shown.
+type scriptedUI struct {
+	answers map[string]any
+	mu      sync.Mutex
+	shown   []flow.Message
+}
+
+var _ flow.UI = (*scriptedUI)(nil)
+
+func (u *scriptedUI) answer(p flow.Prompt, want string) (any, error) {
+	a, ok := u.answers[p.Name]
+	if !ok {
+		return nil, &flow.Error{Code: CodeUIAnswerRequired, Message: fmt.Sprintf("the flow asks %q (%s): answer it in the scenario, ui = { %s = %s }", p.Text, p.Name, p.Name, want)}
+	}
+	return a, nil
+}
+
+func (u *scriptedUI) bad(p flow.Prompt, a any, want string) error {
+	return &flow.Error{Code: "invalid_request", Message: fmt.Sprintf("ui.%s = %v: the flow's question wants %s", p.Name, show(a), want)}
+}
+
+func (u *scriptedUI) Show(_ context.Context, m flow.Message) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.shown = append(u.shown, m)
+	return nil
+}
+
+func (u *scriptedUI) Confirm(_ context.Context, p flow.Prompt) (bool, error) {
+	a, err := u.answer(p, "true")
+	if err != nil {
+		return false, err
+	}
+	b, ok := a.(bool)
+	if !ok {
+		return false, u.bad(p, a, "true or false")
+	}
+	return b, nil
+}
+
+func (u *scriptedUI) Choose(_ context.Context, p flow.Prompt) (int, error) {
+	want := fmt.Sprintf("a number from 1 to %d or one of %s", len(p.Options), strings.Join(p.Options, ", "))
+	a, err := u.answer(p, "1")
+	if err != nil {
+		return 0, err
+	}
+	switch a := a.(type) {
+	case int64:
+		if a >= 1 && int(a) <= len(p.Options) {
+			return int(a) - 1, nil
+		}
+	case string:
+		for i, o := range p.Options {
+			if o == a {
+				return i, nil
+			}
+		}
+	}
+	return 0, u.bad(p, a, want)
+}
+
+func (u *scriptedUI) EnterAmount(_ context.Context, p flow.Prompt) (int64, error) {
+	a, err := u.answer(p, "1234")
+	if err != nil {
+		return 0, err
+	}
+	n, ok := a.(int64)
+	if !ok {
+		return 0, u.bad(p, a, "an amount in fen, a whole number (1234 for RMB 12.34)")
+	}
+	return n, nil
+}
+
+func (u *scriptedUI) Progress(context.Context, flow.Progress) error { return nil }
+
+func (u *scriptedUI) shownText() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var b strings.Builder
+	for _, m := range u.shown {
+		b.WriteString(m.Title + "\n")
+		for _, l := range m.Lines {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
