@@ -223,11 +223,10 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 	for {
 		select {
 		case w := <-p.idle:
-			if w.done() {
-				p.discard(w)
-				continue
+			if p.live(w) {
+				return w, nil
 			}
-			return w, nil
+			continue
 		default:
 		}
 		p.mu.Lock()
@@ -250,15 +249,22 @@ func (p *Pool) get(ctx context.Context) (*worker, error) {
 		p.mu.Unlock()
 		select {
 		case w := <-p.idle:
-			if w.done() {
-				p.discard(w)
-				continue
+			if p.live(w) {
+				return w, nil
 			}
-			return w, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// live reports whether an idle worker still runs, discarding it if not.
+func (p *Pool) live(w *worker) bool {
+	if w.done() {
+		p.discard(w)
+		return false
+	}
+	return true
 }
 
 func (p *Pool) put(w *worker) {
