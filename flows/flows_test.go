@@ -415,3 +415,32 @@ func childCases(kind, title string) []scriptedCase {
 		},
 	}
 }
+
+// Every receipt carries its title in Chinese and a QR code of the
+// transaction's order number, and ends with the footer.
+func TestReceiptsCarryTheOrderNumberAsQR(t *testing.T) {
+	e, err := flow.New(flow.Options{}, flows.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ flow, medium, title string }{{"sale", "card", "POS 签购单"}, {"qr_sale", "wechat", "扫码支付凭证"}} {
+		h := &runtimetest.Host{Medium: c.medium}
+		if _, err := e.Run(context.Background(), h.Modules(), c.flow, map[string]any{"kind": "sale", "medium": c.medium, "amount": int64(1234)}); err != nil {
+			t.Fatal(err)
+		}
+		qrs, titled := 0, false
+		for _, l := range h.Printed[0].Lines {
+			if l.QR == "P12345678000001000001" {
+				qrs++
+			}
+			titled = titled || l.Text == c.title
+		}
+		copies := 1
+		if c.medium == "card" {
+			copies = 2
+		}
+		if qrs != copies || !titled || !strings.Contains(text(h.Printed[0]), "THANK YOU 谢谢惠顾") {
+			t.Errorf("%s: %d QR codes of the order number (want %d), title %q %v:\n%s", c.flow, qrs, copies, c.title, titled, text(h.Printed[0]))
+		}
+	}
+}

@@ -21,8 +21,25 @@ local function foot(lines)
   end
 end
 
-local function head(t, lines, copy, duplicate)
+-- titles: each receipt's name in Chinese, under the merchant's.
+local titles = { card = "POS 签购单", wallet = "扫码支付凭证", void = "撤销凭证", refund = "退货凭证" }
+
+-- order_qr is the QR code of the transaction's order number (a wallet's
+-- order number; for a card, the same form from its terminal, batch and
+-- trace), which the merchant scans to find it again.
+local function order_qr(lines, res)
+  local order = res.order_no
+  if order == nil or order == "" then
+    order = "P" .. res.tid .. res.batch .. res.trace
+  end
+  table.insert(lines, { qr = order, align = "center" })
+end
+
+local function head(t, lines, copy, duplicate, title)
   table.insert(lines, { text = t.merchant_name, align = "center", size = "double", bold = true })
+  if title then
+    table.insert(lines, { text = title, align = "center", bold = true })
+  end
   if copy then
     table.insert(lines, { text = copy, align = "center" })
   end
@@ -33,7 +50,7 @@ end
 
 local function card_sale(t, res, copy, duplicate)
   local lines = {}
-  head(t, lines, copy, duplicate)
+  head(t, lines, copy, duplicate, titles.card)
   for _, l in ipairs({
     { text = "MERCHANT NO " .. res.mid },
     { text = "TERMINAL NO " .. res.tid },
@@ -53,13 +70,14 @@ local function card_sale(t, res, copy, duplicate)
     table.insert(lines, { text = " " })
     table.insert(lines, { text = "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES" })
   end
+  order_qr(lines, res)
   foot(lines)
   return lines
 end
 
 local function wallet_sale(t, res, duplicate)
   local lines = {}
-  head(t, lines, nil, duplicate)
+  head(t, lines, nil, duplicate, titles.wallet)
   for _, l in ipairs({
     { text = "MERCHANT NO " .. res.mid },
     { text = "TERMINAL NO " .. res.tid },
@@ -72,6 +90,7 @@ local function wallet_sale(t, res, duplicate)
   }) do
     table.insert(lines, l)
   end
+  order_qr(lines, res)
   foot(lines)
   return lines
 end
@@ -79,7 +98,7 @@ end
 -- a void or a refund: the amount given back.
 local function reversal(t, res, kind, duplicate)
   local lines = {}
-  head(t, lines, nil, duplicate)
+  head(t, lines, nil, duplicate, titles[string.lower(kind)])
   local paid = res.masked_pan
   if res.medium ~= "card" then
     paid = wallets[res.medium] or res.medium
@@ -95,6 +114,7 @@ local function reversal(t, res, kind, duplicate)
   }) do
     table.insert(lines, l)
   end
+  order_qr(lines, res)
   foot(lines)
   return lines
 end
