@@ -119,6 +119,9 @@ func RunFile(ctx context.Context, o Options, f File) ([]Outcome, error) {
 		return nil, fmt.Errorf("loading the default profile: %w", err)
 	}
 	cfg.Flows.Dir = o.FlowsDir
+	if err := configurePlugins(&cfg, f); err != nil {
+		return nil, err
+	}
 	dataDir, err := os.MkdirTemp("", "posrt-flow-test-")
 	if err != nil {
 		return nil, fmt.Errorf("creating the terminal's data directory: %w", err)
@@ -387,4 +390,32 @@ func (u *scriptedUI) shownText() string {
 		}
 	}
 	return b.String()
+}
+
+// configurePlugins applies the file's plugin settings to the profile's
+// plugins; a plugin the profile does not have is an error naming them.
+func configurePlugins(cfg *config.Config, f File) error {
+	for name, keys := range f.Plugins {
+		found := false
+		for i, pl := range cfg.Plugins {
+			if pl.Name != name {
+				continue
+			}
+			found = true
+			if cfg.Plugins[i].Config == nil {
+				cfg.Plugins[i].Config = map[string]string{}
+			}
+			for k, v := range keys {
+				cfg.Plugins[i].Config[k] = v
+			}
+		}
+		if !found {
+			var names []string
+			for _, pl := range cfg.Plugins {
+				names = append(names, pl.Name)
+			}
+			return fmt.Errorf("%s: plugins.%s: the default profile has no plugin %q (it has %s)", f.Name, name, name, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }

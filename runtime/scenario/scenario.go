@@ -85,6 +85,11 @@ type File struct {
 	// among the embedded flows).
 	Name      string
 	Scenarios []Scenario
+	// Plugins sets configuration keys of the default profile's plugins
+	// for the file's terminal, by plugin name (the fakes' behaviour: a
+	// PIN pad that answers a wrong PIN, a printer out of paper...): the
+	// file's `plugins = { pinpad = { pin = "wrong" } }` beside its list.
+	Plugins map[string]map[string]string
 }
 
 // LoadTimeout bounds the run of a scenario file's Lua code.
@@ -168,8 +173,14 @@ func Parse(ctx context.Context, name string, src []byte) (File, error) {
 		seen[s.Name] = true
 		f.Scenarios = append(f.Scenarios, s)
 	}
+	if f.Plugins, err = p.plugins(list.RawGetString("plugins")); err != nil {
+		return File{}, err
+	}
 	var extra []string
 	list.ForEach(func(k, _ lua.LValue) {
+		if k.String() == "plugins" {
+			return
+		}
 		if n, ok := k.(lua.LNumber); !ok || float64(n) != math.Trunc(float64(n)) || int(n) < 1 || int(n) > list.Len() {
 			extra = append(extra, k.String())
 		}
@@ -572,6 +583,45 @@ func (p *loader) contains(path string, v lua.LValue) (map[string][]string, error
 		default:
 			err = bad
 		}
+	})
+	return out, err
+}
+
+// plugins reads a file's plugins table: plugin name -> key -> value, the
+// values strings, numbers or booleans as a profile's TOML would hold them.
+func (p *loader) plugins(v lua.LValue) (map[string]map[string]string, error) {
+	if v == lua.LNil {
+		return nil, nil
+	}
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return nil, p.errorf("plugins", "plugins sets the fakes' configuration by plugin name: plugins = { pinpad = { pin = \"wrong\" } }, not %s", v.Type())
+	}
+	out := map[string]map[string]string{}
+	var err error
+	t.ForEach(func(k, cv lua.LValue) {
+		if err != nil {
+			return
+		}
+		name, ok := k.(lua.LString)
+		ct, isTable := cv.(*lua.LTable)
+		if !ok || !isTable {
+			err = p.errorf("plugins", "plugins.%s must be a table of configuration keys", k.String())
+			return
+		}
+		keys := map[string]string{}
+		ct.ForEach(func(ck, val lua.LValue) {
+			if err != nil {
+				return
+			}
+			switch val.(type) {
+			case lua.LString, lua.LNumber, lua.LBool:
+				keys[ck.String()] = val.String()
+			default:
+				err = p.errorf("plugins", "plugins.%s.%s must be a string, a number or true/false, not %s", name, ck.String(), val.Type())
+			}
+		})
+		out[string(name)] = keys
 	})
 	return out, err
 }
