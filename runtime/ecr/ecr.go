@@ -431,7 +431,7 @@ func operation(w http.ResponseWriter, r *http.Request, t Terminal, kind journal.
 		writeRefusal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, operationAnswer{Result: res, Messages: ui.messages()})
+	writeJSON(w, http.StatusOK, operationAnswer{Result: res, Messages: ui.Shown()})
 }
 
 // operationAnswer is an operation's result with the messages its flow

@@ -38,10 +38,30 @@ func TestRequestUIAnswersFromTheRequest(t *testing.T) {
 		t.Errorf("unanswered question: %v", err)
 	}
 	ui.Show(ctx, flow.Message{Title: "Card declined", Level: "error"})
-	if m := ui.messages(); len(m) != 1 || m[0].Title != "Card declined" {
+	if m := ui.Shown(); len(m) != 1 || m[0].Title != "Card declined" {
 		t.Errorf("messages %v", m)
 	}
 	if _, err := newRequestUI(json.RawMessage(`[1, 2]`)); err == nil {
 		t.Error("a ui that is not an object accepted")
+	}
+}
+
+// An answer that is not a boolean, a whole number or a string is refused
+// with the request, before any operation.
+func TestRequestUIRefusesUnusableAnswers(t *testing.T) {
+	for _, raw := range []string{`{"amount_again": 12.34}`, `{"pick": [1]}`, `{"pick": {"n": 1}}`, `null`, `"yes"`} {
+		if _, err := newRequestUI(json.RawMessage(raw)); err == nil {
+			t.Errorf("ui %s accepted", raw)
+		}
+	}
+	ui, err := newRequestUI(json.RawMessage(`{"again": 0, "go": "yes"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ui.EnterAmount(context.Background(), flow.Prompt{Name: "again"}); flow.AsError(err).Code != "invalid_amount" {
+		t.Errorf("an amount of 0 fen: %v", err)
+	}
+	if _, err := ui.Confirm(context.Background(), flow.Prompt{Name: "go"}); flow.AsError(err).Code != "invalid_request" || !strings.Contains(err.Error(), `ui.go = "yes"`) {
+		t.Errorf(`confirm answered "yes": %v`, err)
 	}
 }

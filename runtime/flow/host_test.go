@@ -86,3 +86,27 @@ func checkPlain(t *testing.T, where string, typ reflect.Type, seen map[reflect.T
 		t.Errorf("%s: %s is a %s, not plain data", where, typ, typ.Kind())
 	}
 }
+
+// A run frame carries every module a host has, and a worker's Host gets
+// exactly those: none is left out of hostModules.
+func TestEveryModuleCrossesToAWorker(t *testing.T) {
+	all := remoteHostOf(nil, capsOf(remoteHostOf(nil, moduleNames())))
+	v := reflect.ValueOf(all)
+	for i := range v.NumField() {
+		if v.Field(i).IsNil() {
+			t.Errorf("Host.%s does not cross to a worker (missing from hostModules)", v.Type().Field(i).Name)
+		}
+	}
+	none := remoteHostOf(nil, capsOf(Host{}))
+	if none != (Host{}) {
+		t.Errorf("a host without modules crosses as %+v", none)
+	}
+}
+
+func moduleNames() []string {
+	var out []string
+	for _, m := range hostModules {
+		out = append(out, m.name)
+	}
+	return out
+}

@@ -48,7 +48,7 @@ const DefaultWorkerMemory = 64 << 20
 const Grace = 500 * time.Millisecond
 
 // Pool runs flows in worker processes: a flow cannot reach the runtime's
-// memory, journal or devices except through the HostAPI calls it sends,
+// memory, journal or devices except through the Host calls it sends,
 // and a flow that loops, recurses, allocates without bound or crashes ends
 // its worker, not posrt. A run fails with a flow_error for the cashier; the
 // operation it was bound to stays the runtime's to finish (a sale already

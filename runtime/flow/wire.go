@@ -16,7 +16,7 @@ import (
 // runtime sends init (once), then run; the worker answers ready (once),
 // then for each run any number of calls, each answered by a reply, and
 // one result. The worker never decides anything the runtime does not ask
-// for: a call is a HostAPI method, served by the runtime as it would serve
+// for: a call is a method of one of the Host's modules, served by the runtime as it would serve
 // a flow in its own process.
 
 // maxFrame bounds a frame either way: a flow's documents and results are

@@ -9,13 +9,14 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"sync/atomic"
 	"time"
 )
 
 // ServeWorker is a flow worker's main loop (`posrt flow worker`): it reads
 // the flows from the runtime's init frame, compiles them, and runs each
-// flow the runtime asks for against the runtime's HostAPI, reached through
+// flow the runtime asks for against the runtime's Host, reached through
 // call frames. It returns when the runtime closes the pipe. A worker whose
 // Go heap grows past the init frame's memory limit says so and exits: a
 // flow cannot take more, and the runtime starts another worker.
@@ -137,29 +138,31 @@ type remoteHost struct {
 	next int64
 }
 
-// remoteHostOf is the Host of a run whose host has the capabilities caps
-// (module names): the others stay nil, as they are on the runtime's side.
+// hostModules are Host's modules under the names a run frame lists them
+// by: whether a host has the module, and how a worker's Host gets it.
+var hostModules = []struct {
+	name string
+	has  func(Host) bool
+	set  func(*Host, *remoteHost)
+}{
+	{"ui", func(h Host) bool { return h.UI != nil }, func(h *Host, r *remoteHost) { h.UI = r }},
+	{"events", func(h Host) bool { return h.Events != nil }, func(h *Host, r *remoteHost) { h.Events = r }},
+	{"pinpad", func(h Host) bool { return h.PinPad != nil }, func(h *Host, r *remoteHost) { h.PinPad = r }},
+	{"scanner", func(h Host) bool { return h.Scanner != nil }, func(h *Host, r *remoteHost) { h.Scanner = r }},
+	{"txn", func(h Host) bool { return h.Txn != nil }, func(h *Host, r *remoteHost) { h.Txn = r }},
+	{"printer", func(h Host) bool { return h.Printer != nil }, func(h *Host, r *remoteHost) { h.Printer = r }},
+	{"terminal", func(h Host) bool { return h.Terminal != nil }, func(h *Host, r *remoteHost) { h.Terminal = r }},
+	{"journal", func(h Host) bool { return h.Journal != nil }, func(h *Host, r *remoteHost) { h.Journal = r }},
+}
+
+// remoteHostOf is the Host of a run whose host has the modules caps: the
+// others stay nil, as they are on the runtime's side.
 func remoteHostOf(c *conn, caps []string) Host {
-	h := &remoteHost{c: c}
+	r := &remoteHost{c: c}
 	var out Host
-	for _, m := range caps {
-		switch m {
-		case "ui":
-			out.UI = h
-		case "events":
-			out.Events = h
-		case "pinpad":
-			out.PinPad = h
-		case "scanner":
-			out.Scanner = h
-		case "txn":
-			out.Txn = h
-		case "printer":
-			out.Printer = h
-		case "terminal":
-			out.Terminal = h
-		case "journal":
-			out.Journal = h
+	for _, m := range hostModules {
+		if slices.Contains(caps, m.name) {
+			m.set(&out, r)
 		}
 	}
 	return out
@@ -168,13 +171,9 @@ func remoteHostOf(c *conn, caps []string) Host {
 // capsOf lists the modules host has, for the run frame.
 func capsOf(host Host) []string {
 	var caps []string
-	for _, c := range []struct {
-		name string
-		has  bool
-	}{{"ui", host.UI != nil}, {"events", host.Events != nil}, {"pinpad", host.PinPad != nil}, {"scanner", host.Scanner != nil}, {"txn", host.Txn != nil},
-		{"printer", host.Printer != nil}, {"terminal", host.Terminal != nil}, {"journal", host.Journal != nil}} {
-		if c.has {
-			caps = append(caps, c.name)
+	for _, m := range hostModules {
+		if m.has(host) {
+			caps = append(caps, m.name)
 		}
 	}
 	return caps

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -168,7 +167,7 @@ func (r *runner) run(ctx context.Context, s Scenario) Outcome {
 		ref = txn.OriginalRef{Batch: orig.Batch, Trace: orig.Trace}
 	}
 	before := fileSize(r.receipts)
-	ui := &scriptedUI{answers: s.UI}
+	ui := scenarioUI(s.UI)
 	var res terminal.Result
 	var err error
 	if s.Op.Kind == KindReprint {
@@ -211,7 +210,7 @@ func (r *runner) run(ctx context.Context, s Scenario) Outcome {
 		case FieldPrinted:
 			text = readFrom(r.receipts, before)
 		case FieldShown:
-			text = ui.shownText()
+			text = shownText(ui)
 		default:
 			text, _ = got[name].(string)
 		}
@@ -301,89 +300,20 @@ func readFrom(name string, offset int64) string {
 
 // CodeUIAnswerRequired is the error code of a question the scenario's ui
 // does not answer, as the ECR API's is.
-const CodeUIAnswerRequired = "ui_answer_required"
+const CodeUIAnswerRequired = flow.CodeUIAnswerRequired
 
-// scriptedUI is posrt.ui answered from a scenario's ui table by the
-// question's name; what the flow shows is kept for contains.shown.
-type scriptedUI struct {
-	answers map[string]any
-	mu      sync.Mutex
-	shown   []flow.Message
+// scenarioUI is posrt.ui answered from a scenario's ui table by the
+// question's name (flow.Answers).
+func scenarioUI(answers map[string]any) *flow.Answers {
+	return flow.NewAnswers(answers, func(p flow.Prompt, example string) string {
+		return fmt.Sprintf("the flow asks %q (%s): answer it in the scenario, ui = { %s = %s }", p.Text, p.Name, p.Name, example)
+	})
 }
 
-var _ flow.UI = (*scriptedUI)(nil)
-
-func (u *scriptedUI) answer(p flow.Prompt, want string) (any, error) {
-	a, ok := u.answers[p.Name]
-	if !ok {
-		return nil, &flow.Error{Code: CodeUIAnswerRequired, Message: fmt.Sprintf("the flow asks %q (%s): answer it in the scenario, ui = { %s = %s }", p.Text, p.Name, p.Name, want)}
-	}
-	return a, nil
-}
-
-func (u *scriptedUI) bad(p flow.Prompt, a any, want string) error {
-	return &flow.Error{Code: "invalid_request", Message: fmt.Sprintf("ui.%s = %v: the flow's question wants %s", p.Name, show(a), want)}
-}
-
-func (u *scriptedUI) Show(_ context.Context, m flow.Message) error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.shown = append(u.shown, m)
-	return nil
-}
-
-func (u *scriptedUI) Confirm(_ context.Context, p flow.Prompt) (bool, error) {
-	a, err := u.answer(p, "true")
-	if err != nil {
-		return false, err
-	}
-	b, ok := a.(bool)
-	if !ok {
-		return false, u.bad(p, a, "true or false")
-	}
-	return b, nil
-}
-
-func (u *scriptedUI) Choose(_ context.Context, p flow.Prompt) (int, error) {
-	want := fmt.Sprintf("a number from 1 to %d or one of %s", len(p.Options), strings.Join(p.Options, ", "))
-	a, err := u.answer(p, "1")
-	if err != nil {
-		return 0, err
-	}
-	switch a := a.(type) {
-	case int64:
-		if a >= 1 && int(a) <= len(p.Options) {
-			return int(a) - 1, nil
-		}
-	case string:
-		for i, o := range p.Options {
-			if o == a {
-				return i, nil
-			}
-		}
-	}
-	return 0, u.bad(p, a, want)
-}
-
-func (u *scriptedUI) EnterAmount(_ context.Context, p flow.Prompt) (int64, error) {
-	a, err := u.answer(p, "1234")
-	if err != nil {
-		return 0, err
-	}
-	n, ok := a.(int64)
-	if !ok {
-		return 0, u.bad(p, a, "an amount in fen, a whole number (1234 for RMB 12.34)")
-	}
-	return n, nil
-}
-
-func (u *scriptedUI) Progress(context.Context, flow.Progress) error { return nil }
-
-func (u *scriptedUI) shownText() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+// shownText is what the flow showed, for contains.shown.
+func shownText(ui *flow.Answers) string {
 	var b strings.Builder
-	for _, m := range u.shown {
+	for _, m := range ui.Shown() {
 		b.WriteString(m.Title + "\n")
 		for _, l := range m.Lines {
 			b.WriteString(l + "\n")
