@@ -169,7 +169,8 @@ func consoleRequest(f []string) (terminal.Request, error) {
 	var err error
 	switch {
 	case len(f) == 1:
-		req.Op = txn.Operation{Kind: journal.KindSale, Medium: journal.MediumCard}
+		// Whichever the customer presents first: a card or a code.
+		req.Op = txn.Operation{Kind: journal.KindSale}
 		req.Op.Amount, err = amount(f[0])
 	case f[0] == "qr" && len(f) == 3:
 		req.Op = txn.Operation{Kind: journal.KindSale}

@@ -333,6 +333,54 @@ var scripted = map[string][]scriptedCase{
 				}
 			},
 		},
+		{
+			name:  "undecided: a card presented first is a card sale with its PIN",
+			input: map[string]any{"kind": "sale", "medium": "undecided", "amount": int64(1234)},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["result"] != "approved" || out["receipts_printed"] != int64(2) {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+				if got := moneyCalls(h); got != "wait card=true code=true;read_card;get_pin card-1;execute card-1 pin-1 " {
+					t.Fatalf("calls = %s", got)
+				}
+			},
+		},
+		{
+			name:  "undecided: a payment code presented first is paid with no PIN and one slip",
+			input: map[string]any{"kind": "sale", "medium": "undecided", "amount": int64(1234)},
+			setup: func(h *runtimetest.Host) { h.WaitEvent, h.Medium = "code", "wechat" },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["result"] != "approved" || out["receipts_printed"] != int64(1) {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+				if got := moneyCalls(h); got != "wait card=true code=true;read_code;execute   code-1" {
+					t.Fatalf("calls = %s", got)
+				}
+				if doc := text(printer.Document{Lines: h.Printed[0].Lines}); !strings.Contains(doc, "扫码支付凭证") {
+					t.Fatalf("slip is not the payment-code slip:\n%s", doc)
+				}
+			},
+		},
+		{
+			name:  "undecided: the cancel key or the timeout sends nothing",
+			input: map[string]any{"kind": "sale", "medium": "undecided", "amount": int64(1234)},
+			setup: func(h *runtimetest.Host) { h.WaitEvent = "cancel" },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "cancelled" || strings.Contains(moneyCalls(h), "execute") {
+					t.Fatalf("out = %v, %v; calls %s", out, err, moneyCalls(h))
+				}
+			},
+		},
+		{
+			name:  "undecided: no card and no code in time sends nothing",
+			input: map[string]any{"kind": "sale", "medium": "undecided", "amount": int64(1234)},
+			setup: func(h *runtimetest.Host) { h.WaitEvent = "timeout" },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "timeout" || strings.Contains(moneyCalls(h), "execute") {
+					t.Fatalf("out = %v, %v; calls %s", out, err, moneyCalls(h))
+				}
+			},
+		},
 	},
 	"qr_sale": {
 		{
@@ -379,6 +427,20 @@ var scripted = map[string][]scriptedCase{
 			},
 		},
 	},
+}
+
+// moneyCalls lists the host calls that lead to money moving: waits, card
+// and code reads, PINs and executes.
+func moneyCalls(h *runtimetest.Host) string {
+	var got []string
+	for _, c := range h.Calls {
+		for _, p := range []string{"wait", "read_card", "read_code", "get_pin", "execute"} {
+			if strings.HasPrefix(c, p) {
+				got = append(got, c)
+			}
+		}
+	}
+	return strings.Join(got, ";")
 }
 
 func saleCtx(amount int64) map[string]any {

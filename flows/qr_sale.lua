@@ -1,4 +1,5 @@
--- qr_sale.lua: a payment-code sale (付款码).
+-- qr_sale.lua: a payment-code sale (付款码) the cash register sent with the
+-- customer's code (auth_code), or one the cashier started as a code sale.
 -- The customer shows the payment code of WeChat Pay, Alipay or UnionPay QR;
 -- the runtime tells the wallet from the code itself. ctx.amount (fen) is
 -- the operation's. While the customer confirms in their wallet the runtime
@@ -7,8 +8,6 @@
 
 local scanner = require("posrt.scanner")
 local txn = require("posrt.txn")
-local printer = require("posrt.printer")
-local terminal = require("posrt.terminal")
 local receipts = require("receipts")
 
 return function(ctx)
@@ -22,16 +21,6 @@ return function(ctx)
   if not res then
     return nil, err
   end
-
-  res.receipts_printed = 0
-  if res.result == "approved" then
-    local lines, copies = receipts.document(terminal.info(), res, false)
-    local ok, perr = printer.print({ copy = "receipt", lines = lines, cut = true })
-    if ok then
-      res.receipts_printed = copies
-    else
-      res.print_error = perr.message
-    end
-  end
+  receipts.print_approved(res)
   return res
 end

@@ -6,6 +6,8 @@
 -- how many copies it holds. A reprint (duplicate) is marked DUPLICATE.
 
 local money = require("posrt.money")
+local printer = require("posrt.printer")
+local terminal = require("posrt.terminal")
 
 local M = {}
 
@@ -117,6 +119,30 @@ local function reversal(t, res, kind, duplicate)
   order_qr(lines, res)
   foot(lines)
   return lines
+end
+
+-- yuan is an amount in fen as yuan with the fen exact ("12.34").
+M.yuan = money.yuan
+
+-- print_approved prints the receipts of res, a sale, void or refund
+-- txn.execute returned, when it was approved: res.receipts_printed counts
+-- the copies, res.print_error says why none printed (the transaction
+-- stands: the cashier reprints once the printer is fixed).
+function M.print_approved(res)
+  res.receipts_printed = 0
+  if res.result ~= "approved" then
+    return
+  end
+  local lines, copies = M.document(terminal.info(), res, false)
+  if copies == 0 then
+    return
+  end
+  local ok, perr = printer.print({ copy = "receipt", lines = lines, cut = true })
+  if ok then
+    res.receipts_printed = copies
+  else
+    res.print_error = perr.message
+  end
 end
 
 -- document returns lines, copies (0: nothing to print).

@@ -31,8 +31,8 @@ func TestHostileFlowsCannotBreakTheTerminal(t *testing.T) {
 	src := strings.Replace(string(def), "return function(ctx)\n", `return function(ctx)
   if ctx.amount == 666 then local s = "x" while true do s = s .. s end end
 `, 1)
-	src = strings.Replace(src, "  res.receipts_printed = 0\n", `  if ctx.amount == 777 or ctx.amount == 888 then while true do end end
-  res.receipts_printed = 0
+	src = strings.Replace(src, "  receipts.print_approved(res)\n", `  if ctx.amount == 777 or ctx.amount == 888 then while true do end end
+  receipts.print_approved(res)
 `, 1)
 	if src == string(def) || strings.Count(src, "ctx.amount ==") != 3 {
 		t.Fatal("the default sale flow changed shape: the hostile additions did not apply")

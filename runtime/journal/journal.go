@@ -439,6 +439,37 @@ func (j *Journal) Move(ctx context.Context, key Key, c Change) (Record, error) {
 	return rec, nil
 }
 
+// Decide sets the medium of a sale journaled undecided (MediumUndecided)
+// once the customer presented a card or a payment code, in one commit
+// synced before Decide returns: only then may the sale be sent, so a
+// restart finds every record that may have left the terminal under its
+// channel. A record that is not an undecided sale still created is
+// refused with ErrIllegalMove and left as it was.
+func (j *Journal) Decide(ctx context.Context, key Key, m Medium) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	if !m.Valid() || m == MediumCash {
+		return Record{}, fmt.Errorf("deciding %s: %w: a sale is paid by card or a wallet, not %q", key, ErrInvalidIntent, m)
+	}
+	var rec Record
+	err := j.db.Update(func(txn *badger.Txn) error {
+		var err error
+		if rec, err = getRecord(txn, key); err != nil {
+			return err
+		}
+		if rec.Medium.Decided() || rec.State != StateCreated {
+			return fmt.Errorf("%w: %s is %s by %s, not an undecided sale waiting for the customer", ErrIllegalMove, key, rec.State, rec.Medium)
+		}
+		rec.Medium, rec.UpdatedAt = m, j.now().UTC()
+		return putRecord(txn, rec)
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("deciding %s: %w", key, err)
+	}
+	return rec, nil
+}
+
 // moveIn is Move within txn. left reports whether the record left the
 // pending index, which the caller mirrors in memory once txn commits.
 func moveIn(txn *badger.Txn, key Key, c Change, now time.Time) (rec Record, left bool, err error) {

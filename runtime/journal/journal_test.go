@@ -217,3 +217,57 @@ func TestCrashKeepsEverySyncedIntent(t *testing.T) {
 		t.Fatalf("trace after crash %s does not follow the last acknowledged %06d", rec.Trace, last)
 	}
 }
+
+// A sale journaled undecided takes its medium once, while created, and
+// keeps it across a reopen; the books file it under that medium.
+func TestDecideSetsTheMediumOnce(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	j := open(t, dir)
+	in := Intent{TID: "12345678", MID: "123456789012345", Kind: KindSale, Medium: MediumUndecided, Amount: 500}
+	rec, err := j.Begin(ctx, in)
+	if err != nil || rec.Medium != MediumUndecided {
+		t.Fatalf("undecided intent: %+v, %v", rec, err)
+	}
+	for _, m := range []Medium{MediumCash, MediumUndecided, "paypal"} {
+		if _, err := j.Decide(ctx, rec.Key(), m); !errors.Is(err, ErrInvalidIntent) {
+			t.Errorf("decided as %q: %v", m, err)
+		}
+	}
+	if rec, err = j.Decide(ctx, rec.Key(), MediumAlipay); err != nil || rec.Medium != MediumAlipay || rec.State != StateCreated {
+		t.Fatalf("decided: %+v, %v", rec, err)
+	}
+	if _, err := j.Decide(ctx, rec.Key(), MediumCard); !errors.Is(err, ErrIllegalMove) {
+		t.Fatalf("decided twice: %v", err)
+	}
+	if _, err := j.Move(ctx, rec.Key(), Change{To: StateApproved, OrderNo: "P1"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	j = open(t, dir)
+	defer j.Close()
+	got, err := j.Get(rec.Key())
+	if err != nil || got.Medium != MediumAlipay {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	day, err := j.Summarize(ctx, PeriodDay, got.CreatedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alipay int64
+	for _, tot := range day.Totals {
+		if tot.Medium == MediumAlipay {
+			alipay = int64(tot.SaleAmount)
+		}
+	}
+	if alipay != 500 {
+		t.Fatalf("the day's Alipay sales are %d fen, want 500: %+v", alipay, day.Totals)
+	}
+	// Only a sale waits to be decided; an approved one is not decided again.
+	if _, err := j.Begin(ctx, Intent{TID: "12345678", MID: "123456789012345", Kind: KindRefund, Medium: MediumUndecided, Amount: 1, Original: rec.Key()}); !errors.Is(err, ErrInvalidIntent) {
+		t.Fatalf("undecided refund: %v", err)
+	}
+	if _, err := j.Decide(ctx, rec.Key(), MediumCard); !errors.Is(err, ErrIllegalMove) {
+		t.Fatalf("an approved sale decided again: %v", err)
+	}
+}

@@ -177,7 +177,9 @@ func (in Intent) validate() error {
 		return bad("MID %q must be 15 letters or digits", in.MID)
 	case !in.Kind.Valid():
 		return bad("unknown kind %q", in.Kind)
-	case !in.Medium.Valid():
+	case in.Medium == MediumUndecided && in.Kind != KindSale:
+		return bad("only a sale may wait for the customer to choose card or payment code; a %s names its medium", in.Kind)
+	case !in.Medium.Valid() && in.Medium != MediumUndecided:
 		return bad("unknown medium %q", in.Medium)
 	case in.Kind.Money() && (in.Amount <= 0 || in.Amount > money.MaxAmount):
 		return bad("amount must be from 1 to %d fen, got %d", money.MaxAmount, in.Amount)

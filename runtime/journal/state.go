@@ -41,11 +41,21 @@ const (
 	MediumCash       Medium = "cash"
 )
 
+// MediumUndecided is the medium of a sale journaled before the customer
+// presented anything: whichever comes first, a card on the PIN pad or a
+// payment code, decides it (Journal.Decide) before anything is sent. A
+// sale abandoned undecided never left the terminal.
+const MediumUndecided Medium = "undecided"
+
 // Media lists every medium.
 var Media = []Medium{MediumCard, MediumWeChat, MediumAlipay, MediumUnionPayQR, MediumCash}
 
 // Valid reports whether m is a known medium.
 func (m Medium) Valid() bool { return slices.Contains(Media, m) }
+
+// Decided reports whether m names how the customer pays (not
+// MediumUndecided).
+func (m Medium) Decided() bool { return m != MediumUndecided }
 
 // Wallet reports whether m is a payment-code wallet.
 func (m Medium) Wallet() bool {

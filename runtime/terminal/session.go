@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ type session struct {
 	n        int
 	cards    map[string]pinpad.Card
 	pins     map[string]pinpad.PINBlock
-	codes    map[string]string // payment codes, never handed to Lua
+	codes    map[string]paymentCode // never handed to Lua
 	given    string            // the payment code the front end handed over
 	executed bool
 	reprint  bool           // a reprint's session: nothing to execute, every print a reprint
@@ -48,9 +49,15 @@ func (s *session) host(ui flow.UI) flow.Host {
 	return flow.Host{UI: ui, Events: s, PinPad: s, Scanner: s, Txn: s, Printer: s, Terminal: s}
 }
 
-func (t *Terminal) newSession(rec journal.Record, paymentCode string) *session {
-	return &session{t: t, rec: rec, given: paymentCode,
-		cards: map[string]pinpad.Card{}, pins: map[string]pinpad.PINBlock{}, codes: map[string]string{}}
+// paymentCode is a code the customer presented and the wallet it is for.
+type paymentCode struct {
+	code   string
+	medium journal.Medium
+}
+
+func (t *Terminal) newSession(rec journal.Record, given string) *session {
+	return &session{t: t, rec: rec, given: given,
+		cards: map[string]pinpad.Card{}, pins: map[string]pinpad.PINBlock{}, codes: map[string]paymentCode{}}
 }
 
 // close drops the run's encrypted card data, PIN blocks and payment codes.
@@ -176,13 +183,16 @@ func (s *session) ReadCode(ctx context.Context) (flow.CodeView, error) {
 	if err != nil {
 		return flow.CodeView{}, err
 	}
-	if m != s.rec.Medium {
+	switch {
+	case s.rec.Medium.Decided() && m != s.rec.Medium:
 		return flow.CodeView{}, &flow.Error{Code: "wrong_wallet", Message: fmt.Sprintf("the customer showed a %s code, but this payment is %s", m, s.rec.Medium)}
+	case !slices.Contains(s.t.cfg.Channels.Wallets(), m):
+		return flow.CodeView{}, s.t.noWallet(m)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ref := s.ref("code")
-	s.codes[ref] = code
+	s.codes[ref] = paymentCode{code: code, medium: m}
 	return flow.CodeView{Ref: ref, Medium: string(m)}, nil
 }
 
@@ -226,7 +236,13 @@ func (s *session) Execute(ctx context.Context, a flow.ExecuteArgs) (flow.TxnView
 	case a.CodeRef != "" && !okCode:
 		return flow.TxnView{}, &flow.Error{Code: "no_code", Message: fmt.Sprintf("no payment code %q was read in this transaction", a.CodeRef)}
 	}
-	refs.PINBlock, refs.PaymentCode = pin, code
+	refs.PINBlock, refs.PaymentCode, refs.Medium = pin, code.code, s.rec.Medium
+	switch {
+	case a.CodeRef != "":
+		refs.Medium = code.medium
+	case a.CardRef != "":
+		refs.Medium = journal.MediumCard
+	}
 	rec, err := s.t.engine.Execute(ctx, s.rec.Key(), refs)
 	s.mu.Lock()
 	s.last = rec

@@ -276,14 +276,19 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 			return Result{}, &flow.Error{Code: txn.CodeInvalidOperation, Message: fmt.Sprintf("the payment code is a %s code, but the request names %s", m, op.Medium)}
 		}
 		if !slices.Contains(t.cfg.Channels.Wallets(), m) {
-			return Result{}, &flow.Error{Code: CodeWalletNotConfigured, Message: fmt.Sprintf(
-				"the customer's code is a %s payment code, but this terminal has no %s wallet (it takes %s): ask for another way to pay; nothing was charged",
-				walletName(m), walletName(m), t.takes())}
+			return Result{}, t.noWallet(m)
 		}
 		op.Medium = m
 	}
 	if op.Kind == journal.KindSale && op.Medium == "" {
+		// Whichever the customer presents first: a card on the PIN pad or
+		// a payment code on the scanner (the sale is journaled undecided
+		// and decided before it is sent); a terminal that can read no code
+		// takes cards.
 		op.Medium = journal.MediumCard
+		if t.cfg.Devices.Scanner != nil && len(t.cfg.Channels.Wallets()) > 0 {
+			op.Medium = journal.MediumUndecided
+		}
 	}
 	rec, err := t.engine.Begin(ctx, op)
 	var repeated *journal.RepeatedRequestError
@@ -361,6 +366,14 @@ func (t *Terminal) detect(code string) (journal.Medium, error) {
 		return "", &flow.Error{Code: CodeInvalidAuthCode, Message: err.Error()}
 	}
 	return r.Medium, nil
+}
+
+// noWallet is the refusal of a payment code of a wallet this terminal has
+// no plugin for.
+func (t *Terminal) noWallet(m journal.Medium) error {
+	return &flow.Error{Code: CodeWalletNotConfigured, Message: fmt.Sprintf(
+		"the customer's code is a %s payment code, but this terminal has no %s wallet (it takes %s): ask for another way to pay; nothing was charged",
+		walletName(m), walletName(m), t.takes())}
 }
 
 // takes names what this terminal takes, for a cashier.

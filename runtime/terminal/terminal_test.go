@@ -24,6 +24,8 @@ import (
 	"github.com/posrt/posrt/plugins/pinpad/testcards"
 	"github.com/posrt/posrt/plugins/printer"
 	printerfake "github.com/posrt/posrt/plugins/printer/fake"
+	"github.com/posrt/posrt/plugins/scanner"
+	scannerfake "github.com/posrt/posrt/plugins/scanner/fake"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
@@ -94,7 +96,10 @@ func newRigRetrying(t testing.TB, retry time.Duration, channelCfg, pinpadCfg, pr
 
 // newRigWith is newRig whose terminal's Run retries every retry, with a
 // merchant's flows directory when flowsDir is set.
-func newRigWith(t testing.TB, retry time.Duration, flowsDir string, channelCfg, pinpadCfg, printerCfg map[string]string) *rig {
+// A scannerCfg gives the terminal a fake scanner so configured, so that a
+// sale the front end names no medium for takes a card or a code,
+// whichever comes first.
+func newRigWith(t testing.TB, retry time.Duration, flowsDir string, channelCfg, pinpadCfg, printerCfg map[string]string, scannerCfg ...map[string]string) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	j, err := journal.Open(filepath.Join(dir, "journal"), journal.Options{})
@@ -143,7 +148,7 @@ func newRigWith(t testing.TB, retry time.Duration, flowsDir string, channelCfg, 
 	if err := reg.AddWallet(journal.MediumWeChat, "wechat", func(context.Context) (channels.Wallet, error) { return r.wechat, nil }); err != nil {
 		t.Fatal(err)
 	}
-	r.t = terminal.New(terminal.Config{
+	cfg := terminal.Config{
 		Info:       txn.Terminal{TID: "12345678", MID: "898310048990001", MerchantName: "TEST SHOP"},
 		Journal:    j,
 		Flows:      engine,
@@ -158,7 +163,13 @@ func newRigWith(t testing.TB, retry time.Duration, flowsDir string, channelCfg, 
 			PinPad:  pp,
 			Printer: func(context.Context) (printer.Printer, error) { return r.printer, nil },
 		},
-	})
+	}
+	for _, c := range scannerCfg {
+		sc := scannerfake.NewFake()
+		configure(t, sc, c)
+		cfg.Devices.Scanner = func(context.Context) (scanner.Scanner, error) { return sc, nil }
+	}
+	r.t = terminal.New(cfg)
 	return r
 }
 
@@ -695,5 +706,50 @@ func TestSignInRunsTheSigninFlow(t *testing.T) {
 	}
 	if len(ui.Shown) != 2 || ui.Shown[1].Level != "error" {
 		t.Fatalf("shown %+v", ui.Shown)
+	}
+}
+
+// A sale the front end names no medium for takes whichever the customer
+// presents first: the journal holds it undecided until then, and decided
+// before anything is sent, so the books and a restart see its channel.
+func TestSaleTakesCardOrCodeWhicheverFirst(t *testing.T) {
+	ctx := context.Background()
+	whichever := terminal.Request{Op: txn.Operation{Kind: journal.KindSale, Amount: 1234}}
+
+	// The code comes at 20 ms, the card at 2 s: a WeChat Pay sale.
+	r := newRigWith(t, 0, "", nil, map[string]string{"latency": "2s"}, nil,
+		map[string]string{"codes": "134567890123456789", "interval": "20ms"})
+	res, err := r.t.Execute(ctx, whichever)
+	if err != nil || res.Result != journal.OutcomeApproved || res.Medium != journal.MediumWeChat || res.Channel != journal.MediumWeChat || res.ReceiptsPrinted != 1 {
+		t.Fatalf("code first: %+v, %v", res, err)
+	}
+	if e, booked := r.channel.Booked(channels.Key{TID: "12345678", MID: "898310048990001", Batch: res.Batch, Trace: res.Trace}); booked {
+		t.Fatalf("the acquirer booked a sale paid by code: %+v", e)
+	}
+
+	// No code comes: the card is read, the PIN taken, a card sale.
+	r = newRigWith(t, 0, "", nil, nil, nil, map[string]string{})
+	res, err = r.t.Execute(ctx, whichever)
+	if err != nil || res.Result != journal.OutcomeApproved || res.Medium != journal.MediumCard || res.MaskedPAN == "" || res.ReceiptsPrinted != 2 {
+		t.Fatalf("card first: %+v, %v", res, err)
+	}
+
+	// The cardholder cancels before presenting anything: nothing sent,
+	// the record names no medium it never had.
+	r = newRigWith(t, 0, "", nil, map[string]string{"cancel": "true"}, nil, map[string]string{})
+	res, err = r.t.Execute(ctx, whichever)
+	if err != nil || res.Code != "cancelled" || res.State != string(journal.StateNotSent) {
+		t.Fatalf("cancelled: %+v, %v", res, err)
+	}
+	rec, err := r.j.Get(journal.Key{TID: "12345678", Batch: res.Batch, Trace: res.Trace})
+	if err != nil || rec.Medium != journal.MediumUndecided {
+		t.Fatalf("cancelled record: %+v, %v", rec, err)
+	}
+
+	// A terminal without a scanner takes cards only: nothing to wait for.
+	r = newRig(t, nil, nil, nil)
+	res, err = r.t.Execute(ctx, whichever)
+	if err != nil || res.Medium != journal.MediumCard {
+		t.Fatalf("no scanner: %+v, %v", res, err)
 	}
 }

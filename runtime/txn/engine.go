@@ -163,7 +163,7 @@ func (e *Engine) Begin(ctx context.Context, op Operation) (journal.Record, error
 			in.Amount = orig.Amount // a void is for the whole sale
 		}
 	}
-	if in.Medium != journal.MediumCash {
+	if in.Medium != journal.MediumCash && in.Medium.Decided() {
 		if err := e.deps.Channels.has(in.Medium); err != nil {
 			return journal.Record{}, err
 		}
@@ -248,6 +248,11 @@ func (e *Engine) Execute(ctx context.Context, key journal.Key, refs Refs) (journ
 	if rec.State != journal.StateCreated {
 		return rec, refuse(CodeAlreadyExecuted, "%s %s was already executed (%s): a flow executes its operation once", rec.Kind, rec.Key(), rec.State)
 	}
+	if !rec.Medium.Decided() {
+		if rec, err = e.decide(ctx, rec, refs); err != nil {
+			return rec, err
+		}
+	}
 	if rec.Kind == journal.KindCash {
 		return e.outcome(ctx, rec, journal.Change{To: journal.StateApproved, HostMessage: "cash entered"})
 	}
@@ -262,6 +267,31 @@ func (e *Engine) Execute(ctx context.Context, key journal.Key, refs Refs) (journ
 		return e.executeCard(ctx, rec, refs)
 	}
 	return e.executeWallet(ctx, rec, refs)
+}
+
+// decide journals the medium of a sale that waited for the customer:
+// refs.Medium, the card or the payment code's wallet the flow handed over.
+// One it cannot decide, or whose channel this terminal lacks, ends not
+// sent.
+func (e *Engine) decide(ctx context.Context, rec journal.Record, refs Refs) (journal.Record, error) {
+	var why error
+	switch m := refs.Medium; {
+	case m == journal.MediumCard && refs.PaymentCode != "", m.Wallet() && refs.Card.MaskedPAN != "":
+		why = refuse(CodeInvalidOperation, "a sale is paid by a card or a payment code, not both")
+	case m == journal.MediumCard && refs.Card.MaskedPAN == "", m.Wallet() && refs.PaymentCode == "",
+		m != journal.MediumCard && !m.Wallet():
+		why = refuse(CodeInvalidOperation, "the customer presented neither a card nor a payment code: nothing to pay with")
+	default:
+		why = e.deps.Channels.has(m)
+	}
+	if why != nil {
+		done, err := e.deps.Journal.Move(context.WithoutCancel(ctx), rec.Key(), journal.Change{To: journal.StateNotSent, LastError: why.Error()})
+		if err != nil {
+			return rec, errors.Join(why, err)
+		}
+		return done, why
+	}
+	return e.deps.Journal.Decide(ctx, rec.Key(), refs.Medium)
 }
 
 // prepare makes the medium's channel ready for a new operation: signed in
@@ -312,8 +342,9 @@ func (e *Engine) resolvePending(ctx context.Context, m journal.Medium, next jour
 		if m != "" && rec.Medium != m || rec.Key() == next || e.flying(rec.Key()) {
 			continue
 		}
-		if rec.Kind == journal.KindCash || rec.Kind == journal.KindSignIn {
-			// Nothing was sent for these: close them.
+		if rec.Kind == journal.KindCash || rec.Kind == journal.KindSignIn || !rec.Medium.Decided() {
+			// Nothing was sent for these (an undecided sale is decided,
+			// synced, before it is sent): close them.
 			if _, err := e.deps.Journal.Move(ctx, rec.Key(), journal.Change{To: journal.StateNotSent, LastError: "interrupted before it was sent"}); err != nil {
 				errs = append(errs, err)
 			}

@@ -47,6 +47,10 @@ type Refs struct {
 	PINBlock []byte
 	// PaymentCode is the code scanned from the customer's wallet.
 	PaymentCode string
+	// Medium is what the customer presented: card, or the wallet the
+	// runtime told from the payment code. It decides a sale journaled
+	// undecided; for any other it is the record's.
+	Medium journal.Medium
 }
 
 // Codes of the refusals and failures the engine reports, for a cash
@@ -140,7 +144,7 @@ func (op Operation) validate() error {
 	case op.Kind == journal.KindCash && op.Medium != journal.MediumCash,
 		op.Kind != journal.KindCash && op.Medium == journal.MediumCash:
 		return refuse(CodeInvalidOperation, "cash is taken by a cash entry only")
-	case op.Kind == journal.KindSale && !op.Medium.Valid():
+	case op.Kind == journal.KindSale && !op.Medium.Valid() && op.Medium != journal.MediumUndecided:
 		return refuse(CodeInvalidOperation, "unknown medium %q", op.Medium)
 	}
 	return nil

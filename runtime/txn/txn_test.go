@@ -556,3 +556,65 @@ func TestQueryAsksTheHost(t *testing.T) {
 		t.Fatalf("cash query: %v", err)
 	}
 }
+
+// A sale journaled undecided is decided by what the customer presented,
+// synced before it is sent; one that presented nothing, or whose decision
+// was never journaled when the terminal stopped, never left it.
+func TestUndecidedSaleIsDecidedBeforeItIsSent(t *testing.T) {
+	r := newRig(t, nil, nil)
+	ctx := context.Background()
+	undecided := txn.Operation{Kind: journal.KindSale, Medium: journal.MediumUndecided, Amount: 1500}
+
+	card := r.card(1500)
+	card.Medium = journal.MediumCard
+	rec, err := r.run(undecided, card)
+	if err != nil || rec.State != journal.StateApproved || rec.Medium != journal.MediumCard {
+		t.Fatalf("card presented: %+v, %v", rec, err)
+	}
+	if e, ok := r.booked(rec); !ok || !e.Approved() {
+		t.Fatalf("acquirer: %+v %v", e, ok)
+	}
+
+	rec, err = r.run(undecided, txn.Refs{PaymentCode: r.code(), Medium: journal.MediumWeChat})
+	if err != nil || rec.State != journal.StateApproved || rec.Medium != journal.MediumWeChat || rec.OrderNo == "" {
+		t.Fatalf("code presented: %+v, %v", rec, err)
+	}
+
+	for name, refs := range map[string]txn.Refs{
+		"nothing":            {},
+		"a code for a card":  {PaymentCode: r.code(), Medium: journal.MediumCard},
+		"both":               {Card: card.Card, PaymentCode: r.code(), Medium: journal.MediumWeChat},
+		"an unknown wallet":  {PaymentCode: r.code(), Medium: journal.MediumAlipay},
+		"a card for a code":  {Card: card.Card, Medium: journal.MediumWeChat},
+		"an undecided again": {Card: card.Card, Medium: journal.MediumUndecided},
+	} {
+		rec, err := r.run(undecided, refs)
+		if err == nil || rec.State != journal.StateNotSent || rec.Medium != journal.MediumUndecided {
+			t.Errorf("%s: %+v, %v; want not sent, undecided, refused", name, rec, err)
+		}
+		if _, ok := r.booked(rec); ok {
+			t.Errorf("%s: the acquirer booked it", name)
+		}
+	}
+
+	// The terminal stopped while the customer was deciding: the record is
+	// closed as not sent, no reversal goes to any channel.
+	rec, err = r.e.Begin(ctx, undecided)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.e = r.engine()
+	if err := r.e.ResolvePending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.j.Get(rec.Key()); got.State != journal.StateNotSent {
+		t.Fatalf("after a restart the undecided sale is %+v, want not sent", got)
+	}
+	if _, ok := r.booked(rec); ok {
+		t.Fatal("a reversal or a sale reached the acquirer for a sale never decided")
+	}
+	// Only a sale waits to be decided.
+	if _, err := r.e.Begin(ctx, txn.Operation{Kind: journal.KindCash, Medium: journal.MediumUndecided, Amount: 100}); txn.Code(err) != txn.CodeInvalidOperation {
+		t.Fatalf("undecided cash: %v", err)
+	}
+}
