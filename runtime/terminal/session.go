@@ -27,7 +27,7 @@ type session struct {
 	cards    map[string]pinpad.Card
 	pins     map[string]pinpad.PINBlock
 	codes    map[string]paymentCode // never handed to Lua
-	given    string            // the payment code the front end handed over
+	given    string                 // the payment code the front end handed over
 	executed bool
 	reprint  bool           // a reprint's session: nothing to execute, every print a reprint
 	failure  string         // the code of Execute's refusal, when it refused
