@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/posrt/posrt/runtime/flow"
@@ -15,9 +16,9 @@ import (
 	"github.com/posrt/posrt/runtime/txn"
 )
 
-const consoleHelp = `log in first: login NO PASSWORD (cashier 01 / 0000, supervisor 00 / 123456 until changed)
+const consoleHelp = `log in first: login [NO PASSWORD] (cashier 01 / 0000, supervisor 00 / 123456 until changed)
 amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
-  1234               card sale of 1234 fen
+  1234               sale of 1234 fen: card, or payment code on the scanner, whichever comes first
   qr 1234 CODE       payment-code sale (the wallet is told from the code)
   cash 1234          cash entry
   void TRACE         (supervisor) void the sale with TRACE in this batch (full amount)
@@ -27,6 +28,9 @@ amounts are in FEN (1 yuan = 100 fen; 1234 = 12.34 yuan)
   slip               reprint the last settlement slip
   resolve TRACE WHY  (supervisor) close a reversal the acquirer confirmed by hand
   clear              (supervisor) clear the cache: export the journal, then empty it
+  lock               lock the terminal until an operator logs in again
+  protect [WHY]      protection mode: no transaction, working keys erased
+  unprotect          (supervisor) lift protection mode; the terminal signs in again
   passwd OLD NEW     change your password     unlock NO  (supervisor) unlock an operator
   l                  the last 10 transactions (e.g. one whose answer a cash register lost)
   query [TRACE]      the query flow: the last transactions, or the one of TRACE in this batch
@@ -82,21 +86,46 @@ func (c *consoleSession) command(fields []string) {
 		return
 	}
 	out, term := c.out, c.term
-	if c.operator == "" && fields[0] != "login" && fields[0] != "s" && fields[0] != "status" && fields[0] != "l" && fields[0] != "list" {
+	if c.operator == "" && !slices.Contains([]string{"login", "s", "status", "l", "list", "protect", "unprotect"}, fields[0]) {
 		fmt.Fprintln(out, "log in first: login NO PASSWORD (cashier 01 / 0000 on a new terminal)")
 		return
 	}
 	switch {
-	case fields[0] == "login" && len(fields) == 3:
-		op, err := term.Operators().Login(c.ctx, operator.Number(fields[1]), fields[2])
+	case fields[0] == "login" && (len(fields) == 1 || len(fields) == 3):
+		// The login flow; the password reaches posrt, never the flow.
+		cred := consoleCredentials{c: c}
+		if len(fields) == 3 {
+			cred.number, cred.password = operator.Number(fields[1]), fields[2]
+		}
+		res, err := term.RunAccess(c.ctx, terminal.FlowLogin, consoleUI{c}, cred)
 		if err != nil {
-			fmt.Fprintf(out, "LOGIN REFUSED: %v\n", err)
+			fmt.Fprintf(out, "LOGIN REFUSED: %s\n", flow.AsError(err).Message)
 			return
 		}
-		c.operator = op.Number
-		fmt.Fprintf(out, "operator %s (%s) logged in\n", op.Number, op.Role)
-		if op.DefaultPassword {
-			fmt.Fprintln(out, "WARNING: this is the factory password: change it with passwd OLD NEW")
+		no, _ := res["number"].(string)
+		c.operator = operator.Number(no)
+		if res["factory_password"] == true {
+			fmt.Fprintln(out, "change it with passwd OLD NEW")
+		}
+	case fields[0] == "lock" && len(fields) == 1:
+		if _, err := term.RunAccess(c.ctx, terminal.FlowLock, consoleUI{c}, consoleCredentials{c: c}); err != nil {
+			fmt.Fprintf(out, "NOT LOCKED: %s\n", flow.AsError(err).Message)
+			return
+		}
+		c.operator = ""
+	case fields[0] == "protect":
+		why := "by the console"
+		if len(fields) > 1 {
+			why += ": " + strings.Join(fields[1:], " ")
+		}
+		if err := term.Protect(c.ctx, why); err != nil {
+			fmt.Fprintf(out, "NOT PROTECTED: %v\n", err)
+			return
+		}
+		fmt.Fprintln(out, "PROTECTION MODE: no transaction until the supervisor unlocks it (unprotect)")
+	case fields[0] == "unprotect" && len(fields) == 1:
+		if _, err := term.RunAccess(c.ctx, terminal.FlowProtectionUnlock, consoleUI{c}, consoleCredentials{c: c}); err != nil {
+			fmt.Fprintf(out, "NOT UNLOCKED: %s\n", flow.AsError(err).Message)
 		}
 	case fields[0] == "logout":
 		fmt.Fprintf(out, "operator %s logged out\n", c.operator)
@@ -134,23 +163,11 @@ func (c *consoleSession) command(fields []string) {
 		}
 		fmt.Fprintf(out, "RESOLVED BY HAND: %s %s %d fen, trace %s (%s)\n", rec.Medium, rec.Kind, int64(rec.Amount), rec.Trace, rec.Note)
 	case fields[0] == "clear" && len(fields) == 1:
-		if !c.supervisor() {
-			return
-		}
-		rep, err := term.ClearCache(c.ctx, false)
-		if err != nil && flow.AsError(err).Code == terminal.CodeNotClearable {
-			fmt.Fprintf(out, "%s\ntype YES to clear anyway (every record is exported first): ", flow.AsError(err).Message)
-			if !c.lines.Scan() || strings.TrimSpace(c.lines.Text()) != "YES" {
-				fmt.Fprintln(out, "\nnot cleared")
-				return
-			}
-			rep, err = term.ClearCache(c.ctx, true)
-		}
-		if err != nil {
+		// The clear_cache flow asks the supervisor's password (checked by
+		// posrt) and, for an unsettled batch, whether to clear anyway.
+		if _, err := term.RunAccess(c.ctx, terminal.FlowClearCache, consoleUI{c}, consoleCredentials{c: c}); err != nil {
 			fmt.Fprintf(out, "NOT CLEARED: %s\n", flow.AsError(err).Message)
-			return
 		}
-		fmt.Fprintf(out, "CLEARED: %d records exported to %s; batch %s and next trace %s kept\n", rep.Records, rep.Export, rep.Batch, rep.NextTrace)
 	case fields[0] == "settle" && len(fields) == 1, fields[0] == "slip" && len(fields) == 1:
 		var res terminal.SettleResult
 		var err error

@@ -8,6 +8,8 @@ import (
 
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/money"
+	"github.com/posrt/posrt/runtime/operator"
+	"github.com/posrt/posrt/runtime/terminal"
 )
 
 // consoleUI is a flow's posrt.ui on the cashier's console: messages are
@@ -98,4 +100,34 @@ func (u consoleUI) Progress(_ context.Context, p flow.Progress) error {
 		fmt.Fprintln(u.c.out, p.Text)
 	}
 	return nil
+}
+
+// consoleCredentials asks the cashier for a password on the next line
+// (number and password given on the login line are used as they are): it
+// goes to posrt's check, never to the flow.
+type consoleCredentials struct {
+	c        *consoleSession
+	number   operator.Number
+	password string
+}
+
+var _ terminal.Credentials = consoleCredentials{}
+
+func (k consoleCredentials) Operator(context.Context) (operator.Number, string, error) {
+	if k.number != "" {
+		return k.number, k.password, nil
+	}
+	no, err := consoleUI{k.c}.ask("operator number: ")
+	if err != nil {
+		return "", "", err
+	}
+	pw, err := consoleUI{k.c}.ask("password: ")
+	fmt.Fprintln(k.c.out)
+	return operator.Number(no), pw, err
+}
+
+func (k consoleCredentials) Supervisor(context.Context) (string, error) {
+	pw, err := consoleUI{k.c}.ask("supervisor password: ")
+	fmt.Fprintln(k.c.out)
+	return pw, err
 }

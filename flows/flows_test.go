@@ -382,6 +382,99 @@ var scripted = map[string][]scriptedCase{
 			},
 		},
 	},
+	"login": {
+		{
+			name: "logs in and warns of a factory password",
+			setup: func(h *runtimetest.Host) {
+				h.Operator, h.Locked = flow.OperatorView{Number: "00", Role: "supervisor", FactoryPassword: true}, true
+			},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["number"] != "00" || out["role"] != "supervisor" || h.Locked {
+					t.Fatalf("out = %v, %v; locked %v", out, err, h.Locked)
+				}
+				if last := h.Shown[len(h.Shown)-1]; last.Level != "warning" || !strings.Contains(strings.Join(last.Lines, " "), "FACTORY PASSWORD") {
+					t.Fatalf("shown = %+v", last)
+				}
+			},
+		},
+		{
+			name:  "a refused login says why",
+			setup: func(h *runtimetest.Host) { h.LoginErr = &flow.Error{Code: "wrong_password", Message: "wrong password for operator 01"} },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "wrong_password" || h.Shown[len(h.Shown)-1].Level != "error" {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+			},
+		},
+	},
+	"lock": {
+		{
+			name: "locks the terminal",
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["locked"] != true || !h.Locked {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+			},
+		},
+	},
+	"protection_unlock": {
+		{
+			name:  "lifts protection and says to sign in",
+			setup: func(h *runtimetest.Host) { h.Protected = "tamper switch opened" },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["unlocked"] != true || out["was"] != "tamper switch opened" || h.Protected != "" {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+			},
+		},
+		{
+			name: "a terminal not in protection has nothing to unlock",
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "not_protected" || strings.Contains(strings.Join(h.Calls, ";"), "unlock_protection") {
+					t.Fatalf("out = %v, %v; calls %v", out, err, h.Calls)
+				}
+			},
+		},
+		{
+			name: "a wrong password keeps the protection",
+			setup: func(h *runtimetest.Host) {
+				h.Protected, h.UnlockErr = "tamper", &flow.Error{Code: "wrong_password", Message: "wrong supervisor password"}
+			},
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "wrong_password" || h.Protected != "tamper" {
+					t.Fatalf("out = %v, %v", out, err)
+				}
+			},
+		},
+	},
+	"clear_cache": {
+		{
+			name: "clears a settled terminal at once",
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["records"] != int64(7) || strings.Join(h.Calls, ";") != "clear_cache force=false;show info CACHE CLEARED 清除完成" {
+					t.Fatalf("out = %v, %v; calls %v", out, err, h.Calls)
+				}
+			},
+		},
+		{
+			name:  "an unsettled batch is cleared only when the supervisor confirms",
+			setup: func(h *runtimetest.Host) { h.NotClearable, h.Confirms = true, map[string]bool{"clear_anyway": true} },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if err != nil || out["records"] != int64(7) || !strings.Contains(strings.Join(h.Calls, ";"), "clear_cache force=false;confirm clear_anyway;clear_cache force=true") {
+					t.Fatalf("out = %v, %v; calls %v", out, err, h.Calls)
+				}
+			},
+		},
+		{
+			name:  "not confirmed: nothing is cleared",
+			setup: func(h *runtimetest.Host) { h.NotClearable = true },
+			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
+				if flow.AsError(err).Code != "not_clearable" || strings.Contains(strings.Join(h.Calls, ";"), "force=true") {
+					t.Fatalf("out = %v, %v; calls %v", out, err, h.Calls)
+				}
+			},
+		},
+	},
 	"qr_sale": {
 		{
 			name:  "approved prints one slip naming the wallet",

@@ -250,14 +250,17 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		Info:      txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
 		Operators: ops,
 		ExportDir: filepath.Join(o.DataDir, "exports"),
-		Journal:   j,
-		Flows:     engine,
-		Logf:      logf,
-		Devices:   devices,
-		Channels:  reg,
-		Policy:    policy,
-		Retention: cfg.History.Retention(),
-		QR:        codes,
+		// A tamper that put the terminal into protection mode holds across
+		// a restart.
+		ProtectionFile: filepath.Join(o.DataDir, "protection.json"),
+		Journal:        j,
+		Flows:          engine,
+		Logf:           logf,
+		Devices:        devices,
+		Channels:       reg,
+		Policy:         policy,
+		Retention:      cfg.History.Retention(),
+		QR:             codes,
 	})
 	return t, engine, nil
 }

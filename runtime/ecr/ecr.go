@@ -34,7 +34,7 @@ type Terminal interface {
 	Reprint(ctx context.Context, ref txn.OriginalRef) (terminal.Result, error)
 	Status() (terminal.Status, error)
 	Supervisor(ctx context.Context, password string) error
-	ClearCache(ctx context.Context, confirm bool) (journal.ClearReport, error)
+	RunAccess(ctx context.Context, name string, ui flow.UI, cred terminal.Credentials) (map[string]any, error)
 	History
 }
 
@@ -132,33 +132,10 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, res)
 	})
-	mux.HandleFunc("POST /v1/cache/clear", func(w http.ResponseWriter, r *http.Request) {
-		fields, ok := readObject(w, r, []string{"supervisor_password", "confirm"})
-		if !ok {
-			return
-		}
-		pw, err := str(fields, "supervisor_password")
-		confirm := false
-		if raw, has := fields["confirm"]; has && err == nil {
-			if jerr := json.Unmarshal(raw, &confirm); jerr != nil {
-				err = fmt.Errorf("confirm must be true or false")
-			}
-		}
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
-			return
-		}
-		if err := t.Supervisor(r.Context(), pw); err != nil {
-			writeRefusal(w, err)
-			return
-		}
-		rep, err := t.ClearCache(context.WithoutCancel(r.Context()), confirm)
-		if err != nil {
-			writeRefusal(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": "cleared", "export": rep.Export, "records": rep.Records, "batch": rep.Batch, "next_trace": rep.NextTrace})
-	})
+	mux.HandleFunc("POST /v1/cache/clear", access(t, terminal.FlowClearCache, []string{"supervisor_password", "confirm"}))
+	mux.HandleFunc("POST /v1/login", access(t, terminal.FlowLogin, []string{"operator", "password"}))
+	mux.HandleFunc("POST /v1/lock", access(t, terminal.FlowLock, nil))
+	mux.HandleFunc("POST /v1/protection/unlock", access(t, terminal.FlowProtectionUnlock, []string{"supervisor_password"}))
 	mux.HandleFunc("POST /v1/reprint", func(w http.ResponseWriter, r *http.Request) {
 		fields, ok := readObject(w, r, []string{"trace", "batch", "rrn", "settlement"})
 		if !ok {
@@ -458,8 +435,10 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case "not_supervisor":
 		return http.StatusForbidden
-	case "operator_locked":
+	case "operator_locked", terminal.CodeLocked, terminal.CodeProtected:
 		return http.StatusLocked
+	case "not_protected":
+		return http.StatusConflict
 	case terminal.CodeNotClearable, terminal.CodeWalletNotConfigured, terminal.CodeAmbiguousAuthCode:
 		return http.StatusConflict
 	case terminal.CodeInvalidAuthCode:

@@ -90,8 +90,38 @@ func (f *fakeTerminal) Supervisor(_ context.Context, pw string) error {
 	return &flow.Error{Code: "wrong_password", Message: "wrong password"}
 }
 
-func (f *fakeTerminal) ClearCache(context.Context, bool) (journal.ClearReport, error) {
-	return journal.ClearReport{Export: "/x.jsonl"}, f.err
+// RunAccess runs the access flows as the terminal's do with the request's
+// credentials: the supervisor's password checked by Supervisor, a clear
+// cache asking whether to clear anyway, a login naming its operator.
+func (f *fakeTerminal) RunAccess(ctx context.Context, name string, ui flow.UI, cred terminal.Credentials) (map[string]any, error) {
+	switch name {
+	case terminal.FlowClearCache, terminal.FlowProtectionUnlock:
+		pw, err := cred.Supervisor(ctx)
+		if err == nil {
+			err = f.Supervisor(ctx, pw)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if name == terminal.FlowProtectionUnlock {
+			return map[string]any{"unlocked": true}, f.err
+		}
+		anyway, err := ui.Confirm(ctx, flow.Prompt{Name: "clear_anyway"})
+		if err != nil || !anyway {
+			return nil, &flow.Error{Code: terminal.CodeNotClearable, Message: "batch not settled"}
+		}
+		return map[string]any{"export": "/x.jsonl"}, f.err
+	case terminal.FlowLogin:
+		no, pw, err := cred.Operator(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if pw != "0000" {
+			return nil, &flow.Error{Code: "wrong_password", Message: "wrong password"}
+		}
+		return map[string]any{"number": string(no), "role": "cashier"}, nil
+	}
+	return map[string]any{"locked": true}, nil
 }
 
 func (f *fakeTerminal) Reprint(context.Context, txn.OriginalRef) (terminal.Result, error) {
@@ -525,9 +555,45 @@ func TestRefundAndClearNeedTheSupervisor(t *testing.T) {
 	if got := term.sales(); len(got) != 0 {
 		t.Fatalf("refused requests reached the terminal: %v", got)
 	}
-	status, body := do(t, http.MethodPost, srv.URL+"/v1/cache/clear", `{"supervisor_password": "`+supervisorPassword+`", "confirm": true}`)
-	if status != http.StatusOK || body["export"] != "/x.jsonl" {
+	status, body := do(t, http.MethodPost, srv.URL+"/v1/cache/clear", `{"supervisor_password": "`+supervisorPassword+`"}`)
+	if status != http.StatusConflict || errorCode(t, body) != terminal.CodeNotClearable {
+		t.Fatalf("clear of an unsettled batch without confirm: HTTP %d %v", status, body)
+	}
+	status, body = do(t, http.MethodPost, srv.URL+"/v1/cache/clear", `{"supervisor_password": "`+supervisorPassword+`", "confirm": true}`)
+	if status != http.StatusOK || body["export"] != "/x.jsonl" || body["result"] != "cleared" {
 		t.Fatalf("clear: HTTP %d %v", status, body)
+	}
+}
+
+// The access endpoints hand the request's passwords to the runtime's
+// check (never to a flow): a login, a lock, a protection unlock.
+func TestAccessEndpoints(t *testing.T) {
+	srv := serve(t, &fakeTerminal{})
+	for _, c := range []struct {
+		path, body string
+		status     int
+		code       string
+	}{
+		{"/v1/login", `{"operator": "01"}`, http.StatusBadRequest, "invalid_request"},
+		{"/v1/login", `{"operator": "01", "password": "1111"}`, http.StatusUnauthorized, "wrong_password"},
+		{"/v1/login", `{"operator": 1, "password": "0000"}`, http.StatusBadRequest, "invalid_request"},
+		{"/v1/login", `{"operator": "01", "password": "0000", "pin": "x"}`, http.StatusBadRequest, "invalid_request"},
+		{"/v1/protection/unlock", `{}`, http.StatusUnauthorized, "supervisor_required"},
+		{"/v1/protection/unlock", `{"supervisor_password": "1"}`, http.StatusUnauthorized, "wrong_password"},
+	} {
+		status, body := do(t, http.MethodPost, srv.URL+c.path, c.body)
+		if status != c.status || errorCode(t, body) != c.code {
+			t.Errorf("%s %s: HTTP %d %v, want %d %s", c.path, c.body, status, body, c.status, c.code)
+		}
+	}
+	if status, body := do(t, http.MethodPost, srv.URL+"/v1/login", `{"operator": "01", "password": "0000"}`); status != http.StatusOK || body["number"] != "01" {
+		t.Fatalf("login: HTTP %d %v", status, body)
+	}
+	if status, body := do(t, http.MethodPost, srv.URL+"/v1/lock", `{}`); status != http.StatusOK || body["locked"] != true {
+		t.Fatalf("lock: HTTP %d %v", status, body)
+	}
+	if status, body := do(t, http.MethodPost, srv.URL+"/v1/protection/unlock", `{"supervisor_password": "`+supervisorPassword+`"}`); status != http.StatusOK || body["unlocked"] != true {
+		t.Fatalf("unlock: HTTP %d %v", status, body)
 	}
 }
 

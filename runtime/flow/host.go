@@ -23,6 +23,51 @@ type Host struct {
 	Printer  Printer  // posrt.printer
 	Terminal Terminal // posrt.terminal
 	Journal  Journal  // posrt.journal
+	Access   Access   // posrt.terminal's login, lock, unlock_protection, clear_cache
+}
+
+// Access is posrt.terminal's guarded steps: who works the terminal, and
+// what only the supervisor may do. The runtime asks the front end for
+// each password and checks it itself (the console reads it, the ECR API
+// takes it from the request): no password passes through a flow.
+type Access interface {
+	// Login asks the front end who logs in and their password, and logs
+	// them in; a locked terminal is unlocked.
+	Login(ctx context.Context) (OperatorView, error)
+	// Lock locks the terminal: it refuses every operation until an
+	// operator logs in again.
+	Lock(ctx context.Context) error
+	// UnlockProtection lifts protection mode with the supervisor's
+	// password; the terminal signs in afresh before its next card
+	// operation (the working keys were erased).
+	UnlockProtection(ctx context.Context) (TerminalView, error)
+	// ClearCache exports the journal and empties it, with the
+	// supervisor's password (asked once a run). An unsettled batch or
+	// unresolved records refuse it with code "not_clearable" unless
+	// Force.
+	ClearCache(ctx context.Context, a ClearArgs) (ClearView, error)
+}
+
+// OperatorView is an operator logged in.
+type OperatorView struct {
+	Number string `json:"number"`
+	Role   string `json:"role"`
+	// FactoryPassword: the operator still has the password posrt ships.
+	FactoryPassword bool `json:"factory_password,omitempty"`
+}
+
+// ClearArgs are clear_cache's arguments.
+type ClearArgs struct {
+	Force bool `json:"force,omitempty"`
+}
+
+// ClearView is what a clear cache did: the records exported (to Export)
+// and removed; the batch and next trace it kept.
+type ClearView struct {
+	Records   int    `json:"records"`
+	Export    string `json:"export"`
+	Batch     string `json:"batch"`
+	NextTrace string `json:"next_trace"`
 }
 
 // Journal is posrt.journal: the terminal's books, read only.
@@ -305,6 +350,12 @@ type TerminalView struct {
 	MerchantName string
 	Batch        string
 	NextTrace    string
+	// Operator is who is logged in ("" for none); Locked, a terminal
+	// locked until an operator logs in.
+	Operator string
+	Locked   bool
+	// Protected is why the terminal is in protection mode ("" when not).
+	Protected string
 }
 
 // Error is an expected failure, shown to the cashier as Message and to a

@@ -12,7 +12,7 @@ import (
 func TestHostIsPlainDataAndCarried(t *testing.T) {
 	host := reflect.TypeFor[Host]()
 	ctxType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[error]()
-	modules := map[string]string{"UI": "ui", "Events": "events", "PinPad": "pinpad", "Scanner": "scanner", "Txn": "txn", "Printer": "printer", "Terminal": "terminal", "Journal": "journal"}
+	modules := map[string]string{"UI": "ui", "Events": "events", "PinPad": "pinpad", "Scanner": "scanner", "Txn": "txn", "Printer": "printer", "Terminal": "terminal", "Journal": "journal", "Access": "terminal"}
 	carried := 0
 	for i := range host.NumField() {
 		field := host.Field(i)

@@ -28,7 +28,7 @@ func (r *run) modules() map[string]map[string]lua.LGFunction {
 		"posrt.scanner":  {"read_code": r.readCode},
 		"posrt.txn":      {"execute": r.execute, "sale": r.execute, "record": r.record},
 		"posrt.printer":  {"print": r.print},
-		"posrt.terminal": {"info": r.terminalInfo},
+		"posrt.terminal": {"info": r.terminalInfo, "login": r.login, "lock": r.lock, "unlock_protection": r.unlockProtection, "clear_cache": r.clearCache},
 		"posrt.money":    {"yuan": yuan},
 		"posrt.journal":  {"find": r.journalFind, "summary": r.journalSummary},
 		"posrt.ui":       {"show": r.uiShow, "confirm": r.uiConfirm, "choose": r.uiChoose, "enter_amount": r.uiEnterAmount, "progress": r.uiProgress, "wait": r.uiWait},
@@ -337,7 +337,63 @@ func (r *run) terminalInfo(L *lua.LState) int {
 	if err != nil {
 		return fail(L, err)
 	}
-	L.Push(table(L, map[string]any{"tid": v.TID, "mid": v.MID, "merchant_name": v.MerchantName, "batch": v.Batch, "next_trace": v.NextTrace}))
+	L.Push(terminalTable(L, v))
+	return 1
+}
+
+func terminalTable(L *lua.LState, v TerminalView) *lua.LTable {
+	return table(L, map[string]any{"tid": v.TID, "mid": v.MID, "merchant_name": v.MerchantName, "batch": v.Batch, "next_trace": v.NextTrace,
+		"operator": v.Operator, "locked": v.Locked, "protected": v.Protected})
+}
+
+func (r *run) login(L *lua.LState) int {
+	if r.host.Access == nil {
+		return unavailable(L, "posrt.terminal.login")
+	}
+	op, err := r.host.Access.Login(L.Context())
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(table(L, map[string]any{"number": op.Number, "role": op.Role, "factory_password": op.FactoryPassword}))
+	return 1
+}
+
+func (r *run) lock(L *lua.LState) int {
+	if r.host.Access == nil {
+		return unavailable(L, "posrt.terminal.lock")
+	}
+	if err := r.host.Access.Lock(L.Context()); err != nil {
+		return fail(L, err)
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+func (r *run) unlockProtection(L *lua.LState) int {
+	if r.host.Access == nil {
+		return unavailable(L, "posrt.terminal.unlock_protection")
+	}
+	v, err := r.host.Access.UnlockProtection(L.Context())
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(terminalTable(L, v))
+	return 1
+}
+
+func (r *run) clearCache(L *lua.LState) int {
+	var a ClearArgs
+	if t, ok := L.Get(1).(*lua.LTable); ok {
+		a.Force = lua.LVAsBool(t.RawGetString("force"))
+	}
+	if r.host.Access == nil {
+		return unavailable(L, "posrt.terminal.clear_cache")
+	}
+	v, err := r.host.Access.ClearCache(L.Context(), a)
+	if err != nil {
+		return fail(L, err)
+	}
+	L.Push(table(L, map[string]any{"records": int64(v.Records), "export": v.Export, "batch": v.Batch, "next_trace": v.NextTrace}))
 	return 1
 }
 

@@ -236,7 +236,13 @@ return function(ctx)
   local res = txn.execute({ card = card, pin = pin })
   local rec = txn.record()
   local info = terminal.info()
-  return { go = go, i = i, label = label, again = again, result = res.result, tid = info.tid, rec = rec.result }
+  local op = terminal.login()
+  terminal.lock()
+  local locked = terminal.info().locked
+  local unlocked = terminal.unlock_protection()
+  local cleared = terminal.clear_cache({ force = true })
+  return { go = go, i = i, label = label, again = again, result = res.result, tid = info.tid, rec = rec.result,
+    op = op.number, locked = locked, unlocked = unlocked.protected, cleared = cleared.records }
 end`
 	p := newPool(t, 10*time.Second, map[string]string{"every": src})
 	script := func() *runtimetest.Host {
@@ -256,7 +262,7 @@ end`
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalJSONish(got, want) || got["again"] != int64(777) || got["label"] != "b" {
+	if !equalJSONish(got, want) || got["again"] != int64(777) || got["label"] != "b" || got["op"] != "01" || got["locked"] != true || got["cleared"] != int64(7) {
 		t.Fatalf("in a worker %v, in process %v", got, want)
 	}
 	if strings.Join(inWorker.Calls, "; ") != strings.Join(inProcess.Calls, "; ") {

@@ -153,6 +153,7 @@ var hostModules = []struct {
 	{"printer", func(h Host) bool { return h.Printer != nil }, func(h *Host, r *remoteHost) { h.Printer = r }},
 	{"terminal", func(h Host) bool { return h.Terminal != nil }, func(h *Host, r *remoteHost) { h.Terminal = r }},
 	{"journal", func(h Host) bool { return h.Journal != nil }, func(h *Host, r *remoteHost) { h.Journal = r }},
+	{"access", func(h Host) bool { return h.Access != nil }, func(h *Host, r *remoteHost) { h.Access = r }},
 }
 
 // remoteHostOf is the Host of a run whose host has the modules caps: the
@@ -244,6 +245,23 @@ func (h *remoteHost) Info(context.Context) (TerminalView, error) {
 	return callHost[TerminalView](h, "terminal.info", nil)
 }
 
+func (h *remoteHost) Login(context.Context) (OperatorView, error) {
+	return callHost[OperatorView](h, "terminal.login", struct{}{})
+}
+
+func (h *remoteHost) Lock(context.Context) error {
+	_, err := callHost[struct{}](h, "terminal.lock", struct{}{})
+	return err
+}
+
+func (h *remoteHost) UnlockProtection(context.Context) (TerminalView, error) {
+	return callHost[TerminalView](h, "terminal.unlock_protection", struct{}{})
+}
+
+func (h *remoteHost) ClearCache(_ context.Context, a ClearArgs) (ClearView, error) {
+	return callHost[ClearView](h, "terminal.clear_cache", a)
+}
+
 func (h *remoteHost) Wait(_ context.Context, a WaitArgs) (Event, error) {
 	return callHost[Event](h, "events.wait", a)
 }
@@ -295,14 +313,24 @@ var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawM
 	"terminal.info": serve(func(h Host) Terminal { return h.Terminal }, func(t Terminal, ctx context.Context, _ struct{}) (TerminalView, error) {
 		return t.Info(ctx)
 	}),
-	"journal.find":    serve(func(h Host) Journal { return h.Journal }, Journal.Find),
-	"journal.summary": serve(func(h Host) Journal { return h.Journal }, Journal.Summary),
-	"events.wait":     serve(func(h Host) Events { return h.Events }, Events.Wait),
-	"ui.show":         serve(func(h Host) UI { return h.UI }, noReply(UI.Show)),
-	"ui.confirm":      serve(func(h Host) UI { return h.UI }, UI.Confirm),
-	"ui.choose":       serve(func(h Host) UI { return h.UI }, UI.Choose),
-	"ui.enter_amount": serve(func(h Host) UI { return h.UI }, UI.EnterAmount),
-	"ui.progress":     serve(func(h Host) UI { return h.UI }, noReply(UI.Progress)),
+	"terminal.login": serve(func(h Host) Access { return h.Access }, func(a Access, ctx context.Context, _ struct{}) (OperatorView, error) {
+		return a.Login(ctx)
+	}),
+	"terminal.lock": serve(func(h Host) Access { return h.Access }, func(a Access, ctx context.Context, _ struct{}) (struct{}, error) {
+		return struct{}{}, a.Lock(ctx)
+	}),
+	"terminal.unlock_protection": serve(func(h Host) Access { return h.Access }, func(a Access, ctx context.Context, _ struct{}) (TerminalView, error) {
+		return a.UnlockProtection(ctx)
+	}),
+	"terminal.clear_cache": serve(func(h Host) Access { return h.Access }, Access.ClearCache),
+	"journal.find":         serve(func(h Host) Journal { return h.Journal }, Journal.Find),
+	"journal.summary":      serve(func(h Host) Journal { return h.Journal }, Journal.Summary),
+	"events.wait":          serve(func(h Host) Events { return h.Events }, Events.Wait),
+	"ui.show":              serve(func(h Host) UI { return h.UI }, noReply(UI.Show)),
+	"ui.confirm":           serve(func(h Host) UI { return h.UI }, UI.Confirm),
+	"ui.choose":            serve(func(h Host) UI { return h.UI }, UI.Choose),
+	"ui.enter_amount":      serve(func(h Host) UI { return h.UI }, UI.EnterAmount),
+	"ui.progress":          serve(func(h Host) UI { return h.UI }, noReply(UI.Progress)),
 }
 
 // serve decodes a call's arguments and calls fn on the module of(host);

@@ -48,11 +48,21 @@ type Host struct {
 	// Found and Summarized are what the journal's Find and Summary answer.
 	Found      []flow.TxnView
 	Summarized flow.SummaryView
+
+	// Access: Operator is who logs in (cashier 01 when empty); LoginErr,
+	// UnlockErr fail those calls; NotClearable refuses a clear cache
+	// without force as not_clearable; Protected is the terminal's
+	// protection until UnlockProtection lifts it; Locked is set by Lock
+	// and cleared by Login.
+	Operator             flow.OperatorView
+	LoginErr, UnlockErr  error
+	NotClearable, Locked bool
+	Protected            string
 }
 
 // Modules is the flow.Host whose every module is h.
 func (h *Host) Modules() flow.Host {
-	return flow.Host{UI: h, Events: h, PinPad: h, Scanner: h, Txn: h, Printer: h, Terminal: h, Journal: h}
+	return flow.Host{UI: h, Events: h, PinPad: h, Scanner: h, Txn: h, Printer: h, Terminal: h, Journal: h, Access: h}
 }
 
 // Find implements flow.Journal: Found, at most q.Limit of them.
@@ -231,5 +241,57 @@ func (h *Host) Print(_ context.Context, a flow.PrintArgs) error {
 // Info implements flow.Terminal.
 func (h *Host) Info(context.Context) (flow.TerminalView, error) {
 	h.record("terminal")
-	return flow.TerminalView{TID: "12345678", MID: "123456789012345", MerchantName: "POSRT TEST SHOP", Batch: "000001", NextTrace: "000001"}, nil
+	return h.info(), nil
+}
+
+func (h *Host) info() flow.TerminalView {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return flow.TerminalView{TID: "12345678", MID: "123456789012345", MerchantName: "POSRT TEST SHOP", Batch: "000001", NextTrace: "000001",
+		Operator: h.Operator.Number, Locked: h.Locked, Protected: h.Protected}
+}
+
+// Login implements flow.Access: Operator logs in.
+func (h *Host) Login(context.Context) (flow.OperatorView, error) {
+	h.record("login")
+	if h.LoginErr != nil {
+		return flow.OperatorView{}, h.LoginErr
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.Operator.Number == "" {
+		h.Operator = flow.OperatorView{Number: "01", Role: "cashier"}
+	}
+	h.Locked = false
+	return h.Operator, nil
+}
+
+// Lock implements flow.Access.
+func (h *Host) Lock(context.Context) error {
+	h.record("lock")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.Locked = true
+	return nil
+}
+
+// UnlockProtection implements flow.Access.
+func (h *Host) UnlockProtection(context.Context) (flow.TerminalView, error) {
+	h.record("unlock_protection")
+	if h.UnlockErr != nil {
+		return flow.TerminalView{}, h.UnlockErr
+	}
+	h.mu.Lock()
+	h.Protected = ""
+	h.mu.Unlock()
+	return h.info(), nil
+}
+
+// ClearCache implements flow.Access: 7 records exported.
+func (h *Host) ClearCache(_ context.Context, a flow.ClearArgs) (flow.ClearView, error) {
+	h.record("clear_cache force=%t", a.Force)
+	if h.NotClearable && !a.Force {
+		return flow.ClearView{}, &flow.Error{Code: "not_clearable", Message: "batch 000001 is not settled"}
+	}
+	return flow.ClearView{Records: 7, Export: "exports/journal-20261123.csv", Batch: "000001", NextTrace: "000008"}, nil
 }

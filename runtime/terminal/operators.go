@@ -34,22 +34,19 @@ func (t *Terminal) Supervisor(ctx context.Context, password string) error {
 	return nil
 }
 
-// ClearCache empties the journal (see journal.Clear): refused while the
-// batch is unsettled or anything is unresolved unless confirm (the
+// clearCache empties the journal (see journal.Clear): refused while the
+// batch is unsettled or anything is unresolved unless force (the
 // supervisor's confirmation, checked by the caller); the export it writes
-// first is in the report. Counters and operators stay.
-func (t *Terminal) ClearCache(ctx context.Context, confirm bool) (journal.ClearReport, error) {
-	if !t.busy.TryLock() {
-		return journal.ClearReport{}, &flow.Error{Code: CodeBusy, Message: "the terminal is busy with a transaction; clear the cache when it is done"}
-	}
-	defer t.busy.Unlock()
+// first is in the report. Counters and operators stay. The clear_cache
+// flow (RunAccess) calls it, holding the terminal.
+func (t *Terminal) clearCache(ctx context.Context, force bool) (journal.ClearReport, error) {
 	if t.cfg.ExportDir == "" {
 		return journal.ClearReport{}, &flow.Error{Code: "internal", Message: "the terminal has no export directory"}
 	}
-	rep, err := t.cfg.Journal.Clear(ctx, t.cfg.ExportDir, confirm)
+	rep, err := t.cfg.Journal.Clear(ctx, t.cfg.ExportDir, force)
 	if err != nil {
 		if code := clearCode(err); code != "" {
-			return journal.ClearReport{}, &flow.Error{Code: code, Message: err.Error() + `: settle first, or confirm as the supervisor ("confirm": true) to clear anyway (the export keeps every record)`}
+			return journal.ClearReport{}, &flow.Error{Code: code, Message: err.Error() + `: settle first, or confirm as the supervisor to clear anyway (the export keeps every record)`}
 		}
 		return journal.ClearReport{}, &flow.Error{Code: CodeJournalError, Message: err.Error()}
 	}

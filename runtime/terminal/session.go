@@ -307,7 +307,14 @@ func (t *Terminal) terminalView() (flow.TerminalView, error) {
 		return flow.TerminalView{}, err
 	}
 	info := t.cfg.Info
-	return flow.TerminalView{TID: info.TID, MID: info.MID, MerchantName: info.MerchantName, Batch: c.Batch, NextTrace: c.NextTrace}, nil
+	v := flow.TerminalView{TID: info.TID, MID: info.MID, MerchantName: info.MerchantName, Batch: c.Batch, NextTrace: c.NextTrace}
+	t.accessMu.Lock()
+	defer t.accessMu.Unlock()
+	v.Operator, v.Locked = string(t.access.operator.Number), t.access.locked
+	if p := t.access.protection; p != nil {
+		v.Protected = p.Reason
+	}
+	return v, nil
 }
 
 var _ flow.Events = (*session)(nil)

@@ -44,6 +44,9 @@ func (t *Terminal) Settle(ctx context.Context, operator string, ui flow.UI) (Set
 		return SettleResult{}, &flow.Error{Code: CodeBusy, Message: "the terminal is busy with a transaction; settle when it is done"}
 	}
 	defer t.busy.Unlock()
+	if err := t.barred(); err != nil {
+		return SettleResult{}, err
+	}
 	ss := &settleSession{t: t, operator: operator}
 	out, flowErr := t.cfg.Flows.Run(ctx, flow.Host{UI: ui, Txn: ss, Printer: ss, Terminal: ss}, "settle", map[string]any{"kind": string(journal.KindSettle), "reprint": false})
 	if ss.err != nil {

@@ -48,6 +48,9 @@ type Config struct {
 	Operators *operator.Store
 	// ExportDir is where a clear cache writes its export of the journal.
 	ExportDir string
+	// ProtectionFile holds the protection mode across restarts (empty:
+	// in memory only).
+	ProtectionFile string
 	// Retention is how long settled records are kept (93 days); Run
 	// compacts older ones away once a day. Below zero: kept for ever.
 	Retention time.Duration
@@ -62,6 +65,9 @@ type Terminal struct {
 	cfg    Config
 	engine *txn.Engine
 	busy   sync.Mutex
+
+	accessMu sync.Mutex
+	access   access
 }
 
 // CodeBusy is the error code of an operation refused because another one
@@ -106,10 +112,12 @@ func New(cfg Config) *Terminal {
 	if cfg.QR == nil {
 		cfg.QR = qr.Default()
 	}
-	return &Terminal{cfg: cfg, engine: txn.New(cfg.Info, txn.Deps{
+	t := &Terminal{cfg: cfg, engine: txn.New(cfg.Info, txn.Deps{
 		Journal: cfg.Journal, Channels: cfg.Channels, PinPad: cfg.Devices.PinPad, Policy: cfg.Policy,
 		Now: cfg.Now, Logf: cfg.Logf, Sleep: cfg.Sleep,
 	})}
+	t.loadProtection()
+	return t
 }
 
 // Engine is the terminal's operation engine.
@@ -121,6 +129,9 @@ func (t *Terminal) Engine() *txn.Engine { return t.engine }
 // records first, so a record that stays pending (host down) blocks only
 // its channel.
 func (t *Terminal) Recover(ctx context.Context) error {
+	if t.engine.Protected() {
+		return nil // no key to sign or MAC with until the supervisor lifts it
+	}
 	if !t.engine.SignedIn() {
 		if err := t.engine.SignIn(ctx); err != nil {
 			t.cfg.Logf("sign-in at boot failed (retried in %v and before the next card operation): %v", t.cfg.RetryEvery, err)
@@ -170,6 +181,9 @@ func (t *Terminal) SignIn(ctx context.Context) error { return t.SignInWith(ctx, 
 // engine's sign-in (keys checked and loaded into the PIN pad by posrt);
 // ui is the front end's (nil for none).
 func (t *Terminal) SignInWith(ctx context.Context, ui flow.UI) error {
+	if err := t.barred(); err != nil {
+		return err
+	}
 	h := &signInHost{t: t}
 	_, flowErr := t.cfg.Flows.Run(ctx, flow.Host{UI: ui, Txn: h, Terminal: h}, "signin", map[string]any{"kind": string(journal.KindSignIn)})
 	switch {
@@ -265,6 +279,9 @@ func (t *Terminal) Execute(ctx context.Context, req Request) (Result, error) {
 		return Result{}, &flow.Error{Code: CodeBusy, Message: "the terminal is busy with another transaction; try again when it is done"}
 	}
 	defer t.busy.Unlock()
+	if err := t.barred(); err != nil {
+		return Result{}, err
+	}
 	op := req.Op
 	if req.PaymentCode != "" {
 		// Refused here, before the journal or a wallet sees it.
@@ -540,6 +557,11 @@ type Status struct {
 	Settling     string `json:"settling,omitempty"`
 	// Warnings are what a deployer should fix (factory passwords).
 	Warnings []string `json:"warnings,omitempty"`
+	// Operator is who logged in last; Locked, a terminal locked until an
+	// operator logs in; Protection, why it is in protection mode.
+	Operator   string      `json:"operator,omitempty"`
+	Locked     bool        `json:"locked,omitempty"`
+	Protection *Protection `json:"protection,omitempty"`
 }
 
 // Transactions returns a page of the journal's records f selects, oldest
@@ -582,6 +604,10 @@ func (t *Terminal) Status() (Status, error) {
 		BatchRecords: t.cfg.Journal.CurrentBatch().Records, SettleFirst: t.engine.SettleFirst(),
 		Warnings: t.warnings(),
 	}
+	t.accessMu.Lock()
+	st.Operator, st.Locked = string(t.access.operator.Number), t.access.locked
+	t.accessMu.Unlock()
+	st.Protection = t.Protection()
 	if s, ok, err := t.cfg.Journal.ActiveSettlement(); err != nil {
 		return Status{}, err
 	} else if ok {

@@ -29,6 +29,7 @@ import (
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/money"
+	"github.com/posrt/posrt/runtime/operator"
 	"github.com/posrt/posrt/runtime/runtimetest"
 	"github.com/posrt/posrt/runtime/terminal"
 	"github.com/posrt/posrt/runtime/txn"
@@ -37,6 +38,7 @@ import (
 // rig is a terminal over the in-process fakes and a real journal on disk.
 type rig struct {
 	t       *terminal.Terminal
+	cfg     terminal.Config // what t was made of: a restart makes another
 	j       *journal.Journal
 	dir     string
 	channel *channelsfake.Fake
@@ -148,12 +150,19 @@ func newRigWith(t testing.TB, retry time.Duration, flowsDir string, channelCfg, 
 	if err := reg.AddWallet(journal.MediumWeChat, "wechat", func(context.Context) (channels.Wallet, error) { return r.wechat, nil }); err != nil {
 		t.Fatal(err)
 	}
+	ops, err := operator.Open(dir, operator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := terminal.Config{
-		Info:       txn.Terminal{TID: "12345678", MID: "898310048990001", MerchantName: "TEST SHOP"},
-		Journal:    j,
-		Flows:      engine,
-		RetryEvery: retry,
-		Channels:   reg,
+		Operators:      ops,
+		ExportDir:      filepath.Join(dir, "exports"),
+		ProtectionFile: filepath.Join(dir, "protection.json"),
+		Info:           txn.Terminal{TID: "12345678", MID: "898310048990001", MerchantName: "TEST SHOP"},
+		Journal:        j,
+		Flows:          engine,
+		RetryEvery:     retry,
+		Channels:       reg,
 		Logf: func(f string, a ...any) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -169,7 +178,7 @@ func newRigWith(t testing.TB, retry time.Duration, flowsDir string, channelCfg, 
 		configure(t, sc, c)
 		cfg.Devices.Scanner = func(context.Context) (scanner.Scanner, error) { return sc, nil }
 	}
-	r.t = terminal.New(cfg)
+	r.t, r.cfg = terminal.New(cfg), cfg
 	return r
 }
 

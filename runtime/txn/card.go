@@ -29,6 +29,9 @@ func (e *Engine) SignIn(ctx context.Context) error {
 }
 
 func (e *Engine) signIn(ctx context.Context) error {
+	if e.protected.Load() {
+		return refuse(CodeProtected, "the terminal is in protection mode: the supervisor unlocks it before it signs in again")
+	}
 	acq, err := e.deps.Channels.Acquirer(ctx)
 	if err != nil {
 		return &Error{Code: CodeChannelUnavailable, Err: fmt.Errorf("signing in: %w", err)}
@@ -70,6 +73,34 @@ func (e *Engine) signIn(ctx context.Context) error {
 	e.deps.Logf("signed in: batch %s", resp.Batch)
 	return nil
 }
+
+// Protect puts the engine into protection mode: it forgets today's
+// sign-in and the working keys it held, erases the PIN pad's (when the
+// PIN pad can; a PIN pad that cannot, or cannot be reached, is logged and
+// its keys are useless without a sign-in), and signs in no more until
+// Unprotect. It waits for an online exchange in progress.
+func (e *Engine) Protect(ctx context.Context) error {
+	e.protected.Store(true)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.keys = nil
+	e.signedOn.Store("")
+	pp, err := e.deps.PinPad(ctx)
+	if err == nil {
+		err = pp.EraseKeys(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("erasing the PIN pad's working keys: %w", err)
+	}
+	return nil
+}
+
+// Unprotect lifts protection mode: the next card operation signs in for
+// fresh working keys.
+func (e *Engine) Unprotect() { e.protected.Store(false) }
+
+// Protected reports whether the engine is in protection mode.
+func (e *Engine) Protected() bool { return e.protected.Load() }
 
 func (e *Engine) loadKeys(ctx context.Context, keys pinpad.WorkingKeys) error {
 	pp, err := e.deps.PinPad(ctx)

@@ -84,6 +84,9 @@ type Engine struct {
 	mu       sync.Mutex // one online exchange at a time
 	keys     *pinpad.WorkingKeys
 	signedOn atomic.Value // string: local date of the last successful sign-in
+	// protected: the terminal is in protection mode, its working keys
+	// erased; no sign-in until it is lifted.
+	protected atomic.Bool
 
 	// inFlight holds the keys of operations begun in this process and not
 	// yet executed or abandoned: their flows are still running (a card

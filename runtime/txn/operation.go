@@ -70,6 +70,10 @@ const (
 	CodeNoChannel               = "no_channel"
 	CodeChannelUnavailable      = "channel_unavailable"
 	CodeAlreadyExecuted         = "already_executed"
+	// CodeProtected: the terminal is in protection mode (a tamper switch
+	// or a shock): no transaction, no sign-in, until the supervisor lifts
+	// it.
+	CodeProtected = "protection_mode"
 	// CodeSettleFirst: the batch is full or its business day is over;
 	// settle before any new money operation.
 	CodeSettleFirst = "settle_first"
