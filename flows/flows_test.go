@@ -398,8 +398,10 @@ var scripted = map[string][]scriptedCase{
 			},
 		},
 		{
-			name:  "a refused login says why",
-			setup: func(h *runtimetest.Host) { h.LoginErr = &flow.Error{Code: "wrong_password", Message: "wrong password for operator 01"} },
+			name: "a refused login says why",
+			setup: func(h *runtimetest.Host) {
+				h.LoginErr = &flow.Error{Code: "wrong_password", Message: "wrong password for operator 01"}
+			},
 			check: func(t *testing.T, h *runtimetest.Host, out map[string]any, err error) {
 				if flow.AsError(err).Code != "wrong_password" || h.Shown[len(h.Shown)-1].Level != "error" {
 					t.Fatalf("out = %v, %v", out, err)
