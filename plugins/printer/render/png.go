@@ -252,9 +252,9 @@ func qrBlock(l printer.Line, module int) (block, error) {
 
 // drawer draws text rows with one face.
 type drawer struct {
-	font   *Font
-	face   font.Face
-	buf    sfnt.Buffer
+	font *Font
+	face font.Face
+	buf  sfnt.Buffer
 }
 
 // Baseline is how far below the top of a 24-dot character cell the
