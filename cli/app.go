@@ -27,6 +27,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			journalCommand(),
 			cacheCommand(),
 			flowCommand(),
+			receiptCommand(),
 		},
 		HideHelpCommand: true,
 		// Print the error; the caller (main) picks the exit code, so that

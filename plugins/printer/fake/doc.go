@@ -6,6 +6,8 @@
 // conditions before every job, as the contract asks, so a refused Print
 // prints nothing, and prints a retried job ID once. It keeps the last jobs
 // it printed (Printed) and the last job IDs in bounded memory, and can
-// append every job as 32-column plain text to a file, which is as close to
-// paper as a test gets. It links no testing package.
+// save every job it prints both ways package render draws receipts:
+// appended as 32-column plain text to a file, and as one PNG per job, the
+// image a 58 mm thermal printer prints, which is as close to paper as a
+// test gets. It links no testing package.
 package fake

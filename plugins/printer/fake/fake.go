@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,12 @@ import (
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/internal/faults"
 	"github.com/posrt/posrt/plugins/printer"
+	"github.com/posrt/posrt/plugins/printer/render"
 )
+
+// Columns is the width of the fake's paper in narrow characters, that of a
+// 58 mm receipt printer.
+const Columns = render.Columns
 
 // RememberedJobs is how many of the most recent printed job IDs the Fake
 // remembers to recognise a retry; KeptJobs how many printed jobs it keeps
@@ -54,6 +60,8 @@ type config struct {
 	paper  int // negative: unlimited
 	drawer bool
 	output string
+	pngDir string
+	font   *render.Font // loaded when pngDir is set
 }
 
 // NewFake returns a fake printer with the default configuration. It does
@@ -185,13 +193,23 @@ func (f *Fake) Print(ctx context.Context, job printer.Job) error {
 	if err := f.statusLocked().Err(); err != nil {
 		return err
 	}
-	text, err := render(job.Document)
-	if err != nil {
+	if err := render.Validate(job.Document); err != nil {
 		return err
 	}
+	var img bytes.Buffer
+	if f.cfg.pngDir != "" {
+		if err := render.PNG(&img, job.Document, render.Options{Font: f.cfg.font}); err != nil {
+			return fmt.Errorf("drawing the receipt image: %w", err)
+		}
+	}
 	if f.cfg.output != "" {
-		if err := appendFile(f.cfg.output, text); err != nil {
+		if err := appendFile(f.cfg.output, render.Text(job.Document, Columns)); err != nil {
 			return fmt.Errorf("writing the receipt to the output file: %w", err)
+		}
+	}
+	if f.cfg.pngDir != "" {
+		if err := writeFile(filepath.Join(f.cfg.pngDir, PNGName(job.ID)), img.Bytes()); err != nil {
+			return fmt.Errorf("writing the receipt image: %w", err)
 		}
 	}
 	f.rememberLocked(job.ID)
@@ -289,9 +307,46 @@ func appendFile(path, text string) error {
 	return fh.Close()
 }
 
+// PNGName is the name of the file the fake writes job id's image to in its
+// png_dir: the ID with every character but ASCII letters, digits, '-' and
+// '_' replaced by '_' (a '/' among them, so the file stays in the
+// directory), and ".png".
+func PNGName(id printer.JobID) string {
+	name := []byte(id)
+	for i, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			name[i] = '_'
+		}
+	}
+	return string(name) + ".png"
+}
+
+// writeFile writes data to path through a temporary file renamed over it,
+// so that a reader never sees half an image.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".receipt-*.png")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
-	keys := []string{"conditions", "paper", "drawer", "output", "latency", "crash_after"} // the last two read by faults.Parse
+	keys := []string{"conditions", "paper", "drawer", "output", "png_dir", "latency", "crash_after"} // the last two read by faults.Parse
 	err := base.EachConfigKey(m, "fake-printer", keys, func(k base.ConfigKey) error {
 		if k.Value == "" {
 			return nil // the default
@@ -327,6 +382,15 @@ func parseConfig(m map[string]string) (config, error) {
 				return fmt.Errorf("config key output: %w", err)
 			}
 			c.output = k.Value
+		case "png_dir":
+			if fi, err := os.Stat(k.Value); err != nil || !fi.IsDir() {
+				return k.Bad("an existing directory")
+			}
+			font, err := render.LoadFont("")
+			if err != nil {
+				return fmt.Errorf("config key png_dir: %w", err)
+			}
+			c.pngDir, c.font = k.Value, font
 		}
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/plugins/printer/printertest"
+	"github.com/posrt/posrt/plugins/printer/render"
 )
 
 // connect returns a Fake configured with config and its gRPC client.
@@ -278,37 +280,6 @@ func TestFakeOutputFile(t *testing.T) {
 	}
 }
 
-func TestRender(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		line printer.Line
-		want string
-	}{
-		{"empty", printer.Line{}, "\n"},
-		{"left by default", printer.Line{Text: "abc"}, "abc\n"},
-		{"center", printer.Line{Text: "ab", Align: printer.AlignCenter}, strings.Repeat(" ", 15) + "ab\n"},
-		{"right", printer.Line{Text: "ab", Align: printer.AlignRight}, strings.Repeat(" ", 30) + "ab\n"},
-		{"double width right", printer.Line{Text: "ab", Align: printer.AlignRight, Size: printer.SizeDouble}, strings.Repeat(" ", 28) + "a b\n"},
-		{"double height is one row", printer.Line{Text: "ab", Size: printer.SizeDoubleHeight}, "ab\n"},
-		{"wide characters", printer.Line{Text: "消费", Align: printer.AlignRight}, strings.Repeat(" ", 28) + "消费\n"},
-		{"wrap", printer.Line{Text: strings.Repeat("x", 33)}, strings.Repeat("x", 32) + "\nx\n"},
-		{"wrap double width", printer.Line{Text: strings.Repeat("x", 17), Size: printer.SizeDoubleWidth}, strings.TrimSpace(strings.Repeat("x ", 16)) + "\nx\n"},
-		{"wrap wide characters", printer.Line{Text: strings.Repeat("元", 17)}, strings.Repeat("元", 16) + "\n元\n"},
-		{"newline", printer.Line{Text: "a\nb", Align: printer.AlignRight}, strings.Repeat(" ", 31) + "a\n" + strings.Repeat(" ", 31) + "b\n"},
-		{"qr", printer.Line{QR: "62000000", Size: printer.SizeDouble, Text: "ignored"}, "[QR] 62000000\n"},
-		{"qr centred", printer.Line{QR: "62000000", Align: printer.AlignCenter}, strings.Repeat(" ", 9) + "[QR] 62000000\n"},
-		{"long qr is one row", printer.Line{QR: strings.Repeat("9", 40), Align: printer.AlignRight}, "[QR] " + strings.Repeat("9", 40) + "\n"},
-		{"cut line", printer.Line{Cut: true, Text: "ignored"}, strings.Repeat("-", 32) + "\n"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := render(printer.Document{Lines: []printer.Line{tc.line}})
-			if err != nil || got != tc.want {
-				t.Errorf("render = %q, %v; want %q", got, err, tc.want)
-			}
-		})
-	}
-}
-
 func TestFakeRejectsBadDocument(t *testing.T) {
 	f, p := connect(t, nil)
 	for _, l := range []printer.Line{{Text: "x", Align: "middle"}, {Text: "x", Size: "huge"}} {
@@ -325,6 +296,9 @@ func TestFakeRejectsBadDocument(t *testing.T) {
 func TestFakeRejectsBadConfig(t *testing.T) {
 	f, p := connect(t, map[string]string{"drawer": "false"})
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "paper.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ key, value string }{
 		{"conditions", "jammed"},
 		{"conditions", "paper_out,ok"},
@@ -334,6 +308,8 @@ func TestFakeRejectsBadConfig(t *testing.T) {
 		{"drawer", "yes"},
 		{"output", filepath.Join(dir, "missing", "paper.txt")},
 		{"output", dir},
+		{"png_dir", filepath.Join(dir, "missing")},
+		{"png_dir", filepath.Join(dir, "paper.txt")},
 		{"latency", "soon"},
 		{"crash_after", "0"},
 		{"colour", "red"},
@@ -399,5 +375,81 @@ func TestFakeConformance(t *testing.T) {
 				Printed:       func(printer.Printer) int { return f.Receipts() },
 			})
 		})
+	}
+}
+
+func TestFakePNGDir(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "paper.txt")
+	images := filepath.Join(dir, "png")
+	if err := os.Mkdir(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, p := connect(t, map[string]string{"output": out, "png_dir": images})
+	ctx := context.Background()
+	merchant := printer.Job{ID: "10000001/000001/000123/print-1", Document: printertest.ConformanceReceipt()}
+	dup := printer.Job{ID: "10000001/000001/000123/print-2", Document: printer.Document{Lines: []printer.Line{{Text: "DUPLICATE 重打印", Align: printer.AlignCenter}}, Cut: true}}
+	for _, j := range []printer.Job{merchant, dup, merchant} { // the last a retry: printed once
+		if err := p.Print(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A refused job draws nothing.
+	f.SetConditions(printer.ConditionCoverOpen)
+	if err := p.Print(ctx, printer.Job{ID: "refused", Document: dup.Document}); !errors.Is(err, printer.ErrCoverOpen) {
+		t.Fatalf("Print with the cover open: %v", err)
+	}
+	names, err := filepath.Glob(filepath.Join(images, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(images, "10000001_000001_000123_print-1.png"), filepath.Join(images, "10000001_000001_000123_print-2.png")}
+	if !slices.Equal(names, want) {
+		t.Fatalf("png_dir holds %q, want %q", names, want)
+	}
+	for i, j := range []printer.Job{merchant, dup} {
+		fh, err := os.Open(names[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		_ = fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", names[i], err)
+		}
+		wantImg, err := render.Image(j.Document, render.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Bounds() != wantImg.Bounds() || img.Bounds().Dx() != render.Dots {
+			t.Errorf("%s is %v, want %v, %d dots wide", names[i], img.Bounds(), wantImg.Bounds(), render.Dots)
+			continue
+		}
+		for y := 0; y < img.Bounds().Dy(); y++ {
+			for x := 0; x < render.Dots; x++ {
+				if r, _, _, _ := img.At(x, y).RGBA(); (r < 0x8000) != (wantImg.ColorIndexAt(x, y) == 1) {
+					t.Fatalf("%s differs from the rendered job at (%d, %d)", names[i], x, y)
+				}
+			}
+		}
+	}
+	text, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantText := render.Text(merchant.Document, Columns) + render.Text(dup.Document, Columns); string(text) != wantText {
+		t.Errorf("output file:\n%s\nwant:\n%s", text, wantText)
+	}
+}
+
+func TestPNGName(t *testing.T) {
+	for id, want := range map[printer.JobID]string{
+		"10000001/000001/000123/print-1": "10000001_000001_000123_print-1.png",
+		"../../etc/passwd":               "______etc_passwd.png",
+		"票据 1":                           "_______1.png",
+	} {
+		if got := PNGName(id); got != want {
+			t.Errorf("PNGName(%q) = %q, want %q", id, got, want)
+		}
 	}
 }
