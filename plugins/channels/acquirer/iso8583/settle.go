@@ -8,12 +8,12 @@ import (
 )
 
 // SettleResult is the settlement answer code of one card side in field 48
-// (对账应答码): 0 in a request.
+// (对账应答码), the digit itself; SettleNotSet, the digit 0, in a request.
 type SettleResult byte
 
 // Settlement answer codes.
 const (
-	SettleNotSet     SettleResult = '0'
+	SettleNotSet     SettleResult = 0 // on the wire: 0
 	SettleBalanced   SettleResult = '1'
 	SettleUnbalanced SettleResult = '2'
 	SettleError      SettleResult = '3'
@@ -36,8 +36,8 @@ func (s SideTotals) digits() (string, error) {
 		return "", fmt.Errorf("%w: totals %+v out of field 48's range", ErrInvalid, s)
 	}
 	r := s.Result
-	if r == 0 {
-		r = SettleNotSet
+	if r == SettleNotSet {
+		r = '0'
 	}
 	if r < '0' || r > '3' {
 		return "", fmt.Errorf("%w: settlement answer code %q", ErrInvalid, r)
@@ -47,7 +47,14 @@ func (s SideTotals) digits() (string, error) {
 
 func parseSide(d string) SideTotals {
 	return SideTotals{DebitAmount: atoi(d[:12]), DebitCount: int(atoi(d[12:15])),
-		CreditAmount: atoi(d[15:27]), CreditCount: int(atoi(d[27:30])), Result: SettleResult(d[30])}
+		CreditAmount: atoi(d[15:27]), CreditCount: int(atoi(d[27:30])), Result: result(d[30])}
+}
+
+func result(c byte) SettleResult {
+	if c == '0' {
+		return SettleNotSet
+	}
+	return SettleResult(c)
 }
 
 // Totals is field 48 of a settlement: domestic cards, then foreign cards.
@@ -71,7 +78,7 @@ func parseTotals(d string) (Totals, error) {
 	}
 	t := Totals{Domestic: parseSide(d[:31]), Foreign: parseSide(d[31:])}
 	for _, r := range []SettleResult{t.Domestic.Result, t.Foreign.Result} {
-		if r < '0' || r > '3' {
+		if r != SettleNotSet && (r < '1' || r > '3') {
 			return Totals{}, fmt.Errorf("%w: settlement answer code %q", ErrMalformed, r)
 		}
 	}

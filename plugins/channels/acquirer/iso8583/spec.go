@@ -83,7 +83,7 @@ var spec = &moov.MessageSpec{
 		52: fixedB("PIN Data", 8),
 		53: fixedN("Security Related Control Information", 16),
 		55: varB("ICC System Related Data", 255, prefix.BCD.LLL),
-		60: varN("Reserved Private (type, batch, network management code)", 17, prefix.BCD.LLL),
+		60: varN("Reserved Private (type, batch, network management code)", 100, prefix.BCD.LLL),
 		61: varN("Original Message", 29, prefix.BCD.LLL),
 		62: varB("Reserved Private (working keys)", 512, prefix.BCD.LLL),
 		63: varAN("Reserved Private (operator, card organisation)", 163, prefix.BCD.LLL),

@@ -116,7 +116,7 @@ func parse(b []byte) (w *wire, err error) {
 	}()
 	m := moov.NewMessage(spec)
 	if err := m.Unpack(b); err != nil {
-		if strings.Contains(err.Error(), "not enough data") {
+		if msg := err.Error(); strings.Contains(msg, "not enough data") || strings.Contains(msg, "exceeds the data size") {
 			return nil, fmt.Errorf("%w: %w", ErrTruncated, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
