@@ -243,3 +243,38 @@ func MAC(key, data []byte) ([]byte, error) {
 	left.Encrypt(h, h)
 	return h, nil
 }
+
+// ECBMAC is the UnionPay POS "ECB" MAC many CUP terminals use, of data
+// under key (8 bytes: single DES; 16 bytes: 3DES K1 K2 K1). The data, zero
+// padded to a multiple of 8 bytes, is XORed block by block into one block R;
+// R is expanded to 16 upper-case hex characters; the first 8 characters are
+// encrypted, the result XORed with the last 8 characters and encrypted
+// again; that block is expanded to hex too, and its first 8 characters are
+// the MAC (MACSize ASCII bytes, as field 64 carries them).
+func ECBMAC(key, data []byte) ([]byte, error) {
+	var b cipher.Block
+	var err error
+	switch len(key) {
+	case 8:
+		b, err = des.NewCipher(key)
+	case KeySize:
+		b, err = block(key)
+	default:
+		return nil, fmt.Errorf("ECB MAC key must be 8 or %d bytes, got %d", KeySize, len(key))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("making the ECB MAC cipher: %w", err)
+	}
+	r := make([]byte, 8)
+	for i := 0; i < len(data); i += 8 {
+		for j := 0; j < 8 && i+j < len(data); j++ {
+			r[j] ^= data[i+j]
+		}
+	}
+	expanded := []byte(fmt.Sprintf("%X", r))
+	h := make([]byte, 8)
+	b.Encrypt(h, expanded[:8])
+	copy(h, xor(h, expanded[8:]))
+	b.Encrypt(h, h)
+	return []byte(fmt.Sprintf("%X", h[:4])), nil
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/des"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -131,5 +132,68 @@ func TestMACKnownAnswerISO9797Annex(t *testing.T) {
 		if hex.EncodeToString(got) != tc.mac {
 			t.Errorf("MAC(%q) = %x, want %s", tc.data, got, tc.mac)
 		}
+	}
+}
+
+// Known answer for the UnionPay ECB MAC from a published CUP POS frame
+// (q.cnblogs.com/q/128930, "POS机MAC算法验证不过", 2020): a 0200 frame of
+// 127 bytes after its length prefix (TPDU 6000030000, header 603210320072),
+// whose field 64 carries the host-accepted MAC "B3A092AE" under the
+// double-length MAC key 0723C80DB5F4CD3D0723C80DB5F4CD3D. The MAC covers
+// the message from the MTI up to field 64.
+func TestECBMACKnownAnswerPublishedFrame(t *testing.T) {
+	key := mustHex(t, "0723C80DB5F4CD3D0723C80DB5F4CD3D")
+	mab := mustHex(t, "0200302004"+"8000c08015"+"000000"+"000000001234"+"000002"+"0300"+"99"+
+		"3030303030303031"+"393532373138313832323137383735"+"313536"+
+		"0019"+"26000001000600000000"+
+		"0043"+"5f0112323834343132333435363738393031323334"+"5f0306313630303336"+"5f0406323030383236"+"5c023031")
+	got, err := ECBMAC(key, mab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "B3A092AE" {
+		t.Fatalf("ECBMAC = %q, want B3A092AE", got)
+	}
+	mab[len(mab)-1] ^= 1
+	if other, _ := ECBMAC(key, mab); bytes.Equal(other, got) {
+		t.Fatal("a changed byte gave the same ECB MAC")
+	}
+}
+
+// The steps of the ECB MAC checked one by one against the published
+// walk-through of blog.youkuaiyun.com/zhu244912654/article/details/80005341
+// ("MAC算法演示", single-length TAK C24A8FB57AA20123): its first XORs
+// (M1^M2 = 9A11302004C020C0, ^M3 = 9A1161201CF422D0, ^M4 = 9A1753638ED222D9),
+// then the rest of the algorithm by single DES from crypto/des.
+func TestECBMACSteps(t *testing.T) {
+	data := mustHex(t, "0200302004C020C0981100000000000000005100183402100006324392260009942820D1312101120084393136363838303134303030303030303030303030303031313536ACF46E73838A82F92600000000000000000822000001")
+	key := mustHex(t, "C24A8FB57AA20123")
+	r := make([]byte, 8)
+	for i, want := range []string{"0200302004C020C0", "9A11302004C020C0", "9A1161201CF422D0", "9A1753638ED222D9"} {
+		r = xor(r, data[8*i:8*i+8])
+		if got := hex.EncodeToString(r); got != strings.ToLower(want) {
+			t.Fatalf("XOR after block %d = %s, want %s", i+1, got, want)
+		}
+	}
+	padded := append(append([]byte{}, data...), make([]byte, (8-len(data)%8)%8)...)
+	for i := 32; i < len(padded); i += 8 {
+		r = xor(r, padded[i:i+8])
+	}
+	expanded := []byte(strings.ToUpper(hex.EncodeToString(r)))
+	c, _ := des.NewCipher(key)
+	h := make([]byte, 8)
+	c.Encrypt(h, expanded[:8])
+	h = xor(h, expanded[8:])
+	c.Encrypt(h, h)
+	want := strings.ToUpper(hex.EncodeToString(h))[:8]
+	got, err := ECBMAC(key, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("ECBMAC = %s, want %s", got, want)
+	}
+	if _, err := ECBMAC(key[:7], data); err == nil {
+		t.Fatal("a 7-byte key was accepted")
 	}
 }
