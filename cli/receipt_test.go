@@ -20,9 +20,9 @@ func TestReceiptPreview(t *testing.T) {
 		want   []string
 	}{
 		{ReceiptCard, "POS 签购单", 11, 2, []string{"MERCHANT COPY", "CARDHOLDER COPY", "CARD NO     622202******0128", "AMOUNT  RMB 123.45", "[QR] P10000001000001000123"}},
-		{ReceiptQR, "扫码支付凭证", 10, 1, []string{"PAID WITH   WECHAT PAY", "AMOUNT  RMB 8.80", "[QR] P10000001000001000121"}},
+		{ReceiptQR, "扫码支付凭证", 10, 1, []string{"PAID WITH   微信支付 WECHAT PAY", "AMOUNT  RMB 8.80", "[QR] P10000001000001000121"}},
 		{ReceiptVoid, "撤销凭证", 12, 1, []string{"TRANS TYPE  VOID", "ORIG TRACE  000120", "AMOUNT  RMB -20.00"}},
-		{ReceiptRefund, "退货凭证", 12, 1, []string{"TRANS TYPE  REFUND", "PAID WITH   WECHAT PAY", "AMOUNT  RMB -5.00"}},
+		{ReceiptRefund, "退货凭证", 12, 1, []string{"TRANS TYPE  REFUND", "PAID WITH   微信支付 WECHAT PAY", "AMOUNT  RMB -5.00"}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			for _, reprint := range []bool{false, true} {

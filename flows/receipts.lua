@@ -3,126 +3,111 @@
 -- receipts.document(t, res, duplicate) returns the print job of the
 -- transaction res (the view txn.execute or txn.record returns) for the
 -- terminal t (terminal.info()): its lines, with a cut between copies, and
--- how many copies it holds. A reprint (duplicate) is marked DUPLICATE.
+-- how many copies it holds. posrt.receipt words the fields (the amount in
+-- yuan with the fen exact, the title, what paid, the copies, the order
+-- number's QR code); this file lays them out. A reprint is marked
+-- DUPLICATE (and posrt marks any receipt printed again, whatever this file
+-- does).
 
+local receipt = require("posrt.receipt")
 local money = require("posrt.money")
 local printer = require("posrt.printer")
 local terminal = require("posrt.terminal")
 
 local M = {}
 
-local wallets = { wechat = "WECHAT PAY", alipay = "ALIPAY", unionpay_qr = "UNIONPAY QR" }
-
 -- The footer: the lines at the foot of every receipt (each copy), centred.
 local footer = { "THANK YOU 谢谢惠顾" }
 
-local function foot(lines)
+local function add(lines, more)
+  for _, l in ipairs(more) do
+    table.insert(lines, l)
+  end
+end
+
+-- foot: the order number as a QR code (the merchant scans it to find the
+-- transaction again), then the footer.
+local function foot(lines, f)
+  table.insert(lines, { qr = f.order_code, align = "center" })
   table.insert(lines, { text = " " })
   for _, text in ipairs(footer) do
     table.insert(lines, { text = text, align = "center" })
   end
 end
 
--- titles: each receipt's name in Chinese, under the merchant's.
-local titles = { card = "POS 签购单", wallet = "扫码支付凭证", void = "撤销凭证", refund = "退货凭证" }
-
--- order_qr is the QR code of the transaction's order number (a wallet's
--- order number; for a card, the same form from its terminal, batch and
--- trace), which the merchant scans to find it again.
-local function order_qr(lines, res)
-  local order = res.order_no
-  if order == nil or order == "" then
-    order = "P" .. res.tid .. res.batch .. res.trace
-  end
-  table.insert(lines, { qr = order, align = "center" })
-end
-
-local function head(t, lines, copy, duplicate, title)
+-- one copy of res's receipt.
+local function copy(t, res, f, name, duplicate)
+  local lines = {}
   table.insert(lines, { text = t.merchant_name, align = "center", size = "double", bold = true })
-  if title then
-    table.insert(lines, { text = title, align = "center", bold = true })
-  end
-  if copy then
-    table.insert(lines, { text = copy, align = "center" })
-  end
+  table.insert(lines, { text = f.title, align = "center", bold = true })
+  table.insert(lines, { text = name, align = "center" })
   if duplicate then
     table.insert(lines, { text = "DUPLICATE 重打印", align = "center", bold = true })
   end
-end
-
-local function card_sale(t, res, copy, duplicate)
-  local lines = {}
-  head(t, lines, copy, duplicate, titles.card)
-  for _, l in ipairs({
+  add(lines, {
     { text = "MERCHANT NO " .. res.mid },
     { text = "TERMINAL NO " .. res.tid },
-    { text = "CARD NO     " .. res.masked_pan },
-    { text = "ENTRY MODE  " .. res.entry_mode },
-    { text = "TRANS TYPE  SALE" },
-    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
-    { text = "REF NO      " .. res.rrn },
-    { text = "AUTH NO     " .. res.auth_code },
+    { text = "TRANS TYPE  " .. f.kind_name, bold = res.kind ~= "sale" },
+  })
+  if res.medium == "card" then
+    add(lines, {
+      { text = "CARD NO     " .. res.masked_pan },
+      { text = "ENTRY MODE  " .. res.entry_mode },
+    })
+  else
+    add(lines, {
+      { text = "PAID WITH   " .. f.channel },
+      { text = "ORDER NO" },
+      { text = "  " .. res.order_no },
+    })
+    if res.trade_no ~= "" then
+      add(lines, { { text = "TRADE NO" }, { text = "  " .. res.trade_no } })
+    end
+  end
+  if res.orig_trace ~= "" then
+    table.insert(lines, { text = "ORIG TRACE  " .. res.orig_trace })
+  end
+  table.insert(lines, { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace })
+  if res.rrn ~= "" then
+    table.insert(lines, { text = "REF NO      " .. res.rrn })
+  end
+  if res.auth_code ~= "" and res.medium == "card" then
+    table.insert(lines, { text = "AUTH NO     " .. res.auth_code })
+  end
+  add(lines, {
     { text = "DATE/TIME   " .. res.time },
-    { text = "AMOUNT  RMB " .. money.yuan(res.amount), size = "double_height", bold = true },
-  }) do
-    table.insert(lines, l)
+    { text = "AMOUNT  RMB " .. f.signed_amount, size = "double_height", bold = true },
+  })
+  if res.medium == "card" and res.kind == "sale" and string.find(name, "MERCHANT", 1, true) then
+    add(lines, {
+      { text = "CARDHOLDER SIGNATURE" },
+      { text = " " },
+      { text = "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES" },
+    })
   end
-  if copy == "MERCHANT COPY" then
-    table.insert(lines, { text = "CARDHOLDER SIGNATURE" })
-    table.insert(lines, { text = " " })
-    table.insert(lines, { text = "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES" })
-  end
-  order_qr(lines, res)
-  foot(lines)
-  return lines
-end
-
-local function wallet_sale(t, res, duplicate)
-  local lines = {}
-  head(t, lines, nil, duplicate, titles.wallet)
-  for _, l in ipairs({
-    { text = "MERCHANT NO " .. res.mid },
-    { text = "TERMINAL NO " .. res.tid },
-    { text = "PAID WITH   " .. (wallets[res.medium] or res.medium) },
-    { text = "ORDER NO    " .. res.order_no },
-    { text = "TRADE NO    " .. res.trade_no },
-    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
-    { text = "DATE/TIME   " .. res.time },
-    { text = "AMOUNT  RMB " .. money.yuan(res.amount), size = "double_height", bold = true },
-  }) do
-    table.insert(lines, l)
-  end
-  order_qr(lines, res)
-  foot(lines)
-  return lines
-end
-
--- a void or a refund: the amount given back.
-local function reversal(t, res, kind, duplicate)
-  local lines = {}
-  head(t, lines, nil, duplicate, titles[string.lower(kind)])
-  local paid = res.masked_pan
-  if res.medium ~= "card" then
-    paid = wallets[res.medium] or res.medium
-  end
-  for _, l in ipairs({
-    { text = "TRANS TYPE  " .. kind, bold = true },
-    { text = "TERMINAL NO " .. res.tid },
-    { text = "PAID WITH   " .. paid },
-    { text = "ORIG TRACE  " .. res.orig_trace },
-    { text = "BATCH " .. res.batch .. "  TRACE " .. res.trace },
-    { text = "DATE/TIME   " .. res.time },
-    { text = "AMOUNT  RMB -" .. money.yuan(res.amount), size = "double_height", bold = true },
-  }) do
-    table.insert(lines, l)
-  end
-  order_qr(lines, res)
-  foot(lines)
+  foot(lines, f)
   return lines
 end
 
 -- yuan is an amount in fen as yuan with the fen exact ("12.34").
 M.yuan = money.yuan
+
+-- document returns lines, copies (0: nothing to print).
+function M.document(t, res, duplicate)
+  if res.kind ~= "sale" and res.kind ~= "void" and res.kind ~= "refund" then
+    return {}, 0
+  end
+  local f = receipt.fields(res)
+  duplicate = duplicate or f.duplicate
+  local lines = {}
+  for i, name in ipairs(f.copies) do
+    if i > 1 then
+      table.insert(lines, { cut = true })
+    end
+    add(lines, copy(t, res, f, name, duplicate))
+  end
+  return lines, #f.copies
+end
 
 -- print_approved prints the receipts of res, a sale, void or refund
 -- txn.execute returned, when it was approved: res.receipts_printed counts
@@ -143,25 +128,6 @@ function M.print_approved(res)
   else
     res.print_error = perr.message
   end
-end
-
--- document returns lines, copies (0: nothing to print).
-function M.document(t, res, duplicate)
-  if res.kind == "sale" and res.medium == "card" then
-    local lines = card_sale(t, res, "MERCHANT COPY", duplicate)
-    table.insert(lines, { cut = true })
-    for _, line in ipairs(card_sale(t, res, "CARDHOLDER COPY", duplicate)) do
-      table.insert(lines, line)
-    end
-    return lines, 2
-  elseif res.kind == "sale" then
-    return wallet_sale(t, res, duplicate), 1
-  elseif res.kind == "void" then
-    return reversal(t, res, "VOID", duplicate), 1
-  elseif res.kind == "refund" then
-    return reversal(t, res, "REFUND", duplicate), 1
-  end
-  return {}, 0
 end
 
 return M

@@ -21,13 +21,13 @@ return {
     name = "WeChat Pay code is told from its digits",
     op = { kind = "sale", amount = 880, auth_code = "134567890123456789" },
     expect = { result = "approved", channel = "wechat", medium = "wechat", amount = 880, receipts_printed = 1 },
-    contains = { printed = { "PAID WITH   WECHAT PAY", "RMB 8.80" } },
+    contains = { printed = { "PAID WITH   微信支付 WECHAT PAY", "RMB 8.80" } },
   },
   {
     name = "Alipay code is told from its digits",
     op = { kind = "sale", amount = 990, auth_code = "286543210987654321" },
     expect = { result = "approved", channel = "alipay", receipts_printed = 1 },
-    contains = { printed = "PAID WITH   ALIPAY" },
+    contains = { printed = "PAID WITH   支付宝 ALIPAY" },
   },
   {
     name = "UnionPay QR code is told from its digits",

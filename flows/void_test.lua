@@ -28,7 +28,7 @@ return {
     name = "void of the WeChat Pay sale cancels it",
     op = { kind = "void", orig = "WeChat Pay sale to void" },
     expect = { result = "approved", kind = "void", channel = "wechat", amount = 1500, receipts_printed = 1 },
-    contains = { printed = "PAID WITH   WECHAT PAY" },
+    contains = { printed = "PAID WITH   微信支付 WECHAT PAY" },
   },
   {
     name = "void of a trace the batch does not hold",

@@ -1,6 +1,10 @@
 package flow
 
-import "github.com/posrt/posrt/plugins/printer"
+import (
+	"strings"
+
+	"github.com/posrt/posrt/plugins/printer"
+)
 
 // Document is a receipt as a flow builds it (posrt.printer.print's lines):
 // the flows' own type, which the runtime turns into the printer
@@ -37,6 +41,37 @@ func (d Document) Printer() printer.Document {
 			pl.Size = printer.SizeNormal
 		}
 		out.Lines[i] = pl
+	}
+	return out
+}
+
+// DuplicateMark is the line atop each copy of a receipt printed again.
+const DuplicateMark = "DUPLICATE 重打印"
+
+// AsDuplicate returns d with each of its copies (the lines up to a cut)
+// marked DUPLICATE at its top, unless the copy says DUPLICATE already:
+// the runtime prints a receipt again only so, whatever template built it.
+func (d Document) AsDuplicate() Document {
+	out := Document{Cut: d.Cut, Lines: make([]Line, 0, len(d.Lines)+2)}
+	start := 0
+	copyOf := func(end int) {
+		marked := false
+		for _, l := range d.Lines[start:end] {
+			marked = marked || strings.Contains(l.Text, "DUPLICATE")
+		}
+		if !marked {
+			out.Lines = append(out.Lines, Line{Text: DuplicateMark, Align: "center", Bold: true})
+		}
+		out.Lines = append(out.Lines, d.Lines[start:end]...)
+		start = end
+	}
+	for i, l := range d.Lines {
+		if l.Cut {
+			copyOf(i + 1)
+		}
+	}
+	if start < len(d.Lines) {
+		copyOf(len(d.Lines))
 	}
 	return out
 }

@@ -295,6 +295,10 @@ type TxnView struct {
 	TradeNo   string
 	EntryMode string
 	Time      string // local time, 2006-01-02 15:04:05
+	// Duplicate: a receipt of it printed now is a duplicate (one printed
+	// before, or this run is a reprint); the runtime marks such a print
+	// DUPLICATE whatever the document says.
+	Duplicate bool
 	// Settlement is a settlement's (Kind "settle"): its totals and
 	// reconciliations.
 	Settlement SettlementView

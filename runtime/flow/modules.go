@@ -30,6 +30,7 @@ func (r *run) modules() map[string]map[string]lua.LGFunction {
 		"posrt.printer":  {"print": r.print},
 		"posrt.terminal": {"info": r.terminalInfo, "login": r.login, "lock": r.lock, "unlock_protection": r.unlockProtection, "clear_cache": r.clearCache},
 		"posrt.money":    {"yuan": yuan},
+		"posrt.receipt":  {"fields": receiptFields},
 		"posrt.journal":  {"find": r.journalFind, "summary": r.journalSummary},
 		"posrt.ui":       {"show": r.uiShow, "confirm": r.uiConfirm, "choose": r.uiChoose, "enter_amount": r.uiEnterAmount, "progress": r.uiProgress, "wait": r.uiWait},
 	}
@@ -90,7 +91,7 @@ func (r *run) install(L *lua.LState) {
 			return 1
 		}
 		if !ok {
-			L.ArgError(1, fmt.Sprintf("no module %q: flows may require posrt.ui, posrt.journal, posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal, posrt.money and the flow files of shared functions (receipts)", name))
+			L.ArgError(1, fmt.Sprintf("no module %q: flows may require posrt.ui, posrt.journal, posrt.pinpad, posrt.scanner, posrt.txn, posrt.printer, posrt.terminal, posrt.money, posrt.receipt and the flow files of shared functions (receipts)", name))
 		}
 		t := L.SetFuncs(L.NewTable(), fns)
 		loaded[name] = t
@@ -262,7 +263,7 @@ func txnMap(v TxnView) map[string]any {
 		"result": v.Result, "kind": v.Kind, "code": v.Code, "message": v.Message, "tid": v.TID, "mid": v.MID,
 		"batch": v.Batch, "trace": v.Trace, "rrn": v.RRN, "auth_code": v.AuthCode, "amount": v.Amount,
 		"medium": v.Medium, "masked_pan": v.MaskedPAN, "entry_mode": v.EntryMode, "time": v.Time,
-		"orig_trace": v.OrigTrace, "order_no": v.OrderNo, "trade_no": v.TradeNo,
+		"orig_trace": v.OrigTrace, "order_no": v.OrderNo, "trade_no": v.TradeNo, "duplicate": v.Duplicate,
 	}
 	if v.Kind == "settle" {
 		m["settlement"] = settlementMap(v.Settlement)

@@ -183,7 +183,7 @@ func TestRunFileReportsEachScenario(t *testing.T) {
 		"ok approved sale",
 		"FAIL wrong expectations of a decline: field receipts_printed = 0, want 2; field result = declined, want approved",
 		"ok void of the approved sale",
-		`FAIL the receipt does not say that: printed does not contain "NO SUCH TEXT": it begins "P O S R T   D E M O   S H O P\n           POS 签购单\n         MERCHANT COPY\n`,
+		`FAIL the receipt does not say that: printed does not contain "NO SUCH TEXT": it begins "P O S R T   D E M O   S H O P\n           POS 签购单\n     MERCHANT COPY 商户存根\n`,
 		"ok a second void is refused",
 		"FAIL refused, but an answer was expected: refused: not_refundable: ",
 		"FAIL ran, but a refusal was expected: error = none, want invalid_auth_code: the operation ran: result = approved, code = 00",

@@ -9,11 +9,13 @@ import (
 	"testing"
 
 	"github.com/posrt/posrt/plugins/pinpad"
+	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/operator"
 	"github.com/posrt/posrt/runtime/runtimetest"
 	"github.com/posrt/posrt/runtime/terminal"
+	"github.com/posrt/posrt/runtime/txn"
 )
 
 // creds is a front end's credentials, counting what was asked.
@@ -181,5 +183,50 @@ func TestClearCacheThroughItsFlow(t *testing.T) {
 	}
 	if _, err := r.t.RunAccess(ctx, terminal.FlowClearCache, yes, &creds{supervisor: "1"}); flow.AsError(err).Code != "wrong_password" {
 		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+// A receipt printed again is marked DUPLICATE on each copy by posrt, even
+// when the merchant's receipt template forgets to.
+func TestReprintIsMarkedDuplicateWhateverTheTemplate(t *testing.T) {
+	dir := t.TempDir()
+	forgetful := `local M = {}
+function M.document(t, res, duplicate)
+  return { { text = "MERCHANT COPY " .. res.trace }, { cut = true }, { text = "CARDHOLDER COPY " .. res.trace } }, 2
+end
+function M.print_approved(res)
+  local printer = require("posrt.printer")
+  local lines, n = M.document(nil, res, false)
+  assert(printer.print({ copy = "receipt", lines = lines, cut = true }))
+  res.receipts_printed = n
+end
+return M`
+	if err := os.WriteFile(filepath.Join(dir, "receipts.lua"), []byte(forgetful), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newRigWith(t, 0, dir, nil, nil, nil)
+	sale := r.sale(t, 1500)
+	if sale.ReceiptsPrinted != 2 {
+		t.Fatalf("sale: %+v", sale)
+	}
+	if _, err := r.t.Reprint(context.Background(), txn.OriginalRef{Trace: sale.Trace}); err != nil {
+		t.Fatal(err)
+	}
+	jobs := r.printer.Printed()
+	if len(jobs) != 2 {
+		t.Fatalf("%d jobs printed, want the sale's and the reprint's", len(jobs))
+	}
+	text := func(d printer.Document) string {
+		var b strings.Builder
+		for _, l := range d.Lines {
+			b.WriteString(l.Text + "\n")
+		}
+		return b.String()
+	}
+	if first := text(jobs[0].Document); strings.Contains(first, "DUPLICATE") {
+		t.Fatalf("the first print is marked DUPLICATE:\n%s", first)
+	}
+	if again := text(jobs[1].Document); strings.Count(again, flow.DuplicateMark) != 2 {
+		t.Fatalf("the reprint's two copies are not both marked DUPLICATE:\n%s", again)
 	}
 }

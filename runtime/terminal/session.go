@@ -268,7 +268,9 @@ func (s *session) Record(context.Context) (flow.TxnView, error) {
 	if err != nil {
 		return flow.TxnView{}, cashierError(err)
 	}
-	return view(rec, time.Local), nil
+	v := view(rec, time.Local)
+	v.Duplicate = rec.ReceiptPrinted || s.reprint
+	return v, nil
 }
 
 // Print prints a receipt of the session's operation as one job whose id
@@ -287,7 +289,11 @@ func (s *session) Print(ctx context.Context, a flow.PrintArgs) error {
 	}
 	p, err := s.t.cfg.Devices.Printer(ctx)
 	if err == nil {
-		err = p.Print(ctx, printer.Job{ID: printer.JobID(id), Document: a.Document.Printer()})
+		doc := a.Document
+		if again {
+			doc = doc.AsDuplicate()
+		}
+		err = p.Print(ctx, printer.Job{ID: printer.JobID(id), Document: doc.Printer()})
 	}
 	if err != nil {
 		return cashierError(err)
