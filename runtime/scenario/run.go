@@ -20,6 +20,7 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/flow"
 	"github.com/posrt/posrt/runtime/journal"
+	"github.com/posrt/posrt/runtime/operator"
 	"github.com/posrt/posrt/runtime/terminal"
 	"github.com/posrt/posrt/runtime/txn"
 )
@@ -169,10 +170,31 @@ func (r *runner) run(ctx context.Context, s Scenario) Outcome {
 	before := fileSize(r.receipts)
 	ui := scenarioUI(s.UI)
 	var res terminal.Result
+	var got map[string]any
 	var err error
-	if s.Op.Kind == KindReprint {
+	switch s.Op.Kind {
+	case KindReprint:
 		res, err = r.t.Reprint(ctx, ref)
-	} else {
+	case KindSettle:
+		var st terminal.SettleResult
+		st, err = r.t.Settle(ctx, "00", ui)
+		got = answer(st)
+	case KindSignIn:
+		if err = r.t.SignInWith(ctx, ui); err == nil {
+			st, _ := r.t.Status()
+			got = map[string]any{"result": "approved", "batch": st.Batch}
+		}
+	case KindProtect:
+		if err = r.t.Protect(ctx, s.Op.Reason); err == nil {
+			got = map[string]any{"result": "protected", "reason": s.Op.Reason}
+		}
+	case KindLogin, KindLock, KindUnprotect, KindClear:
+		name := map[Kind]string{KindLogin: terminal.FlowLogin, KindLock: terminal.FlowLock, KindUnprotect: terminal.FlowProtectionUnlock, KindClear: terminal.FlowClearCache}[s.Op.Kind]
+		got, err = r.t.RunAccess(ctx, name, ui, credentials{s.Op})
+		if err == nil {
+			got["result"] = "ok"
+		}
+	default:
 		op := txn.Operation{Kind: journal.Kind(s.Op.Kind), Medium: s.Op.Medium, Amount: s.Op.Amount, Original: ref, RequestID: s.Op.RequestID}
 		if op.Kind == journal.KindCash && op.Medium == "" {
 			op.Medium = journal.MediumCash
@@ -198,7 +220,9 @@ func (r *runner) run(ctx context.Context, s Scenario) Outcome {
 		fail("error = none, want %s: the operation ran: result = %s, code = %s", s.ExpectError, res.Result, show(res.Code))
 		return oc
 	}
-	got := answer(res)
+	if got == nil {
+		got = answer(res)
+	}
 	for _, name := range sortedKeys(s.Expect) {
 		if want := s.Expect[name]; got[name] != want {
 			fail("field %s = %s, want %s", name, show(got[name]), show(want))
@@ -223,8 +247,9 @@ func (r *runner) run(ctx context.Context, s Scenario) Outcome {
 	return oc
 }
 
-// answer is res by its fields' JSON names (every field, set or not).
-func answer(res terminal.Result) map[string]any {
+// answer is an operation's or a settlement's answer by its fields' JSON
+// names (every text, number and yes-or-no field, set or not).
+func answer(res any) map[string]any {
 	out := map[string]any{}
 	v := reflect.ValueOf(res)
 	for i := range v.NumField() {
@@ -233,7 +258,7 @@ func answer(res terminal.Result) map[string]any {
 		switch f.Kind() {
 		case reflect.String:
 			out[name] = f.String()
-		case reflect.Int64:
+		case reflect.Int64, reflect.Int:
 			out[name] = f.Int()
 		case reflect.Bool:
 			out[name] = f.Bool()
@@ -349,3 +374,12 @@ func configurePlugins(cfg *config.Config, f File) error {
 	}
 	return nil
 }
+
+// credentials are a scenario's passwords, as a front end hands them over.
+type credentials struct{ op Op }
+
+func (c credentials) Operator(context.Context) (operator.Number, string, error) {
+	return operator.Number(c.op.Operator), c.op.Password, nil
+}
+
+func (c credentials) Supervisor(context.Context) (string, error) { return c.op.SupervisorPassword, nil }

@@ -32,9 +32,28 @@ const (
 	KindRefund  Kind = "refund"
 	KindCash    Kind = "cash"
 	KindReprint Kind = "reprint" // the reprint flow: op.orig (or orig_trace), or the last receipt
+	KindSettle  Kind = "settle"  // the settle flow: the batch's totals to its hosts, the slip
+	KindSignIn  Kind = "signin"  // the signin flow
+	// The access flows, with op.operator / op.password (login) and
+	// op.supervisor_password (unprotect, clear); protect puts the terminal
+	// into protection mode as its tamper switch does (op.reason).
+	KindLogin     Kind = "login"
+	KindLock      Kind = "lock"
+	KindProtect   Kind = "protect"
+	KindUnprotect Kind = "unprotect"
+	KindClear     Kind = "clear"
 )
 
-var kinds = []Kind{KindSale, KindVoid, KindRefund, KindCash, KindReprint}
+var kinds = []Kind{KindSale, KindVoid, KindRefund, KindCash, KindReprint, KindSettle, KindSignIn, KindLogin, KindLock, KindProtect, KindUnprotect, KindClear}
+
+// kindNames lists kinds for a message.
+func kindNames() string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
 
 // Op is the operation of a scenario, as a cash register would send it.
 type Op struct {
@@ -51,6 +70,9 @@ type Op struct {
 	OrigTrace string
 	OrigRRN   string
 	RequestID string
+	// Operator and Password log in; SupervisorPassword is the
+	// supervisor's, for an unprotect or a clear; Reason a protect's.
+	Operator, Password, SupervisorPassword, Reason string
 }
 
 // Scenario is one operation run on the file's terminal and what its
@@ -102,23 +124,47 @@ const (
 	FieldShown   = "shown"
 )
 
-// answerFields are the fields of an operation's answer by their JSON
-// names, with their Go kinds.
-var answerFields = func() map[string]reflect.Kind {
+// answerFields are the fields of an operation's answer, and of a
+// settlement's, by their JSON names, with their Go kinds (whole numbers
+// as reflect.Int64).
+var answerFields = map[Kind]map[string]reflect.Kind{
+	"":         fieldsOf(reflect.TypeFor[terminal.Result]()),
+	KindSettle: fieldsOf(reflect.TypeFor[terminal.SettleResult]()),
+	// The default flows' answers (a merchant's may return others).
+	KindSignIn:    {"result": reflect.String, "batch": reflect.String},
+	KindLogin:     {"result": reflect.String, "number": reflect.String, "role": reflect.String, "factory_password": reflect.Bool},
+	KindLock:      {"result": reflect.String, "locked": reflect.Bool},
+	KindProtect:   {"result": reflect.String, "reason": reflect.String},
+	KindUnprotect: {"result": reflect.String, "unlocked": reflect.Bool, "was": reflect.String},
+	KindClear:     {"result": reflect.String, "records": reflect.Int64, "export": reflect.String, "batch": reflect.String, "next_trace": reflect.String},
+}
+
+func fieldsOf(t reflect.Type) map[string]reflect.Kind {
 	out := map[string]reflect.Kind{}
-	t := reflect.TypeFor[terminal.Result]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out[name] = t.Field(i).Type.Kind()
+		k := t.Field(i).Type.Kind()
+		if k == reflect.Int {
+			k = reflect.Int64
+		}
+		if name != "" && name != "-" && (k == reflect.String || k == reflect.Int64 || k == reflect.Bool) {
+			out[name] = k
 		}
 	}
 	return out
-}()
+}
 
-func fieldNames(pred func(reflect.Kind) bool, extra ...string) string {
+// fieldsOfKind are the answer's fields of an operation of kind k.
+func fieldsOfKind(k Kind) map[string]reflect.Kind {
+	if f, ok := answerFields[k]; ok {
+		return f
+	}
+	return answerFields[""]
+}
+
+func fieldNames(fields map[string]reflect.Kind, pred func(reflect.Kind) bool, extra ...string) string {
 	var names []string
-	for n, k := range answerFields {
+	for n, k := range fields {
 		if pred(k) {
 			names = append(names, n)
 		}
@@ -308,7 +354,8 @@ func (p *loader) errorf(path, format string, args ...any) error {
 
 var scenarioKeys = []string{"name", "op", "ui", "expect", "contains", "expect_error"}
 
-var opKeys = []string{"kind", "medium", "amount", "auth_code", "orig", "orig_batch", "orig_trace", "orig_rrn", "request_id"}
+var opKeys = []string{"kind", "medium", "amount", "auth_code", "orig", "orig_batch", "orig_trace", "orig_rrn", "request_id",
+	"operator", "password", "supervisor_password", "reason"}
 
 func (p *loader) scenario(i int, v lua.LValue, seen map[string]bool) (Scenario, error) {
 	at := strconv.Itoa(i)
@@ -337,10 +384,11 @@ func (p *loader) scenario(i int, v lua.LValue, seen map[string]bool) (Scenario, 
 	if s.UI, err = p.answers(at+".ui", t.RawGetString("ui")); err != nil {
 		return Scenario{}, err
 	}
-	if s.Expect, err = p.expect(at+".expect", t.RawGetString("expect")); err != nil {
+	fields := fieldsOfKind(s.Op.Kind)
+	if s.Expect, err = p.expect(at+".expect", t.RawGetString("expect"), fields); err != nil {
 		return Scenario{}, err
 	}
-	if s.Contains, err = p.contains(at+".contains", t.RawGetString("contains")); err != nil {
+	if s.Contains, err = p.contains(at+".contains", t.RawGetString("contains"), fields); err != nil {
 		return Scenario{}, err
 	}
 	switch e := t.RawGetString("expect_error").(type) {
@@ -427,12 +475,16 @@ func (p *loader) op(path string, v lua.LValue, seen map[string]bool) (Op, error)
 	get("orig_trace", &op.OrigTrace)
 	get("orig_rrn", &op.OrigRRN)
 	get("request_id", &op.RequestID)
+	get("operator", &op.Operator)
+	get("password", &op.Password)
+	get("supervisor_password", &op.SupervisorPassword)
+	get("reason", &op.Reason)
 	if err != nil {
 		return Op{}, err
 	}
 	op.Kind = Kind(kind)
 	if !slices.Contains(kinds, op.Kind) {
-		return Op{}, p.errorf(path+".kind", "op.kind %q: want one of sale, void, refund, cash, reprint", kind)
+		return Op{}, p.errorf(path+".kind", "op.kind %q: want one of %s", kind, kindNames())
 	}
 	if medium != "" {
 		if op.Medium, err = journal.ParseMedium(medium); err != nil {
@@ -494,7 +546,7 @@ func (p *loader) answers(path string, v lua.LValue) (map[string]any, error) {
 	return out, err
 }
 
-func (p *loader) expect(path string, v lua.LValue) (map[string]any, error) {
+func (p *loader) expect(path string, v lua.LValue, fields map[string]reflect.Kind) (map[string]any, error) {
 	if v == lua.LNil {
 		return nil, nil
 	}
@@ -510,9 +562,9 @@ func (p *loader) expect(path string, v lua.LValue) (map[string]any, error) {
 		}
 		name := k.String()
 		at := path + "." + name
-		kind, known := answerFields[name]
+		kind, known := fields[name]
 		if _, isName := k.(lua.LString); !isName || !known {
-			err = p.errorf(at, "expect.%s: the answer has no field %s (it has %s)", name, name, fieldNames(func(reflect.Kind) bool { return true }))
+			err = p.errorf(at, "expect.%s: the answer has no field %s (it has %s)", name, name, fieldNames(fields, func(reflect.Kind) bool { return true }))
 			return
 		}
 		switch kind {
@@ -539,7 +591,7 @@ func (p *loader) expect(path string, v lua.LValue) (map[string]any, error) {
 	return out, err
 }
 
-func (p *loader) contains(path string, v lua.LValue) (map[string][]string, error) {
+func (p *loader) contains(path string, v lua.LValue, fields map[string]reflect.Kind) (map[string][]string, error) {
 	if v == lua.LNil {
 		return nil, nil
 	}
@@ -556,8 +608,8 @@ func (p *loader) contains(path string, v lua.LValue) (map[string][]string, error
 		name := k.String()
 		at := path + "." + name
 		_, isName := k.(lua.LString)
-		if !isName || answerFields[name] != reflect.String && name != FieldPrinted && name != FieldShown {
-			err = p.errorf(at, "contains.%s: not a text field: want one of %s", name, fieldNames(func(k reflect.Kind) bool { return k == reflect.String }, FieldPrinted, FieldShown))
+		if !isName || fields[name] != reflect.String && name != FieldPrinted && name != FieldShown {
+			err = p.errorf(at, "contains.%s: not a text field: want one of %s", name, fieldNames(fields, func(k reflect.Kind) bool { return k == reflect.String }, FieldPrinted, FieldShown))
 			return
 		}
 		bad := p.errorf(at, "contains.%s: want the text it must contain, a non-empty string or a list of them", name)
