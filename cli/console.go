@@ -103,9 +103,11 @@ func (c *consoleSession) command(fields []string) {
 			return
 		}
 		no, _ := res["number"].(string)
+		role, _ := res["role"].(string)
 		c.operator = operator.Number(no)
+		fmt.Fprintf(out, "operator %s (%s) logged in\n", no, role)
 		if res["factory_password"] == true {
-			fmt.Fprintln(out, "change it with passwd OLD NEW")
+			fmt.Fprintln(out, "WARNING: this is the factory password: change it with passwd OLD NEW")
 		}
 	case fields[0] == "lock" && len(fields) == 1:
 		if _, err := term.RunAccess(c.ctx, terminal.FlowLock, consoleUI{c}, consoleCredentials{c: c}); err != nil {

@@ -168,7 +168,7 @@ func TestFlowCheckReadsScenarioFiles(t *testing.T) {
 	good := writeFile(t, "sale_test.lua", "return {\n  { name = \"a\", op = { kind = \"sale\", amount = 1 }, expect = { result = \"approved\" } },\n}\n")
 	bad := writeFile(t, "void_test.lua", "return {\n  { name = \"a\",\n    op = { kind = \"viod\" }, expect = {} },\n}\n")
 	code, stdout, _ := runApp(t, context.Background(), "flow", "check", good, bad)
-	want := good + ": ok\n" + bad + `:3: scenario "a": op.kind "viod": want one of sale, void, refund, cash, reprint, settle, signin, login, lock, protect, unprotect, clear` + "\n"
+	want := good + ": ok\n" + bad + `:3: scenario "a": op.kind "viod": want one of sale, void, refund, cash, reprint, settle, signin, login, lock, protect, unprotect, clear, query, summary` + "\n"
 	if code != 1 || stdout != want {
 		t.Fatalf("exit %d\n%s\nwant\n%s", code, stdout, want)
 	}

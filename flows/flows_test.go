@@ -143,7 +143,7 @@ var scripted = map[string][]scriptedCase{
 					t.Fatalf("out = %v, %v, shown %+v", out, err, h.Shown)
 				}
 				doc := text(h.Printed[0])
-				for _, want := range []string{"SUMMARY 汇总 WEEK 2026-11-23..2026-11-29", "BANK CARD 银行卡: 2 sales RMB 25.00, 0 voids RMB 0.00, 1 refunds RMB 5.00, net RMB 20.00", "ALIPAY 支付宝: 1 sales RMB 8.80"} {
+				for _, want := range []string{"SUMMARY 汇总 WEEK\n", "2026-11-23 .. 2026-11-29\nBANK CARD 银行卡\n  SALES      2  RMB       25.00\n  VOIDS      0  RMB        0.00\n  REFUNDS    1  RMB        5.00\n  NET           RMB       20.00\nALIPAY 支付宝\n  SALES      1  RMB        8.80", "TOTAL NET 净额  RMB       28.80"} {
 					if !strings.Contains(doc, want) {
 						t.Errorf("summary lacks %q:\n%s", want, doc)
 					}

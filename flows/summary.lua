@@ -22,15 +22,26 @@ return function(ctx)
   if not s then
     return nil, err
   end
-  local title = string.format("SUMMARY 汇总 %s %s..%s", string.upper(s.period), s.from, s.to)
-  local lines = {}
+  local title = "SUMMARY 汇总 " .. string.upper(s.period)
+  -- 32 columns a line, as the receipt printer prints them.
+  local lines = { s.from .. " .. " .. s.to }
+  local net = 0
   for _, t in ipairs(s.totals) do
-    table.insert(lines, string.format("%s: %d sales RMB %s, %d voids RMB %s, %d refunds RMB %s, net RMB %s",
-      names[t.medium] or t.medium, t.sale_count, money.yuan(t.sale_amount), t.void_count, money.yuan(t.void_amount),
-      t.refund_count, money.yuan(t.refund_amount), money.yuan(t.net)))
+    for _, l in ipairs({
+      names[t.medium] or t.medium,
+      string.format("  SALES   %4d  RMB %11s", t.sale_count, money.yuan(t.sale_amount)),
+      string.format("  VOIDS   %4d  RMB %11s", t.void_count, money.yuan(t.void_amount)),
+      string.format("  REFUNDS %4d  RMB %11s", t.refund_count, money.yuan(t.refund_amount)),
+      string.format("  NET           RMB %11s", money.yuan(t.net)),
+    }) do
+      table.insert(lines, l)
+    end
+    net = net + t.net
   end
-  if #lines == 0 then
-    lines = { "NO TRANSACTIONS 无交易" }
+  if #s.totals == 0 then
+    table.insert(lines, "NO TRANSACTIONS 无交易")
+  else
+    table.insert(lines, string.format("TOTAL NET 净额  RMB %11s", money.yuan(net)))
   end
   ui.show({ title = title, lines = lines })
   local out = { records = s.records, period = s.period, from = s.from, to = s.to, printed = false }

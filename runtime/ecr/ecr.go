@@ -35,6 +35,7 @@ type Terminal interface {
 	Status() (terminal.Status, error)
 	Supervisor(ctx context.Context, password string) error
 	RunAccess(ctx context.Context, name string, ui flow.UI, cred terminal.Credentials) (map[string]any, error)
+	Protect(ctx context.Context, reason string) error
 	History
 }
 
@@ -136,6 +137,22 @@ func NewHandler(t Terminal, o Options) (http.Handler, error) {
 	mux.HandleFunc("POST /v1/login", access(t, terminal.FlowLogin, []string{"operator", "password"}))
 	mux.HandleFunc("POST /v1/lock", access(t, terminal.FlowLock, nil))
 	mux.HandleFunc("POST /v1/protection/unlock", access(t, terminal.FlowProtectionUnlock, []string{"supervisor_password"}))
+	mux.HandleFunc("POST /v1/protection", func(w http.ResponseWriter, r *http.Request) {
+		fields, ok := readObject(w, r, []string{"reason"})
+		if !ok {
+			return
+		}
+		reason, err := str(fields, "reason")
+		if err != nil || reason == "" {
+			writeError(w, http.StatusBadRequest, "invalid_request", `say why: {"reason": "terminal reported stolen"}`)
+			return
+		}
+		if err := t.Protect(context.WithoutCancel(r.Context()), "by the cash register: "+reason); err != nil {
+			writeError(w, http.StatusServiceUnavailable, terminal.CodeJournalError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": "protected", "reason": "by the cash register: " + reason})
+	})
 	mux.HandleFunc("POST /v1/reprint", func(w http.ResponseWriter, r *http.Request) {
 		fields, ok := readObject(w, r, []string{"trace", "batch", "rrn", "settlement"})
 		if !ok {

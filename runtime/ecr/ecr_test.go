@@ -90,6 +90,8 @@ func (f *fakeTerminal) Supervisor(_ context.Context, pw string) error {
 	return &flow.Error{Code: "wrong_password", Message: "wrong password"}
 }
 
+func (f *fakeTerminal) Protect(context.Context, string) error { return f.err }
+
 // RunAccess runs the access flows as the terminal's do with the request's
 // credentials: the supervisor's password checked by Supervisor, a clear
 // cache asking whether to clear anyway, a login naming its operator.

@@ -188,6 +188,14 @@ func (r *runner) run(ctx context.Context, s Scenario) Outcome {
 		if err = r.t.Protect(ctx, s.Op.Reason); err == nil {
 			got = map[string]any{"result": "protected", "reason": s.Op.Reason}
 		}
+	case KindQuery:
+		if got, err = r.t.ShowTransactions(ctx, ui, flow.JournalQuery{Batch: ref.Batch, Trace: ref.Trace, RRN: ref.RRN}); err == nil {
+			got["result"] = "ok"
+		}
+	case KindSummary:
+		if got, err = r.t.ShowSummary(ctx, ui, s.Op.Period, "", s.Op.Print); err == nil {
+			got["result"] = "ok"
+		}
 	case KindLogin, KindLock, KindUnprotect, KindClear:
 		name := map[Kind]string{KindLogin: terminal.FlowLogin, KindLock: terminal.FlowLock, KindUnprotect: terminal.FlowProtectionUnlock, KindClear: terminal.FlowClearCache}[s.Op.Kind]
 		got, err = r.t.RunAccess(ctx, name, ui, credentials{s.Op})

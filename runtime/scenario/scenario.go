@@ -42,9 +42,14 @@ const (
 	KindProtect   Kind = "protect"
 	KindUnprotect Kind = "unprotect"
 	KindClear     Kind = "clear"
+	// The books: query lists the last transactions (op.orig_trace: the
+	// one of that trace) through query.lua; summary totals op.period (day,
+	// week or month) through summary.lua, printed with op.print.
+	KindQuery   Kind = "query"
+	KindSummary Kind = "summary"
 )
 
-var kinds = []Kind{KindSale, KindVoid, KindRefund, KindCash, KindReprint, KindSettle, KindSignIn, KindLogin, KindLock, KindProtect, KindUnprotect, KindClear}
+var kinds = []Kind{KindSale, KindVoid, KindRefund, KindCash, KindReprint, KindSettle, KindSignIn, KindLogin, KindLock, KindProtect, KindUnprotect, KindClear, KindQuery, KindSummary}
 
 // kindNames lists kinds for a message.
 func kindNames() string {
@@ -73,6 +78,9 @@ type Op struct {
 	// Operator and Password log in; SupervisorPassword is the
 	// supervisor's, for an unprotect or a clear; Reason a protect's.
 	Operator, Password, SupervisorPassword, Reason string
+	// Period is a summary's (day, week, month); Print prints it.
+	Period string
+	Print  bool
 }
 
 // Scenario is one operation run on the file's terminal and what its
@@ -137,6 +145,8 @@ var answerFields = map[Kind]map[string]reflect.Kind{
 	KindProtect:   {"result": reflect.String, "reason": reflect.String},
 	KindUnprotect: {"result": reflect.String, "unlocked": reflect.Bool, "was": reflect.String},
 	KindClear:     {"result": reflect.String, "records": reflect.Int64, "export": reflect.String, "batch": reflect.String, "next_trace": reflect.String},
+	KindQuery:     {"result": reflect.String, "count": reflect.Int64},
+	KindSummary:   {"result": reflect.String, "records": reflect.Int64, "period": reflect.String, "from": reflect.String, "to": reflect.String, "printed": reflect.Bool},
 }
 
 func fieldsOf(t reflect.Type) map[string]reflect.Kind {
@@ -355,7 +365,7 @@ func (p *loader) errorf(path, format string, args ...any) error {
 var scenarioKeys = []string{"name", "op", "ui", "expect", "contains", "expect_error"}
 
 var opKeys = []string{"kind", "medium", "amount", "auth_code", "orig", "orig_batch", "orig_trace", "orig_rrn", "request_id",
-	"operator", "password", "supervisor_password", "reason"}
+	"operator", "password", "supervisor_password", "reason", "period", "print"}
 
 func (p *loader) scenario(i int, v lua.LValue, seen map[string]bool) (Scenario, error) {
 	at := strconv.Itoa(i)
@@ -479,6 +489,7 @@ func (p *loader) op(path string, v lua.LValue, seen map[string]bool) (Op, error)
 	get("password", &op.Password)
 	get("supervisor_password", &op.SupervisorPassword)
 	get("reason", &op.Reason)
+	get("period", &op.Period)
 	if err != nil {
 		return Op{}, err
 	}
@@ -497,6 +508,13 @@ func (p *loader) op(path string, v lua.LValue, seen map[string]bool) (Op, error)
 			return Op{}, p.errorf(path+".amount", "op.amount is a whole number of fen (1234 for RMB 12.34), not %s", a.String())
 		}
 		op.Amount = money.Fen(n)
+	}
+	switch pr := t.RawGetString("print").(type) {
+	case *lua.LNilType:
+	case lua.LBool:
+		op.Print = bool(pr)
+	default:
+		return Op{}, p.errorf(path+".print", "op.print is true or false, not %s", pr.String())
 	}
 	if op.Orig != "" && !seen[op.Orig] {
 		return Op{}, p.errorf(path+".orig", "op.orig names %q, which is not an earlier scenario of this file", op.Orig)

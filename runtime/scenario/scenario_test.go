@@ -95,7 +95,7 @@ func TestParseRefusesBadFilesWithTheirLine(t *testing.T) {
 		{"no op", "return {\n  { name = \"a\", expect = {} },\n}\n",
 			`f_test.lua:2: scenario "a": a scenario needs its operation: op = { kind = "sale", amount = 1234 }`},
 		{"misspelt kind", "return {\n  { name = \"a\",\n    op = { kind = \"sael\", amount = 1 }, expect = {} },\n}\n",
-			`f_test.lua:3: scenario "a": op.kind "sael": want one of sale, void, refund, cash, reprint, settle, signin, login, lock, protect, unprotect, clear`},
+			`f_test.lua:3: scenario "a": op.kind "sael": want one of sale, void, refund, cash, reprint, settle, signin, login, lock, protect, unprotect, clear, query, summary`},
 		{"amount in yuan", "return {\n  { name = \"a\", op = {\n    kind = \"sale\",\n    amount = 12.34 }, expect = {} },\n}\n",
 			`f_test.lua:4: scenario "a": op.amount is a whole number of fen (1234 for RMB 12.34), not 12.34`},
 		{"unknown op field", "return {\n  { name = \"a\", op = { kind = \"sale\",\n    amout = 1 }, expect = {} },\n}\n",

@@ -687,7 +687,7 @@ func TestQueryAndSummaryFlows(t *testing.T) {
 	if err != nil || out["printed"] != true || out["records"] != int64(2) || len(r.printer.Printed()) != printed+1 {
 		t.Fatalf("summary: %v, %v", out, err)
 	}
-	if !strings.Contains(strings.Join(ui.Shown[0].Lines, "\n"), "2 sales RMB 17.34") {
+	if !strings.Contains(strings.Join(ui.Shown[0].Lines, "\n"), "  SALES      2  RMB       17.34") {
 		t.Fatalf("summary shown %+v", ui.Shown)
 	}
 	if _, err := r.t.ShowSummary(context.Background(), ui, "year", "", false); err == nil {
