@@ -67,7 +67,7 @@ func (j *Journal) Clear(ctx context.Context, exportDir string, force bool) (Clea
 	if rep.Export, rep.Records, err = j.exportAll(ctx, exportDir); err != nil {
 		return ClearReport{}, fmt.Errorf("exporting the journal before clearing it (nothing was removed): %w", err)
 	}
-	if err := j.db.Update(func(txn *badger.Txn) error { return txn.Set(keyClearing, []byte(rep.Export)) }); err != nil {
+	if err := j.update(func(txn *badger.Txn) error { return txn.Set(keyClearing, []byte(rep.Export)) }); err != nil {
 		return ClearReport{}, fmt.Errorf("clearing the journal (nothing was removed): %w", err)
 	}
 	if err := j.finishClear(); err != nil {
@@ -82,7 +82,7 @@ func (j *Journal) finishClear() error {
 	if err := j.db.DropPrefix(cleared...); err != nil {
 		return fmt.Errorf("clearing the journal (its export is complete; the clear finishes at the next start): %w", err)
 	}
-	if err := j.db.Update(func(txn *badger.Txn) error { return txn.Delete(keyClearing) }); err != nil {
+	if err := j.update(func(txn *badger.Txn) error { return txn.Delete(keyClearing) }); err != nil {
 		return fmt.Errorf("clearing the journal: %w", err)
 	}
 	j.pendMu.Lock()
@@ -121,7 +121,7 @@ func (j *Journal) exportAll(ctx context.Context, dir string) (string, int, error
 		}{rec})
 	})
 	if err == nil {
-		err = j.db.View(func(txn *badger.Txn) error {
+		err = j.view(func(txn *badger.Txn) error {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(settlePrefix)})
 			defer it.Close()
 			for it.Rewind(); it.Valid(); it.Next() {
@@ -157,7 +157,7 @@ func (j *Journal) exportAll(ctx context.Context, dir string) (string, int, error
 // resumeClear finishes, at Open, a clear a crash cut short.
 func (j *Journal) resumeClear() error {
 	var marked bool
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		_, err := txn.Get(keyClearing)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil

@@ -79,7 +79,7 @@ var ErrStop = errors.New("stop")
 // walks that batch; an RRN is one lookup; otherwise every record is read.
 // after, when not zero, resumes a walk just past that record (paging).
 func (j *Journal) Each(ctx context.Context, f Filter, after Key, fn func(Record) error) error {
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		if f.RRN != "" {
 			rec, err := recordByIndex(txn, rrnPrefix+f.RRN)
 			if errors.Is(err, ErrNotFound) {
@@ -324,7 +324,7 @@ func (j *Journal) Summarize(ctx context.Context, p Period, t time.Time) (Summary
 	// The day index holds what a summary needs: only the records of the
 	// period's first and last UTC days are read whole, for their exact
 	// creation time.
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		first := []byte(dayPrefix + start.UTC().Format(time.DateOnly) + "/")
 		firstDay, lastDay := start.UTC().Format(time.DateOnly), end.UTC().Format(time.DateOnly)
 		stop := []byte(dayPrefix + lastDay + "/\xff")
@@ -413,7 +413,7 @@ func (j *Journal) Compact(ctx context.Context, before time.Time) (int, error) {
 func (j *Journal) compactSome(ctx context.Context, before time.Time) (int, bool, error) {
 	n, more := 0, false
 	closed := map[string]bool{} // TID/batch -> settled
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		end := []byte(dayPrefix + before.UTC().Format(time.DateOnly) + "/")
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(dayPrefix)})
 		var dels [][]byte
@@ -481,7 +481,7 @@ func (j *Journal) compactSome(ctx context.Context, before time.Time) (int, bool,
 // without decoding it: the floor the history's queries and exports are
 // measured against (a raw badger scan of the same records).
 func (j *Journal) ScanValues(ctx context.Context, fn func(value []byte) error) error {
-	return j.db.View(func(txn *badger.Txn) error {
+	return j.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), PrefetchValues: true, PrefetchSize: 64})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {

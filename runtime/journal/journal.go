@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -25,7 +26,11 @@ type Counters struct {
 // Journal is the badger-backed transaction journal. Its methods are safe
 // for concurrent use.
 type Journal struct {
-	db   *badger.DB
+	db *badger.DB
+	// broken is the error of the commit that failed on the disk, after
+	// which every call fails (see update).
+	broken atomic.Pointer[error]
+
 	now  func() time.Time
 	logf func(format string, args ...any)
 	mu   sync.Mutex // serialises counter updates, and guards batch and settling
@@ -185,7 +190,7 @@ func readCounters(txn *badger.Txn) (batch, trace int, err error) {
 // Counters returns the current batch and the trace the next Begin takes.
 func (j *Journal) Counters() (Counters, error) {
 	var c Counters
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		batch, trace, err := readCounters(txn)
 		c = Counters{Batch: format6(batch), NextTrace: format6(trace)}
 		return err
@@ -206,7 +211,7 @@ func (j *Journal) AdoptBatch(batch string) (string, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	cur := 0
-	err = j.db.Update(func(txn *badger.Txn) error {
+	err = j.update(func(txn *badger.Txn) error {
 		if cur, err = readCounter(txn, keyBatch, firstBatch); err != nil {
 			return err
 		}
@@ -272,7 +277,7 @@ func (j *Journal) Begin(ctx context.Context, in Intent) (Record, error) {
 		return Record{}, fmt.Errorf("journaling intent: %w: batch %s holds %d records", ErrBatchFull, j.batch.Batch, j.batch.Records)
 	}
 	var rec Record
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		if in.RequestID != "" {
 			if err := checkRequest(txn, in); err != nil {
 				return err
@@ -425,7 +430,7 @@ func (j *Journal) Move(ctx context.Context, key Key, c Change) (Record, error) {
 	}
 	var rec Record
 	var left bool
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		var err error
 		rec, left, err = moveIn(txn, key, c, j.now().UTC())
 		return err
@@ -453,7 +458,7 @@ func (j *Journal) Decide(ctx context.Context, key Key, m Medium) (Record, error)
 		return Record{}, fmt.Errorf("deciding %s: %w: a sale is paid by card or a wallet, not %q", key, ErrInvalidIntent, m)
 	}
 	var rec Record
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		var err error
 		if rec, err = getRecord(txn, key); err != nil {
 			return err
@@ -598,7 +603,7 @@ func (j *Journal) PendingExcept(skip Key) ([]Record, error) {
 	}
 	sort.Slice(keys, func(a, b int) bool { return keys[a].String() < keys[b].String() })
 	var out []Record
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		for _, k := range keys {
 			rec, err := getRecord(txn, k)
 			if err != nil {
@@ -620,7 +625,7 @@ func (j *Journal) PendingExcept(skip Key) ([]Record, error) {
 // Get returns the record with key.
 func (j *Journal) Get(key Key) (Record, error) {
 	var rec Record
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		var err error
 		rec, err = getRecord(txn, key)
 		return err
@@ -636,7 +641,7 @@ func (j *Journal) ByRRN(rrn string) (Record, error) { return j.byIndex(rrnPrefix
 
 func (j *Journal) byIndex(key string) (Record, error) {
 	var rec Record
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		var err error
 		rec, err = recordByIndex(txn, key)
 		return err
@@ -689,7 +694,7 @@ func (j *Journal) Recent(n int) ([]Record, error) {
 // first when reverse.
 func (j *Journal) scan(reverse bool, n int) ([]Record, error) {
 	var out []Record
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(recordPrefix), Reverse: reverse, PrefetchValues: !reverse, PrefetchSize: 64})
 		defer it.Close()
 		start := []byte(recordPrefix)
@@ -715,7 +720,7 @@ func (j *Journal) MarkPrinted(ctx context.Context, key Key, reprint bool) (Recor
 		return Record{}, err
 	}
 	var rec Record
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		var err error
 		if rec, err = getRecord(txn, key); err != nil {
 			return err

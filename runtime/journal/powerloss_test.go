@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bufio"
+	"errors"
 	"context"
 	"fmt"
 	"os"
@@ -189,5 +190,42 @@ func powerLossJournal(t *testing.T, opts powerloss.Options) {
 	}
 	if n, _ := strconv.Atoi(rec.Trace); n <= last || begun[rec.Trace] {
 		t.Fatalf("trace after the power cut %s does not follow the last acknowledged %06d", rec.Trace, last)
+	}
+}
+
+// A commit that fails on the disk (here the power is cut under it) must
+// never be read back as kept: badger holds the write in memory, so a Get
+// would answer the approval a restart then loses (the terminal would tell
+// the cash register "approved" for a sale the next start reverses). The
+// journal fails every later call instead.
+func TestFailedCommitStopsTheJournal(t *testing.T) {
+	if err := powerloss.Available(); err != nil {
+		t.Fatalf("the power-loss emulator cannot run here, and this test must not be skipped: %v", err)
+	}
+	ctx := context.Background()
+	fs := powerloss.MountT(t, t.TempDir(), powerloss.Options{})
+	j, err := Open(filepath.Join(fs.Dir(), "journal"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Never closed: badger's Close retries forever on a cut disk.
+	rec, err := j.Begin(ctx, intent(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Cut(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Move(ctx, rec.Key(), Change{To: StateApproved, HostCode: "00"}); err == nil {
+		t.Fatal("the approval was journaled on a cut disk")
+	}
+	if got, err := j.Get(rec.Key()); !errors.Is(err, ErrJournalFailed) {
+		t.Fatalf("after the failed commit Get answers %s, %v; want ErrJournalFailed", got.State, err)
+	}
+	if _, err := j.Begin(ctx, intent(200)); !errors.Is(err, ErrJournalFailed) {
+		t.Fatalf("Begin after the failed commit: %v", err)
+	}
+	if _, err := j.Counters(); !errors.Is(err, ErrJournalFailed) {
+		t.Fatalf("Counters after the failed commit: %v", err)
 	}
 }

@@ -236,7 +236,7 @@ func (j *Journal) BeginSettlement(ctx context.Context, in SettleIntent) (Settlem
 	}
 	var s Settlement
 	var rec Record
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		if active, err := activeIn(txn); err == nil {
 			return fmt.Errorf("%w: batch %s", ErrSettlementActive, active.Batch)
 		} else if !errors.Is(err, ErrNotFound) {
@@ -321,7 +321,7 @@ func eachInBatch(txn *badger.Txn, tid, batch string, fn func(Record) error) erro
 // BatchRecords returns the records of TID + batch, in trace order.
 func (j *Journal) BatchRecords(tid, batch string) ([]Record, error) {
 	var out []Record
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		return eachInBatch(txn, tid, batch, func(rec Record) error {
 			out = append(out, rec)
 			return nil
@@ -372,7 +372,7 @@ func activeIn(txn *badger.Txn) (Settlement, error) {
 // ActiveSettlement returns the settlement being finished; ok is false when
 // there is none.
 func (j *Journal) ActiveSettlement() (s Settlement, ok bool, err error) {
-	err = j.db.View(func(txn *badger.Txn) error {
+	err = j.view(func(txn *badger.Txn) error {
 		s, err = activeIn(txn)
 		return err
 	})
@@ -407,7 +407,7 @@ func (j *Journal) SettlementAnswered(ctx context.Context, a SettleAnswer) (Settl
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var s Settlement
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		var err error
 		if s, err = activeIn(txn); err != nil {
 			return err
@@ -459,7 +459,7 @@ func (j *Journal) AbortSettlement(ctx context.Context, c Change) (Record, error)
 	defer j.mu.Unlock()
 	var rec Record
 	var left bool
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		s, err := activeIn(txn)
 		if err != nil {
 			return err
@@ -500,7 +500,7 @@ func (j *Journal) CloseBatch(ctx context.Context, uploaded int, answer *SettleAn
 	defer j.mu.Unlock()
 	var s Settlement
 	var left bool
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		var err error
 		if s, err = activeIn(txn); err != nil {
 			return err
@@ -548,7 +548,7 @@ func (j *Journal) CloseBatch(ctx context.Context, uploaded int, answer *SettleAn
 func (j *Journal) LastSettlement(tid string) (Settlement, error) {
 	var s Settlement
 	found := false
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		prefix := []byte(settlePrefix + tid + "/")
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
 		defer it.Close()
@@ -575,7 +575,7 @@ func (j *Journal) LastSettlement(tid string) (Settlement, error) {
 // Settlement returns the settlement of TID + batch.
 func (j *Journal) Settlement(tid, batch string) (Settlement, error) {
 	var s Settlement
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		var err error
 		s, err = getSettlement(txn, settleKey(tid, batch))
 		return err
@@ -591,7 +591,7 @@ func (j *Journal) MarkSlipReprinted(ctx context.Context, tid, batch string) (Set
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var s Settlement
-	err := j.db.Update(func(txn *badger.Txn) error {
+	err := j.update(func(txn *badger.Txn) error {
 		var err error
 		if s, err = getSettlement(txn, settleKey(tid, batch)); err != nil {
 			return err
@@ -620,7 +620,7 @@ func (j *Journal) CurrentBatch() BatchStats {
 // loadBatch reads the current batch's stats and whether a settlement is
 // active, at Open and after the batch number moved.
 func (j *Journal) loadBatch(tid string) error {
-	return j.db.View(func(txn *badger.Txn) error {
+	return j.view(func(txn *badger.Txn) error {
 		batch, err := readCounter(txn, keyBatch, firstBatch)
 		if err != nil {
 			return err

@@ -116,7 +116,7 @@ func (j *Journal) Verify(ctx context.Context) ([]Breach, error) {
 	add := func(c Check, k Key, format string, a ...any) {
 		out = append(out, Breach{Check: c, Record: k, Detail: fmt.Sprintf(format, a...)})
 	}
-	err := j.db.View(func(txn *badger.Txn) error {
+	err := j.view(func(txn *badger.Txn) error {
 		closed := map[string]Settlement{} // TID/batch
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(settlePrefix)})
 		for it.Rewind(); it.Valid(); it.Next() {
