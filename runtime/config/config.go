@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/posrt/posrt/runtime/gpio"
+
 	"github.com/BurntSushi/toml"
 
 	"github.com/posrt/posrt/plugins/base"
@@ -32,6 +34,7 @@ type Config struct {
 	Operators Operators `toml:"operators"`
 	Runtime   Runtime   `toml:"runtime"`
 	QR        QR        `toml:"qr"`
+	GPIO      GPIO      `toml:"gpio"`
 	Plugins   []Plugin  `toml:"plugin"`
 	// Source names where the configuration came from.
 	Source string `toml:"-"`
@@ -86,6 +89,22 @@ type Operators struct {
 
 // LockFor is the lockout as a duration (zero: the default).
 func (o Operators) LockFor() time.Duration { return time.Duration(o.LockMinutes) * time.Minute }
+
+// GPIO names the terminal's GPIO pins (periph's names, such as GPIO17):
+// a tamper switch and a cash-drawer sensor; empty names have none.
+type GPIO struct {
+	Tamper       string `toml:"tamper"`
+	TamperActive string `toml:"tamper_active"` // low or high: the level of an opened case (high)
+	Drawer       string `toml:"drawer"`
+	DrawerOpen   string `toml:"drawer_open"` // low or high: the level of an open drawer (high)
+	Debounce     string `toml:"debounce"`    // how long a level must hold (50ms)
+}
+
+// Watch is the gpio package's configuration of g (checked by Load).
+func (g GPIO) Watch() gpio.Config {
+	d, _ := time.ParseDuration(g.Debounce)
+	return gpio.Config{Tamper: g.Tamper, TamperActive: gpio.Level(g.TamperActive), Drawer: g.Drawer, DrawerOpen: gpio.Level(g.DrawerOpen), Debounce: d}
+}
 
 // History sets how long the journal keeps settled records.
 type History struct {
@@ -369,6 +388,16 @@ func (c Config) Validate() error {
 		}
 		if v, err := time.ParseDuration(d); err != nil || v <= 0 {
 			errs = append(errs, fmt.Errorf("resolve.%s %q is not a positive duration such as 10s", name, d))
+		}
+	}
+	for name, l := range map[string]string{"tamper_active": c.GPIO.TamperActive, "drawer_open": c.GPIO.DrawerOpen} {
+		if l != "" && l != string(gpio.Low) && l != string(gpio.High) {
+			errs = append(errs, fmt.Errorf("gpio.%s = %q: want low or high", name, l))
+		}
+	}
+	if d := c.GPIO.Debounce; d != "" {
+		if v, err := time.ParseDuration(d); err != nil || v <= 0 || v > time.Second {
+			errs = append(errs, fmt.Errorf("gpio.debounce %q: want a duration up to 1s, such as 50ms", d))
 		}
 	}
 	if c.Operators.LockMinutes < 0 {
