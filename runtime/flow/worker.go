@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
@@ -24,14 +25,9 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	// As a plugin process (plugins/base): collection at a quarter over the
-	// live heap rather than double, so that a worker stays small between
-	// sales (1.4 MB less idle, no cost above the noise in a sale); GOGC in
-	// the environment still decides. (One processor, as plugins run, made
-	// sales slower here: the watchdog shares it with the flow.)
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(workerGCPercent)
-	}
+	// The worker decides its own collections (collector), unless GOGC in
+	// the environment does.
+	gc := newCollector(os.Getenv("GOGC") == "")
 	c := &conn{r: r, w: w}
 	init, err := c.read()
 	if err != nil {
@@ -53,6 +49,9 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		_ = c.write(frame{Type: frameReady, Err: AsError(err)})
 		return err
 	}
+	// Each run gets a fresh sandbox, built while the worker waits for the
+	// run rather than once it has come.
+	next := newSandbox()
 	if err := c.write(frame{Type: frameReady}); err != nil {
 		return err
 	}
@@ -67,8 +66,9 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		if f.Type != frameRun {
 			return fmt.Errorf("the runtime sent %q where a run was due", f.Type)
 		}
+		gc.running()
 		stop := watch.start()
-		out, err := e.Run(context.Background(), remoteHostOf(c, f.Caps), f.Flow, f.Input)
+		out, err := e.runIn(context.Background(), next, remoteHostOf(c, f.Caps), f.Flow, f.Input)
 		stop()
 		res := frame{Type: frameResult, Output: out}
 		if err != nil {
@@ -77,11 +77,80 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		if err := c.write(res); err != nil {
 			return err
 		}
+		gc.ran()
+		next = newSandbox()
 	}
 }
 
-// workerGCPercent is a worker's GOGC.
-const workerGCPercent = 25
+// A worker collects its garbage between runs, not during them: a
+// collection costs a worker half a millisecond or more of processor time
+// however little it finds (its heap is a megabyte or two), more than a
+// sale's whole flow, and a sale's flow leaves a few hundred kilobytes
+// behind.
+const (
+	// collectAbove is how much garbage a run's end leaves for later: above
+	// it, the worker collects as it waits for the next run.
+	collectAbove = 4 << 20
+	// collectIdle is how long a worker waits for the next run before it
+	// collects what the runs before left, so that an idle worker stays
+	// small.
+	collectIdle = 100 * time.Millisecond
+	// workerGCPercent is a worker's GOGC between runs (as plugins/base
+	// sets for a plugin process: collection at a quarter over the live
+	// heap); runGCPercent while a flow runs, in effect none until the
+	// memory limit.
+	workerGCPercent = 25
+	runGCPercent    = 1 << 20
+)
+
+// collector paces a worker's collections unless GOGC in the environment
+// does (a nil collector). While a flow runs there is none but the memory
+// limit's (half the worker's limit; the watchdog still ends the worker at
+// the limit itself). When a run has ended with more than collectAbove of
+// garbage, GOGC goes back to workerGCPercent: the next allocation, the
+// next run's sandbox built while the worker waits, starts a collection in
+// the background. A worker that waits collectIdle collects what is left.
+// (GOGC is never set off, -1, during a run: setting that waits for a
+// collection under way to finish.)
+type collector struct {
+	heap []metrics.Sample
+	idle *time.Timer
+}
+
+func newCollector(managed bool) *collector {
+	if !managed {
+		return nil
+	}
+	debug.SetGCPercent(runGCPercent)
+	g := &collector{heap: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}}
+	g.idle = time.AfterFunc(time.Hour, func() {
+		debug.SetGCPercent(workerGCPercent)
+		runtime.GC()
+	})
+	g.idle.Stop()
+	return g
+}
+
+// running is called as a run starts.
+func (g *collector) running() {
+	if g != nil {
+		g.idle.Stop()
+		debug.SetGCPercent(runGCPercent)
+	}
+}
+
+// ran is called once a run's result is sent.
+func (g *collector) ran() {
+	if g == nil {
+		return
+	}
+	metrics.Read(g.heap)
+	if objects, live := g.heap[0].Value.Uint64(), g.heap[1].Value.Uint64(); objects > live+collectAbove {
+		debug.SetGCPercent(workerGCPercent)
+		return
+	}
+	g.idle.Reset(collectIdle)
+}
 
 // memoryPoll is how often a worker checks its heap.
 const memoryPoll = 2 * time.Millisecond
