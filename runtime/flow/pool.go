@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -186,7 +185,7 @@ func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input
 			if !ok {
 				reply = frame{Type: frameReply, ID: f.ID, Err: &Error{Code: CodeFlowError, Message: "no host method " + f.Method}}
 			} else {
-				reply = p.serve(runCtx, host, serve, f)
+				reply = w.serve(runCtx, host, serve, f)
 			}
 			if err := w.c.write(reply); err != nil {
 				return nil, failed("its worker is gone (%v)", err), runBroken
@@ -195,7 +194,7 @@ func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input
 			if f.Err != nil {
 				return nil, f.Err, runOK
 			}
-			out, _ := wholeNumbers(f.Output).(map[string]any)
+			out := f.Output
 			if out == nil {
 				out = map[string]any{}
 			}
@@ -206,14 +205,15 @@ func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input
 	}
 }
 
-func (p *Pool) serve(ctx context.Context, host Host, serve func(context.Context, Host, json.RawMessage) (any, error), f frame) frame {
-	r, err := serve(ctx, host, f.Payload)
+// serve serves one call of w's run, the reply's payload in w's buffer
+// (written before the next call is read).
+func (w *worker) serve(ctx context.Context, host Host, serve hostMethod, f frame) frame {
+	b, err := serve(ctx, host, f.Payload, w.reply[:0])
 	if err != nil {
 		return frame{Type: frameReply, ID: f.ID, Err: AsError(err)}
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return frame{Type: frameReply, ID: f.ID, Err: AsError(err)}
+	if cap(b) <= 64<<10 {
+		w.reply = b
 	}
 	return frame{Type: frameReply, ID: f.ID, Payload: b}
 }
@@ -351,6 +351,7 @@ type worker struct {
 	out     *os.File      // the pipe the worker writes
 	exited  chan struct{} // closed when the process has exited
 	fatal   *Error        // the worker's last word, if it gave one
+	reply   []byte        // the payload of the reply being written
 	waitErr error
 }
 

@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -205,6 +204,7 @@ func (d *watchdog) start() (stop func()) {
 type remoteHost struct {
 	c    *conn
 	next int64
+	args []byte // the arguments of the call being written
 }
 
 // hostModules are Host's modules under the names a run frame lists them
@@ -248,14 +248,15 @@ func capsOf(host Host) []string {
 	return caps
 }
 
-// call sends one call and waits for its reply: during a run the runtime
-// sends nothing but replies, in order.
+// callHost sends one call and waits for its reply: during a run the
+// runtime sends nothing but replies, in order.
 func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 	var zero R
-	a, err := json.Marshal(args)
+	a, err := wireAppend(h.args[:0], args)
 	if err != nil {
 		return zero, fmt.Errorf("%s: encoding the arguments: %w", method, err)
 	}
+	h.args = a
 	h.next++
 	if err := h.c.write(frame{Type: frameCall, ID: h.next, Method: method, Payload: a}); err != nil {
 		return zero, err
@@ -271,10 +272,8 @@ func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 		return zero, f.Err
 	}
 	var r R
-	if len(f.Payload) > 0 {
-		if err := json.Unmarshal(f.Payload, &r); err != nil {
-			return zero, fmt.Errorf("%s: decoding the reply: %w", method, err)
-		}
+	if err := wireDecode(f.Payload, &r); err != nil {
+		return zero, fmt.Errorf("%s: decoding the reply: %w", method, err)
 	}
 	return r, nil
 }
@@ -347,9 +346,13 @@ func (h *remoteHost) Progress(_ context.Context, p Progress) error {
 	return err
 }
 
-// hostMethods serve a worker's calls on the runtime's side: each decodes
-// the arguments, calls the module of host and returns the reply to encode.
-var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawMessage) (any, error){
+// hostMethod serves one call on the runtime's side: it decodes the
+// arguments, calls the module of host and appends the reply to b.
+type hostMethod func(ctx context.Context, host Host, args, b []byte) ([]byte, error)
+
+// hostMethods are the Host's methods a worker may call, by the name its
+// call frames give.
+var hostMethods = map[string]hostMethod{
 	"pinpad.read_card": serve(func(h Host) PinPad { return h.PinPad }, PinPad.ReadCard),
 	"pinpad.get_pin":   serve(func(h Host) PinPad { return h.PinPad }, PinPad.GetPIN),
 	"pinpad.display":   serve(func(h Host) PinPad { return h.PinPad }, noReply(PinPad.Display)),
@@ -376,19 +379,21 @@ var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawM
 
 // serve decodes a call's arguments and calls fn on the module of(host);
 // a module the host lacks fails the call as unavailable.
-func serve[M any, A, R any](of func(Host) M, fn func(M, context.Context, A) (R, error)) func(context.Context, Host, json.RawMessage) (any, error) {
-	return func(ctx context.Context, h Host, raw json.RawMessage) (any, error) {
+func serve[M any, A, R any](of func(Host) M, fn func(M, context.Context, A) (R, error)) hostMethod {
+	return func(ctx context.Context, h Host, args, b []byte) ([]byte, error) {
 		m := of(h)
 		if any(m) == nil {
 			return nil, &Error{Code: CodeUnavailable, Message: "the module is not available to this flow here"}
 		}
 		var a A
-		if len(raw) > 0 && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &a); err != nil {
-				return nil, &Error{Code: CodeFlowError, Message: "the flow's arguments do not decode: " + err.Error()}
-			}
+		if err := wireDecode(args, &a); err != nil {
+			return nil, &Error{Code: CodeFlowError, Message: "the flow's arguments do not decode: " + err.Error()}
 		}
-		return fn(m, ctx, a)
+		r, err := fn(m, ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return wireAppend(b, r)
 	}
 }
 
