@@ -187,6 +187,13 @@ func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input
 			} else {
 				reply = w.serve(runCtx, host, serve, f)
 			}
+			if f.Method == "txn.execute" && reply.Err == nil && host.Terminal != nil {
+				// The operation moved the terminal's counters; the flow
+				// asks for them next to print its receipt.
+				if v, err := host.Terminal.Info(runCtx); err == nil {
+					reply.Terminal = &v
+				}
+			}
 			if err := w.c.write(reply); err != nil {
 				return nil, failed("its worker is gone (%v)", err), runBroken
 			}

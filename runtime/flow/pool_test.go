@@ -273,3 +273,57 @@ func TestPoolCarriesWait(t *testing.T) {
 		t.Fatalf("wait in a worker: %v, %v", out, err)
 	}
 }
+
+// tracingHost moves its next trace on each execute, as the terminal does.
+type tracingHost struct {
+	instantHost
+	next int
+}
+
+func (h *tracingHost) Execute(context.Context, flow.ExecuteArgs) (flow.TxnView, error) {
+	h.next++
+	return flow.TxnView{Result: flow.ResultApproved, Trace: fmt.Sprintf("%06d", h.next-1)}, nil
+}
+
+func (h *tracingHost) Info(context.Context) (flow.TerminalView, error) {
+	return flow.TerminalView{TID: "00000001", NextTrace: fmt.Sprintf("%06d", h.next)}, nil
+}
+
+// terminal.info right after txn.execute is answered with the execute's
+// reply: the counters as the operation left them, what the same flow in
+// posrt's own process reads; before any execute, a second time, or after
+// another call in between, it asks the runtime.
+func TestTerminalInfoAfterExecuteIsCurrent(t *testing.T) {
+	src := map[string]string{"infos": `
+local txn = require("posrt.txn")
+local terminal = require("posrt.terminal")
+local pinpad = require("posrt.pinpad")
+return function(ctx)
+  local out = { before = terminal.info().next_trace }
+  txn.execute({})
+  out.after = terminal.info().next_trace
+  out.again = terminal.info().next_trace
+  txn.execute({})
+  pinpad.display("next")
+  out.later = terminal.info().next_trace
+  txn.execute({})
+  out.last = terminal.info().next_trace
+  return out
+end`}
+	p := newPool(t, 5*time.Second, src)
+	e, err := flow.NewFromSources(flow.Options{}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []flow.Runner{e, p} {
+		h := &tracingHost{next: 1}
+		out, err := r.Run(context.Background(), flow.Host{Txn: h, Terminal: h, PinPad: h}, "infos", nil)
+		if err != nil {
+			t.Fatalf("%T: %v", r, err)
+		}
+		want := map[string]any{"before": "000001", "after": "000002", "again": "000002", "later": "000003", "last": "000004"}
+		if !maps.Equal(out, want) {
+			t.Errorf("%T: next traces %v, want %v", r, out, want)
+		}
+	}
+}

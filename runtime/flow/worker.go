@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,19 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 	// The worker decides its own collections (collector), unless GOGC in
 	// the environment does.
 	gc := newCollector(os.Getenv("GOGC") == "")
+	// POSRT_FLOW_WORKER_CPUPROFILE=PREFIX: each worker writes a CPU
+	// profile of its life to PREFIX.PID (for docs/PERFORMANCE.md).
+	if prefix := os.Getenv("POSRT_FLOW_WORKER_CPUPROFILE"); prefix != "" {
+		f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+		if err != nil {
+			return fmt.Errorf("creating the worker's profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("starting the worker's profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	c := &conn{r: r, w: w}
 	init, err := c.read()
 	if err != nil {
@@ -205,6 +219,10 @@ type remoteHost struct {
 	c    *conn
 	next int64
 	args []byte // the arguments of the call being written
+	// terminal is the terminal as the last reply left it (txn.execute's
+	// carries it), the answer to a terminal.info called next; any other
+	// call clears it.
+	terminal *TerminalView
 }
 
 // hostModules are Host's modules under the names a run frame lists them
@@ -252,6 +270,7 @@ func capsOf(host Host) []string {
 // runtime sends nothing but replies, in order.
 func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 	var zero R
+	h.terminal = nil
 	a, err := wireAppend(h.args[:0], args)
 	if err != nil {
 		return zero, fmt.Errorf("%s: encoding the arguments: %w", method, err)
@@ -271,6 +290,7 @@ func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 	if f.Err != nil {
 		return zero, f.Err
 	}
+	h.terminal = f.Terminal
 	var r R
 	if err := wireDecode(f.Payload, &r); err != nil {
 		return zero, fmt.Errorf("%s: decoding the reply: %w", method, err)
@@ -308,7 +328,14 @@ func (h *remoteHost) Print(_ context.Context, a PrintArgs) error {
 	return err
 }
 
+// Info answers from the last reply if it carried the terminal (a
+// terminal.info right after txn.execute, as a receipt is printed), with a
+// call otherwise.
 func (h *remoteHost) Info(context.Context) (TerminalView, error) {
+	if v := h.terminal; v != nil {
+		h.terminal = nil
+		return *v, nil
+	}
 	return callHost[TerminalView](h, "terminal.info", nil)
 }
 
