@@ -259,9 +259,24 @@ end`
 	if !equalJSONish(got, want) || got["again"] != int64(777) || got["label"] != "b" {
 		t.Fatalf("in a worker %v, in process %v", got, want)
 	}
-	if strings.Join(inWorker.Calls, "; ") != strings.Join(inProcess.Calls, "; ") {
+	// The runtime reads the terminal right after each execute for a
+	// worker (its reply carries it); every other call is the same.
+	if w, i := afterExecute(inWorker.Calls), afterExecute(inProcess.Calls); w != i || !strings.HasSuffix(w, "pin-1 ; record; terminal") {
 		t.Fatalf("calls in a worker:\n%s\nin process:\n%s", strings.Join(inWorker.Calls, "\n"), strings.Join(inProcess.Calls, "\n"))
 	}
+}
+
+// afterExecute joins calls, each terminal read right after an execute
+// left out.
+func afterExecute(calls []string) string {
+	var out []string
+	for i, c := range calls {
+		if c == "terminal" && i > 0 && strings.HasPrefix(calls[i-1], "execute") {
+			continue
+		}
+		out = append(out, c)
+	}
+	return strings.Join(out, "; ")
 }
 
 // ui.wait crosses to a worker and back.
