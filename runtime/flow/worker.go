@@ -11,7 +11,7 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -81,7 +81,7 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		}
 		gc.running()
 		stop := watch.start()
-		out, err := e.runIn(context.Background(), next, remoteHostOf(c, f.Caps), f.Flow, f.Input)
+		out, err := e.runIn(context.Background(), next, remoteHostOf(c, watch, f.Caps), f.Flow, f.Input)
 		stop()
 		res := frame{Type: frameResult, Output: out}
 		if err != nil {
@@ -165,60 +165,112 @@ func (g *collector) ran() {
 	g.idle.Reset(collectIdle)
 }
 
-// memoryPoll is how often a worker checks its heap.
+// memoryPoll is how often a worker checks its heap while a flow's Lua
+// code runs.
 const memoryPoll = 2 * time.Millisecond
 
-// watchdog ends the worker once its heap holds more than limit bytes
-// while a flow runs. One goroutine watches for the worker's life, ticking
-// only while a flow runs, so that an idle worker is not woken and a run's
-// start and end cost two atomic stores and a channel send.
+// watchdog ends the worker once its heap holds more than limit bytes. It
+// checks after every memoryPoll of the time a flow's Lua code runs, not
+// of the time the flow waits for the runtime's answers (the card, the PIN,
+// the acquirer: most of a sale), when the flow allocates nothing but the
+// answer, itself bounded by maxFrame: a sale whose Lua code runs in
+// stretches shorter than memoryPoll is not woken once, and a flow that
+// allocates between calls is checked as often, by the time it has run,
+// as one that never calls.
 type watchdog struct {
-	c       *conn
-	limit   int64
-	running atomic.Bool
-	wake    chan struct{}
+	limit int64
+	heap  func() uint64 // the heap's size now
+	over  func()        // ends the worker
+
+	mu    sync.Mutex
+	timer *time.Timer
+	armed bool          // Lua code runs; the timer is set
+	due   time.Time     // when the timer fires, while armed
+	left  time.Duration // the running time left to the next check, while not
 }
 
 func newWatchdog(c *conn, limit int64) *watchdog {
-	d := &watchdog{c: c, limit: limit, wake: make(chan struct{}, 1)}
-	go d.watch()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	return newWatchdogWith(limit, func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }, func() {
+		_ = c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
+			Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", limit>>20)}})
+		os.Exit(3)
+	})
+}
+
+// newWatchdogWith is a watchdog reading the heap's size with heap and
+// ending the worker with over.
+func newWatchdogWith(limit int64, heap func() uint64, over func()) *watchdog {
+	d := &watchdog{limit: limit, heap: heap, over: over}
+	d.timer = time.AfterFunc(time.Hour, d.check)
+	d.timer.Stop()
 	return d
 }
 
-func (d *watchdog) watch() {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	for range d.wake {
-		for d.running.Load() {
-			metrics.Read(s)
-			if used := s[0].Value.Uint64(); used > uint64(d.limit) {
-				_ = d.c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
-					Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", d.limit>>20)}})
-				os.Exit(3)
-			}
-			time.Sleep(memoryPoll)
-		}
+// check ends the worker if its heap is over the limit, and sets the
+// timer for the next check if Lua code still runs.
+func (d *watchdog) check() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.heap() > uint64(d.limit) {
+		d.over()
+		return
+	}
+	if d.armed {
+		d.due = time.Now().Add(memoryPoll)
+		d.timer.Reset(memoryPoll)
+	} else {
+		d.left = memoryPoll
 	}
 }
 
-// start watches until the returned stop is called; a nil watchdog
+// start watches a run until the returned stop is called; a nil watchdog
 // watches nothing.
 func (d *watchdog) start() (stop func()) {
 	if d == nil {
 		return func() {}
 	}
-	d.running.Store(true)
-	select {
-	case d.wake <- struct{}{}:
-	default: // already awake
+	d.mu.Lock()
+	d.left = memoryPoll
+	d.mu.Unlock()
+	d.resume()
+	return d.pause
+}
+
+// pause stops the clock while the flow waits for the runtime.
+func (d *watchdog) pause() {
+	if d == nil {
+		return
 	}
-	return func() { d.running.Store(false) }
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.armed {
+		d.armed = false
+		d.timer.Stop()
+		d.left = max(time.Until(d.due), 0)
+	}
+}
+
+// resume starts the clock again as the flow's Lua code goes on.
+func (d *watchdog) resume() {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.armed {
+		d.armed = true
+		d.due = time.Now().Add(d.left)
+		d.timer.Reset(d.left)
+	}
 }
 
 // remoteHost is the runtime's Host as a worker reaches it.
 type remoteHost struct {
-	c    *conn
-	next int64
-	args []byte // the arguments of the call being written
+	c     *conn
+	watch *watchdog // paused while a call waits for its reply
+	next  int64
+	args  []byte // the arguments of the call being written
 	// terminal is the terminal as the last reply left it (txn.execute's
 	// carries it), the answer to a terminal.info called next; any other
 	// call clears it.
@@ -244,8 +296,8 @@ var hostModules = []struct {
 
 // remoteHostOf is the Host of a run whose host has the modules caps: the
 // others stay nil, as they are on the runtime's side.
-func remoteHostOf(c *conn, caps []string) Host {
-	r := &remoteHost{c: c}
+func remoteHostOf(c *conn, watch *watchdog, caps []string) Host {
+	r := &remoteHost{c: c, watch: watch}
 	var out Host
 	for _, m := range hostModules {
 		if slices.Contains(caps, m.name) {
@@ -277,6 +329,8 @@ func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 	}
 	h.args = a
 	h.next++
+	h.watch.pause()
+	defer h.watch.resume()
 	if err := h.c.write(frame{Type: frameCall, ID: h.next, Method: method, Payload: a}); err != nil {
 		return zero, err
 	}
