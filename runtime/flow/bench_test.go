@@ -139,3 +139,18 @@ func procCPU(b *testing.B, pid int) time.Duration {
 	}
 	return time.Duration(ticks) * 10 * time.Millisecond
 }
+
+// BenchmarkHostCallInWorker: one host call's round trip through a worker
+// (a flow making 100 terminal.info calls, the run's own cost divided in).
+func BenchmarkHostCallInWorker(b *testing.B) {
+	p := newPool(b, 0, map[string]string{"infos": `local terminal = require("posrt.terminal")
+return function(ctx) local n = 0 for i = 1, 100 do n = n + #terminal.info().tid end return { n = n } end`})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		out, err := p.Run(context.Background(), hostOf(instantHost{}), "infos", nil)
+		if err != nil || out["n"] != int64(800) {
+			b.Fatalf("infos: %v, %v", out, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100/1000, "µs/call")
+}

@@ -385,6 +385,10 @@ func (p *Pool) start() (*worker, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	// Its own process group, as the plugins': a SIGTERM or Ctrl-C to
+	// posrt's group reaches posrt alone, which finishes the operation in
+	// flight, its flow included, before it stops the workers.
+	cmd.SysProcAttr.Setpgid = true
 	if err := cmd.Start(); err != nil {
 		for _, f := range []*os.File{toWorker, workerIn, workerOut, fromWorker} {
 			f.Close()

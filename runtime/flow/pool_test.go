@@ -348,3 +348,19 @@ end`}
 		}
 	}
 }
+
+// A worker leads its own process group, as a plugin process does: a
+// SIGTERM to posrt's group (systemd's, a Ctrl-C) does not end a flow
+// that posrt, finishing the operation in flight, still runs.
+func TestWorkerHasItsOwnProcessGroup(t *testing.T) {
+	p := newPool(t, 5*time.Second, nil)
+	for _, pid := range p.Workers() {
+		pgid, err := syscall.Getpgid(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pgid != pid || pgid == syscall.Getpgrp() {
+			t.Errorf("worker %d is in process group %d (posrt's: %d)", pid, pgid, syscall.Getpgrp())
+		}
+	}
+}
