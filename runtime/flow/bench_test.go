@@ -154,3 +154,21 @@ return function(ctx) local n = 0 for i = 1, 100 do n = n + #terminal.info().tid 
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100/1000, "µs/call")
 }
+
+// BenchmarkSaleFlowInWorkerAfterIdle: BenchmarkSaleFlowInWorker with the
+// pool idle for 150 ms before each run, as a terminal's sales come: each
+// run comes after the worker's idle collection.
+func BenchmarkSaleFlowInWorkerAfterIdle(b *testing.B) {
+	p := newPool(b, 0, nil)
+	var ran time.Duration
+	for i := 0; i < b.N; i++ {
+		time.Sleep(150 * time.Millisecond)
+		start := time.Now()
+		out, err := p.Run(context.Background(), hostOf(instantHost{}), "sale", saleInput)
+		ran += time.Since(start)
+		if err != nil || out["receipts_printed"] != int64(2) {
+			b.Fatalf("sale flow: %v, %v", out, err)
+		}
+	}
+	b.ReportMetric(float64(ran.Microseconds())/float64(b.N), "run-µs")
+}
