@@ -78,7 +78,7 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		if f.Type != frameRun {
 			return fmt.Errorf("the runtime sent %q where a run was due", f.Type)
 		}
-		gc.running()
+		gc.started()
 		stop := watch.start()
 		out, err := e.runIn(context.Background(), next, remoteHostOf(c, watch, f.Caps), f.Flow, f.Input)
 		stop()
@@ -89,7 +89,7 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		if err := c.write(res); err != nil {
 			return err
 		}
-		gc.ran()
+		gc.ended()
 		next = newSandbox()
 	}
 }
@@ -118,17 +118,20 @@ const (
 // collector paces a worker's collections unless GOGC in the environment
 // does (a nil collector). While a flow runs there is none but the memory
 // limit's (half the worker's limit; the watchdog still ends the worker at
-// the limit itself). When a run has ended with more than collectAbove of
-// garbage, GOGC goes back to workerGCPercent: the next allocation, the
-// next run's sandbox built while the worker waits, starts a collection in
-// the background. A worker that waits collectIdle collects what is left
-// and returns the free memory to the system (the next run, after the
-// idle time, was not measurably slower for it).
-// (GOGC is never set off, -1, during a run: setting that waits for a
-// collection under way to finish.)
+// the limit itself): GOGC is runGCPercent, not off (-1), since setting
+// that waits for a collection under way to finish. When a run has ended
+// with more than collectAbove of garbage, GOGC goes back to
+// workerGCPercent: the next allocation, the next run's sandbox built while
+// the worker waits, starts a collection in the background. A worker that
+// waits collectIdle collects what is left and returns the free memory to
+// the system (the next run, after the idle time, was not measurably slower
+// for it).
 type collector struct {
-	heap []metrics.Sample
+	heap []metrics.Sample // ran's
 	idle *time.Timer
+
+	mu      sync.Mutex
+	running bool // a run has started and not ended
 }
 
 func newCollector(managed bool) *collector {
@@ -138,30 +141,42 @@ func newCollector(managed bool) *collector {
 	debug.SetGCPercent(runGCPercent)
 	g := &collector{heap: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}}
 	g.idle = time.AfterFunc(time.Hour, func() {
+		g.mu.Lock()
+		if g.running {
+			g.mu.Unlock()
+			return // the timer fired as a run started
+		}
 		debug.SetGCPercent(workerGCPercent)
+		g.mu.Unlock()
 		debug.FreeOSMemory()
 	})
 	g.idle.Stop()
 	return g
 }
 
-// running is called as a run starts.
-func (g *collector) running() {
-	if g != nil {
-		g.idle.Stop()
-		debug.SetGCPercent(runGCPercent)
-	}
-}
-
-// ran is called once a run's result is sent.
-func (g *collector) ran() {
+// started is called as a run starts.
+func (g *collector) started() {
 	if g == nil {
 		return
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running = true
+	g.idle.Stop()
+	debug.SetGCPercent(runGCPercent)
+}
+
+// ended is called once a run's result is sent.
+func (g *collector) ended() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running = false
 	metrics.Read(g.heap)
 	if objects, live := g.heap[0].Value.Uint64(), g.heap[1].Value.Uint64(); objects > live+collectAbove {
 		debug.SetGCPercent(workerGCPercent)
-		return
 	}
 	g.idle.Reset(collectIdle)
 }

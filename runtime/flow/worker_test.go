@@ -1,6 +1,9 @@
 package flow
 
 import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,4 +50,32 @@ func TestWatchdogAddsUpTheRunningTime(t *testing.T) {
 	if ran > 20*memoryPoll {
 		t.Errorf("the check came after %s of running time, want about %s", ran, memoryPoll)
 	}
+}
+
+// A worker does not collect while a flow runs, however much garbage it
+// leaves, and collects once it has waited collectIdle for the next run.
+func TestCollectorWaitsForTheRunsEnd(t *testing.T) {
+	g := newCollector(true)
+	t.Cleanup(func() { g.idle.Stop(); debug.SetGCPercent(100) })
+	cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	count := func() uint64 { metrics.Read(cycles); return cycles[0].Value.Uint64() }
+	g.started()
+	before := count()
+	var keep [][]byte
+	for i := range 4 << 10 { // 16 MiB of garbage, 4 MiB live at most
+		keep = append(keep, make([]byte, 4<<10))
+		if len(keep) == 1024 {
+			keep = keep[:0]
+		}
+		_ = i
+	}
+	if n := count() - before; n != 0 {
+		t.Errorf("%d collections while the run lasted", n)
+	}
+	g.ended()
+	time.Sleep(collectIdle + 200*time.Millisecond)
+	if count() == before {
+		t.Error("no collection after the worker waited for its next run")
+	}
+	runtime.KeepAlive(keep)
 }
