@@ -136,14 +136,19 @@ func (e *Engine) Flows() []string {
 // overruns its deadline comes back as an *Error with code "flow_error"
 // whose message carries no Lua stack trace (the details go to Logf).
 func (e *Engine) Run(ctx context.Context, host Host, name string, input map[string]any) (map[string]any, error) {
+	return e.runIn(ctx, newSandbox(), host, name, input)
+}
+
+// runIn is Run in the sandbox L, fresh from newSandbox and used for this
+// run only (a worker builds the next run's while it is idle); it closes L.
+func (e *Engine) runIn(ctx context.Context, L *lua.LState, host Host, name string, input map[string]any) (map[string]any, error) {
+	defer L.Close()
 	proto, ok := e.flows[name]
 	if !ok || libraries[name] {
 		return nil, fmt.Errorf("%w: %q", ErrNoFlow, name)
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
-	L := newSandbox()
-	defer L.Close()
 	L.SetContext(ctx)
 	r := &run{host: host, logf: e.opts.Logf, flow: name, lib: func(n string) *lua.FunctionProto {
 		if n == name || !libraries[n] {

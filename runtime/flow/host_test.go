@@ -90,14 +90,14 @@ func checkPlain(t *testing.T, where string, typ reflect.Type, seen map[reflect.T
 // A run frame carries every module a host has, and a worker's Host gets
 // exactly those: none is left out of hostModules.
 func TestEveryModuleCrossesToAWorker(t *testing.T) {
-	all := remoteHostOf(nil, capsOf(remoteHostOf(nil, moduleNames())))
+	all := remoteHostOf(nil, nil, capsOf(remoteHostOf(nil, nil, moduleNames())))
 	v := reflect.ValueOf(all)
 	for i := range v.NumField() {
 		if v.Field(i).IsNil() {
 			t.Errorf("Host.%s does not cross to a worker (missing from hostModules)", v.Type().Field(i).Name)
 		}
 	}
-	none := remoteHostOf(nil, capsOf(Host{}))
+	none := remoteHostOf(nil, nil, capsOf(Host{}))
 	if none != (Host{}) {
 		t.Errorf("a host without modules crosses as %+v", none)
 	}

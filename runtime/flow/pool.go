@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -186,7 +185,14 @@ func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input
 			if !ok {
 				reply = frame{Type: frameReply, ID: f.ID, Err: &Error{Code: CodeFlowError, Message: "no host method " + f.Method}}
 			} else {
-				reply = p.serve(runCtx, host, serve, f)
+				reply = w.serve(runCtx, host, serve, f)
+			}
+			if f.Method == "txn.execute" && reply.Err == nil && host.Terminal != nil {
+				// The operation moved the terminal's counters; the flow
+				// asks for them next to print its receipt.
+				if v, err := host.Terminal.Info(runCtx); err == nil {
+					reply.Terminal = &v
+				}
 			}
 			if err := w.c.write(reply); err != nil {
 				return nil, failed("its worker is gone (%v)", err), runBroken
@@ -195,7 +201,7 @@ func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input
 			if f.Err != nil {
 				return nil, f.Err, runOK
 			}
-			out, _ := wholeNumbers(f.Output).(map[string]any)
+			out := f.Output
 			if out == nil {
 				out = map[string]any{}
 			}
@@ -206,14 +212,15 @@ func (p *Pool) run(ctx context.Context, w *worker, host Host, name string, input
 	}
 }
 
-func (p *Pool) serve(ctx context.Context, host Host, serve func(context.Context, Host, json.RawMessage) (any, error), f frame) frame {
-	r, err := serve(ctx, host, f.Payload)
+// serve serves one call of w's run, the reply's payload in w's buffer
+// (written before the next call is read).
+func (w *worker) serve(ctx context.Context, host Host, serve hostMethod, f frame) frame {
+	b, err := serve(ctx, host, f.Payload, w.reply[:0])
 	if err != nil {
 		return frame{Type: frameReply, ID: f.ID, Err: AsError(err)}
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return frame{Type: frameReply, ID: f.ID, Err: AsError(err)}
+	if cap(b) <= 64<<10 {
+		w.reply = b
 	}
 	return frame{Type: frameReply, ID: f.ID, Payload: b}
 }
@@ -351,6 +358,7 @@ type worker struct {
 	out     *os.File      // the pipe the worker writes
 	exited  chan struct{} // closed when the process has exited
 	fatal   *Error        // the worker's last word, if it gave one
+	reply   []byte        // the payload of the reply being written
 	waitErr error
 }
 
@@ -377,6 +385,10 @@ func (p *Pool) start() (*worker, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	// Its own process group, as the plugins': a SIGTERM or Ctrl-C to
+	// posrt's group reaches posrt alone, which finishes the operation in
+	// flight, its flow included, before it stops the workers.
+	cmd.SysProcAttr.Setpgid = true
 	if err := cmd.Start(); err != nil {
 		for _, f := range []*os.File{toWorker, workerIn, workerOut, fromWorker} {
 			f.Close()

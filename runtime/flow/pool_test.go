@@ -127,18 +127,21 @@ func (h *countingHost) Execute(ctx context.Context, a flow.ExecuteArgs) (flow.Tx
 func TestNoFlowCanBreakTheTerminal(t *testing.T) {
 	const deadline = 2 * time.Second
 	hostile := map[string]string{
-		"infinite_loop":   `return function(ctx) while true do end end`,
-		"deep_recursion":  `local function f(n) return f(n + 1) + 1 end return function(ctx) return f(1) end`,
-		"string_rep":      `return function(ctx) local s = string.rep("x", 2^31) return { n = #s } end`,
-		"doubling":        `return function(ctx) local s = "x" while true do s = s .. s end end`,
-		"table_grows":     `return function(ctx) local t = {} local i = 0 while true do i = i + 1 t[i] = { i, i, i, tostring(i) } end end`,
-		"pattern":         `return function(ctx) local s = string.rep("a", 60000) return { m = string.find(s, string.rep("a*", 40) .. "b") } end`,
-		"lua_error":       `local pinpad = require("posrt.pinpad") return function(ctx) local card = pinpad.read_card({}) error("boom after the card") end`,
-		"wrong_types":     `local pinpad = require("posrt.pinpad") return function(ctx) return pinpad.read_card(42) end`,
-		"os_exit":         `return function(ctx) os.exit(1) end`,
-		"never_returns":   `local pinpad = require("posrt.pinpad") return function(ctx) local card = pinpad.read_card({}) while true do end end`,
-		"after_execute":   `local pinpad = require("posrt.pinpad") local txn = require("posrt.txn") return function(ctx) local card = pinpad.read_card({}) local pin = pinpad.get_pin({ card = card }) txn.execute({ card = card, pin = pin }) local s = "x" while true do s = s .. s end end`,
-		"load_and_dofile": `return function(ctx) return { l = load, d = dofile, ls = loadstring, io = io, os = os, dump = string.dump, gc = collectgarbage } end`,
+		"infinite_loop":  `return function(ctx) while true do end end`,
+		"deep_recursion": `local function f(n) return f(n + 1) + 1 end return function(ctx) return f(1) end`,
+		"string_rep":     `return function(ctx) local s = string.rep("x", 2^31) return { n = #s } end`,
+		"doubling":       `return function(ctx) local s = "x" while true do s = s .. s end end`,
+		"table_grows":    `return function(ctx) local t = {} local i = 0 while true do i = i + 1 t[i] = { i, i, i, tostring(i) } end end`,
+		"pattern":        `return function(ctx) local s = string.rep("a", 60000) return { m = string.find(s, string.rep("a*", 40) .. "b") } end`,
+		"lua_error":      `local pinpad = require("posrt.pinpad") return function(ctx) local card = pinpad.read_card({}) error("boom after the card") end`,
+		"wrong_types":    `local pinpad = require("posrt.pinpad") return function(ctx) return pinpad.read_card(42) end`,
+		"os_exit":        `return function(ctx) os.exit(1) end`,
+		"never_returns":  `local pinpad = require("posrt.pinpad") return function(ctx) local card = pinpad.read_card({}) while true do end end`,
+		"after_execute":  `local pinpad = require("posrt.pinpad") local txn = require("posrt.txn") return function(ctx) local card = pinpad.read_card({}) local pin = pinpad.get_pin({ card = card }) txn.execute({ card = card, pin = pin }) local s = "x" while true do s = s .. s end end`,
+		// Its Lua code runs in short stretches between calls, which the
+		// watchdog's clock adds up.
+		"grows_between_calls": `local pinpad = require("posrt.pinpad") return function(ctx) local t = {} while true do t[#t + 1] = string.rep("x", 65536) .. #t pinpad.display("x") end end`,
+		"load_and_dofile":     `return function(ctx) return { l = load, d = dofile, ls = loadstring, io = io, os = os, dump = string.dump, gc = collectgarbage } end`,
 	}
 	p := newPool(t, deadline, hostile)
 	for name := range hostile {
@@ -165,6 +168,9 @@ func TestNoFlowCanBreakTheTerminal(t *testing.T) {
 				if strings.Contains(fe.Message, "stack traceback") {
 					t.Errorf("the cashier's message carries a Lua stack: %q", fe.Message)
 				}
+			}
+			if name == "grows_between_calls" && !strings.Contains(fmt.Sprint(err), "memory") {
+				t.Errorf("a flow growing between calls ended with %v, want its memory limit", err)
 			}
 			if name == "after_execute" && host.executed.Load() != 1 {
 				t.Errorf("executed %d times before the flow broke, want once", host.executed.Load())
@@ -265,9 +271,24 @@ end`
 	if !equalJSONish(got, want) || got["again"] != int64(777) || got["label"] != "b" || got["op"] != "01" || got["locked"] != true || got["cleared"] != int64(7) {
 		t.Fatalf("in a worker %v, in process %v", got, want)
 	}
-	if strings.Join(inWorker.Calls, "; ") != strings.Join(inProcess.Calls, "; ") {
+	// The runtime reads the terminal right after each execute for a
+	// worker (its reply carries it); every other call is the same.
+	if w, i := afterExecute(inWorker.Calls), afterExecute(inProcess.Calls); w != i || !strings.HasSuffix(w, "pin-1 ; record; terminal") {
 		t.Fatalf("calls in a worker:\n%s\nin process:\n%s", strings.Join(inWorker.Calls, "\n"), strings.Join(inProcess.Calls, "\n"))
 	}
+}
+
+// afterExecute joins calls, each terminal read right after an execute
+// left out.
+func afterExecute(calls []string) string {
+	var out []string
+	for i, c := range calls {
+		if c == "terminal" && i > 0 && strings.HasPrefix(calls[i-1], "execute") {
+			continue
+		}
+		out = append(out, c)
+	}
+	return strings.Join(out, "; ")
 }
 
 // ui.wait crosses to a worker and back.
@@ -277,5 +298,75 @@ func TestPoolCarriesWait(t *testing.T) {
 	out, err := p.Run(context.Background(), h.Modules(), "w", saleInput)
 	if err != nil || out["kind"] != "card" || out["pan"] != "622202******0128" {
 		t.Fatalf("wait in a worker: %v, %v", out, err)
+	}
+}
+
+// tracingHost moves its next trace on each execute, as the terminal does.
+type tracingHost struct {
+	instantHost
+	next int
+}
+
+func (h *tracingHost) Execute(context.Context, flow.ExecuteArgs) (flow.TxnView, error) {
+	h.next++
+	return flow.TxnView{Result: flow.ResultApproved, Trace: fmt.Sprintf("%06d", h.next-1)}, nil
+}
+
+func (h *tracingHost) Info(context.Context) (flow.TerminalView, error) {
+	return flow.TerminalView{TID: "00000001", NextTrace: fmt.Sprintf("%06d", h.next)}, nil
+}
+
+// terminal.info right after txn.execute is answered with the execute's
+// reply: the counters as the operation left them, what the same flow in
+// posrt's own process reads; before any execute, a second time, or after
+// another call in between, it asks the runtime.
+func TestTerminalInfoAfterExecuteIsCurrent(t *testing.T) {
+	src := map[string]string{"infos": `
+local txn = require("posrt.txn")
+local terminal = require("posrt.terminal")
+local pinpad = require("posrt.pinpad")
+return function(ctx)
+  local out = { before = terminal.info().next_trace }
+  txn.execute({})
+  out.after = terminal.info().next_trace
+  out.again = terminal.info().next_trace
+  txn.execute({})
+  pinpad.display("next")
+  out.later = terminal.info().next_trace
+  txn.execute({})
+  out.last = terminal.info().next_trace
+  return out
+end`}
+	p := newPool(t, 5*time.Second, src)
+	e, err := flow.NewFromSources(flow.Options{}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []flow.Runner{e, p} {
+		h := &tracingHost{next: 1}
+		out, err := r.Run(context.Background(), flow.Host{Txn: h, Terminal: h, PinPad: h}, "infos", nil)
+		if err != nil {
+			t.Fatalf("%T: %v", r, err)
+		}
+		want := map[string]any{"before": "000001", "after": "000002", "again": "000002", "later": "000003", "last": "000004"}
+		if !maps.Equal(out, want) {
+			t.Errorf("%T: next traces %v, want %v", r, out, want)
+		}
+	}
+}
+
+// A worker leads its own process group, as a plugin process does: a
+// SIGTERM to posrt's group (systemd's, a Ctrl-C) does not end a flow
+// that posrt, finishing the operation in flight, still runs.
+func TestWorkerHasItsOwnProcessGroup(t *testing.T) {
+	p := newPool(t, 5*time.Second, nil)
+	for _, pid := range p.Workers() {
+		pgid, err := syscall.Getpgid(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pgid != pid || pgid == syscall.Getpgrp() {
+			t.Errorf("worker %d is in process group %d (posrt's: %d)", pid, pgid, syscall.Getpgrp())
+		}
 	}
 }

@@ -2,15 +2,15 @@ package flow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -24,13 +24,21 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	// As a plugin process (plugins/base): collection at a quarter over the
-	// live heap rather than double, so that a worker stays small between
-	// sales (1.4 MB less idle, no cost above the noise in a sale); GOGC in
-	// the environment still decides. (One processor, as plugins run, made
-	// sales slower here: the watchdog shares it with the flow.)
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(workerGCPercent)
+	// The worker decides its own collections (collector), unless GOGC in
+	// the environment does.
+	gc := newCollector(os.Getenv("GOGC") == "")
+	// POSRT_FLOW_WORKER_CPUPROFILE=PREFIX: each worker writes a CPU
+	// profile of its life to PREFIX.PID (for docs/PERFORMANCE.md).
+	if prefix := os.Getenv("POSRT_FLOW_WORKER_CPUPROFILE"); prefix != "" {
+		f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+		if err != nil {
+			return fmt.Errorf("creating the worker's profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("starting the worker's profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	c := &conn{r: r, w: w}
 	init, err := c.read()
@@ -53,6 +61,9 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		_ = c.write(frame{Type: frameReady, Err: AsError(err)})
 		return err
 	}
+	// Each run gets a fresh sandbox, built while the worker waits for the
+	// run rather than once it has come.
+	next := newSandbox()
 	if err := c.write(frame{Type: frameReady}); err != nil {
 		return err
 	}
@@ -67,8 +78,9 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		if f.Type != frameRun {
 			return fmt.Errorf("the runtime sent %q where a run was due", f.Type)
 		}
+		gc.started()
 		stop := watch.start()
-		out, err := e.Run(context.Background(), remoteHostOf(c, f.Caps), f.Flow, f.Input)
+		out, err := e.runIn(context.Background(), next, remoteHostOf(c, watch, f.Caps), f.Flow, f.Input)
 		stop()
 		res := frame{Type: frameResult, Output: out}
 		if err != nil {
@@ -77,65 +89,208 @@ func ServeWorker(r io.Reader, w io.Writer, logf func(string, ...any)) error {
 		if err := c.write(res); err != nil {
 			return err
 		}
+		gc.ended()
+		next = newSandbox()
 	}
 }
 
-// workerGCPercent is a worker's GOGC.
-const workerGCPercent = 25
+// A worker collects its garbage between runs, not during them: a
+// collection costs a worker half a millisecond or more of processor time
+// however little it finds (its heap is a megabyte or two), more than a
+// sale's whole flow, and a sale's flow leaves a few hundred kilobytes
+// behind.
+const (
+	// collectAbove is how much garbage a run's end leaves for later: above
+	// it, the worker collects as it waits for the next run.
+	collectAbove = 4 << 20
+	// collectIdle is how long a worker waits for the next run before it
+	// collects what the runs before left, so that an idle worker stays
+	// small.
+	collectIdle = 100 * time.Millisecond
+	// workerGCPercent is a worker's GOGC between runs (as plugins/base
+	// sets for a plugin process: collection at a quarter over the live
+	// heap); runGCPercent while a flow runs, in effect none until the
+	// memory limit.
+	workerGCPercent = 25
+	runGCPercent    = 1 << 20
+)
 
-// memoryPoll is how often a worker checks its heap.
+// collector paces a worker's collections unless GOGC in the environment
+// does (a nil collector). While a flow runs there is none but the memory
+// limit's (half the worker's limit; the watchdog still ends the worker at
+// the limit itself): GOGC is runGCPercent, not off (-1), since setting
+// that waits for a collection under way to finish. When a run has ended
+// with more than collectAbove of garbage, GOGC goes back to
+// workerGCPercent: the next allocation, the next run's sandbox built while
+// the worker waits, starts a collection in the background. A worker that
+// waits collectIdle collects what is left and returns the free memory to
+// the system (the next run, after the idle time, was not measurably slower
+// for it).
+type collector struct {
+	heap []metrics.Sample // ran's
+	idle *time.Timer
+
+	mu      sync.Mutex
+	running bool // a run has started and not ended
+}
+
+func newCollector(managed bool) *collector {
+	if !managed {
+		return nil
+	}
+	debug.SetGCPercent(runGCPercent)
+	g := &collector{heap: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}}
+	g.idle = time.AfterFunc(time.Hour, func() {
+		g.mu.Lock()
+		if g.running {
+			g.mu.Unlock()
+			return // the timer fired as a run started
+		}
+		debug.SetGCPercent(workerGCPercent)
+		g.mu.Unlock()
+		debug.FreeOSMemory()
+	})
+	g.idle.Stop()
+	return g
+}
+
+// started is called as a run starts.
+func (g *collector) started() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running = true
+	g.idle.Stop()
+	debug.SetGCPercent(runGCPercent)
+}
+
+// ended is called once a run's result is sent.
+func (g *collector) ended() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running = false
+	metrics.Read(g.heap)
+	if objects, live := g.heap[0].Value.Uint64(), g.heap[1].Value.Uint64(); objects > live+collectAbove {
+		debug.SetGCPercent(workerGCPercent)
+	}
+	g.idle.Reset(collectIdle)
+}
+
+// memoryPoll is how often a worker checks its heap while a flow's Lua
+// code runs.
 const memoryPoll = 2 * time.Millisecond
 
-// watchdog ends the worker once its heap holds more than limit bytes
-// while a flow runs. One goroutine watches for the worker's life, ticking
-// only while a flow runs, so that an idle worker is not woken and a run's
-// start and end cost two atomic stores and a channel send.
+// watchdog ends the worker once its heap holds more than limit bytes. It
+// checks after every memoryPoll of the time a flow's Lua code runs, not
+// of the time the flow waits for the runtime's answers (the card, the PIN,
+// the acquirer: most of a sale), when the flow allocates nothing but the
+// answer, itself bounded by maxFrame: a sale whose Lua code runs in
+// stretches shorter than memoryPoll is not woken once, and a flow that
+// allocates between calls is checked as often, by the time it has run,
+// as one that never calls.
 type watchdog struct {
-	c       *conn
-	limit   int64
-	running atomic.Bool
-	wake    chan struct{}
+	limit int64
+	heap  func() uint64 // the heap's size now
+	over  func()        // ends the worker
+
+	mu    sync.Mutex
+	timer *time.Timer
+	armed bool          // Lua code runs; the timer is set
+	due   time.Time     // when the timer fires, while armed
+	left  time.Duration // the running time left to the next check, while not
 }
 
 func newWatchdog(c *conn, limit int64) *watchdog {
-	d := &watchdog{c: c, limit: limit, wake: make(chan struct{}, 1)}
-	go d.watch()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	return newWatchdogWith(limit, func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }, func() {
+		_ = c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
+			Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", limit>>20)}})
+		os.Exit(3)
+	})
+}
+
+// newWatchdogWith is a watchdog reading the heap's size with heap and
+// ending the worker with over.
+func newWatchdogWith(limit int64, heap func() uint64, over func()) *watchdog {
+	d := &watchdog{limit: limit, heap: heap, over: over}
+	d.timer = time.AfterFunc(time.Hour, d.check)
+	d.timer.Stop()
 	return d
 }
 
-func (d *watchdog) watch() {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	for range d.wake {
-		for d.running.Load() {
-			metrics.Read(s)
-			if used := s[0].Value.Uint64(); used > uint64(d.limit) {
-				_ = d.c.write(frame{Type: frameFatal, Err: &Error{Code: CodeFlowError,
-					Message: fmt.Sprintf("it used more than the %d MiB of memory a flow may", d.limit>>20)}})
-				os.Exit(3)
-			}
-			time.Sleep(memoryPoll)
-		}
+// check ends the worker if its heap is over the limit, and sets the
+// timer for the next check if Lua code still runs.
+func (d *watchdog) check() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.heap() > uint64(d.limit) {
+		d.over()
+		return
+	}
+	if d.armed {
+		d.due = time.Now().Add(memoryPoll)
+		d.timer.Reset(memoryPoll)
+	} else {
+		d.left = memoryPoll
 	}
 }
 
-// start watches until the returned stop is called; a nil watchdog
+// start watches a run until the returned stop is called; a nil watchdog
 // watches nothing.
 func (d *watchdog) start() (stop func()) {
 	if d == nil {
 		return func() {}
 	}
-	d.running.Store(true)
-	select {
-	case d.wake <- struct{}{}:
-	default: // already awake
+	d.mu.Lock()
+	d.left = memoryPoll
+	d.mu.Unlock()
+	d.resume()
+	return d.pause
+}
+
+// pause stops the clock while the flow waits for the runtime.
+func (d *watchdog) pause() {
+	if d == nil {
+		return
 	}
-	return func() { d.running.Store(false) }
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.armed {
+		d.armed = false
+		d.timer.Stop()
+		d.left = max(time.Until(d.due), 0)
+	}
+}
+
+// resume starts the clock again as the flow's Lua code goes on.
+func (d *watchdog) resume() {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.armed {
+		d.armed = true
+		d.due = time.Now().Add(d.left)
+		d.timer.Reset(d.left)
+	}
 }
 
 // remoteHost is the runtime's Host as a worker reaches it.
 type remoteHost struct {
-	c    *conn
-	next int64
+	c     *conn
+	watch *watchdog // paused while a call waits for its reply
+	next  int64
+	args  []byte // the arguments of the call being written
+	// terminal is the terminal as the last reply left it (txn.execute's
+	// carries it), the answer to a terminal.info called next; any other
+	// call clears it.
+	terminal *TerminalView
 }
 
 // hostModules are Host's modules under the names a run frame lists them
@@ -158,8 +313,8 @@ var hostModules = []struct {
 
 // remoteHostOf is the Host of a run whose host has the modules caps: the
 // others stay nil, as they are on the runtime's side.
-func remoteHostOf(c *conn, caps []string) Host {
-	r := &remoteHost{c: c}
+func remoteHostOf(c *conn, watch *watchdog, caps []string) Host {
+	r := &remoteHost{c: c, watch: watch}
 	var out Host
 	for _, m := range hostModules {
 		if slices.Contains(caps, m.name) {
@@ -180,15 +335,19 @@ func capsOf(host Host) []string {
 	return caps
 }
 
-// call sends one call and waits for its reply: during a run the runtime
-// sends nothing but replies, in order.
+// callHost sends one call and waits for its reply: during a run the
+// runtime sends nothing but replies, in order.
 func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 	var zero R
-	a, err := json.Marshal(args)
+	h.terminal = nil
+	a, err := wireAppend(h.args[:0], args)
 	if err != nil {
 		return zero, fmt.Errorf("%s: encoding the arguments: %w", method, err)
 	}
+	h.args = a
 	h.next++
+	h.watch.pause()
+	defer h.watch.resume()
 	if err := h.c.write(frame{Type: frameCall, ID: h.next, Method: method, Payload: a}); err != nil {
 		return zero, err
 	}
@@ -202,11 +361,10 @@ func callHost[R any](h *remoteHost, method string, args any) (R, error) {
 	if f.Err != nil {
 		return zero, f.Err
 	}
+	h.terminal = f.Terminal
 	var r R
-	if len(f.Payload) > 0 {
-		if err := json.Unmarshal(f.Payload, &r); err != nil {
-			return zero, fmt.Errorf("%s: decoding the reply: %w", method, err)
-		}
+	if err := wireDecode(f.Payload, &r); err != nil {
+		return zero, fmt.Errorf("%s: decoding the reply: %w", method, err)
 	}
 	return r, nil
 }
@@ -241,7 +399,14 @@ func (h *remoteHost) Print(_ context.Context, a PrintArgs) error {
 	return err
 }
 
+// Info answers from the last reply if it carried the terminal (a
+// terminal.info right after txn.execute, as a receipt is printed), with a
+// call otherwise.
 func (h *remoteHost) Info(context.Context) (TerminalView, error) {
+	if v := h.terminal; v != nil {
+		h.terminal = nil
+		return *v, nil
+	}
 	return callHost[TerminalView](h, "terminal.info", nil)
 }
 
@@ -296,9 +461,13 @@ func (h *remoteHost) Progress(_ context.Context, p Progress) error {
 	return err
 }
 
-// hostMethods serve a worker's calls on the runtime's side: each decodes
-// the arguments, calls the module of host and returns the reply to encode.
-var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawMessage) (any, error){
+// hostMethod serves one call on the runtime's side: it decodes the
+// arguments, calls the module of host and appends the reply to b.
+type hostMethod func(ctx context.Context, host Host, args, b []byte) ([]byte, error)
+
+// hostMethods are the Host's methods a worker may call, by the name its
+// call frames give.
+var hostMethods = map[string]hostMethod{
 	"pinpad.read_card": serve(func(h Host) PinPad { return h.PinPad }, PinPad.ReadCard),
 	"pinpad.get_pin":   serve(func(h Host) PinPad { return h.PinPad }, PinPad.GetPIN),
 	"pinpad.display":   serve(func(h Host) PinPad { return h.PinPad }, noReply(PinPad.Display)),
@@ -335,19 +504,21 @@ var hostMethods = map[string]func(ctx context.Context, host Host, args json.RawM
 
 // serve decodes a call's arguments and calls fn on the module of(host);
 // a module the host lacks fails the call as unavailable.
-func serve[M any, A, R any](of func(Host) M, fn func(M, context.Context, A) (R, error)) func(context.Context, Host, json.RawMessage) (any, error) {
-	return func(ctx context.Context, h Host, raw json.RawMessage) (any, error) {
+func serve[M any, A, R any](of func(Host) M, fn func(M, context.Context, A) (R, error)) hostMethod {
+	return func(ctx context.Context, h Host, args, b []byte) ([]byte, error) {
 		m := of(h)
 		if any(m) == nil {
 			return nil, &Error{Code: CodeUnavailable, Message: "the module is not available to this flow here"}
 		}
 		var a A
-		if len(raw) > 0 && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &a); err != nil {
-				return nil, &Error{Code: CodeFlowError, Message: "the flow's arguments do not decode: " + err.Error()}
-			}
+		if err := wireDecode(args, &a); err != nil {
+			return nil, &Error{Code: CodeFlowError, Message: "the flow's arguments do not decode: " + err.Error()}
 		}
-		return fn(m, ctx, a)
+		r, err := fn(m, ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return wireAppend(b, r)
 	}
 }
 
