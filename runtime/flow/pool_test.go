@@ -273,7 +273,7 @@ end`
 	}
 	// The runtime reads the terminal right after each execute for a
 	// worker (its reply carries it); every other call is the same.
-	if w, i := afterExecute(inWorker.Calls), afterExecute(inProcess.Calls); w != i || !strings.HasSuffix(w, "pin-1 ; record; terminal") {
+	if w, i := afterExecute(inWorker.Calls), afterExecute(inProcess.Calls); w != i || !strings.Contains(w, "pin-1 ; record; terminal; login; lock; terminal; unlock_protection; clear_cache force=true") {
 		t.Fatalf("calls in a worker:\n%s\nin process:\n%s", strings.Join(inWorker.Calls, "\n"), strings.Join(inProcess.Calls, "\n"))
 	}
 }
