@@ -401,10 +401,17 @@ func (s *Server) authorize(amount int64) string {
 	return channels.CodeApproved
 }
 
+// noRRN is field 37 of a void or refund from a terminal that has not the
+// original's RRN.
+const noRRN = "000000000000"
+
 // original finds the sale a void or refund names: by field 61's batch and
 // trace (its RRN, when given, must match), or by RRN alone when field 61 is
 // zeros.
 func (s *Server) original(tid string, o iso8583.Original, rrn string) *Entry {
+	if rrn == noRRN {
+		rrn = ""
+	}
 	if o.Batch == "000000" && o.Trace == "000000" {
 		k, ok := s.st.byRRN[rrn]
 		if !ok || rrn == "" {
@@ -444,7 +451,7 @@ func (s *Server) checkRefund(r financialRequest, e *Entry) string {
 	switch {
 	case orig == nil, !orig.Approved(), orig.Reversed:
 		return channels.CodeNotFound
-	case r.orig.Date != "" && r.orig.Date != orig.Time.In(s.cfg.Location).Format("0102"):
+	case r.orig.Date != "" && !nearDate(r.orig.Date, orig.Time.In(s.cfg.Location)):
 		return channels.CodeNotFound
 	case orig.Voided:
 		return CodeInvalidTransaction
@@ -621,6 +628,18 @@ func (s *Server) upload(msg []byte, now time.Time) outcome {
 // whose hidden digits the terminal sends as zeros: first 6 and last 4.
 func samePAN(masked, pan string) bool {
 	return len(masked) == len(pan) && len(pan) >= 10 && masked[:6] == pan[:6] && masked[len(masked)-4:] == pan[len(pan)-4:]
+}
+
+// nearDate reports whether mmdd is t's date or the day before or after:
+// the terminal writes the original's date in its own zone, which need not
+// be the host's.
+func nearDate(mmdd string, t time.Time) bool {
+	for _, d := range []int{-1, 0, 1} {
+		if t.AddDate(0, 0, d).Format("0102") == mmdd {
+			return true
+		}
+	}
+	return false
 }
 
 func atoi(s string) int {
