@@ -63,6 +63,14 @@ type harness struct {
 // and signs in; sec nil is the X9.19 PIN pad of channelstest.
 func newHarness(t testing.TB, sim *acqsim.Server, extra map[string]string, sec ...keyLoader) *harness {
 	t.Helper()
+	h := newHarnessNoSignIn(t, sim, extra, sec...)
+	h.signIn(t)
+	return h
+}
+
+// newHarnessNoSignIn is newHarness before the sign-in.
+func newHarnessNoSignIn(t testing.TB, sim *acqsim.Server, extra map[string]string, sec ...keyLoader) *harness {
+	t.Helper()
 	h := &harness{sec: &channelstest.Security{}}
 	if len(sec) > 0 {
 		h.sec = sec[0]
@@ -75,7 +83,6 @@ func newHarness(t testing.TB, sim *acqsim.Server, extra map[string]string, sec .
 	if err := h.ch.Configure(context.Background(), channels.APIVersion1, cfg); err != nil {
 		t.Fatal(err)
 	}
-	h.signIn(t)
 	return h
 }
 
