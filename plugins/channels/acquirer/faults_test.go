@@ -249,7 +249,9 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	hs.Close()
-	sim, _ := startSim(t, func(c *acqsim.Config) { c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12} })
+	sim, _ := startSim(t, func(c *acqsim.Config) {
+		c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	})
 	h := newHarness(t, sim, map[string]string{"tls": "true", "tls_ca": ca})
 	if r := h.sale(t, h.next(), 1000); !r.Approved() {
 		t.Errorf("sale over TLS = %+v", r)
