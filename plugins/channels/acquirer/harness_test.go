@@ -144,3 +144,21 @@ func countBooked(sim *acqsim.Server) int {
 	}
 	return n
 }
+
+// The host decides on the card as an issuer: an amount ending in 51 is
+// declined 51, an expired card 54, each with its cashier message.
+func TestIssuerDecisions(t *testing.T) {
+	sim, _ := startSim(t, nil)
+	h := newHarness(t, sim, nil)
+	if r := h.sale(t, h.next(), 1251); r.Code != channels.CodeInsufficientFunds || r.Message != "insufficient funds" {
+		t.Errorf("sale of 1251 fen = %+v, want 51 insufficient funds", r)
+	}
+	exp := testcards.Cards["expired"]
+	track, _ := cardcrypto.EncryptTrack(h.trackKey, exp.Track())
+	block, _ := cardcrypto.PINBlock(h.pinKey, exp.PIN, exp.PAN)
+	r, err := h.ch.Sale(context.Background(), channels.CardSaleRequest{Key: h.next(), Amount: 1000, PINBlock: block,
+		Card: channels.Card{MaskedPAN: cardcrypto.MaskPAN(exp.PAN), EncryptedTrack: track}})
+	if err != nil || r.Code != "54" || r.Message != "card expired" {
+		t.Errorf("sale with an expired card = %+v, %v; want 54 card expired", r, err)
+	}
+}
