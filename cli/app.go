@@ -28,6 +28,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			cacheCommand(),
 			flowCommand(),
 			receiptCommand(),
+			simCommand(),
 		},
 		HideHelpCommand: true,
 		// Print the error; the caller (main) picks the exit code, so that

@@ -10,6 +10,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/acquirer"
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/plugins/channels/walletfake"
 	"github.com/posrt/posrt/plugins/pinpad"
@@ -36,6 +37,7 @@ func builtins() map[string]builtin {
 		"escpos":        {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(escpos.New()) }},
 		"fake-scanner":  {base.KindScanner, func() goplugin.Plugin { return scanner.NewPlugin(scannerfake.NewFake()) }},
 		"fake-acquirer": {base.KindAcquirer, func() goplugin.Plugin { return channels.NewAcquirerPlugin(channelsfake.NewFake()) }},
+		"acquirer":      {base.KindAcquirer, func() goplugin.Plugin { return channels.NewAcquirerPlugin(acquirer.New()) }},
 		// One fake wallet host, its wallet preset (config key "wallet").
 		"fake-wechat":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.WeChat)) }},
 		"fake-alipay":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.Alipay)) }},

@@ -32,6 +32,8 @@ var (
 	_ Message = (*SettleResponse)(nil)
 	_ Message = (*BatchUploadRequest)(nil)
 	_ Message = (*BatchUploadResponse)(nil)
+	_ Message = (*QueryRequest)(nil)
+	_ Message = (*QueryResponse)(nil)
 )
 
 func unpackErr(what string, err error) error { return fmt.Errorf("unpacking %s: %w", what, err) }

@@ -91,5 +91,11 @@ func samples() []sample {
 			{Org: "00", Trace: "000125", PAN: "6222020200110128123", Amount: 500}}}, func() Message { return new(BatchUploadRequest) }},
 		{"batch upload end", &BatchUploadRequest{Key: key("000128"), Net: NetUploadEndUnbalanc, Total: 2}, func() Message { return new(BatchUploadRequest) }},
 		{"batch upload answer", &BatchUploadResponse{Key: key("000127"), Net: NetSettle, Code: "00"}, func() Message { return new(BatchUploadResponse) }},
+		{"query", &QueryRequest{Key: key("000123"), MAC: []byte("1A2B3C4D")}, func() Message { return new(QueryRequest) }},
+		{"query answer", &QueryResponse{Key: key("000123"), Code: "00", Booking: "approved", Amount: 1234, Time: "103015", Date: "0827",
+			RRN: "123456789012", AuthCode: "AB1234", BookedCode: "00", MAC: []byte("1A2B3C4D")}, func() Message { return new(QueryResponse) }},
+		{"sale with an encrypted track", &SaleRequest{CardRequest{Key: key("000129"), Amount: 100, Condition: "00",
+			Card: CardData{EntryMode: "021", Track3: "0123456789ABC=EF0123456789ABC=EF"}, Security: "2610000000000000", Currency: CurrencyCNY, MAC: []byte("0F1E2D3C")}},
+			func() Message { return new(SaleRequest) }},
 	}
 }

@@ -307,6 +307,7 @@ const (
 	KindReversal    Kind = "reversal"
 	KindSettle      Kind = "settlement"
 	KindBatchUpload Kind = "batch_upload"
+	KindQuery       Kind = "query" // posrt's private 0800 / 60.3 390, see QueryRequest
 )
 
 // Identify tells what the packed message b is (its MTI says request or
@@ -329,6 +330,8 @@ func Identify(b []byte) (MTI, Kind, error) {
 			return mti, KindSignIn, nil
 		case f60.Net == NetEcho:
 			return mti, KindEcho, nil
+		case f60.Net == NetQuery:
+			return mti, KindQuery, nil
 		}
 	case MTIFinancial, MTIFinancialResp:
 		switch ProcessingCode(w.get(3)) {

@@ -93,7 +93,9 @@ var spec = &moov.MessageSpec{
 
 // bcd packs digits as nibbles, two per byte, with a zero pad nibble when
 // odd: after the digits (left aligned) or before them (right). With track
-// set it also packs the track separator '=' as the nibble D. posrt packs
+// set it also packs the track separator '=' as the nibble D, and the
+// nibbles A to F of an encrypted track (CUP's track encryption leaves
+// field 35 and 36 as arbitrary nibbles; D reads back as '='). posrt packs
 // BCD itself rather than through moov-io's BCD encoders, which build a
 // lookup table on every call and made a sale's pack and unpack (with the
 // canonical repack) six times slower (550 µs against 89 µs here).
@@ -115,6 +117,8 @@ func (e bcd) Encode(src []byte) ([]byte, error) {
 			n = c - '0'
 		case e.track && (c == '=' || c == 'D'):
 			n = 0xD
+		case e.track && c >= 'A' && c <= 'F':
+			n = c - 'A' + 10 // an encrypted track's nibbles
 		default:
 			return nil, fmt.Errorf("%q is not a digit", c)
 		}
@@ -152,6 +156,8 @@ func (e bcd) Decode(src []byte, length int) ([]byte, int, error) {
 			out[i] = '0' + n
 		case e.track && n == 0xD:
 			out[i] = '='
+		case e.track:
+			out[i] = 'A' + n - 10
 		default:
 			return nil, 0, fmt.Errorf("the nibble %X is not a digit", n)
 		}

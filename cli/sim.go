@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	acqsim "github.com/posrt/posrt/plugins/channels/sim/acquirer"
+	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
+	"github.com/posrt/posrt/plugins/pinpad/testcards"
+)
+
+func simCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sim",
+		Usage: "simulators of the payment hosts, for tests and demonstrations",
+		Subcommands: []*cli.Command{{
+			Name: "acquirer",
+			Usage: "an ISO 8583 card acquirer host (China UnionPay style) on --addr, with its admin endpoint (GET /ledger, POST /faults) on --admin; " +
+				"it prints its addresses and key file and runs until interrupted",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "where the ISO 8583 listener listens"},
+				&cli.StringFlag{Name: "admin", Value: "127.0.0.1:0", Usage: "where the HTTP admin endpoint listens"},
+				&cli.StringFlag{Name: "ledger", Usage: "the host's ledger file (JSON lines, replayed at start); default in memory", TakesFile: true},
+				&cli.StringFlag{Name: "tmk-file", Usage: "a file holding the terminal master key, 32 hex digits (default: the published test key of package testcards)", TakesFile: true},
+				&cli.StringFlag{Name: "tid", Value: "10000001", Usage: "the terminal the host serves"},
+				&cli.StringFlag{Name: "mid", Value: "898310048990001", Usage: "the terminal's merchant"},
+				&cli.StringFlag{Name: "mac", Value: string(acqsim.MACX919), Usage: "the MAC algorithm: x919 or ecb"},
+			},
+			Action: func(c *cli.Context) error { return exitError("sim acquirer", simAcquirer(c)) },
+		}},
+	}
+}
+
+func simAcquirer(c *cli.Context) error {
+	tmk, keyFile := testcards.TestTMK(), "(the testcards test key)"
+	if f := c.String("tmk-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("reading the TMK: %w", err)
+		}
+		if tmk, err = hex.DecodeString(strings.TrimSpace(string(b))); err != nil || len(tmk) != cardcrypto.KeySize {
+			return fmt.Errorf("reading the TMK: %s does not hold %d hex digits", f, 2*cardcrypto.KeySize)
+		}
+		keyFile = f
+	}
+	s, err := acqsim.Serve(c.Context, acqsim.Config{
+		Addr: c.String("addr"), AdminAddr: c.String("admin"), Ledger: c.String("ledger"), MAC: acqsim.MACAlgorithm(c.String("mac")),
+		Terminals: []acqsim.Terminal{{TID: c.String("tid"), MID: c.String("mid"), TMK: tmk}},
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ledger := c.String("ledger")
+	if ledger == "" {
+		ledger = "(in memory)"
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "acquirer: tcp://%s\nadmin: %s\nledger: %s\ntmk: %s\n", s.Addr(), s.AdminURL(), ledger, keyFile)
+	<-c.Context.Done()
+	return nil
+}
