@@ -26,6 +26,7 @@ import (
 	"github.com/posrt/posrt/plugins/scanner"
 	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/flow"
+	"github.com/posrt/posrt/runtime/gpio"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/operator"
 	"github.com/posrt/posrt/runtime/pluginhost"
@@ -68,6 +69,9 @@ type Runtime struct {
 	Flows  flow.Runner
 	logger hclog.Logger
 	lock   *os.File // the data directory's lock, held while the runtime runs
+	// gpio watches the tamper switch and the drawer sensor until stopGPIO.
+	gpio     *gpio.Watcher
+	stopGPIO context.CancelFunc
 }
 
 // LockFile is the file in the data directory a running posrt holds locked.
@@ -148,7 +152,7 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 	}
 	r := &Runtime{Plugins: host, Journal: j, logger: o.Logger, lock: lock}
 	if err == nil {
-		r.Terminal, r.Flows, err = assemble(o, host, j)
+		r.Terminal, r.Flows, err = assemble(o, host, j, r.watchGPIO)
 	}
 	if err != nil {
 		r.Close()
@@ -160,6 +164,10 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 // Close stops the plugins, letting calls in flight finish, then closes the
 // journal.
 func (r *Runtime) Close() {
+	if r.stopGPIO != nil {
+		r.stopGPIO()
+		r.gpio.Wait()
+	}
 	if p, ok := r.Flows.(*flow.Pool); ok {
 		p.Close()
 	}
@@ -184,7 +192,57 @@ func openJournal(dataDir string, logger hclog.Logger) (*journal.Journal, error) 
 	return j, err
 }
 
-func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.Terminal, flow.Runner, error) {
+// watchGPIO starts the watch of the configured pins: a tamper edge puts
+// t into protection mode at once (an operation in flight is finished and
+// resolved by the core first; a switch open at start protects at start),
+// the drawer's moves are logged.
+func (r *Runtime) watchGPIO(cfg gpio.Config, t *terminal.Terminal) (*gpio.Watcher, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := gpio.Start(ctx, cfg, gpio.Handlers{
+		Tamper: func(reason string) {
+			if err := t.Protect(context.Background(), reason); err != nil {
+				r.logger.Error("protection mode", "error", err)
+			}
+		},
+		Drawer: func(open bool) { r.logger.Info("cash drawer", "open", open) },
+	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	for _, a := range w.Absent() {
+		r.logger.Warn("GPIO absent: " + a)
+	}
+	r.gpio, r.stopGPIO = w, cancel
+	return w, nil
+}
+
+// gpioPins is the terminal's view of the GPIO watcher, which starts once
+// the terminal exists (its tamper handler protects it).
+type gpioPins struct{ w atomic.Pointer[gpio.Watcher] }
+
+func (p *gpioPins) Drawer() (open, known bool) {
+	if w := p.w.Load(); w != nil {
+		return w.Drawer()
+	}
+	return false, false
+}
+
+func (p *gpioPins) WaitClosed(ctx context.Context) error {
+	if w := p.w.Load(); w != nil {
+		return w.WaitClosed(ctx)
+	}
+	return gpio.ErrNoDrawer
+}
+
+func (p *gpioPins) Absent() []string {
+	if w := p.w.Load(); w != nil {
+		return w.Absent()
+	}
+	return nil
+}
+
+func assemble(o Options, host *pluginhost.Host, j *journal.Journal, watchGPIO func(gpio.Config, *terminal.Terminal) (*gpio.Watcher, error)) (*terminal.Terminal, flow.Runner, error) {
 	cfg := o.Config
 	layers := []iofs.FS{flows.Default}
 	if cfg.Flows.Dir != "" {
@@ -246,6 +304,7 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 	if err != nil {
 		return nil, nil, err
 	}
+	pins := &gpioPins{}
 	t := terminal.New(terminal.Config{
 		Info:      txn.Terminal{TID: cfg.Terminal.TID, MID: cfg.Terminal.MID, MerchantName: cfg.Terminal.MerchantName},
 		Operators: ops,
@@ -261,7 +320,15 @@ func assemble(o Options, host *pluginhost.Host, j *journal.Journal) (*terminal.T
 		Policy:         policy,
 		Retention:      cfg.History.Retention(),
 		QR:             codes,
+		GPIO:           pins,
 	})
+	if gc := cfg.GPIO.Watch(); gc.Tamper != "" || gc.Drawer != "" {
+		w, err := watchGPIO(gc, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		pins.w.Store(w)
+	}
 	return t, engine, nil
 }
 

@@ -179,12 +179,15 @@ type Events interface {
 // WaitArgs say what to wait for; Timeout is in milliseconds (0: the
 // run's deadline).
 type WaitArgs struct {
-	Card      bool  `json:"card,omitempty"`
-	Code      bool  `json:"code,omitempty"`
-	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	Card bool `json:"card,omitempty"`
+	Code bool `json:"code,omitempty"`
+	// DrawerClosed waits for the cash drawer to be closed (its sensor).
+	DrawerClosed bool  `json:"drawer_closed,omitempty"`
+	TimeoutMS    int64 `json:"timeout_ms,omitempty"`
 }
 
-// Event is what came first: Kind is card, code, cancel or timeout, with
+// Event is what came first: Kind is card, code, drawer_closed, cancel or
+// timeout, with
 // the card or code when it is one of those.
 type Event struct {
 	Kind string   `json:"kind"`
@@ -198,6 +201,8 @@ const (
 	EventCode    = "code"
 	EventCancel  = "cancel"
 	EventTimeout = "timeout"
+	// EventDrawerClosed: the cash drawer is closed.
+	EventDrawerClosed = "drawer_closed"
 )
 
 // Message is a text for the cashier: Level is info, warning or error.

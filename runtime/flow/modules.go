@@ -501,15 +501,16 @@ func (r *run) uiProgress(L *lua.LState) int {
 // uiWait is ui.wait{card=, code=, timeout=}: timeout in seconds.
 func (r *run) uiWait(L *lua.LState) int {
 	t := L.CheckTable(1)
-	a := WaitArgs{Card: lua.LVAsBool(t.RawGetString("card")), Code: lua.LVAsBool(t.RawGetString("code"))}
+	a := WaitArgs{Card: lua.LVAsBool(t.RawGetString("card")), Code: lua.LVAsBool(t.RawGetString("code")),
+		DrawerClosed: lua.LVAsBool(t.RawGetString("drawer_closed"))}
 	if s, ok := t.RawGetString("timeout").(lua.LNumber); ok {
 		if s <= 0 {
 			L.ArgError(1, "timeout is a number of seconds above 0")
 		}
 		a.TimeoutMS = int64(float64(s) * 1000)
 	}
-	if !a.Card && !a.Code && a.TimeoutMS == 0 {
-		L.ArgError(1, "wait for card = true, code = true or a timeout")
+	if !a.Card && !a.Code && !a.DrawerClosed && a.TimeoutMS == 0 {
+		L.ArgError(1, "wait for card = true, code = true, drawer_closed = true or a timeout")
 	}
 	if r.host.Events == nil {
 		return unavailable(L, "posrt.ui.wait")

@@ -41,10 +41,24 @@ type Credentials interface {
 	Supervisor(ctx context.Context) (string, error)
 }
 
-// Protection is why and since when the terminal is in protection mode.
+// Protection is why and since when the terminal is in protection mode;
+// Failures counts the wrong unlock passwords in a row, and from the third
+// one on the next try waits until NotBefore (30 s, doubling, at most an
+// hour): kept in the protection file, so a restart does not reset it.
 type Protection struct {
-	Reason string    `json:"reason"`
-	Since  time.Time `json:"since"`
+	Reason    string    `json:"reason"`
+	Since     time.Time `json:"since"`
+	Failures  int       `json:"failures,omitempty"`
+	NotBefore time.Time `json:"not_before,omitzero"`
+}
+
+// CodeUnlockWait: the unlock of protection mode waits after three wrong
+// passwords.
+const CodeUnlockWait = "unlock_wait"
+
+// unlockBackoff is the wait after the n-th wrong unlock password (n >= 3).
+func unlockBackoff(n int) time.Duration {
+	return min(30*time.Second<<(n-3), time.Hour)
 }
 
 // access is who works the terminal and whether it is locked or protected.
@@ -226,10 +240,18 @@ func (h *accessHost) supervisor(ctx context.Context) error {
 }
 
 func (h *accessHost) UnlockProtection(ctx context.Context) (flow.TerminalView, error) {
-	if h.t.Protection() == nil {
+	p := h.t.Protection()
+	if p == nil {
 		return flow.TerminalView{}, &flow.Error{Code: "not_protected", Message: "the terminal is not in protection mode"}
 	}
+	if now := h.t.cfg.Now(); now.Before(p.NotBefore) {
+		return flow.TerminalView{}, &flow.Error{Code: CodeUnlockWait, Message: fmt.Sprintf(
+			"%d wrong unlock passwords in a row: the next try is at %s", p.Failures, p.NotBefore.In(now.Location()).Format("15:04:05"))}
+	}
 	if err := h.supervisor(ctx); err != nil {
+		if code := flow.AsError(err).Code; code == "wrong_password" || code == "supervisor_required" {
+			h.t.unlockFailed()
+		}
 		return flow.TerminalView{}, err
 	}
 	h.t.accessMu.Lock()
@@ -244,6 +266,25 @@ func (h *accessHost) UnlockProtection(ctx context.Context) (flow.TerminalView, e
 	h.t.engine.Unprotect()
 	h.t.cfg.Logf("protection mode lifted by the supervisor; the terminal signs in before its next card operation")
 	return h.t.terminalView()
+}
+
+// unlockFailed counts a wrong unlock password in the protection file.
+func (t *Terminal) unlockFailed() {
+	t.accessMu.Lock()
+	defer t.accessMu.Unlock()
+	p := t.access.protection
+	if p == nil {
+		return
+	}
+	next := *p
+	next.Failures++
+	if next.Failures >= 3 {
+		next.NotBefore = t.cfg.Now().Add(unlockBackoff(next.Failures))
+	}
+	if err := t.saveProtection(&next); err != nil {
+		t.cfg.Logf("protection mode: counting a wrong unlock password: %v", err)
+	}
+	*p = next
 }
 
 func (h *accessHost) ClearCache(ctx context.Context, a flow.ClearArgs) (flow.ClearView, error) {

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
@@ -228,5 +230,48 @@ return M`
 	}
 	if again := text(jobs[1].Document); strings.Count(again, flow.DuplicateMark) != 2 {
 		t.Fatalf("the reprint's two copies are not both marked DUPLICATE:\n%s", again)
+	}
+}
+
+// Three wrong unlock passwords make the next try wait (30 s, then 60 s...),
+// kept across a restart; the right one after the wait lifts protection.
+func TestProtectionUnlockBacksOff(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil, nil, nil)
+	var now atomic.Int64
+	now.Store(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC).UnixNano())
+	cfg := r.cfg
+	cfg.Now = func() time.Time { return time.Unix(0, now.Load()) }
+	tm := terminal.New(cfg)
+	if err := tm.Protect(ctx, "tamper"); err != nil {
+		t.Fatal(err)
+	}
+	wrong, right := &creds{supervisor: "999999"}, &creds{supervisor: "123456"}
+	for i := 1; i <= 3; i++ {
+		if _, err := tm.RunAccess(ctx, terminal.FlowProtectionUnlock, nil, wrong); flow.AsError(err).Code != "wrong_password" {
+			t.Fatalf("wrong password %d: %v", i, err)
+		}
+	}
+	if _, err := tm.RunAccess(ctx, terminal.FlowProtectionUnlock, nil, right); flow.AsError(err).Code != terminal.CodeUnlockWait {
+		t.Fatalf("the right password right after three wrong ones: %v", err)
+	}
+	if len(right.asked) != 0 {
+		t.Fatal("the password was asked for during the wait")
+	}
+	restarted := terminal.New(cfg)
+	if p := restarted.Protection(); p == nil || p.Failures != 3 {
+		t.Fatalf("after a restart: %+v", p)
+	}
+	now.Add(int64(31 * time.Second))
+	if _, err := restarted.RunAccess(ctx, terminal.FlowProtectionUnlock, nil, wrong); flow.AsError(err).Code != "wrong_password" {
+		t.Fatalf("a fourth wrong password after the wait: %v", err)
+	}
+	now.Add(int64(31 * time.Second))
+	if _, err := restarted.RunAccess(ctx, terminal.FlowProtectionUnlock, nil, right); flow.AsError(err).Code != terminal.CodeUnlockWait {
+		t.Fatalf("the wait after the fourth is 60 s: %v", err)
+	}
+	now.Add(int64(30 * time.Second))
+	if _, err := restarted.RunAccess(ctx, terminal.FlowProtectionUnlock, nil, right); err != nil || restarted.Protection() != nil {
+		t.Fatalf("the right password after the wait: %v", err)
 	}
 }

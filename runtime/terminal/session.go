@@ -342,8 +342,21 @@ func (s *session) Wait(ctx context.Context, a flow.WaitArgs) (flow.Event, error)
 		ev  flow.Event
 		err error
 	}
-	answers := make(chan answer, 2)
+	answers := make(chan answer, 3)
 	waiting := 0
+	if a.DrawerClosed {
+		if s.t.cfg.GPIO == nil {
+			return flow.Event{}, &flow.Error{Code: "no_drawer_sensor", Message: "this terminal has no cash-drawer sensor ([gpio] drawer)"}
+		}
+		waiting++
+		go func() {
+			err := s.t.cfg.GPIO.WaitClosed(race)
+			if err != nil && race.Err() == nil {
+				err = &flow.Error{Code: "no_drawer_sensor", Message: err.Error()}
+			}
+			answers <- answer{flow.Event{Kind: flow.EventDrawerClosed}, err}
+		}()
+	}
 	if a.Card {
 		waiting++
 		go func() {

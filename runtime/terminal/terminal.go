@@ -57,6 +57,20 @@ type Config struct {
 	// QR tells a payment code's wallet from the code ([[qr.rule]] and the
 	// published formats); nil: the published formats only.
 	QR *qr.Detector
+	// GPIO is the terminal's pins (runtime/gpio's watcher; nil: none):
+	// the drawer sensor's state, and the pins the machine lacks.
+	GPIO GPIO
+}
+
+// GPIO is what the terminal reads of its GPIO pins.
+type GPIO interface {
+	// Drawer reports whether the cash drawer is open, and whether a
+	// sensor knows.
+	Drawer() (open, known bool)
+	// WaitClosed waits until the drawer is closed.
+	WaitClosed(ctx context.Context) error
+	// Absent names the configured pins the machine does not have.
+	Absent() []string
 }
 
 // Terminal runs one operation at a time, each bound to one flow session:
@@ -562,6 +576,10 @@ type Status struct {
 	Operator   string      `json:"operator,omitempty"`
 	Locked     bool        `json:"locked,omitempty"`
 	Protection *Protection `json:"protection,omitempty"`
+	// Drawer is the cash drawer, open or closed, when a sensor says;
+	// GPIOAbsent the configured pins this machine lacks.
+	Drawer     string   `json:"drawer,omitempty"`
+	GPIOAbsent []string `json:"gpio_absent,omitempty"`
 }
 
 // Transactions returns a page of the journal's records f selects, oldest
@@ -608,6 +626,12 @@ func (t *Terminal) Status() (Status, error) {
 	st.Operator, st.Locked = string(t.access.operator.Number), t.access.locked
 	t.accessMu.Unlock()
 	st.Protection = t.Protection()
+	if g := t.cfg.GPIO; g != nil {
+		st.GPIOAbsent = g.Absent()
+		if open, known := g.Drawer(); known {
+			st.Drawer = map[bool]string{true: "open", false: "closed"}[open]
+		}
+	}
 	if s, ok, err := t.cfg.Journal.ActiveSettlement(); err != nil {
 		return Status{}, err
 	} else if ok {

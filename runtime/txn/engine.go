@@ -251,6 +251,16 @@ func (e *Engine) Execute(ctx context.Context, key journal.Key, refs Refs) (journ
 	if rec.State != journal.StateCreated {
 		return rec, refuse(CodeAlreadyExecuted, "%s %s was already executed (%s): a flow executes its operation once", rec.Kind, rec.Key(), rec.State)
 	}
+	if e.protected.Load() && rec.Kind != journal.KindCash {
+		// Protection mode came while the flow ran (a tamper edge): what
+		// was not sent yet is not sent.
+		why := refuse(CodeProtected, "the terminal went into protection mode before %s %s was sent: nothing was sent", rec.Kind, rec.Key())
+		done, err := e.deps.Journal.Move(context.WithoutCancel(ctx), key, journal.Change{To: journal.StateNotSent, LastError: why.Error()})
+		if err != nil {
+			return rec, errors.Join(why, err)
+		}
+		return done, why
+	}
 	if !rec.Medium.Decided() {
 		if rec, err = e.decide(ctx, rec, refs); err != nil {
 			return rec, err
