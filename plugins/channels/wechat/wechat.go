@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/posrt/posrt/plugins/base"
@@ -213,8 +214,8 @@ func (c config) call(ctx context.Context, path string, fields Fields) (Fields, e
 	req["sign"] = Sign(req, c.key, c.signType)
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	connected := false
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected = true }}
+	var connected atomic.Bool
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
 	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.gateway.String()+path, bytes.NewReader(Encode(req)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the request: %v", channels.ErrNotSent, err)
@@ -222,7 +223,7 @@ func (c config) call(ctx context.Context, path string, fields Fields) (Fields, e
 	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
 	resp, err := c.client.Do(hr)
 	if err != nil {
-		if !connected {
+		if !connected.Load() {
 			return nil, fmt.Errorf("%w: connecting to the gateway: %v", channels.ErrNotSent, err)
 		}
 		return nil, fmt.Errorf("%w: %s: %v", channels.ErrNoAnswer, path, err)
