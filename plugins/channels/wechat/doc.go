@@ -12,11 +12,15 @@
 // answer, a transport failure after the connection was made or a garbled
 // body is channels.ErrNoAnswer (the runtime queries, then cancels), a
 // connection never made channels.ErrNotSent. The pages followed are
-// WeChat Pay's API v2 documentation for micropay (付款码支付,
-// pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_10, and
-// pay.weixin.qq.com/doc/v2/merchant/4011937125), orderquery (chapter=9_2),
-// reverse (chapter=9_11), refund (chapter=9_4), refundquery (chapter=9_5)
-// and the signing rule (chapter=4_3), whose worked example is the
-// known-answer test of this package; field names were checked against
-// the wechatpay-im/website mirror of those pages (openapi/v2/pay/*.md).
+// WeChat Pay's API v2 documentation: micropay (付款码支付,
+// pay.weixin.qq.com/wiki/doc/api/micropay.php?chapter=9_10, now
+// pay.weixin.qq.com/doc/v2/merchant/4011937125: fields, the SYSTEMERROR /
+// USERPAYING handling, reverse after 15 s) and the signing rule (安全规范,
+// pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=4_3, the same for every
+// product), whose worked example is this package's known-answer test;
+// the orderquery, reverse, refund and refundquery pages of the same API
+// list, with field names checked against the wechatpay-im/website mirror
+// of those pages (openapi/v2/pay/*.md). Where the error tables leave a
+// choice (an unsigned return_code FAIL, NOTPAY), the package takes the
+// reading that cannot lose track of money.
 package wechat
