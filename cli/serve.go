@@ -13,6 +13,7 @@ import (
 	"github.com/posrt/posrt/plugins/channels/acquirer"
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/plugins/channels/walletfake"
+	"github.com/posrt/posrt/plugins/channels/wechat"
 	"github.com/posrt/posrt/plugins/pinpad"
 	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/printer"
@@ -42,6 +43,7 @@ func builtins() map[string]builtin {
 		"fake-wechat":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.WeChat)) }},
 		"fake-alipay":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.Alipay)) }},
 		"fake-unionpay-qr": {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.UnionPayQR)) }},
+		"wechat":           {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(wechat.New()) }},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	acqsim "github.com/posrt/posrt/plugins/channels/sim/acquirer"
+	wxsim "github.com/posrt/posrt/plugins/channels/sim/wechat"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/plugins/pinpad/testcards"
 )
@@ -31,6 +32,19 @@ func simCommand() *cli.Command {
 				&cli.StringFlag{Name: "mac", Value: string(acqsim.MACX919), Usage: "the MAC algorithm: x919 or ecb"},
 			},
 			Action: func(c *cli.Context) error { return exitError("sim acquirer", simAcquirer(c)) },
+		}, {
+			Name: "wechat",
+			Usage: "a WeChat Pay API v2 gateway (micropay, orderquery, reverse, refund, refundquery) on --addr, with its admin endpoint (GET /ledger, POST /faults) on --admin; " +
+				"it prints its URLs and key file and runs until interrupted",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "where the gateway listens"},
+				&cli.StringFlag{Name: "admin", Value: "127.0.0.1:0", Usage: "where the HTTP admin endpoint listens"},
+				&cli.StringFlag{Name: "ledger", Usage: "the gateway's ledger file (JSON lines, replayed at start); default in memory", TakesFile: true},
+				&cli.StringFlag{Name: "appid", Value: wxExampleAppID, Usage: "the merchant's appid"},
+				&cli.StringFlag{Name: "mch-id", Value: wxExampleMchID, Usage: "the merchant's mch_id"},
+				&cli.StringFlag{Name: "key-file", Usage: "a file holding the merchant's API v2 key (default: the example key of WeChat's published signing rule)", TakesFile: true},
+			},
+			Action: func(c *cli.Context) error { return exitError("sim wechat", simWeChat(c)) },
 		}},
 	}
 }
@@ -61,6 +75,43 @@ func simAcquirer(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "acquirer: tcp://%s\nadmin: %s\nledger: %s\ntmk: %s\n", s.Addr(), s.AdminURL(), ledger, keyFile)
+	<-c.Context.Done()
+	return nil
+}
+
+// The merchant of WeChat Pay's published signing example, which posrt sim
+// wechat serves unless told otherwise.
+const (
+	wxExampleAppID = "wxd930ea5d5a258f4f"
+	wxExampleMchID = "10000100"
+	wxExampleKey   = "192006250b4c09247ec02edce69f6a2d"
+)
+
+func simWeChat(c *cli.Context) error {
+	key, keyFile := wxExampleKey, "(the example key of WeChat's signing rule)"
+	if f := c.String("key-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("reading the API key: %w", err)
+		}
+		if key = strings.TrimSpace(string(b)); key == "" {
+			return fmt.Errorf("reading the API key: %s is empty", f)
+		}
+		keyFile = f
+	}
+	s, err := wxsim.Serve(c.Context, wxsim.Config{
+		Addr: c.String("addr"), AdminAddr: c.String("admin"), Ledger: c.String("ledger"),
+		Merchants: []wxsim.Merchant{{AppID: c.String("appid"), MchID: c.String("mch-id"), Key: key}},
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ledger := c.String("ledger")
+	if ledger == "" {
+		ledger = "(in memory)"
+	}
+	fmt.Fprintf(c.App.Writer, "wechat: %s\nadmin: %s\nledger: %s\nkey: %s\n", s.Addr(), s.AdminURL(), ledger, keyFile)
 	<-c.Context.Done()
 	return nil
 }

@@ -42,3 +42,25 @@ func TestSimAcquirerPrintsItsAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestSimWeChatPrintsItsAddresses(t *testing.T) {
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- NewApp(strings.NewReader(""), &out, &errOut).RunContext(ctx, []string{"posrt", "sim", "wechat", "--ledger", t.TempDir() + "/ledger.jsonl"})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "key: ") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("posrt sim wechat: %v (%s)", err, errOut.String())
+	}
+	for _, want := range []string{"wechat: http://127.0.0.1:", "admin: http://127.0.0.1:", "ledger: ", "key: (the example key of WeChat's signing rule)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
