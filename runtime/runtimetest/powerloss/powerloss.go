@@ -3,6 +3,7 @@ package powerloss
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -301,10 +302,18 @@ func (f *mount) commitAllLocked() error {
 		}
 		dirs[id] = m
 		for name, e := range m {
-			if e.Dir {
-				if err := rec(filepath.Join(path, name), e.ID); err != nil {
-					return err
-				}
+			if !e.Dir {
+				continue
+			}
+			err := rec(filepath.Join(path, name), e.ID)
+			if errors.Is(err, fs.ErrNotExist) {
+				// Removed while we listed (another process's rmdir, done
+				// through the mount as this sync runs): as if listed after.
+				delete(m, name)
+				continue
+			}
+			if err != nil {
+				return err
 			}
 		}
 		return nil
