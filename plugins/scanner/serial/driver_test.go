@@ -156,7 +156,7 @@ func TestGarbledAndOverlongLinesAreDropped(t *testing.T) {
 	if err := d.Enable(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	l.send("1345\x00\x1b67890123456789\r")  // garbled
+	l.send("1345\x00\x1b67890123456789\r") // garbled
 	l.send(strings.Repeat("6", 21) + "\r") // over-long
 	l.send("134567890123456789\r")
 	s, err := readCode(t, d, 5*time.Second)
