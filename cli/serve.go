@@ -21,6 +21,8 @@ import (
 	printerfake "github.com/posrt/posrt/plugins/printer/fake"
 	"github.com/posrt/posrt/plugins/scanner"
 	scannerfake "github.com/posrt/posrt/plugins/scanner/fake"
+	"github.com/posrt/posrt/plugins/scanner/hid"
+	scannerserial "github.com/posrt/posrt/plugins/scanner/serial"
 )
 
 // builtin is a plugin the posrt binary serves itself: its kind and a
@@ -33,12 +35,14 @@ type builtin struct {
 // builtins are the plugins the posrt binary serves itself.
 func builtins() map[string]builtin {
 	return map[string]builtin{
-		"fake-pinpad":   {base.KindPinPad, func() goplugin.Plugin { return pinpad.NewPlugin(pinpadfake.NewFake()) }},
-		"fake-printer":  {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(printerfake.NewFake()) }},
-		"escpos":        {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(escpos.New()) }},
-		"fake-scanner":  {base.KindScanner, func() goplugin.Plugin { return scanner.NewPlugin(scannerfake.NewFake()) }},
-		"fake-acquirer": {base.KindAcquirer, func() goplugin.Plugin { return channels.NewAcquirerPlugin(channelsfake.NewFake()) }},
-		"acquirer":      {base.KindAcquirer, func() goplugin.Plugin { return channels.NewAcquirerPlugin(acquirer.New()) }},
+		"fake-pinpad":    {base.KindPinPad, func() goplugin.Plugin { return pinpad.NewPlugin(pinpadfake.NewFake()) }},
+		"fake-printer":   {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(printerfake.NewFake()) }},
+		"escpos":         {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(escpos.New()) }},
+		"fake-scanner":   {base.KindScanner, func() goplugin.Plugin { return scanner.NewPlugin(scannerfake.NewFake()) }},
+		"scanner-serial": {base.KindScanner, func() goplugin.Plugin { return scanner.NewPlugin(scannerserial.New()) }},
+		"scanner-hid":    {base.KindScanner, func() goplugin.Plugin { return scanner.NewPlugin(hid.New()) }},
+		"fake-acquirer":  {base.KindAcquirer, func() goplugin.Plugin { return channels.NewAcquirerPlugin(channelsfake.NewFake()) }},
+		"acquirer":       {base.KindAcquirer, func() goplugin.Plugin { return channels.NewAcquirerPlugin(acquirer.New()) }},
 		// One fake wallet host, its wallet preset (config key "wallet").
 		"fake-wechat":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.WeChat)) }},
 		"fake-alipay":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.Alipay)) }},

@@ -10,11 +10,12 @@ import (
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/internal/faults"
 	"github.com/posrt/posrt/plugins/scanner"
+	"github.com/posrt/posrt/plugins/scanner/internal/queue"
 )
 
 // MaxPending is how many codes read while enabled, with no ReadCode
 // waiting, the Fake keeps for the next ReadCode; older ones are dropped.
-const MaxPending = 16
+const MaxPending = queue.MaxPending
 
 // Fake is an in-memory scanner whose behaviour is set by configuration keys
 // (see plugins/scanner/README.md). NewFake returns it connected and
@@ -26,21 +27,17 @@ type Fake struct {
 	faults faults.Faults
 	now    func() time.Time
 
+	// q holds the decoder state, the codes kept and the readers waiting;
+	// f.mu is taken before it, never after.
+	q queue.Queue
+
 	mu      sync.Mutex
 	cfg     config
-	enabled bool
 	queue   []string      // configured codes not read yet
 	feeding chan struct{} // closed to stop the feeder; nil when none runs
-	pending []scanner.Scan
-	waiting []*reader // ReadCode calls waiting, first come first served
 }
 
 var _ scanner.Scanner = (*Fake)(nil)
-
-// reader is one waiting ReadCode; got receives the one scan handed to it.
-type reader struct {
-	got chan scanner.Scan // capacity 1, sent to once
-}
 
 type config struct {
 	codes     []string
@@ -124,10 +121,9 @@ func (f *Fake) Enable(ctx context.Context) error {
 }
 
 func (f *Fake) enableLocked() {
-	if f.enabled {
+	if !f.q.Enable() {
 		return
 	}
-	f.enabled = true
 	if len(f.queue) > 0 {
 		stop := make(chan struct{})
 		f.feeding = stop
@@ -147,8 +143,7 @@ func (f *Fake) Disable(ctx context.Context) error {
 }
 
 func (f *Fake) disableLocked() {
-	f.enabled = false
-	f.pending = nil
+	f.q.Disable()
 	if f.feeding != nil {
 		close(f.feeding)
 		f.feeding = nil
@@ -197,30 +192,7 @@ func (f *Fake) Read(code string) {
 }
 
 func (f *Fake) readLocked(code string) {
-	if !f.enabled {
-		return
-	}
-	f.handLocked(scanner.Scan{Code: code, Symbology: f.cfg.symbology, At: f.now()}, false)
-}
-
-// handLocked gives sc to the longest waiting reader, or keeps it for the
-// next: at the end of the pending codes, or first when front is set (a
-// scan taken back from a reader that gave up).
-func (f *Fake) handLocked(sc scanner.Scan, front bool) {
-	if len(f.waiting) > 0 {
-		r := f.waiting[0]
-		f.waiting = f.waiting[1:]
-		r.got <- sc
-		return
-	}
-	if front {
-		f.pending = slices.Insert(f.pending, 0, sc)
-	} else {
-		f.pending = append(f.pending, sc)
-	}
-	if n := len(f.pending); n > MaxPending {
-		f.pending = slices.Delete(f.pending, 0, n-MaxPending)
-	}
+	f.q.Put(scanner.Scan{Code: code, Symbology: f.cfg.symbology, At: f.now()})
 }
 
 // ReadCode implements scanner.Scanner. It enables the scanner if it is
@@ -232,33 +204,8 @@ func (f *Fake) ReadCode(ctx context.Context) (scanner.Scan, error) {
 		return scanner.Scan{}, err
 	}
 	f.enableLocked()
-	if len(f.pending) > 0 {
-		sc := f.pending[0]
-		f.pending = f.pending[1:]
-		f.mu.Unlock()
-		return sc, nil
-	}
-	r := &reader{got: make(chan scanner.Scan, 1)}
-	f.waiting = append(f.waiting, r)
 	f.mu.Unlock()
-	select {
-	case sc := <-r.got:
-		return sc, nil
-	case <-ctx.Done():
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if i := slices.Index(f.waiting, r); i >= 0 {
-		f.waiting = slices.Delete(f.waiting, i, i+1)
-	}
-	select {
-	case sc := <-r.got: // handed over as ctx ended: not delivered
-		if f.enabled {
-			f.handLocked(sc, true)
-		}
-	default:
-	}
-	return scanner.Scan{}, ctx.Err()
+	return f.q.Take(ctx)
 }
 
 // queued returns how many configured codes are still to be read; tests
@@ -270,11 +217,7 @@ func (f *Fake) queued() int {
 }
 
 // readers returns how many ReadCode calls wait; tests use it.
-func (f *Fake) readers() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.waiting)
-}
+func (f *Fake) readers() int { return f.q.Waiting() }
 
 func parseConfig(m map[string]string) (config, error) {
 	c := defaultConfig()
