@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -135,9 +136,9 @@ func ParseResponse(body []byte, m Method, key *rsa.PublicKey) (Response, error) 
 	if len(body) > MaxMessage {
 		return Response{}, fmt.Errorf("%w: %d bytes", ErrMalformed, len(body))
 	}
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(body, &env); err != nil {
-		return Response{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	env, err := envelope(body)
+	if err != nil {
+		return Response{}, err
 	}
 	raw, ok := env[m.ResponseKey()]
 	if !ok || len(raw) == 0 || raw[0] != '{' {
@@ -159,6 +160,39 @@ func ParseResponse(body []byte, m Method, key *rsa.PublicKey) (Response, error) 
 		return Response{}, fmt.Errorf("%w: no code", ErrMalformed)
 	}
 	return r, nil
+}
+
+// envelope reads the answer's top-level object, each member's value as
+// its exact bytes; a name given twice is ErrMalformed (two readers could
+// take different ones).
+func envelope(body []byte) (map[string]json.RawMessage, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	env := map[string]json.RawMessage{}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		name, _ := tok.(string)
+		if _, dup := env[name]; dup {
+			return nil, fmt.Errorf("%w: %s given twice", ErrMalformed, name)
+		}
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		env[name] = v
+	}
+	if _, err := d.Token(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: content after the object", ErrMalformed)
+	}
+	return env, nil
 }
 
 // EncodeResponse renders r as the gateway does: {"<key>":r,"sign":...},
