@@ -147,10 +147,12 @@ func (a *Alipay) Health(ctx context.Context) (base.Health, error) {
 	if err != nil {
 		return base.Health{State: base.StateOffline, Detail: "not configured"}, nil
 	}
-	_, err = cfg.call(ctx, MethodQuery, map[string]any{"out_trade_no": "POSRTHEALTH"})
+	r, err := cfg.call(ctx, MethodQuery, map[string]any{"out_trade_no": "POSRTHEALTH"})
 	switch {
-	case err == nil:
+	case err == nil && (r.Code == CodeSuccess || r.Code == CodeBusinessFailed):
 		return base.Health{State: base.StateIdle}, nil
+	case err == nil:
+		return base.Health{State: base.StateError, Detail: fmt.Sprintf("the gateway answered %s %s (%s)", r.Code, r.SubCode, r.SubMsg)}, nil
 	case errors.Is(err, ErrBadSign):
 		return base.Health{State: base.StateError, Detail: "the gateway's answer does not verify under Alipay's configured public key"}, nil
 	}
