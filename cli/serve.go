@@ -11,6 +11,7 @@ import (
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/channels/acquirer"
+	"github.com/posrt/posrt/plugins/channels/alipay"
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	"github.com/posrt/posrt/plugins/channels/walletfake"
 	"github.com/posrt/posrt/plugins/channels/wechat"
@@ -48,6 +49,7 @@ func builtins() map[string]builtin {
 		"fake-alipay":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.Alipay)) }},
 		"fake-unionpay-qr": {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.UnionPayQR)) }},
 		"wechat":           {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(wechat.New()) }},
+		"alipay":           {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(alipay.New()) }},
 	}
 }
 
