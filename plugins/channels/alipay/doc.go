@@ -15,15 +15,21 @@
 // under Alipay's public key over that object's exact bytes, otherwise it
 // is channels.ErrNoAnswer, as is code 20000 (outcome unknown); 10003 is
 // user_paying, 40004 a refusal with Alipay's sub_code and sub_msg, 40001,
-// 40002 and 40006 channels.ErrBadRequest. The rules followed are Alipay's
-// open platform pages on signing (自行实现签名 and 自行实现验签,
-// opendocs.alipay.com/common/02kf5q and /02mse7: the string to sign and
-// its published example, the verification of the response object's
-// bytes), the API pages of alipay.trade.pay, .query, .cancel, .refund and
-// .fastpay.refund.query (opendocs.alipay.com/open/02ekfp and its
-// siblings), and Antom's trade_status page (docs.antom.com/ac/gr/
-// trade_status: TRADE_SUCCESS stays under partial refunds, TRADE_CLOSED
-// covers closed unpaid, cancelled and refunded in full). One reading is
+// 40002 and 40006 channels.ErrBadRequest. The pages followed: Alipay
+// open platform's "自行实现签名" (sign your own requests), as mirrored at
+// juejin.cn/post/6844903816484110349 (drop sign and empty values, sort by
+// name, join name=value with &; its alipay.mobile.public.menu.add example
+// is this package's string-to-sign test, the same string as the
+// python-alipay-sdk test), Alipay's signing and verification sample at
+// developer.aliyun.com/ask/285094 (an openapi string to sign with
+// sign_type and format in it, SHA256withRSA; the synchronous answer
+// verified over its response object), and Antom's trade_status page
+// (docs.antom.com/ac/gr/trade_status: TRADE_SUCCESS stays under partial
+// refunds, TRADE_CLOSED covers closed unpaid, cancelled and refunded in
+// full). The field names, codes and sub_codes of the five methods follow
+// Alipay's API reference pages for them, which were not at hand while
+// this package was written: they come from posrt's authors' reading of
+// those pages and are what the simulator speaks. One reading is
 // posrt's own: trade.query documents no refunded total, so Query reads
 // refund_fee when the answer carries it (the simulator does) to report
 // TradeRefunded; without it a trade refunded in full reads revoked.
