@@ -70,3 +70,21 @@ const TimeLayout = time.DateTime
 
 // HostZone is the zone of Alipay's times: China Standard Time.
 var HostZone = time.FixedZone("CST", 8*3600)
+
+// CancelAction is trade.cancel's action: what the cancel did.
+type CancelAction string
+
+// Cancel actions.
+const (
+	ActionClose  CancelAction = "close"  // the trade was not paid: closed
+	ActionRefund CancelAction = "refund" // the trade was paid: refunded in full
+)
+
+// Flag is a Y / N field of an answer (retry_flag, fund_change).
+type Flag string
+
+// Flag values.
+const (
+	FlagYes Flag = "Y"
+	FlagNo  Flag = "N"
+)

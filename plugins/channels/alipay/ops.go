@@ -208,10 +208,10 @@ func (a *Alipay) Cancel(ctx context.Context, req channels.OrderRequest) (channel
 		return channels.Trade{}, fmt.Errorf("cancelling order %s: %w", req.OrderNo, err)
 	}
 	done := channels.TradeClosed
-	if r.Action == "refund" {
+	if r.Action == ActionRefund {
 		done = channels.TradeRevoked
 	}
-	if r.Code == CodeSuccess && r.RetryFlag != "Y" {
+	if r.Code == CodeSuccess && r.RetryFlag != FlagYes {
 		t, err := a.Query(ctx, req)
 		if err != nil || (t.State != channels.TradeRevoked && t.State != channels.TradeClosed) {
 			// The cancel is done; the query only fills the details.

@@ -104,12 +104,12 @@ type Response struct {
 	SendPayDate    string      `json:"send_pay_date,omitempty"`
 	TradeStatus    TradeStatus `json:"trade_status,omitempty"`
 	// trade.cancel
-	RetryFlag string `json:"retry_flag,omitempty"`
-	Action    string `json:"action,omitempty"`
+	RetryFlag Flag         `json:"retry_flag,omitempty"`
+	Action    CancelAction `json:"action,omitempty"`
 	// trade.refund: RefundFee is the trade's refunded total; FundChange
 	// Y when this call moved money.
 	RefundFee  string `json:"refund_fee,omitempty"`
-	FundChange string `json:"fund_change,omitempty"`
+	FundChange Flag   `json:"fund_change,omitempty"`
 	// fastpay.refund.query
 	OutRequestNo string `json:"out_request_no,omitempty"`
 	RefundAmount string `json:"refund_amount,omitempty"`

@@ -150,33 +150,33 @@ func (s *Server) cancel(b biz) answer {
 	o := s.st.orders[b.OutTradeNo]
 	now := s.cfg.Now()
 	done := func(o *order) answer {
-		a := ok(answer{OutTradeNo: o.no, TradeNo: o.tradeNo, RetryFlag: "N", Action: "close"})
+		a := ok(answer{OutTradeNo: o.no, TradeNo: o.tradeNo, RetryFlag: alipay.FlagNo, Action: alipay.ActionClose})
 		if !o.paid.IsZero() {
-			a.Action = "refund"
+			a.Action = alipay.ActionRefund
 		}
 		return a
 	}
 	switch {
 	case o == nil:
 		if err := s.book(Entry{Op: OpCancel, Time: now, OutTradeNo: b.OutTradeNo}); err != nil {
-			return answer{Code: alipay.CodeUnknown, Msg: "Service Currently Unavailable", SubCode: alipay.SubSystemError, RetryFlag: "Y"}
+			return answer{Code: alipay.CodeUnknown, Msg: "Service Currently Unavailable", SubCode: alipay.SubSystemError, RetryFlag: alipay.FlagYes}
 		}
 		a := fail(alipay.SubTradeNotExist, "交易不存在")
-		a.RetryFlag = "N"
+		a.RetryFlag = alipay.FlagNo
 		return a
 	case o.unknown:
 		a := fail(alipay.SubTradeNotExist, "交易不存在")
-		a.RetryFlag = "N"
+		a.RetryFlag = alipay.FlagNo
 		return a
 	case o.cancelled || o.status == alipay.StatusTradeClosed && o.paid.IsZero():
 		return done(o)
 	case o.refunded > 0:
 		a := fail(alipay.SubTradeStatusError, "交易已发生退款，不能撤销")
-		a.RetryFlag = "N"
+		a.RetryFlag = alipay.FlagNo
 		return a
 	}
 	if err := s.book(Entry{Op: OpCancel, Time: now, OutTradeNo: o.no}); err != nil {
-		return answer{Code: alipay.CodeUnknown, Msg: "Service Currently Unavailable", SubCode: alipay.SubSystemError, RetryFlag: "Y"}
+		return answer{Code: alipay.CodeUnknown, Msg: "Service Currently Unavailable", SubCode: alipay.SubSystemError, RetryFlag: alipay.FlagYes}
 	}
 	return done(o)
 }
@@ -202,7 +202,7 @@ func (s *Server) refund(b biz) answer {
 		return fail(alipay.SubTradeNotExist, "交易不存在")
 	}
 	refunded := func() answer {
-		return ok(answer{OutTradeNo: o.no, TradeNo: o.tradeNo, RefundFee: alipay.FormatYuan(o.refunded), FundChange: "N"})
+		return ok(answer{OutTradeNo: o.no, TradeNo: o.tradeNo, RefundFee: alipay.FormatYuan(o.refunded), FundChange: alipay.FlagNo})
 	}
 	if r := o.refund(b.OutRequestNo); r != nil {
 		if r.amount != amount {
@@ -222,7 +222,7 @@ func (s *Server) refund(b biz) answer {
 		return answer{Code: alipay.CodeUnknown, Msg: "Service Currently Unavailable", SubCode: alipay.SubSystemError}
 	}
 	a := refunded()
-	a.FundChange = "Y"
+	a.FundChange = alipay.FlagYes
 	return a
 }
 

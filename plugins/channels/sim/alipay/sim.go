@@ -311,7 +311,7 @@ func (s *Server) process(m alipay.Method, p alipay.Params) (answer, Fault) {
 	case FaultSystemError:
 		a := answer{Code: alipay.CodeUnknown, Msg: "Service Currently Unavailable", SubCode: "aop.ACQ.SYSTEM_ERROR", SubMsg: "系统繁忙"}
 		if m == alipay.MethodCancel {
-			a.RetryFlag = "Y"
+			a.RetryFlag = alipay.FlagYes
 		}
 		return a, fault
 	}
