@@ -241,7 +241,6 @@ func TestGarbledResponseIsNAKedAndTakenAgain(t *testing.T) {
 	garbled[len(garbled)-1] ^= 0xFF // bad LRC
 	s.send(garbled)
 	s.expect("NAK of the garbled response", nak)
-	// A status of keys-not-loaded in a garbled frame must not count.
 	s.send(eraseOK)
 	s.expect("ACK", ack)
 	if err := result(t, done); err != nil {
