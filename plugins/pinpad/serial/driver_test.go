@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,16 +31,32 @@ type line struct {
 
 func newLine(t *testing.T) *line {
 	t.Helper()
-	m, s, err := pty.Open()
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
+	m, s := openPTY(t)
 	l := &line{link: filepath.Join(t.TempDir(), "pinpad"), m: m}
 	if err := os.Symlink(s.Name(), l.link); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close(); _ = s.Close() })
 	return l
+}
+
+// openPTY opens a pty pair whose master is in non-blocking mode, so that
+// closing it ends a read in progress, as unplugging a device does.
+func openPTY(t *testing.T) (m, s *os.File) {
+	t.Helper()
+	m, s, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	fd, err := syscall.Dup(int(m.Fd()))
+	if err == nil {
+		err = syscall.SetNonblock(fd, true)
+	}
+	_ = m.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.NewFile(uintptr(fd), "ptmx"), s
 }
 
 // simulate serves a simulated PIN pad on l until the test ends.
@@ -376,5 +393,64 @@ func TestWrongMasterKeyCheckValueRefused(t *testing.T) {
 	}
 	if !dev.HasWorkingKeys() {
 		t.Error("a refused master key erased the working keys")
+	}
+}
+
+func TestContextEndSendsTheCancelCommand(t *testing.T) {
+	l := newLine(t)
+	s := newScript(t, l)
+	d := newDriver(t, l, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := run(func() error {
+		_, err := d.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 1, EntryModes: []string{pinpad.EntryTap}})
+		return err
+	})
+	// Read card: amount field 0x04 of 8 bytes (1 fen), entry modes field
+	// 0x05 of 1 byte (tap, bit 2); LEN 1+11+4 = 16.
+	s.expect("read card", []byte{0x02, 0x00, 0x10, 0x20,
+		0x04, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x01,
+		0x05, 0x00, 0x01, 0x04,
+		0x03, 0x00 ^ 0x10 ^ 0x20 ^ 0x04 ^ 0x08 ^ 0x01 ^ 0x05 ^ 0x01 ^ 0x04 ^ 0x03})
+	s.send(ack) // and the cardholder never comes
+	// Cancel: command 0x12 without data; LRC 00^01^12^03 = 0x10.
+	s.expect("cancel", []byte{0x02, 0x00, 0x01, 0x12, 0x03, 0x10})
+	s.send(ack)
+	if err := result(t, done); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadCard past its deadline: err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func TestUnpluggedAndPluggedBack(t *testing.T) {
+	l := newLine(t)
+	stop := make(chan struct{})
+	dev := device.New(device.Config{})
+	served := make(chan struct{})
+	go func() { defer close(served); _ = dev.Serve(context.Background(), l.m); <-stop }()
+	d := newDriver(t, l, nil)
+	ctx := context.Background()
+	if err := d.Display(ctx, []string{"ONE"}); err != nil {
+		t.Fatal(err)
+	}
+	// Unplugged: the master and the slave go, and the link with them.
+	_ = l.m.Close()
+	close(stop)
+	<-served
+	if err := d.Display(ctx, []string{"TWO"}); !errors.Is(err, pinpad.ErrNotConnected) {
+		t.Fatalf("Display unplugged: err = %v, want pinpad.ErrNotConnected", err)
+	}
+	if h, _ := d.Health(ctx); h.State != "offline" {
+		t.Errorf("Health unplugged = %+v, want offline", h)
+	}
+	// Plugged back on a fresh pty behind the same link name.
+	m, s := openPTY(t)
+	t.Cleanup(func() { _ = m.Close(); _ = s.Close() })
+	_ = os.Remove(l.link)
+	if err := os.Symlink(s.Name(), l.link); err != nil {
+		t.Fatal(err)
+	}
+	simulate(t, &line{link: l.link, m: m}, device.Config{})
+	if err := d.Display(ctx, []string{"THREE"}); err != nil {
+		t.Fatalf("Display plugged back: %v", err)
 	}
 }
