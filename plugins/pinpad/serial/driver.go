@@ -33,12 +33,14 @@ const (
 // pinpad.ErrNotConnected and closes the port, which the next call opens
 // again. ReadCard and GetPIN wait for the cardholder as long as their
 // context allows; when it ends first, the driver sends the cancel command.
-// Calls are serialised. It is safe for concurrent use.
+// Calls are serialised; Health and Configure do not wait for them. It is
+// safe for concurrent use.
 type Driver struct {
 	log hclog.Logger
 
-	mu      sync.Mutex
-	cfg     *config // nil until Configure
+	callMu  sync.Mutex // one command on the line at a time
+	mu      sync.Mutex // guards the fields below
+	cfg     *config    // nil until Configure
 	link    *wire.Link
 	lastErr error
 }
@@ -157,37 +159,42 @@ func (d *Driver) Health(context.Context) (base.Health, error) {
 
 // call sends cmd and returns its response. cardholder says the command
 // waits for the cardholder: it has no response timeout but the context's,
-// and the cancel command follows when the context ends.
+// and the cancel command follows when the context ends. Calls wait for one
+// another (callMu); Health and Configure do not wait for a call.
 func (d *Driver) call(ctx context.Context, cmd wire.Frame, cardholder bool) (wire.Frame, error) {
 	if err := ctx.Err(); err != nil {
 		return wire.Frame{}, err
 	}
+	d.callMu.Lock()
+	defer d.callMu.Unlock()
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if err := d.openLocked(); err != nil {
+		d.mu.Unlock()
 		return wire.Frame{}, err
 	}
-	if err := d.link.Send(ctx, cmd); err != nil {
+	link, cfg := d.link, *d.cfg
+	d.mu.Unlock()
+	if err := link.Send(ctx, cmd); err != nil {
 		if ctx.Err() != nil {
 			return wire.Frame{}, err
 		}
-		return wire.Frame{}, d.lostLocked(fmt.Errorf("sending command %#02x: %w", byte(cmd.Command), err))
+		return wire.Frame{}, d.lost(link, cfg, fmt.Errorf("sending command %#02x: %w", byte(cmd.Command), err))
 	}
 	wait, cancel := ctx, context.CancelFunc(func() {})
 	if !cardholder {
-		wait, cancel = context.WithTimeout(ctx, d.cfg.responseTimeout)
+		wait, cancel = context.WithTimeout(ctx, cfg.responseTimeout)
 	}
 	defer cancel()
 	for {
-		resp, err := d.link.Receive(wait)
+		resp, err := link.Receive(wait)
 		if err != nil {
 			if ctx.Err() != nil {
 				if cardholder {
-					d.cancelLocked()
+					d.sendCancel(link, cfg)
 				}
 				return wire.Frame{}, ctx.Err()
 			}
-			return wire.Frame{}, d.lostLocked(fmt.Errorf("waiting for the response to command %#02x: %w", byte(cmd.Command), err))
+			return wire.Frame{}, d.lost(link, cfg, fmt.Errorf("waiting for the response to command %#02x: %w", byte(cmd.Command), err))
 		}
 		if resp.Command != cmd.Command|wire.Response {
 			// The late response to a command given up on.
@@ -197,22 +204,26 @@ func (d *Driver) call(ctx context.Context, cmd wire.Frame, cardholder bool) (wir
 	}
 }
 
-// cancelLocked sends the cancel command, so the PIN pad stops waiting for
+// sendCancel sends the cancel command, so the PIN pad stops waiting for
 // the cardholder; its response is left for the next call to skip.
-func (d *Driver) cancelLocked() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(wire.Tries+1)*d.cfg.ackTimeout)
+func (d *Driver) sendCancel(link *wire.Link, cfg config) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(wire.Tries+1)*cfg.ackTimeout)
 	defer cancel()
-	if err := d.link.Send(ctx, wire.Frame{Command: wire.CmdCancel}); err != nil {
+	if err := link.Send(ctx, wire.Frame{Command: wire.CmdCancel}); err != nil {
 		d.log.Warn("PIN pad did not take the cancel command", "error", err)
 	}
 }
 
-// lostLocked closes the port after err, and returns err as
-// pinpad.ErrNotConnected.
-func (d *Driver) lostLocked(err error) error {
-	d.log.Warn("PIN pad not answering", "device", d.cfg.device, "error", err)
-	d.closeLocked()
-	d.lastErr = err
+// lost closes link, when it is still the port open, after err, and
+// returns err as pinpad.ErrNotConnected.
+func (d *Driver) lost(link *wire.Link, cfg config, err error) error {
+	d.log.Warn("PIN pad not answering", "device", cfg.device, "error", err)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.link == link {
+		d.closeLocked()
+		d.lastErr = err
+	}
 	return fmt.Errorf("%w: %w", pinpad.ErrNotConnected, err)
 }
 

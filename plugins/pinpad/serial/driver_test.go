@@ -454,3 +454,22 @@ func TestUnpluggedAndPluggedBack(t *testing.T) {
 		t.Fatalf("Display plugged back: %v", err)
 	}
 }
+
+func TestHealthAnswersWhileTheCardholderIsAwaited(t *testing.T) {
+	l := newLine(t)
+	simulate(t, l, device.Config{Delay: time.Hour})
+	d := newDriver(t, l, nil)
+	signIn(t, d)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // before d.Close, should Health hang
+	done := run(func() error { _, err := d.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 100}); return err })
+	time.Sleep(50 * time.Millisecond) // the read is waiting for the cardholder
+	health := run(func() error { _, err := d.Health(context.Background()); return err })
+	if err := result(t, health); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := result(t, done); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadCard cancelled: err = %v", err)
+	}
+}
