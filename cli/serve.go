@@ -17,6 +17,7 @@ import (
 	"github.com/posrt/posrt/plugins/channels/wechat"
 	"github.com/posrt/posrt/plugins/pinpad"
 	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
+	pinpadserial "github.com/posrt/posrt/plugins/pinpad/serial"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/plugins/printer/escpos"
 	printerfake "github.com/posrt/posrt/plugins/printer/fake"
@@ -37,6 +38,7 @@ type builtin struct {
 func builtins() map[string]builtin {
 	return map[string]builtin{
 		"fake-pinpad":    {base.KindPinPad, func() goplugin.Plugin { return pinpad.NewPlugin(pinpadfake.NewFake()) }},
+		"pinpad-serial":  {base.KindPinPad, func() goplugin.Plugin { return pinpad.NewPlugin(pinpadserial.New()) }},
 		"fake-printer":   {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(printerfake.NewFake()) }},
 		"escpos":         {base.KindPrinter, func() goplugin.Plugin { return printer.NewPlugin(escpos.New()) }},
 		"fake-scanner":   {base.KindScanner, func() goplugin.Plugin { return scanner.NewPlugin(scannerfake.NewFake()) }},

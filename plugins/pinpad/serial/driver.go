@@ -1,0 +1,435 @@
+package serial
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	bugserial "go.bug.st/serial"
+
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/pinpad"
+	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
+	"github.com/posrt/posrt/plugins/pinpad/serial/wire"
+)
+
+// Driver defaults.
+const (
+	DefaultDevice          = "/dev/ttyUSB0"
+	DefaultBaud            = 9600
+	DefaultAckTimeout      = 500 * time.Millisecond
+	DefaultResponseTimeout = 5 * time.Second
+)
+
+// Driver is the serial PIN pad driver. New returns it unconfigured: its
+// device calls fail with pinpad.ErrNotConnected until Configure. A call
+// sends one command frame (up to wire.Tries times, see the README) and
+// waits for its response; a command never acknowledged, or a response that
+// does not come within the response timeout, fails with
+// pinpad.ErrNotConnected and closes the port, which the next call opens
+// again. ReadCard and GetPIN wait for the cardholder as long as their
+// context allows; when it ends first, the driver sends the cancel command.
+// Calls are serialised; Health and Configure do not wait for them. It is
+// safe for concurrent use.
+type Driver struct {
+	log hclog.Logger
+
+	callMu  sync.Mutex // one command on the line at a time
+	mu      sync.Mutex // guards the fields below
+	cfg     *config    // nil until Configure
+	link    *wire.Link
+	lastErr error
+}
+
+var _ pinpad.PinPad = (*Driver)(nil)
+
+type config struct {
+	device          string
+	baud            int
+	ackTimeout      time.Duration
+	responseTimeout time.Duration
+}
+
+// ChipCard is what ReadChipCard learns of a card: the contract's Card and,
+// for an inserted or tapped card, the card sequence number (EMV 5F34, three
+// digits) and ICC data (BER-TLV, as ISO 8583 field 55 carries it) an EMV
+// sale sends; both empty for a swiped card.
+type ChipCard struct {
+	pinpad.Card
+	SequenceNumber string
+	ICCData        []byte
+}
+
+// New returns an unconfigured driver logging with base.Logger. It does no
+// I/O.
+func New() *Driver { return NewWithLogger(base.Logger()) }
+
+// NewWithLogger returns an unconfigured driver logging damaged frames and
+// connection changes to log.
+func NewWithLogger(log hclog.Logger) *Driver { return &Driver{log: log} }
+
+func driverInfo() base.Info {
+	return base.Info{
+		Kind: base.KindPinPad, Name: "pinpad-serial", Version: "0.1.0", APIVersions: pinpad.APIVersions,
+		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys},
+	}
+}
+
+// Info implements base.Base.
+func (d *Driver) Info(context.Context) (base.Info, error) { return driverInfo(), nil }
+
+// Configure implements base.Base. It checks every key (see the README)
+// before it changes anything; a configuration accepted closes the port
+// open and opens the one configured. A port that does not open is no
+// error: Health says offline and each call tries again.
+func (d *Driver) Configure(_ context.Context, apiVersion string, m map[string]string) error {
+	if err := base.CheckAPIVersion(driverInfo(), apiVersion); err != nil {
+		return err
+	}
+	cfg, err := parseConfig(m)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closeLocked()
+	d.cfg = &cfg
+	if err := d.openLocked(); err != nil {
+		d.log.Warn("PIN pad port not open", "device", cfg.device, "error", err)
+	}
+	return nil
+}
+
+// Close closes the port.
+func (d *Driver) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closeLocked()
+}
+
+func (d *Driver) closeLocked() {
+	if d.link != nil {
+		_ = d.link.Close()
+		<-d.link.Done()
+		d.link = nil
+	}
+}
+
+// openLocked opens the port when it is not open.
+func (d *Driver) openLocked() error {
+	if d.cfg == nil {
+		return fmt.Errorf("%w: not configured", pinpad.ErrNotConnected)
+	}
+	if d.link != nil {
+		select {
+		case <-d.link.Done():
+			d.link = nil // the port failed or vanished
+		default:
+			return nil
+		}
+	}
+	p, err := bugserial.Open(d.cfg.device, &bugserial.Mode{BaudRate: d.cfg.baud, DataBits: 8, Parity: bugserial.NoParity, StopBits: bugserial.OneStopBit})
+	if err != nil {
+		d.lastErr = err
+		return fmt.Errorf("%w: opening %s: %w", pinpad.ErrNotConnected, d.cfg.device, err)
+	}
+	log := d.log
+	d.link = wire.NewLink(p, d.cfg.ackTimeout, func(err error) { log.Warn("damaged frame from the PIN pad", "error", err) })
+	d.lastErr = nil
+	return nil
+}
+
+// Health implements base.Base: idle while the port is open, offline with
+// the last failure otherwise.
+func (d *Driver) Health(context.Context) (base.Health, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.openLocked(); err != nil {
+		return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
+	}
+	if d.lastErr != nil {
+		return base.Health{State: base.StateOffline, Detail: d.lastErr.Error()}, nil
+	}
+	return base.Health{State: base.StateIdle}, nil
+}
+
+// call sends cmd and returns its response. cardholder says the command
+// waits for the cardholder: it has no response timeout but the context's,
+// and the cancel command follows when the context ends. Calls wait for one
+// another (callMu); Health and Configure do not wait for a call.
+func (d *Driver) call(ctx context.Context, cmd wire.Frame, cardholder bool) (wire.Frame, error) {
+	if err := ctx.Err(); err != nil {
+		return wire.Frame{}, err
+	}
+	d.callMu.Lock()
+	defer d.callMu.Unlock()
+	d.mu.Lock()
+	if err := d.openLocked(); err != nil {
+		d.mu.Unlock()
+		return wire.Frame{}, err
+	}
+	link, cfg := d.link, *d.cfg
+	d.mu.Unlock()
+	if err := link.Send(ctx, cmd); err != nil {
+		if ctx.Err() != nil {
+			return wire.Frame{}, err
+		}
+		return wire.Frame{}, d.lost(link, cfg, fmt.Errorf("sending command %#02x: %w", byte(cmd.Command), err))
+	}
+	wait, cancel := ctx, context.CancelFunc(func() {})
+	if !cardholder {
+		wait, cancel = context.WithTimeout(ctx, cfg.responseTimeout)
+	}
+	defer cancel()
+	for {
+		resp, err := link.Receive(wait)
+		if err != nil {
+			if ctx.Err() != nil {
+				if cardholder {
+					d.sendCancel(link, cfg)
+				}
+				return wire.Frame{}, ctx.Err()
+			}
+			return wire.Frame{}, d.lost(link, cfg, fmt.Errorf("waiting for the response to command %#02x: %w", byte(cmd.Command), err))
+		}
+		if resp.Command != cmd.Command|wire.Response {
+			// The late response to a command given up on.
+			continue
+		}
+		return resp, statusErr(resp)
+	}
+}
+
+// sendCancel sends the cancel command, so the PIN pad stops waiting for
+// the cardholder; its response is left for the next call to skip.
+func (d *Driver) sendCancel(link *wire.Link, cfg config) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(wire.Tries+1)*cfg.ackTimeout)
+	defer cancel()
+	if err := link.Send(ctx, wire.Frame{Command: wire.CmdCancel}); err != nil {
+		d.log.Warn("PIN pad did not take the cancel command", "error", err)
+	}
+}
+
+// lost closes link, when it is still the port open, after err, and
+// returns err as pinpad.ErrNotConnected.
+func (d *Driver) lost(link *wire.Link, cfg config, err error) error {
+	d.log.Warn("PIN pad not answering", "device", cfg.device, "error", err)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.link == link {
+		d.closeLocked()
+		d.lastErr = err
+	}
+	return fmt.Errorf("%w: %w", pinpad.ErrNotConnected, err)
+}
+
+// statusErr is the error a response's status stands for.
+func statusErr(resp wire.Frame) error {
+	st, ok := resp.Get(wire.TagStatus)
+	if !ok || len(st) != 1 {
+		return fmt.Errorf("reading the response to command %#02x: no status", byte(resp.Command&^wire.Response))
+	}
+	text, _ := resp.Get(wire.TagText)
+	var sentinel error
+	switch wire.Status(st[0]) {
+	case wire.StatusOK:
+		return nil
+	case wire.StatusKeysNotLoaded:
+		sentinel = pinpad.ErrKeysNotLoaded
+	case wire.StatusKeyCheck:
+		sentinel = pinpad.ErrKeyCheck
+	case wire.StatusCancelled:
+		sentinel = pinpad.ErrCancelled
+	case wire.StatusTimeout:
+		sentinel = pinpad.ErrTimeout
+	case wire.StatusCardRead:
+		sentinel = pinpad.ErrCardRead
+	case wire.StatusBadMAC:
+		sentinel = pinpad.ErrBadMAC
+	case wire.StatusPINUnavail:
+		sentinel = pinpad.ErrPINUnavailable
+	case wire.StatusNoMasterKey:
+		return fmt.Errorf("PIN pad has no master key: inject one first (%s)", text)
+	default:
+		return fmt.Errorf("PIN pad refused command %#02x: status %#02x (%s)", byte(resp.Command&^wire.Response), st[0], text)
+	}
+	if len(text) > 0 {
+		return fmt.Errorf("%w (PIN pad: %s)", sentinel, text)
+	}
+	return sentinel
+}
+
+func amountField(amount int64) wire.Field {
+	return wire.Field{Tag: wire.TagAmount, Value: binary.BigEndian.AppendUint64(nil, uint64(amount))}
+}
+
+var modeBits = map[string]byte{pinpad.EntrySwipe: wire.ModeSwipe, pinpad.EntryInsert: wire.ModeInsert, pinpad.EntryTap: wire.ModeTap}
+
+// ReadChipCard is ReadCard with the card sequence number and ICC data.
+func (d *Driver) ReadChipCard(ctx context.Context, req pinpad.ReadCardRequest) (ChipCard, error) {
+	if req.Amount < 0 {
+		return ChipCard{}, fmt.Errorf("reading a card: negative amount %d", req.Amount)
+	}
+	var modes byte
+	for _, m := range req.EntryModes {
+		b, ok := modeBits[m]
+		if !ok {
+			return ChipCard{}, fmt.Errorf("reading a card: unknown entry mode %q", m)
+		}
+		modes |= b
+	}
+	cmd := wire.Frame{Command: wire.CmdReadCard, Fields: []wire.Field{amountField(req.Amount), {Tag: wire.TagEntryModes, Value: []byte{modes}}}}
+	resp, err := d.call(ctx, cmd, true)
+	if err != nil {
+		return ChipCard{}, err
+	}
+	get := func(tag wire.Tag) []byte { v, _ := resp.Get(tag); return v }
+	var c ChipCard
+	c.MaskedPAN, c.Expiry, c.EncryptedTrack = string(get(wire.TagMaskedPAN)), string(get(wire.TagExpiry)), get(wire.TagEncryptedTrack)
+	if m := get(wire.TagEntryMode); len(m) == 1 {
+		for name, b := range modeBits {
+			if b == m[0] {
+				c.EntryMode = name
+			}
+		}
+	}
+	if c.EntryMode == "" || len(c.EncryptedTrack) == 0 {
+		return ChipCard{}, fmt.Errorf("%w: the PIN pad's answer lacks the entry mode or the track", pinpad.ErrCardRead)
+	}
+	c.SequenceNumber, c.ICCData = string(get(wire.TagCardSequence)), get(wire.TagICCData)
+	return c, nil
+}
+
+// ReadCard implements pinpad.PinPad.
+func (d *Driver) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
+	c, err := d.ReadChipCard(ctx, req)
+	return c.Card, err
+}
+
+// GetPIN implements pinpad.PinPad: the cardholder enters the PIN on the
+// PIN pad's keypad, which answers the PIN block under the PIN key.
+func (d *Driver) GetPIN(ctx context.Context, req pinpad.PINRequest) (pinpad.PINBlock, error) {
+	cmd := wire.Frame{Command: wire.CmdGetPIN, Fields: []wire.Field{amountField(req.Amount), {Tag: wire.TagEncryptedTrack, Value: req.EncryptedTrack}}}
+	resp, err := d.call(ctx, cmd, true)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := resp.Get(wire.TagPINBlock)
+	if len(block) != 8 {
+		return nil, fmt.Errorf("%w: the PIN pad answered a %d-byte PIN block", pinpad.ErrPINUnavailable, len(block))
+	}
+	return pinpad.PINBlock(block), nil
+}
+
+// Display implements pinpad.PinPad.
+func (d *Driver) Display(ctx context.Context, lines []string) error {
+	cmd := wire.Frame{Command: wire.CmdDisplay}
+	for _, l := range lines {
+		cmd.Fields = append(cmd.Fields, wire.Field{Tag: wire.TagLine, Value: []byte(l)})
+	}
+	_, err := d.call(ctx, cmd, false)
+	return err
+}
+
+// Beep sounds the PIN pad's buzzer for dur (at most 65.535 s).
+func (d *Driver) Beep(ctx context.Context, dur time.Duration) error {
+	ms := min(dur.Milliseconds(), 0xFFFF)
+	cmd := wire.Frame{Command: wire.CmdBeep, Fields: []wire.Field{{Tag: wire.TagBeepMillis, Value: binary.BigEndian.AppendUint16(nil, uint16(max(ms, 0)))}}}
+	_, err := d.call(ctx, cmd, false)
+	return err
+}
+
+// InjectMasterKey loads the terminal master key into the PIN pad (key
+// injection, done in a secure room): the clear key and its check value go
+// to the device, which refuses a check value that does not match
+// (pinpad.ErrKeyCheck) and erases its working keys.
+func (d *Driver) InjectMasterKey(ctx context.Context, key []byte) error {
+	kcv, err := cardcrypto.CheckValue(key)
+	if err != nil {
+		return fmt.Errorf("injecting the master key: %w", err)
+	}
+	cmd := wire.Frame{Command: wire.CmdLoadMasterKey, Fields: []wire.Field{{Tag: wire.TagKey, Value: key}, {Tag: wire.TagCheckValue, Value: kcv}}}
+	if _, err := d.call(ctx, cmd, false); err != nil {
+		return fmt.Errorf("injecting the master key: %w", err)
+	}
+	return nil
+}
+
+// LoadWorkingKeys implements pinpad.PinPad: the PIN pad unwraps the keys
+// under its master key and keeps them only when all three match their
+// check values.
+func (d *Driver) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) error {
+	cmd := wire.Frame{Command: wire.CmdLoadWorkingKeys, Fields: []wire.Field{
+		{Tag: wire.TagPINKey, Value: keys.PIN.Encrypted}, {Tag: wire.TagPINKeyCheck, Value: keys.PIN.CheckValue},
+		{Tag: wire.TagMACKey, Value: keys.MAC.Encrypted}, {Tag: wire.TagMACKeyCheck, Value: keys.MAC.CheckValue},
+		{Tag: wire.TagTrackKey, Value: keys.Track.Encrypted}, {Tag: wire.TagTrackKeyCheck, Value: keys.Track.CheckValue},
+	}}
+	if _, err := d.call(ctx, cmd, false); err != nil {
+		return fmt.Errorf("loading working keys: %w", err)
+	}
+	return nil
+}
+
+// CalculateMAC implements pinpad.PinPad.
+func (d *Driver) CalculateMAC(ctx context.Context, req pinpad.MACRequest) ([]byte, error) {
+	resp, err := d.call(ctx, wire.Frame{Command: wire.CmdCalculateMAC, Fields: []wire.Field{{Tag: wire.TagMACData, Value: req.Data}}}, false)
+	if err != nil {
+		return nil, err
+	}
+	mac, _ := resp.Get(wire.TagMAC)
+	if len(mac) != pinpad.MACSize {
+		return nil, fmt.Errorf("calculating the MAC: the PIN pad answered %d bytes", len(mac))
+	}
+	return mac, nil
+}
+
+// VerifyMAC implements pinpad.PinPad; the PIN pad compares.
+func (d *Driver) VerifyMAC(ctx context.Context, req pinpad.MACRequest) error {
+	_, err := d.call(ctx, wire.Frame{Command: wire.CmdVerifyMAC, Fields: []wire.Field{{Tag: wire.TagMACData, Value: req.Data}, {Tag: wire.TagMAC, Value: req.MAC}}}, false)
+	return err
+}
+
+// EraseKeys implements pinpad.PinPad.
+func (d *Driver) EraseKeys(ctx context.Context) error {
+	_, err := d.call(ctx, wire.Frame{Command: wire.CmdEraseKeys}, false)
+	return err
+}
+
+func parseConfig(m map[string]string) (config, error) {
+	c := config{device: DefaultDevice, baud: DefaultBaud, ackTimeout: DefaultAckTimeout, responseTimeout: DefaultResponseTimeout}
+	keys := []string{"device", "baud", "ack_timeout", "response_timeout"}
+	err := base.EachConfigKey(m, "pinpad-serial", keys, func(k base.ConfigKey) error {
+		if k.Value == "" {
+			return nil // the default
+		}
+		switch k.Name {
+		case "device":
+			c.device = k.Value
+		case "baud":
+			n, err := strconv.Atoi(k.Value)
+			if err != nil || n <= 0 {
+				return k.Bad("a line speed such as 9600")
+			}
+			c.baud = n
+		case "ack_timeout", "response_timeout":
+			dur, err := time.ParseDuration(k.Value)
+			if err != nil || dur <= 0 {
+				return k.Bad("a positive duration such as 500ms")
+			}
+			if k.Name == "ack_timeout" {
+				c.ackTimeout = dur
+			} else {
+				c.responseTimeout = dur
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return config{}, err
+	}
+	return c, nil
+}
