@@ -3,10 +3,8 @@ package acqsim
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/channels/acquirer/iso8583"
+	"github.com/posrt/posrt/plugins/channels/sim/internal/admin"
 	"github.com/posrt/posrt/plugins/internal/ledger"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 )
@@ -412,33 +411,5 @@ func (s *Server) takeFault(amount int64) FaultKind {
 // Handler is the admin endpoint: GET /ledger (the ledger, a JSON array),
 // GET /faults (those pending) and POST /faults (one Fault as JSON).
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ledger", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, s.Ledger())
-	})
-	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, s.Faults())
-	})
-	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
-		var f Fault
-		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil {
-			http.Error(w, "decoding fault: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		if err := s.InjectFault(f); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	return mux
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	return admin.Handler(func() any { return s.Ledger() }, func() any { return s.Faults() }, s.InjectFault)
 }
