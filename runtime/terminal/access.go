@@ -66,6 +66,10 @@ type access struct {
 	operator   operator.Operator // zero: nobody logged in
 	locked     bool
 	protection *Protection
+	// eraseDue: the terminal started protected, and the PIN pad (which
+	// keeps its keys across posrt's restarts) is still to be told to erase
+	// its working keys.
+	eraseDue bool
 }
 
 // loadProtection reads the protection file: a terminal protected when it
@@ -87,7 +91,8 @@ func (t *Terminal) loadProtection() {
 		p = &Protection{Reason: fmt.Sprintf("the protection file %s cannot be read (%v)", t.cfg.ProtectionFile, err), Since: t.cfg.Now()}
 	}
 	t.access.protection = p
-	t.engine.Protect(context.Background()) // the keys: erased at the next start of the PIN pad's use
+	t.access.eraseDue = true
+	t.engine.Hold() // the keys are erased by Recover, before anything is served
 }
 
 // Protect puts the terminal into protection mode (a tamper switch opened,

@@ -275,3 +275,30 @@ func TestProtectionUnlockBacksOff(t *testing.T) {
 		t.Fatalf("the right password after the wait: %v", err)
 	}
 }
+
+// A terminal that starts protected contacts nothing as it is assembled,
+// and erases the PIN pad's working keys (a real PIN pad keeps them across
+// posrt's restarts) in Recover, before anything is served.
+func TestStartingProtectedErasesThePinPadKeysInRecover(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil, nil, nil)
+	if err := r.t.SignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(r.cfg.ProtectionFile, []byte(`{"reason":"tamper switch opened","since":"2026-12-01T10:00:00Z"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	restarted := terminal.New(r.cfg)
+	if _, err := r.pinpad.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 1}); err != nil {
+		t.Fatalf("assembling the terminal touched the PIN pad: %v", err)
+	}
+	if err := restarted.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.pinpad.ReadCard(ctx, pinpad.ReadCardRequest{Amount: 1}); !errors.Is(err, pinpad.ErrKeysNotLoaded) {
+		t.Fatalf("after Recover the PIN pad still holds its working keys: %v", err)
+	}
+	if _, err := restarted.Execute(ctx, cardSale(100)); flow.AsError(err).Code != terminal.CodeProtected {
+		t.Fatalf("a sale on the restarted terminal: %v", err)
+	}
+}

@@ -144,7 +144,20 @@ func (t *Terminal) Engine() *txn.Engine { return t.engine }
 // its channel.
 func (t *Terminal) Recover(ctx context.Context) error {
 	if t.engine.Protected() {
-		return nil // no key to sign or MAC with until the supervisor lifts it
+		// No key to sign or MAC with until the supervisor lifts it; a
+		// terminal that started protected erases the PIN pad's keys first.
+		t.accessMu.Lock()
+		due := t.access.eraseDue
+		t.accessMu.Unlock()
+		if due {
+			if err := t.engine.Protect(ctx); err != nil {
+				return fmt.Errorf("protection mode: %w", err)
+			}
+			t.accessMu.Lock()
+			t.access.eraseDue = false
+			t.accessMu.Unlock()
+		}
+		return nil
 	}
 	if !t.engine.SignedIn() {
 		if err := t.engine.SignIn(ctx); err != nil {

@@ -95,6 +95,11 @@ func (e *Engine) Protect(ctx context.Context) error {
 	return nil
 }
 
+// Hold puts the engine into protection mode without contacting anything
+// (a terminal that starts protected): no sign-in until Unprotect; Protect
+// erases the keys.
+func (e *Engine) Hold() { e.protected.Store(true) }
+
 // Unprotect lifts protection mode: the next card operation signs in for
 // fresh working keys.
 func (e *Engine) Unprotect() { e.protected.Store(false) }
