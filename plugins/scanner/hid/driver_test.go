@@ -192,7 +192,10 @@ func TestGrabRefusedIsSaid(t *testing.T) {
 	if !strings.Contains(lb.String(), "not grabbed") {
 		t.Errorf("log %s; want it to say the device is not grabbed", lb)
 	}
-	go f.scan("134567890123456789\n")
+	if err := d.Enable(context.Background()); err != nil { // a code read while disabled is dropped
+		t.Fatal(err)
+	}
+	f.scan("134567890123456789\n")
 	if s, err := readCode(d, 5*time.Second); err != nil || s.Code != "134567890123456789" {
 		t.Errorf("ReadCode = %q, %v; want the code read from the ungrabbed device", s.Code, err)
 	}
