@@ -2,6 +2,8 @@ package base
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -39,7 +41,47 @@ func (s *baseServer) Health(ctx context.Context, _ *basepb.HealthRequest) (*base
 	if err != nil {
 		return nil, ToStatus(err, nil)
 	}
-	return &basepb.HealthResponse{State: h.State, Detail: h.Detail}, nil
+	return healthToProto(h), nil
+}
+
+// Watch streams impl's events: its own when it is a Watcher, else the
+// changes of its Health probed every ProbeInterval in this process.
+func (s *baseServer) Watch(_ *basepb.WatchRequest, stream basepb.Base_WatchServer) error {
+	send := func(e Event) error { return stream.Send(eventToProto(e)) }
+	if w, ok := s.impl.(Watcher); ok {
+		return w.Watch(stream.Context(), send)
+	}
+	return probe(stream.Context(), s.impl, ProbeInterval, send)
+}
+
+func healthToProto(h Health) *basepb.HealthResponse {
+	return &basepb.HealthResponse{State: h.State, Detail: h.Detail, Conditions: h.Conditions}
+}
+
+func healthFromProto(r *basepb.HealthResponse) Health {
+	return Health{State: r.GetState(), Detail: r.GetDetail(), Conditions: r.GetConditions()}.normalized()
+}
+
+var eventTypes = map[EventType]basepb.DeviceEvent_Type{
+	EventStatus: basepb.DeviceEvent_TYPE_STATUS,
+	EventError:  basepb.DeviceEvent_TYPE_ERROR,
+}
+
+func eventToProto(e Event) *basepb.DeviceEvent {
+	return &basepb.DeviceEvent{Type: eventTypes[e.Type], Health: healthToProto(e.Health), ErrorCode: e.ErrorCode, ErrorMessage: e.ErrorMessage, AtUnixNano: e.At.UnixNano()}
+}
+
+func eventFromProto(p *basepb.DeviceEvent) (Event, error) {
+	e := Event{Health: healthFromProto(p.GetHealth()), ErrorCode: p.GetErrorCode(), ErrorMessage: p.GetErrorMessage(), At: time.Unix(0, p.GetAtUnixNano())}
+	for t, pt := range eventTypes {
+		if pt == p.GetType() {
+			e.Type = t
+		}
+	}
+	if e.Type == "" {
+		return Event{}, fmt.Errorf("the plugin sent a device event of unknown type %v", p.GetType())
+	}
+	return e, nil
 }
 
 // BaseClient is the host side of the base service; each kind's client
@@ -74,5 +116,35 @@ func (b BaseClient) Health(ctx context.Context) (Health, error) {
 	if err != nil {
 		return Health{}, FromStatus(err, nil)
 	}
-	return Health{State: r.GetState(), Detail: r.GetDetail()}, nil
+	return healthFromProto(r), nil
+}
+
+// Watch implements Watcher over the plugin's Watch stream. It returns nil
+// when ctx ends, and the stream's error (a plugin without Watch:
+// codes.Unimplemented) otherwise.
+func (b BaseClient) Watch(ctx context.Context, send func(Event) error) error {
+	stream, err := b.c.Watch(ctx, &basepb.WatchRequest{})
+	if err != nil {
+		return watchEnd(ctx, err)
+	}
+	for {
+		p, err := stream.Recv()
+		if err != nil {
+			return watchEnd(ctx, err)
+		}
+		e, err := eventFromProto(p)
+		if err != nil {
+			return err
+		}
+		if err := send(e); err != nil {
+			return err
+		}
+	}
+}
+
+func watchEnd(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }

@@ -3,6 +3,8 @@ package base
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 )
@@ -67,15 +69,58 @@ const (
 type Health struct {
 	State  string
 	Detail string
+	// Conditions are the device's conditions in its kind's words (a
+	// printer's paper_near_end, cover_open), sorted; none when it has none.
+	Conditions []string
+}
+
+// Equal reports whether h and o say the same.
+func (h Health) Equal(o Health) bool {
+	return h.State == o.State && h.Detail == o.Detail && slices.Equal(h.Conditions, o.Conditions)
 }
 
 // Base is what every plugin serves beside its kind's methods. The host calls
 // Info once after each start, then Configure with the API version it chose
-// and the plugin's configuration keys, then Health periodically.
+// and the plugin's configuration keys, then watches the device's events
+// (Watcher, or Health probed in the plugin's process for a plugin that is
+// not one) and calls Health periodically to know the plugin answers.
 type Base interface {
 	Info(ctx context.Context) (Info, error)
 	Configure(ctx context.Context, apiVersion string, config map[string]string) error
 	Health(ctx context.Context) (Health, error)
+}
+
+// EventType is what a device event reports, after UnifiedPOS.
+type EventType string
+
+// Event types.
+const (
+	// EventStatus is a change of state or conditions (UnifiedPOS
+	// StatusUpdateEvent); a watch opens with one giving the state then.
+	EventStatus EventType = "status"
+	// EventError is an error the device reported (UnifiedPOS ErrorEvent).
+	EventError EventType = "error"
+)
+
+// Event is one event of a device: its health after the event and, for an
+// error event, the error.
+type Event struct {
+	Type   EventType
+	Health Health
+	// ErrorCode is an error event's code in the kind's words (a
+	// sentinel's text, such as "paper out"); ErrorMessage the device's
+	// words about it.
+	ErrorCode    string
+	ErrorMessage string
+	At           time.Time
+}
+
+// Watcher is a plugin that reports its device's events as they happen.
+// Watch calls send with a status event of the current state at once,
+// then with every event, until ctx ends (it then returns nil) or send
+// fails (it returns that error). A plugin that embeds a Monitor is one.
+type Watcher interface {
+	Watch(ctx context.Context, send func(Event) error) error
 }
 
 // Negotiate returns the newest API version both sides speak. host lists the

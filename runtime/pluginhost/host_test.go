@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,8 +19,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/posrt/posrt/plugins/base"
+	basepb "github.com/posrt/posrt/plugins/base/proto"
 	"github.com/posrt/posrt/plugins/pinpad"
 	pinpadfake "github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/printer"
@@ -65,7 +68,88 @@ func serveTestPlugin(mode string) {
 		})
 		return
 	}
+	switch mode {
+	case "watched":
+		printer.Serve(&watchedPrinter{})
+		return
+	case "unwatched":
+		// A plugin built against a base contract without Watch: the base
+		// service answers Watch Unimplemented.
+		goplugin.Serve(&goplugin.ServeConfig{
+			HandshakeConfig: base.Handshake,
+			Plugins:         goplugin.PluginSet{base.KindPrinter: noWatchGlue{printer.NewPlugin(&testPrinter{}).(*base.Glue[printer.Printer])}},
+			GRPCServer:      goplugin.DefaultGRPCServer,
+		})
+		return
+	}
 	printer.Serve(&testPrinter{})
+}
+
+// watchedPrinter is testPrinter reporting its state through a Monitor:
+// a line "state:STATE:COND,COND" sets it, "report:CODE:MESSAGE" reports
+// an error event.
+type watchedPrinter struct {
+	testPrinter
+	mon base.Monitor
+}
+
+func (p *watchedPrinter) Configure(ctx context.Context, api string, cfg map[string]string) error {
+	if err := p.testPrinter.Configure(ctx, api, cfg); err != nil {
+		return err
+	}
+	p.mon.Set(base.Health{State: base.StateIdle})
+	return nil
+}
+func (p *watchedPrinter) Health(ctx context.Context) (base.Health, error) { return p.mon.Health(ctx) }
+func (p *watchedPrinter) Watch(ctx context.Context, send func(base.Event) error) error {
+	return p.mon.Watch(ctx, send)
+}
+func (p *watchedPrinter) Print(ctx context.Context, job printer.Job) error {
+	for _, l := range job.Document.Lines {
+		if rest, ok := strings.CutPrefix(l.Text, "state:"); ok {
+			state, conds, _ := strings.Cut(rest, ":")
+			h := base.Health{State: state, Detail: "set by the test"}
+			if conds != "" {
+				h.Conditions = strings.Split(conds, ",")
+			}
+			p.mon.Set(h)
+			return nil
+		}
+		if rest, ok := strings.CutPrefix(l.Text, "report:"); ok {
+			code, msg, _ := strings.Cut(rest, ":")
+			p.mon.Report(code, msg)
+			return nil
+		}
+	}
+	return p.testPrinter.Print(ctx, job)
+}
+
+// noWatchGlue serves the printer glue's services with a base service
+// that lacks Watch.
+type noWatchGlue struct{ *base.Glue[printer.Printer] }
+
+func (g noWatchGlue) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	basepb.RegisterBaseServer(s, oldBase{impl: g.Impl})
+	g.Register(s, g.Impl)
+	return nil
+}
+
+// oldBase is the base service as it was before Watch.
+type oldBase struct {
+	basepb.UnimplementedBaseServer
+	impl base.Base
+}
+
+func (b oldBase) Info(ctx context.Context, _ *basepb.InfoRequest) (*basepb.InfoResponse, error) {
+	i, _ := b.impl.Info(ctx)
+	return &basepb.InfoResponse{Kind: i.Kind, Name: i.Name, Version: i.Version, ApiVersions: i.APIVersions}, nil
+}
+func (b oldBase) Configure(ctx context.Context, r *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
+	return &basepb.ConfigureResponse{}, b.impl.Configure(ctx, r.GetApiVersion(), r.GetConfig())
+}
+func (b oldBase) Health(ctx context.Context, _ *basepb.HealthRequest) (*basepb.HealthResponse, error) {
+	h, _ := b.impl.Health(ctx)
+	return &basepb.HealthResponse{State: h.State, Detail: h.Detail}, nil
 }
 
 // testPrinter is a minimal printer whose Print takes orders from its text:
@@ -427,4 +511,49 @@ func TestShutdownStopsAFrozenPlugin(t *testing.T) {
 		t.Fatal("Shutdown hung on a frozen plugin")
 	}
 	runtimetest.WaitFor(t, "the frozen plugin gone", func() bool { return !alive(pid) })
+}
+
+// A watched plugin's state reaches the host by its event stream, not by
+// the supervisor's checks (an hour apart here), and the stream follows
+// the plugin through a restart.
+func TestDeviceEventsAreWatched(t *testing.T) {
+	h := startHost(t, nil, spec(t, "watched"))
+	h.opts.HealthInterval = time.Hour
+	ctx := context.Background()
+	status := func() Status { return h.Status()[0] }
+	runtimetest.WaitFor(t, "the watch", func() bool { return status().Events == EventsWatched })
+	if err := print(ctx, printerOf(t, h, ctx), "state:error:paper_near_end,cover_open"); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "the status event", func() bool { return status().Health == base.StateError })
+	if s := status(); !slices.Equal(s.Conditions, []string{"cover_open", "paper_near_end"}) || s.Detail != "set by the test" {
+		t.Errorf("status %+v, want the conditions sorted and the detail", s)
+	}
+	if err := print(ctx, printerOf(t, h, ctx), "report:paper out:the roll ran out mid-receipt"); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "the error event", func() bool { return status().LastError != "" })
+	s := status()
+	if s.LastError != "paper out: the roll ran out mid-receipt" || s.LastErrorAt == nil || time.Since(*s.LastErrorAt) > time.Minute {
+		t.Errorf("status %+v, want the last error with its time", s)
+	}
+	if err := syscall.Kill(s.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "exit noticed", func() bool { in, _ := h.Instance("receipts"); return in.proc.clientNow().Exited() })
+	if err := print(ctx, printerOf(t, h, ctx), "state:busy:"); err != nil {
+		t.Fatal(err)
+	}
+	runtimetest.WaitFor(t, "the new process's events", func() bool { s := status(); return s.Health == base.StateBusy && s.Restarts == 1 })
+	if s := status(); s.LastError == "" || s.Conditions != nil {
+		t.Errorf("status after the restart %+v, want the last error kept and no conditions", s)
+	}
+}
+
+// A plugin whose base service lacks Watch is polled.
+func TestPluginWithoutWatchIsPolled(t *testing.T) {
+	s := spec(t, "unwatched")
+	s.Config = map[string]string{"label": "first"}
+	h := startHost(t, nil, s)
+	runtimetest.WaitFor(t, "polled state", func() bool { st := h.Status()[0]; return st.Events == EventsPolled && st.Detail == "first" })
 }

@@ -3,9 +3,13 @@ package pluginhost
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/posrt/posrt/plugins/base"
 )
@@ -29,8 +33,27 @@ type Status struct {
 	PID        int    `json:"pid"`
 	Health     string `json:"health"`
 	Detail     string `json:"detail,omitempty"`
-	Restarts   int    `json:"restarts"`
+	// Conditions are the device's, in its kind's words (a printer's
+	// paper_near_end).
+	Conditions []string `json:"conditions,omitempty"`
+	// Since is when the plugin entered its state.
+	Since time.Time `json:"since"`
+	// LastError is the last error event the device reported (its code
+	// and message), kept across state changes and restarts.
+	LastError   string     `json:"last_error,omitempty"`
+	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	// Events says how the host learns the device's state: "watched" (the
+	// plugin's Watch stream), or "polled" (a plugin without Watch, whose
+	// Health the supervisor asks each HealthInterval).
+	Events   string `json:"events,omitempty"`
+	Restarts int    `json:"restarts"`
 }
+
+// How the host learns a plugin's state (Status.Events).
+const (
+	EventsWatched = "watched"
+	EventsPolled  = "polled"
+)
 
 // Instance is one configured plugin, served by a supervised process of its
 // own or by one it shares with other instances (Spec.Process).
@@ -43,9 +66,15 @@ type Instance struct {
 	impl     base.Base
 	info     base.Info
 	api      string
-	health   string
-	detail   string
-	inflight int
+	health      string
+	detail      string
+	conditions  []string
+	since       time.Time
+	lastError   string
+	lastErrorAt time.Time
+	watched     bool               // the Watch stream is open
+	stopWatch   context.CancelFunc // ends the current incarnation's watch
+	inflight    int
 	drained  chan struct{} // closed when the process is closing and inflight reaches 0
 }
 
@@ -57,7 +86,7 @@ func newInstance(s Spec, o Options) *Instance {
 	if s.CallTimeout == 0 {
 		s.CallTimeout = 30 * time.Second
 	}
-	return &Instance{spec: s, kind: k, health: HealthStarting, drained: make(chan struct{})}
+	return &Instance{spec: s, kind: k, health: HealthStarting, since: time.Now(), drained: make(chan struct{})}
 }
 
 // Name is the plugin's configured name.
@@ -68,10 +97,110 @@ func (in *Instance) Status() Status {
 	p := in.proc
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Status{
+	st := Status{
 		Name: in.spec.Name, Kind: in.spec.Kind, Plugin: in.info.Name, Version: in.info.Version,
-		APIVersion: in.api, Process: in.spec.Process, PID: p.pid, Health: in.health, Detail: in.detail, Restarts: p.restarts,
+		APIVersion: in.api, Process: in.spec.Process, PID: p.pid, Health: in.health, Detail: in.detail,
+		Conditions: slices.Clone(in.conditions), Since: in.since, LastError: in.lastError, Restarts: p.restarts,
 	}
+	if !in.lastErrorAt.IsZero() {
+		at := in.lastErrorAt
+		st.LastErrorAt = &at
+	}
+	if in.impl != nil && in.health != HealthDown && in.health != HealthStopped {
+		st.Events = EventsPolled
+		if in.watched {
+			st.Events = EventsWatched
+		}
+	}
+	return st
+}
+
+// setStateLocked records the plugin's state; since moves only when the
+// state itself changes.
+func (in *Instance) setStateLocked(h base.Health) {
+	if h.State != in.health {
+		in.since = time.Now()
+	}
+	in.health, in.detail, in.conditions = h.State, h.Detail, h.Conditions
+}
+
+// watch follows the plugin's device events until ctx ends (the process
+// went down or is closing). A stream that breaks while the process lives
+// is opened again; a plugin without Watch is left to the supervisor's
+// Health checks.
+func (in *Instance) watch(ctx context.Context, w base.Watcher) {
+	p := in.proc
+	log := p.opts.Logger.With("plugin", in.spec.Name)
+	for {
+		err := w.Watch(ctx, func(e base.Event) error {
+			in.onEvent(e, log)
+			return nil
+		})
+		p.mu.Lock()
+		in.watched = false
+		p.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		if status.Code(err) == codes.Unimplemented {
+			log.Info("the plugin has no Watch: its state is polled", "every", p.opts.HealthInterval)
+			return
+		}
+		log.Warn("device event stream ended: opening it again", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(watchRetry):
+		}
+	}
+}
+
+// watchRetry is how long the host waits before opening a broken event
+// stream again.
+const watchRetry = 500 * time.Millisecond
+
+func (in *Instance) onEvent(e base.Event, log hclog.Logger) {
+	p := in.proc
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if in.stopWatch == nil { // the incarnation watched is gone
+		return
+	}
+	in.watched = true
+	was := in.health
+	in.setStateLocked(e.Health)
+	if e.Type == base.EventError {
+		in.lastError, in.lastErrorAt = e.ErrorCode, e.At
+		if e.ErrorMessage != "" {
+			in.lastError += ": " + e.ErrorMessage
+		}
+		log.Warn("device error", "error", in.lastError, "state", e.Health.State)
+	}
+	if was != e.Health.State && was != HealthStarting {
+		log.Info("device state changed", "from", was, "to", e.Health.State, "detail", e.Health.Detail)
+	}
+}
+
+// startWatchLocked starts watching the incarnation just started; p.mu is
+// held.
+func (in *Instance) startWatchLocked() {
+	w, ok := in.impl.(base.Watcher)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in.stopWatch = cancel
+	go in.watch(ctx, w)
+}
+
+// stopWatchLocked ends the watch of the incarnation going away; p.mu is
+// held.
+func (in *Instance) stopWatchLocked() {
+	if in.stopWatch != nil {
+		in.stopWatch()
+		in.stopWatch = nil
+	}
+	in.watched = false
 }
 
 // Dispense returns the plugin's current client as the kind's interface T,
@@ -194,6 +323,8 @@ func (in *Instance) checkHealth(timeout time.Duration) bool {
 		in.detail = "health check failed: " + err.Error()
 		return false
 	}
-	in.health, in.detail = h.State, h.Detail
+	if !in.watched { // a watched plugin's state comes from its events
+		in.setStateLocked(h)
+	}
 	return true
 }

@@ -161,7 +161,8 @@ func (p *process) start(ctx context.Context) error {
 	p.client, p.pid = c, pid
 	for i, in := range p.members {
 		in.impl, in.info, in.api = got[i].impl, got[i].info, got[i].api
-		in.health, in.detail = base.StateIdle, ""
+		in.setStateLocked(base.Health{State: base.StateIdle})
+		in.startWatchLocked()
 	}
 	close(p.up)
 	p.mu.Unlock()
@@ -285,7 +286,8 @@ func (p *process) markDown(detail string) {
 	}
 	p.pid = 0
 	for _, in := range p.members {
-		in.health, in.detail = HealthDown, detail
+		in.stopWatchLocked()
+		in.setStateLocked(base.Health{State: HealthDown, Detail: detail})
 	}
 }
 
@@ -336,6 +338,7 @@ func (p *process) shutdown(ctx context.Context) error {
 	}
 	p.closing = true
 	for _, in := range p.members {
+		in.stopWatchLocked()
 		if in.inflight == 0 {
 			close(in.drained)
 		}
@@ -355,7 +358,7 @@ func (p *process) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.pid = 0
 	for _, in := range p.members {
-		in.health = HealthStopped
+		in.setStateLocked(base.Health{State: HealthStopped})
 	}
 	p.mu.Unlock()
 	return errors.Join(errs...)

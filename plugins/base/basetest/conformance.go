@@ -2,8 +2,10 @@ package basetest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/posrt/posrt/plugins/base"
 )
@@ -35,7 +37,7 @@ const unknownAPIVersion = "v999"
 // Step of t: Info (the kind, a name, a version, and want.APIVersion among
 // the API versions), Configure (with want.APIVersion and want.Config),
 // ConfigureRejectsUnknownAPIVersion (Configure with an API version nobody
-// speaks fails) and Health (idle or busy). p is the host-side client.
+// speaks fails), Health (idle or busy) and WatchOpensWithTheState (Watch sends the state at once). p is the host-side client.
 func RunBase(t *testing.T, ctx context.Context, p base.Base, want Base) {
 	t.Helper()
 	Step(t, "Info", func(t *testing.T) {
@@ -67,6 +69,23 @@ func RunBase(t *testing.T, ctx context.Context, p base.Base, want Base) {
 		}
 		if hl.State != base.StateIdle && hl.State != base.StateBusy {
 			t.Errorf("Health = %+v, want idle or busy", hl)
+		}
+	})
+	Step(t, "WatchOpensWithTheState", func(t *testing.T) {
+		w, ok := p.(base.Watcher)
+		if !ok {
+			t.Fatalf("the client %T has no Watch", p)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var first base.Event
+		errStop := errors.New("first event seen")
+		err := w.Watch(wctx, func(e base.Event) error { first = e; return errStop })
+		if !errors.Is(err, errStop) {
+			t.Fatalf("Watch = %v before any event, want a status event at once", err)
+		}
+		if first.Type != base.EventStatus || (first.Health.State != base.StateIdle && first.Health.State != base.StateBusy) || first.At.IsZero() {
+			t.Errorf("first event %+v, want a status event, idle or busy, with its time", first)
 		}
 	})
 }

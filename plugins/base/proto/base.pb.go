@@ -24,6 +24,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type DeviceEvent_Type int32
+
+const (
+	DeviceEvent_TYPE_UNSPECIFIED DeviceEvent_Type = 0
+	// The state or conditions changed (UnifiedPOS StatusUpdateEvent); the
+	// first event of every stream is one, with the state then.
+	DeviceEvent_TYPE_STATUS DeviceEvent_Type = 1
+	// The device reported an error (UnifiedPOS ErrorEvent); health is the
+	// state after it.
+	DeviceEvent_TYPE_ERROR DeviceEvent_Type = 2
+)
+
+// Enum value maps for DeviceEvent_Type.
+var (
+	DeviceEvent_Type_name = map[int32]string{
+		0: "TYPE_UNSPECIFIED",
+		1: "TYPE_STATUS",
+		2: "TYPE_ERROR",
+	}
+	DeviceEvent_Type_value = map[string]int32{
+		"TYPE_UNSPECIFIED": 0,
+		"TYPE_STATUS":      1,
+		"TYPE_ERROR":       2,
+	}
+)
+
+func (x DeviceEvent_Type) Enum() *DeviceEvent_Type {
+	p := new(DeviceEvent_Type)
+	*p = x
+	return p
+}
+
+func (x DeviceEvent_Type) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeviceEvent_Type) Descriptor() protoreflect.EnumDescriptor {
+	return file_plugins_base_proto_base_proto_enumTypes[0].Descriptor()
+}
+
+func (DeviceEvent_Type) Type() protoreflect.EnumType {
+	return &file_plugins_base_proto_base_proto_enumTypes[0]
+}
+
+func (x DeviceEvent_Type) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeviceEvent_Type.Descriptor instead.
+func (DeviceEvent_Type) EnumDescriptor() ([]byte, []int) {
+	return file_plugins_base_proto_base_proto_rawDescGZIP(), []int{7, 0}
+}
+
 type InfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -267,8 +320,11 @@ func (*HealthRequest) Descriptor() ([]byte, []int) {
 type HealthResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// idle, busy, error or offline.
-	State         string `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
-	Detail        string `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	State  string `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	Detail string `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The device's conditions in its kind's words (a printer's
+	// "paper_near_end", "cover_open"; a scanner's "not_grabbed"), sorted.
+	Conditions    []string `protobuf:"bytes,3,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -317,6 +373,128 @@ func (x *HealthResponse) GetDetail() string {
 	return ""
 }
 
+func (x *HealthResponse) GetConditions() []string {
+	if x != nil {
+		return x.Conditions
+	}
+	return nil
+}
+
+type WatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRequest) Reset() {
+	*x = WatchRequest{}
+	mi := &file_plugins_base_proto_base_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRequest) ProtoMessage() {}
+
+func (x *WatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_base_proto_base_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
+func (*WatchRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_base_proto_base_proto_rawDescGZIP(), []int{6}
+}
+
+type DeviceEvent struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Type   DeviceEvent_Type       `protobuf:"varint,1,opt,name=type,proto3,enum=posrt.base.v1.DeviceEvent_Type" json:"type,omitempty"`
+	Health *HealthResponse        `protobuf:"bytes,2,opt,name=health,proto3" json:"health,omitempty"`
+	// Of an error event: the error's code in the kind's words (a
+	// sentinel's text, such as "paper out") and the device's message.
+	ErrorCode    string `protobuf:"bytes,3,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	ErrorMessage string `protobuf:"bytes,4,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	// When the device saw it, in Unix nanoseconds.
+	AtUnixNano    int64 `protobuf:"varint,5,opt,name=at_unix_nano,json=atUnixNano,proto3" json:"at_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceEvent) Reset() {
+	*x = DeviceEvent{}
+	mi := &file_plugins_base_proto_base_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceEvent) ProtoMessage() {}
+
+func (x *DeviceEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_base_proto_base_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceEvent.ProtoReflect.Descriptor instead.
+func (*DeviceEvent) Descriptor() ([]byte, []int) {
+	return file_plugins_base_proto_base_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *DeviceEvent) GetType() DeviceEvent_Type {
+	if x != nil {
+		return x.Type
+	}
+	return DeviceEvent_TYPE_UNSPECIFIED
+}
+
+func (x *DeviceEvent) GetHealth() *HealthResponse {
+	if x != nil {
+		return x.Health
+	}
+	return nil
+}
+
+func (x *DeviceEvent) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
+func (x *DeviceEvent) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *DeviceEvent) GetAtUnixNano() int64 {
+	if x != nil {
+		return x.AtUnixNano
+	}
+	return 0
+}
+
 var File_plugins_base_proto_base_proto protoreflect.FileDescriptor
 
 const file_plugins_base_proto_base_proto_rawDesc = "" +
@@ -337,14 +515,32 @@ const file_plugins_base_proto_base_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
 	"\x11ConfigureResponse\"\x0f\n" +
-	"\rHealthRequest\">\n" +
+	"\rHealthRequest\"^\n" +
 	"\x0eHealthResponse\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail2\xde\x01\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\x12\x1e\n" +
+	"\n" +
+	"conditions\x18\x03 \x03(\tR\n" +
+	"conditions\"\x0e\n" +
+	"\fWatchRequest\"\x9e\x02\n" +
+	"\vDeviceEvent\x123\n" +
+	"\x04type\x18\x01 \x01(\x0e2\x1f.posrt.base.v1.DeviceEvent.TypeR\x04type\x125\n" +
+	"\x06health\x18\x02 \x01(\v2\x1d.posrt.base.v1.HealthResponseR\x06health\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x03 \x01(\tR\terrorCode\x12#\n" +
+	"\rerror_message\x18\x04 \x01(\tR\ferrorMessage\x12 \n" +
+	"\fat_unix_nano\x18\x05 \x01(\x03R\n" +
+	"atUnixNano\"=\n" +
+	"\x04Type\x12\x14\n" +
+	"\x10TYPE_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vTYPE_STATUS\x10\x01\x12\x0e\n" +
+	"\n" +
+	"TYPE_ERROR\x10\x022\xa2\x02\n" +
 	"\x04Base\x12?\n" +
 	"\x04Info\x12\x1a.posrt.base.v1.InfoRequest\x1a\x1b.posrt.base.v1.InfoResponse\x12N\n" +
 	"\tConfigure\x12\x1f.posrt.base.v1.ConfigureRequest\x1a .posrt.base.v1.ConfigureResponse\x12E\n" +
-	"\x06Health\x12\x1c.posrt.base.v1.HealthRequest\x1a\x1d.posrt.base.v1.HealthResponseB2Z0github.com/posrt/posrt/plugins/base/proto;basepbb\x06proto3"
+	"\x06Health\x12\x1c.posrt.base.v1.HealthRequest\x1a\x1d.posrt.base.v1.HealthResponse\x12B\n" +
+	"\x05Watch\x12\x1b.posrt.base.v1.WatchRequest\x1a\x1a.posrt.base.v1.DeviceEvent0\x01B2Z0github.com/posrt/posrt/plugins/base/proto;basepbb\x06proto3"
 
 var (
 	file_plugins_base_proto_base_proto_rawDescOnce sync.Once
@@ -358,29 +554,37 @@ func file_plugins_base_proto_base_proto_rawDescGZIP() []byte {
 	return file_plugins_base_proto_base_proto_rawDescData
 }
 
-var file_plugins_base_proto_base_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_plugins_base_proto_base_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_plugins_base_proto_base_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_plugins_base_proto_base_proto_goTypes = []any{
-	(*InfoRequest)(nil),       // 0: posrt.base.v1.InfoRequest
-	(*InfoResponse)(nil),      // 1: posrt.base.v1.InfoResponse
-	(*ConfigureRequest)(nil),  // 2: posrt.base.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 3: posrt.base.v1.ConfigureResponse
-	(*HealthRequest)(nil),     // 4: posrt.base.v1.HealthRequest
-	(*HealthResponse)(nil),    // 5: posrt.base.v1.HealthResponse
-	nil,                       // 6: posrt.base.v1.ConfigureRequest.ConfigEntry
+	(DeviceEvent_Type)(0),     // 0: posrt.base.v1.DeviceEvent.Type
+	(*InfoRequest)(nil),       // 1: posrt.base.v1.InfoRequest
+	(*InfoResponse)(nil),      // 2: posrt.base.v1.InfoResponse
+	(*ConfigureRequest)(nil),  // 3: posrt.base.v1.ConfigureRequest
+	(*ConfigureResponse)(nil), // 4: posrt.base.v1.ConfigureResponse
+	(*HealthRequest)(nil),     // 5: posrt.base.v1.HealthRequest
+	(*HealthResponse)(nil),    // 6: posrt.base.v1.HealthResponse
+	(*WatchRequest)(nil),      // 7: posrt.base.v1.WatchRequest
+	(*DeviceEvent)(nil),       // 8: posrt.base.v1.DeviceEvent
+	nil,                       // 9: posrt.base.v1.ConfigureRequest.ConfigEntry
 }
 var file_plugins_base_proto_base_proto_depIdxs = []int32{
-	6, // 0: posrt.base.v1.ConfigureRequest.config:type_name -> posrt.base.v1.ConfigureRequest.ConfigEntry
-	0, // 1: posrt.base.v1.Base.Info:input_type -> posrt.base.v1.InfoRequest
-	2, // 2: posrt.base.v1.Base.Configure:input_type -> posrt.base.v1.ConfigureRequest
-	4, // 3: posrt.base.v1.Base.Health:input_type -> posrt.base.v1.HealthRequest
-	1, // 4: posrt.base.v1.Base.Info:output_type -> posrt.base.v1.InfoResponse
-	3, // 5: posrt.base.v1.Base.Configure:output_type -> posrt.base.v1.ConfigureResponse
-	5, // 6: posrt.base.v1.Base.Health:output_type -> posrt.base.v1.HealthResponse
-	4, // [4:7] is the sub-list for method output_type
-	1, // [1:4] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	9, // 0: posrt.base.v1.ConfigureRequest.config:type_name -> posrt.base.v1.ConfigureRequest.ConfigEntry
+	0, // 1: posrt.base.v1.DeviceEvent.type:type_name -> posrt.base.v1.DeviceEvent.Type
+	6, // 2: posrt.base.v1.DeviceEvent.health:type_name -> posrt.base.v1.HealthResponse
+	1, // 3: posrt.base.v1.Base.Info:input_type -> posrt.base.v1.InfoRequest
+	3, // 4: posrt.base.v1.Base.Configure:input_type -> posrt.base.v1.ConfigureRequest
+	5, // 5: posrt.base.v1.Base.Health:input_type -> posrt.base.v1.HealthRequest
+	7, // 6: posrt.base.v1.Base.Watch:input_type -> posrt.base.v1.WatchRequest
+	2, // 7: posrt.base.v1.Base.Info:output_type -> posrt.base.v1.InfoResponse
+	4, // 8: posrt.base.v1.Base.Configure:output_type -> posrt.base.v1.ConfigureResponse
+	6, // 9: posrt.base.v1.Base.Health:output_type -> posrt.base.v1.HealthResponse
+	8, // 10: posrt.base.v1.Base.Watch:output_type -> posrt.base.v1.DeviceEvent
+	7, // [7:11] is the sub-list for method output_type
+	3, // [3:7] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_plugins_base_proto_base_proto_init() }
@@ -393,13 +597,14 @@ func file_plugins_base_proto_base_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_base_proto_base_proto_rawDesc), len(file_plugins_base_proto_base_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   7,
+			NumEnums:      1,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_plugins_base_proto_base_proto_goTypes,
 		DependencyIndexes: file_plugins_base_proto_base_proto_depIdxs,
+		EnumInfos:         file_plugins_base_proto_base_proto_enumTypes,
 		MessageInfos:      file_plugins_base_proto_base_proto_msgTypes,
 	}.Build()
 	File_plugins_base_proto_base_proto = out.File

@@ -25,6 +25,7 @@ const (
 	Base_Info_FullMethodName      = "/posrt.base.v1.Base/Info"
 	Base_Configure_FullMethodName = "/posrt.base.v1.Base/Configure"
 	Base_Health_FullMethodName    = "/posrt.base.v1.Base/Health"
+	Base_Watch_FullMethodName     = "/posrt.base.v1.Base/Watch"
 )
 
 // BaseClient is the client API for Base service.
@@ -38,6 +39,12 @@ type BaseClient interface {
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	// Health reports the device state in UnifiedPOS terms.
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
+	// Watch streams the device's state as UnifiedPOS events: a status
+	// update with the state at once, then one at every change of state or
+	// conditions, and an error event for every error the device reports,
+	// until the host ends the call. The host watches every plugin instead
+	// of polling its Health; Health stays as the host's liveness check.
+	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DeviceEvent], error)
 }
 
 type baseClient struct {
@@ -78,6 +85,25 @@ func (c *baseClient) Health(ctx context.Context, in *HealthRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *baseClient) Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DeviceEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Base_ServiceDesc.Streams[0], Base_Watch_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRequest, DeviceEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Base_WatchClient = grpc.ServerStreamingClient[DeviceEvent]
+
 // BaseServer is the server API for Base service.
 // All implementations must embed UnimplementedBaseServer
 // for forward compatibility.
@@ -89,6 +115,12 @@ type BaseServer interface {
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	// Health reports the device state in UnifiedPOS terms.
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
+	// Watch streams the device's state as UnifiedPOS events: a status
+	// update with the state at once, then one at every change of state or
+	// conditions, and an error event for every error the device reports,
+	// until the host ends the call. The host watches every plugin instead
+	// of polling its Health; Health stays as the host's liveness check.
+	Watch(*WatchRequest, grpc.ServerStreamingServer[DeviceEvent]) error
 	mustEmbedUnimplementedBaseServer()
 }
 
@@ -107,6 +139,9 @@ func (UnimplementedBaseServer) Configure(context.Context, *ConfigureRequest) (*C
 }
 func (UnimplementedBaseServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
+}
+func (UnimplementedBaseServer) Watch(*WatchRequest, grpc.ServerStreamingServer[DeviceEvent]) error {
+	return status.Error(codes.Unimplemented, "method Watch not implemented")
 }
 func (UnimplementedBaseServer) mustEmbedUnimplementedBaseServer() {}
 func (UnimplementedBaseServer) testEmbeddedByValue()              {}
@@ -183,6 +218,17 @@ func _Base_Health_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Base_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BaseServer).Watch(m, &grpc.GenericServerStream[WatchRequest, DeviceEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Base_WatchServer = grpc.ServerStreamingServer[DeviceEvent]
+
 // Base_ServiceDesc is the grpc.ServiceDesc for Base service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -203,6 +249,12 @@ var Base_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Base_Health_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Watch",
+			Handler:       _Base_Watch_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "plugins/base/proto/base.proto",
 }

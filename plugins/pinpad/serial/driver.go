@@ -23,6 +23,7 @@ const (
 	DefaultBaud            = 9600
 	DefaultAckTimeout      = 500 * time.Millisecond
 	DefaultResponseTimeout = 5 * time.Second
+	DefaultReconnect       = time.Second
 )
 
 // Driver is the serial PIN pad driver. New returns it unconfigured: its
@@ -43,6 +44,8 @@ type Driver struct {
 	cfg     *config    // nil until Configure
 	link    *wire.Link
 	lastErr error
+	stop    chan struct{} // closed to end the reconnect loop of this configuration
+	mon     base.Monitor
 }
 
 var _ pinpad.PinPad = (*Driver)(nil)
@@ -52,6 +55,7 @@ type config struct {
 	baud            int
 	ackTimeout      time.Duration
 	responseTimeout time.Duration
+	reconnect       time.Duration
 }
 
 // ChipCard is what ReadChipCard learns of a card: the contract's Card and,
@@ -101,10 +105,45 @@ func (d *Driver) Configure(_ context.Context, apiVersion string, m map[string]st
 	if err := d.openLocked(); err != nil {
 		d.log.Warn("PIN pad port not open", "device", cfg.device, "error", err)
 	}
+	d.stop = make(chan struct{})
+	go d.keepOpen(d.stop, cfg.reconnect)
 	return nil
 }
 
-// Close closes the port.
+// keepOpen watches the port of one configuration until stop: a port that
+// vanishes is offline at once, and one that is not open is opened again
+// every interval, so a PIN pad unplugged and plugged back is picked up
+// without a call and without a restart of posrt.
+func (d *Driver) keepOpen(stop chan struct{}, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		d.mu.Lock()
+		var gone <-chan struct{}
+		if d.link != nil {
+			gone = d.link.Done()
+		}
+		d.mu.Unlock()
+		select {
+		case <-stop:
+			return
+		case <-gone: // nil while closed: never
+		case <-t.C:
+		}
+		d.mu.Lock()
+		if d.link != nil {
+			select {
+			case <-d.link.Done():
+				d.lastErr = fmt.Errorf("%s closed", d.cfg.device)
+			default:
+			}
+		}
+		_ = d.openLocked()
+		d.mu.Unlock()
+	}
+}
+
+// Close closes the port and ends its watch.
 func (d *Driver) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -112,6 +151,10 @@ func (d *Driver) Close() {
 }
 
 func (d *Driver) closeLocked() {
+	if d.stop != nil {
+		close(d.stop)
+		d.stop = nil
+	}
 	if d.link != nil {
 		_ = d.link.Close()
 		<-d.link.Done()
@@ -132,6 +175,7 @@ func (d *Driver) openLocked() error {
 			return nil
 		}
 	}
+	defer d.changedLocked()
 	p, err := bugserial.Open(d.cfg.device, &bugserial.Mode{BaudRate: d.cfg.baud, DataBits: 8, Parity: bugserial.NoParity, StopBits: bugserial.OneStopBit})
 	if err != nil {
 		d.lastErr = err
@@ -139,22 +183,35 @@ func (d *Driver) openLocked() error {
 	}
 	log := d.log
 	d.link = wire.NewLink(p, d.cfg.ackTimeout, func(err error) { log.Warn("damaged frame from the PIN pad", "error", err) })
+	if d.lastErr != nil {
+		d.log.Info("PIN pad connected", "device", d.cfg.device)
+	}
 	d.lastErr = nil
 	return nil
 }
 
+// changedLocked tells the driver's watchers its health: idle while the
+// port is open, offline with the last failure otherwise; d.mu is held.
+func (d *Driver) changedLocked() {
+	switch {
+	case d.link != nil && d.lastErr == nil:
+		d.mon.Set(base.Health{State: base.StateIdle})
+	case d.lastErr != nil:
+		d.mon.Set(base.Health{State: base.StateOffline, Detail: fmt.Sprintf("%v: %v", pinpad.ErrNotConnected, d.lastErr)})
+	default:
+		d.mon.Set(base.Health{State: base.StateOffline, Detail: pinpad.ErrNotConnected.Error()})
+	}
+}
+
 // Health implements base.Base: idle while the port is open, offline with
-// the last failure otherwise.
-func (d *Driver) Health(context.Context) (base.Health, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.openLocked(); err != nil {
-		return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
-	}
-	if d.lastErr != nil {
-		return base.Health{State: base.StateOffline, Detail: d.lastErr.Error()}, nil
-	}
-	return base.Health{State: base.StateIdle}, nil
+// the last failure otherwise. It answers from what the driver last saw of
+// the port, which it watches (keepOpen), and does no I/O.
+func (d *Driver) Health(ctx context.Context) (base.Health, error) { return d.mon.Health(ctx) }
+
+// Watch implements base.Watcher: the PIN pad going offline and coming
+// back, and the commands it did not answer, as they happen.
+func (d *Driver) Watch(ctx context.Context, send func(base.Event) error) error {
+	return d.mon.Watch(ctx, send)
 }
 
 // call sends cmd and returns its response. cardholder says the command
@@ -221,9 +278,13 @@ func (d *Driver) lost(link *wire.Link, cfg config, err error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.link == link {
-		d.closeLocked()
+		_ = d.link.Close()
+		<-d.link.Done()
+		d.link = nil
 		d.lastErr = err
+		d.changedLocked()
 	}
+	d.mon.Report(pinpad.ErrNotConnected.Error(), err.Error())
 	return fmt.Errorf("%w: %w", pinpad.ErrNotConnected, err)
 }
 
@@ -400,8 +461,8 @@ func (d *Driver) EraseKeys(ctx context.Context) error {
 }
 
 func parseConfig(m map[string]string) (config, error) {
-	c := config{device: DefaultDevice, baud: DefaultBaud, ackTimeout: DefaultAckTimeout, responseTimeout: DefaultResponseTimeout}
-	keys := []string{"device", "baud", "ack_timeout", "response_timeout"}
+	c := config{device: DefaultDevice, baud: DefaultBaud, ackTimeout: DefaultAckTimeout, responseTimeout: DefaultResponseTimeout, reconnect: DefaultReconnect}
+	keys := []string{"device", "baud", "ack_timeout", "response_timeout", "reconnect"}
 	err := base.EachConfigKey(m, "pinpad-serial", keys, func(k base.ConfigKey) error {
 		if k.Value == "" {
 			return nil // the default
@@ -415,15 +476,18 @@ func parseConfig(m map[string]string) (config, error) {
 				return k.Bad("a line speed such as 9600")
 			}
 			c.baud = n
-		case "ack_timeout", "response_timeout":
+		case "ack_timeout", "response_timeout", "reconnect":
 			dur, err := time.ParseDuration(k.Value)
 			if err != nil || dur <= 0 {
 				return k.Bad("a positive duration such as 500ms")
 			}
-			if k.Name == "ack_timeout" {
+			switch k.Name {
+			case "ack_timeout":
 				c.ackTimeout = dur
-			} else {
+			case "response_timeout":
 				c.responseTimeout = dur
+			default:
+				c.reconnect = dur
 			}
 		}
 		return nil

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/plugins/pinpad/pinpadtest"
@@ -471,5 +473,53 @@ func TestHealthAnswersWhileTheCardholderIsAwaited(t *testing.T) {
 	cancel()
 	if err := result(t, done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("ReadCard cancelled: err = %v", err)
+	}
+}
+
+// The driver watches its port: an unplugged PIN pad is offline and one
+// plugged back is idle, each told to its watchers as it happens, with no
+// call made meanwhile.
+func TestUnplugAndReplugAreEvents(t *testing.T) {
+	l := newLine(t)
+	stop := make(chan struct{})
+	dev := device.New(device.Config{})
+	served := make(chan struct{})
+	go func() { defer close(served); _ = dev.Serve(context.Background(), l.m); <-stop }()
+	d := newDriver(t, l, map[string]string{"reconnect": "20ms"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan base.Event, 64)
+	go func() { _ = d.Watch(ctx, func(e base.Event) error { events <- e; return nil }) }()
+	until := func(state string) base.Event {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case e := <-events:
+				if e.Type == base.EventStatus && e.Health.State == state {
+					return e
+				}
+			case <-deadline:
+				t.Fatalf("no %s event within 5s", state)
+			}
+		}
+	}
+	until(base.StateIdle)
+	_ = os.Remove(l.link) // unplugged: the node goes, and the line hangs up
+	_ = l.m.Close()
+	close(stop)
+	<-served
+	if e := until(base.StateOffline); !strings.Contains(e.Health.Detail, pinpad.ErrNotConnected.Error()) {
+		t.Errorf("offline event %+v, want it to say the PIN pad is not connected", e)
+	}
+	m, s := openPTY(t)
+	t.Cleanup(func() { _ = m.Close(); _ = s.Close() })
+	simulate(t, &line{link: l.link, m: m}, device.Config{})
+	if err := os.Symlink(s.Name(), l.link); err != nil {
+		t.Fatal(err)
+	}
+	until(base.StateIdle)
+	if err := d.Display(ctx, []string{"BACK"}); err != nil {
+		t.Fatalf("Display plugged back: %v", err)
 	}
 }

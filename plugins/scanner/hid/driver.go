@@ -141,6 +141,12 @@ func (d *Driver) Close() { d.dev.Close() }
 // when it is not grabbed), offline with why otherwise.
 func (d *Driver) Health(context.Context) (base.Health, error) { return d.dev.Health(), nil }
 
+// Watch implements base.Watcher: the device going offline and coming
+// back, and every bad read, as they happen.
+func (d *Driver) Watch(ctx context.Context, send func(base.Event) error) error {
+	return d.dev.Watch(ctx, send)
+}
+
 // Enable implements scanner.Scanner. The scanner itself types all the
 // time; while disabled, the driver drops what it types.
 func (d *Driver) Enable(ctx context.Context) error { return d.dev.Enable(ctx) }

@@ -275,3 +275,52 @@ func TestBadConfig(t *testing.T) {
 		t.Error("Configure accepted API version v999")
 	}
 }
+
+// The driver tells its watchers of an unplug, of the scanner coming back
+// and of each bad read as they happen.
+func TestEventsOfUnplugAndBadReads(t *testing.T) {
+	l := plugIn(t)
+	d, _ := open(t, l, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan base.Event, 64)
+	go func() { _ = d.Watch(ctx, func(e base.Event) error { events <- e; return nil }) }()
+	// until returns the first event of type typ and state, passing over
+	// status events of other details on the way (an unplugged device's
+	// detail changes as reading it, then opening it, fails).
+	until := func(typ base.EventType, state string) base.Event {
+		t.Helper()
+		for {
+			select {
+			case e := <-events:
+				if e.Type == typ && e.Health.State == state {
+					return e
+				}
+				if e.Type != base.EventStatus {
+					t.Fatalf("event %+v, want %s %s", e, typ, state)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no %s %s event within 5s", typ, state)
+			}
+		}
+	}
+	until(base.EventStatus, base.StateIdle)
+	l.unplug()
+	if e := until(base.EventStatus, base.StateOffline); !strings.Contains(e.Health.Detail, scanner.ErrNotConnected.Error()) {
+		t.Errorf("offline event %+v, want it to say the scanner is not connected", e)
+	}
+	time.Sleep(100 * time.Millisecond) // failed reopens
+	offline := len(events)
+	l.plug()
+	until(base.EventStatus, base.StateIdle)
+	if offline > 2 {
+		t.Errorf("%d more offline events while unplugged, want one per cause, not one per retry", offline)
+	}
+	if err := d.Enable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.send("1345\x00\x1b67890123456789\r")
+	if e := until(base.EventError, base.StateIdle); e.ErrorCode != "bad read" || !strings.Contains(e.ErrorMessage, "control character 0x00") {
+		t.Errorf("error event %+v, want the bad read", e)
+	}
+}

@@ -50,13 +50,19 @@ type Scanner struct {
 	online  bool
 	lastErr error  // why the device is offline
 	note    string // the note of the device open
+	mon     base.Monitor
 }
 
 // New returns a Scanner that logs to log and times its scans with now. It
 // does no I/O and starts no goroutine.
 func New(log hclog.Logger, now func() time.Time) *Scanner {
-	return &Scanner{log: log, now: now}
+	s := &Scanner{log: log, now: now}
+	s.mon.Set(s.healthLocked())
+	return s
 }
+
+// changedLocked tells the Scanner's watchers its health; s.mu is held.
+func (s *Scanner) changedLocked() { s.mon.Set(s.healthLocked()) }
 
 // Start stops the device loop under way, if any, disables the decoder
 // (dropping the codes kept) and starts a loop over src. ReadCode calls
@@ -68,6 +74,7 @@ func (s *Scanner) Start(src Source) {
 	s.mu.Lock()
 	s.started, s.name, s.stop, s.done = true, src.Name, stop, done
 	s.online, s.lastErr, s.note = false, errors.New("not opened yet"), ""
+	s.changedLocked()
 	s.mu.Unlock()
 	go s.loop(src, stop, done)
 }
@@ -80,6 +87,7 @@ func (s *Scanner) Close() {
 	s.stop, s.done = nil, nil
 	if s.started {
 		s.online, s.lastErr = false, errors.New("closed")
+		s.changedLocked()
 	}
 	s.mu.Unlock()
 	if stop != nil {
@@ -104,6 +112,7 @@ func (s *Scanner) loop(src Source, stop, done chan struct{}) {
 			lastLogged = ""
 			s.mu.Lock()
 			s.online, s.lastErr, s.note = true, nil, note
+			s.changedLocked()
 			s.mu.Unlock()
 			s.log.Info("scanner connected", "device", src.Name)
 			if note != "" {
@@ -121,6 +130,7 @@ func (s *Scanner) loop(src Source, stop, done chan struct{}) {
 				s.q.Put(scanner.Scan{Code: code, Symbology: src.Symbology, At: s.now()})
 			}, func(reason string) {
 				s.log.Warn("bad read dropped", "device", src.Name, "reason", reason)
+				s.mon.Report("bad read", reason)
 			})
 			close(closed)
 			_ = rc.Close()
@@ -150,13 +160,20 @@ func (s *Scanner) offline(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.online, s.lastErr, s.note = false, err, ""
+	s.changedLocked()
 }
 
 // Health is idle while the device is open (its note, if any, as the
 // detail) and offline otherwise, with why.
-func (s *Scanner) Health() base.Health {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Scanner) Health() base.Health { return s.mon.Current() }
+
+// Watch implements base.Watcher: the device's health at once and at every
+// change, and an error event for every bad read.
+func (s *Scanner) Watch(ctx context.Context, send func(base.Event) error) error {
+	return s.mon.Watch(ctx, send)
+}
+
+func (s *Scanner) healthLocked() base.Health {
 	switch {
 	case !s.started:
 		return base.Health{State: base.StateOffline, Detail: scanner.ErrNotConnected.Error() + ": not configured"}
