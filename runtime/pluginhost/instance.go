@@ -63,9 +63,9 @@ type Instance struct {
 	proc *process
 
 	// Guarded by proc.mu.
-	impl     base.Base
-	info     base.Info
-	api      string
+	impl        base.Base
+	info        base.Info
+	api         string
 	health      string
 	detail      string
 	conditions  []string
@@ -75,7 +75,7 @@ type Instance struct {
 	watched     bool               // the Watch stream is open
 	stopWatch   context.CancelFunc // ends the current incarnation's watch
 	inflight    int
-	drained  chan struct{} // closed when the process is closing and inflight reaches 0
+	drained     chan struct{} // closed when the process is closing and inflight reaches 0
 }
 
 func newInstance(s Spec, o Options) *Instance {
