@@ -34,6 +34,7 @@ type Fake struct {
 	// faults.Exit.
 	faults faults.Faults
 
+	mon       base.Monitor
 	mu        sync.Mutex
 	cfg       config
 	keys      *workingKeys // nil until LoadWorkingKeys succeeds and after EraseKeys
@@ -78,7 +79,9 @@ func (k *workingKeys) erase() {
 // with no working keys loaded.
 func NewFake() *Fake {
 	cfg, _ := parseConfig(nil) // the defaults always parse
-	return &Fake{cfg: cfg}
+	f := &Fake{cfg: cfg}
+	f.mon.Set(f.healthLocked())
+	return f
 }
 
 // fakeInfo is what the Fake's Info reports.
@@ -104,6 +107,7 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 	defer f.mu.Unlock()
 	f.keys.erase()
 	f.cfg, f.keys, f.displayed = cfg, nil, nil
+	f.mon.Set(f.healthLocked())
 	return nil
 }
 
@@ -112,10 +116,20 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 func (f *Fake) Health(context.Context) (base.Health, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.healthLocked(), nil
+}
+
+// Watch implements base.Watcher: the state at once and at each Configure
+// that changes it.
+func (f *Fake) Watch(ctx context.Context, send func(base.Event) error) error {
+	return f.mon.Watch(ctx, send)
+}
+
+func (f *Fake) healthLocked() base.Health {
 	if !f.cfg.connected {
-		return base.Health{State: base.StateOffline, Detail: pinpad.ErrNotConnected.Error()}, nil
+		return base.Health{State: base.StateOffline, Detail: pinpad.ErrNotConnected.Error()}
 	}
-	return base.Health{State: base.StateIdle}, nil
+	return base.Health{State: base.StateIdle}
 }
 
 // begin starts a device call: it injects the configured faults and fails

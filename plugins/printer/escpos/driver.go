@@ -28,6 +28,9 @@ const (
 	// DefaultPrintTimeout is how long the driver waits for the printer
 	// to have processed a job.
 	DefaultPrintTimeout = 30 * time.Second
+	// DefaultStatusEvery is how often the driver asks an idle printer for
+	// its status, to report changes as events.
+	DefaultStatusEvery = 2 * time.Second
 	// connectTimeout bounds opening the transport.
 	connectTimeout = 3 * time.Second
 	// pollInterval is how often the driver asks for the status while it
@@ -52,6 +55,9 @@ type Driver struct {
 	configured bool
 	l          *link // nil until needed
 	jobs       jobMemory
+	stop       chan struct{} // closed to end the status watch of this configuration
+	seen       bool          // a status was read (or failed) since Configure
+	mon        base.Monitor
 }
 
 var _ printer.Printer = (*Driver)(nil)
@@ -64,6 +70,7 @@ type config struct {
 	drawerOpen    Level
 	statusTimeout time.Duration
 	printTimeout  time.Duration
+	statusEvery   time.Duration // 0: no status watch between calls
 	opts          Options
 }
 
@@ -103,30 +110,95 @@ func (d *Driver) Configure(_ context.Context, apiVersion string, m map[string]st
 	if d.l != nil && d.cfg.transport != cfg.transport {
 		d.dropLocked()
 	}
-	d.cfg, d.jobs, d.configured = cfg, jobs, true
+	d.cfg, d.jobs, d.configured, d.seen = cfg, jobs, true, false
+	if d.stop != nil {
+		close(d.stop)
+		d.stop = nil
+	}
+	if cfg.statusEvery > 0 {
+		d.stop = make(chan struct{})
+		go d.watchStatus(d.stop, cfg.statusEvery)
+	}
 	return nil
 }
 
+// Close ends the status watch and closes the connection.
+func (d *Driver) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stop != nil {
+		close(d.stop)
+		d.stop = nil
+	}
+	d.dropLocked()
+}
+
+// watchStatus asks the printer for its status every interval while no
+// call is under way, until stop, so that a cover opened, paper running
+// low or a printer switched off and on again are status events without
+// the runtime asking.
+func (d *Driver) watchStatus(stop chan struct{}, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if !d.mu.TryLock() { // a job or a status call is under way; it tells
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*d.cfg.statusTimeout+connectTimeout)
+		_, _ = d.statusLocked(ctx)
+		cancel()
+		d.mu.Unlock()
+	}
+}
+
 // Health implements base.Base: idle when the printer is ready, offline
-// when it does not answer, error otherwise; the detail lists the
-// conditions, comma-separated.
+// when it does not answer, error otherwise, with the conditions; the
+// detail lists them, comma-separated. It answers from the last status the
+// driver saw (at each call, and every status_every between calls) and
+// does no I/O, but for the first Health after Configure, which asks.
 func (d *Driver) Health(ctx context.Context) (base.Health, error) {
-	st, err := d.Status(ctx)
+	d.mu.Lock()
+	if d.configured && !d.seen {
+		_, _ = d.statusLocked(ctx)
+	}
+	d.mu.Unlock()
+	return d.mon.Health(ctx)
+}
+
+// Watch implements base.Watcher: every change of the printer's status,
+// and every receipt a condition stopped, as it happens.
+func (d *Driver) Watch(ctx context.Context, send func(base.Event) error) error {
+	return d.mon.Watch(ctx, send)
+}
+
+// sawLocked tells the watchers the status just read, or the failure to
+// read it.
+func (d *Driver) sawLocked(st printer.Status, err error) {
+	d.seen = true
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		d.mon.Set(base.Health{State: base.StateOffline, Detail: err.Error(), Conditions: []string{string(printer.ConditionOffline)}})
+		return
+	}
 	if err != nil {
-		return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
+		return
 	}
 	names := make([]string, len(st.Conditions))
 	for i, c := range st.Conditions {
 		names[i] = string(c)
 	}
-	h := base.Health{State: base.StateIdle, Detail: strings.Join(names, ",")}
+	h := base.Health{State: base.StateIdle, Detail: strings.Join(names, ","), Conditions: names}
 	switch {
 	case st.Has(printer.ConditionOffline):
 		h.State = base.StateOffline
 	case !st.Ready():
 		h.State = base.StateError
 	}
-	return h, nil
+	d.mon.Set(h)
 }
 
 var offline = printer.Status{Conditions: []printer.Condition{printer.ConditionOffline}}
@@ -154,6 +226,7 @@ func (d *Driver) statusLocked(ctx context.Context) (printer.Status, error) {
 	}
 	l, err := d.linkLocked(ctx)
 	if err != nil {
+		d.sawLocked(printer.Status{}, err)
 		return printer.Status{}, err
 	}
 	l.drain()
@@ -161,7 +234,9 @@ func (d *Driver) statusLocked(ctx context.Context) (printer.Status, error) {
 	if err != nil {
 		return printer.Status{}, err
 	}
-	return r.Decode(d.cfg.drawerOpen), nil
+	st := r.Decode(d.cfg.drawerOpen)
+	d.sawLocked(st, nil)
+	return st, nil
 }
 
 // linkLocked returns the open link, opening it if need be.
@@ -210,7 +285,9 @@ func (d *Driver) queryLocked(ctx context.Context, l *link) (r Replies, done bool
 			}
 			if !IsPaperSensorReply(b) {
 				d.dropLocked()
-				return r, done, fmt.Errorf("%w: %w: answer 0x%02X to DLE EOT %d", printer.ErrOffline, errGarbled, b, i+1)
+				err := fmt.Errorf("%w: %w: answer 0x%02X to DLE EOT %d", printer.ErrOffline, errGarbled, b, i+1)
+				d.sawLocked(printer.Status{}, err)
+				return r, done, err
 			}
 			done = true
 		}
@@ -225,7 +302,9 @@ func (d *Driver) failLocked(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return fmt.Errorf("%w: %w", printer.ErrOffline, err)
+	err = fmt.Errorf("%w: %w", printer.ErrOffline, err)
+	d.sawLocked(printer.Status{}, err)
+	return err
 }
 
 // Print implements printer.Printer. A job without an ID fails with
@@ -288,8 +367,11 @@ func (d *Driver) Print(ctx context.Context, job printer.Job) error {
 		if done {
 			return nil
 		}
-		if err := r.Decode(d.cfg.drawerOpen).Err(); err != nil {
+		st := r.Decode(d.cfg.drawerOpen)
+		d.sawLocked(st, nil)
+		if err := st.Err(); err != nil {
 			d.forgetLocked(job.ID)
+			d.mon.Report(err.Error(), fmt.Sprintf("receipt %s stopped midway: it prints whole when printed again", job.ID))
 			return fmt.Errorf("printing the receipt: %w", err)
 		}
 		if time.Now().After(deadline) {
@@ -340,9 +422,9 @@ func (d *Driver) OpenDrawer(ctx context.Context) error {
 }
 
 func parseConfig(m map[string]string) (config, error) {
-	c := config{drawer: true, drawerPin: 2, drawerOpen: LevelHigh, statusTimeout: DefaultStatusTimeout, printTimeout: DefaultPrintTimeout}
+	c := config{drawer: true, drawerPin: 2, drawerOpen: LevelHigh, statusTimeout: DefaultStatusTimeout, printTimeout: DefaultPrintTimeout, statusEvery: DefaultStatusEvery}
 	keys := []string{"address", "device", "serial", "baud", "state_dir", "drawer", "drawer_pin", "drawer_open_level",
-		"status_timeout", "print_timeout", "qr_module_size", "logo", "cut_feed"}
+		"status_timeout", "print_timeout", "status_every", "qr_module_size", "logo", "cut_feed"}
 	baud := ""
 	err := base.EachConfigKey(m, "escpos", keys, func(k base.ConfigKey) error {
 		if k.Value == "" {
@@ -392,6 +474,12 @@ func parseConfig(m map[string]string) (config, error) {
 			if c.drawerOpen != LevelHigh && c.drawerOpen != LevelLow {
 				return k.Bad("high or low")
 			}
+		case "status_every":
+			dur, err := time.ParseDuration(k.Value)
+			if err != nil || dur < 0 {
+				return k.Bad("a duration such as 2s, or 0 for none")
+			}
+			c.statusEvery = dur
 		case "status_timeout", "print_timeout":
 			dur, err := time.ParseDuration(k.Value)
 			if err != nil || dur <= 0 {

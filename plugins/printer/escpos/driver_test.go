@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/plugins/printer/escpos"
 	"github.com/posrt/posrt/plugins/printer/escpos/escpostest"
@@ -315,5 +316,46 @@ func TestBadConfigureKeepsTheOld(t *testing.T) {
 	}
 	if err := d.Print(ctxT(t), printer.Job{ID: "k", Document: printer.Document{Cut: true}}); err != nil || sim.Receipts() != 1 {
 		t.Errorf("after a rejected Configure: Print = %v, %d printed", err, sim.Receipts())
+	}
+}
+
+// The driver watches an idle printer's status: a cover opened and closed
+// between receipts is a status event each, with no call; a receipt the
+// paper running out stopped is an error event.
+func TestStatusEvents(t *testing.T) {
+	sim, addr := escpostest.Start(t)
+	d := driver(t, addr, map[string]string{"status_every": "20ms"})
+	ctx := ctxT(t)
+	events := make(chan base.Event, 256)
+	go func() { _ = d.Watch(ctx, func(e base.Event) error { events <- e; return nil }) }()
+	until := func(typ base.EventType, state string, cond printer.Condition) base.Event {
+		t.Helper()
+		for {
+			select {
+			case e := <-events:
+				if e.Type == typ && e.Health.State == state && (cond == "" || slices.Contains(e.Health.Conditions, string(cond))) {
+					return e
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %s event %s %s", typ, state, cond)
+			}
+		}
+	}
+	until(base.EventStatus, base.StateIdle, "")
+	sim.SetConditions(printer.ConditionCoverOpen)
+	if e := until(base.EventStatus, base.StateError, printer.ConditionCoverOpen); e.Health.Detail != "cover_open" {
+		t.Errorf("event %+v, want the condition as the detail too", e)
+	}
+	sim.SetConditions()
+	until(base.EventStatus, base.StateIdle, "")
+	sim.SetConditionsAfterLines(2, printer.ConditionPaperOut)
+	if err := d.Print(ctx, printer.Job{ID: "mid", Document: printertest.ConformanceReceipt()}); !errors.Is(err, printer.ErrPaperOut) {
+		t.Fatalf("Print = %v, want ErrPaperOut", err)
+	}
+	if e := until(base.EventError, base.StateError, printer.ConditionPaperOut); e.ErrorCode != printer.ErrPaperOut.Error() || !strings.Contains(e.ErrorMessage, "mid") {
+		t.Errorf("error event %+v, want paper out naming the receipt", e)
+	}
+	if h, _ := d.Health(ctx); h.State != base.StateError || !slices.Contains(h.Conditions, string(printer.ConditionPaperOut)) {
+		t.Errorf("Health = %+v, want error with paper_out", h)
 	}
 }

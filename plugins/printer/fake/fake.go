@@ -40,6 +40,7 @@ type Fake struct {
 	// faults.Exit.
 	faults faults.Faults
 
+	mon         base.Monitor
 	mu          sync.Mutex
 	cfg         config
 	conds       map[printer.Condition]bool
@@ -78,6 +79,7 @@ func defaultConfig() config {
 
 // apply installs cfg; f.mu must be held or f unshared.
 func (f *Fake) apply(cfg config) {
+	defer f.changedLocked()
 	f.cfg, f.paper = cfg, cfg.paper
 	f.conds = map[printer.Condition]bool{}
 	for _, c := range cfg.conds {
@@ -121,6 +123,7 @@ func (f *Fake) SetConditions(conds ...printer.Condition) {
 	for _, c := range conds {
 		f.conds[c] = true
 	}
+	f.changedLocked()
 }
 
 // statusLocked returns the conditions in the order of printer.Conditions.
@@ -135,16 +138,26 @@ func (f *Fake) statusLocked() printer.Status {
 }
 
 // Health implements base.Base: idle when the printer is ready, otherwise
-// error; the detail lists the conditions, comma-separated.
-func (f *Fake) Health(context.Context) (base.Health, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// error, with the conditions; the detail lists them, comma-separated.
+func (f *Fake) Health(ctx context.Context) (base.Health, error) { return f.mon.Health(ctx) }
+
+// Watch implements base.Watcher: every change of the conditions (by its
+// configuration, SetConditions or the paper running out) as it happens.
+func (f *Fake) Watch(ctx context.Context, send func(base.Event) error) error {
+	return f.mon.Watch(ctx, send)
+}
+
+// changedLocked tells the watchers the Fake's health; f.mu is held.
+func (f *Fake) changedLocked() {
 	st := f.statusLocked()
 	h := base.Health{State: base.StateIdle, Detail: joinConditions(st.Conditions)}
+	for _, c := range st.Conditions {
+		h.Conditions = append(h.Conditions, string(c))
+	}
 	if !st.Ready() {
 		h.State = base.StateError
 	}
-	return h, nil
+	f.mon.Set(h)
 }
 
 func joinConditions(cs []printer.Condition) string {
@@ -219,6 +232,7 @@ func (f *Fake) Print(ctx context.Context, job printer.Job) error {
 		f.paper--
 		if f.paper == 0 {
 			f.conds[printer.ConditionPaperOut] = true
+			f.changedLocked()
 		}
 	}
 	return nil

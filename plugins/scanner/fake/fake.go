@@ -31,6 +31,7 @@ type Fake struct {
 	// f.mu is taken before it, never after.
 	q queue.Queue
 
+	mon     base.Monitor
 	mu      sync.Mutex
 	cfg     config
 	queue   []string      // configured codes not read yet
@@ -53,7 +54,9 @@ func defaultConfig() config {
 // NewFake returns a connected, disabled fake scanner with the default
 // configuration. It does no I/O and starts no goroutine.
 func NewFake() *Fake {
-	return &Fake{now: time.Now, cfg: defaultConfig()}
+	f := &Fake{now: time.Now, cfg: defaultConfig()}
+	f.mon.Set(f.healthLocked())
+	return f
 }
 
 // fakeInfo is what the Fake's Info reports.
@@ -78,6 +81,7 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 	defer f.mu.Unlock()
 	f.disableLocked()
 	f.cfg, f.queue = cfg, slices.Clone(cfg.codes)
+	f.mon.Set(f.healthLocked())
 	return nil
 }
 
@@ -86,10 +90,20 @@ func (f *Fake) Configure(_ context.Context, apiVersion string, config map[string
 func (f *Fake) Health(context.Context) (base.Health, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.healthLocked(), nil
+}
+
+// Watch implements base.Watcher: the state at once and at each Configure
+// that changes it.
+func (f *Fake) Watch(ctx context.Context, send func(base.Event) error) error {
+	return f.mon.Watch(ctx, send)
+}
+
+func (f *Fake) healthLocked() base.Health {
 	if !f.cfg.connected {
-		return base.Health{State: base.StateOffline, Detail: scanner.ErrNotConnected.Error()}, nil
+		return base.Health{State: base.StateOffline, Detail: scanner.ErrNotConnected.Error()}
 	}
-	return base.Health{State: base.StateIdle}, nil
+	return base.Health{State: base.StateIdle}
 }
 
 // begin starts a device call: it injects the configured faults and fails
