@@ -19,6 +19,7 @@ import (
 
 	"github.com/posrt/posrt/runtime/books"
 	"github.com/posrt/posrt/runtime/boot"
+	"github.com/posrt/posrt/runtime/config"
 	"github.com/posrt/posrt/runtime/ecr"
 	"github.com/posrt/posrt/runtime/journal"
 )
@@ -119,11 +120,17 @@ func openBooks(c *cli.Context, direct bool) (*bookSource, error) {
 	if direct {
 		return nil, fmt.Errorf("posrt is running on %s: stop posrt run first (verify reads the journal's raw state)", dataDir)
 	}
-	token, err := ecr.LoadToken(dataDir, cfg.ECR.Token)
+	return runningPosrt(c, cfg.ECR, dataDir)
+}
+
+// runningPosrt reaches the ECR API of the posrt running on dataDir, at the
+// address it wrote there (else the configured one), with its token.
+func runningPosrt(c *cli.Context, cfg config.ECR, dataDir string) (*bookSource, error) {
+	token, err := ecr.LoadToken(dataDir, cfg.Token)
 	if err != nil {
 		return nil, err
 	}
-	addr := cfg.ECR.Addr
+	addr := cfg.Addr
 	if b, err := os.ReadFile(filepath.Join(dataDir, ecr.AddrFile)); err == nil && strings.TrimSpace(string(b)) != "" {
 		addr = strings.TrimSpace(string(b)) // where the running posrt listens
 	}
