@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,9 +12,14 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 
+	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
+	ppdevice "github.com/posrt/posrt/plugins/pinpad/serial/device"
+	"github.com/posrt/posrt/plugins/pinpad/serial/wire"
+	"github.com/posrt/posrt/plugins/pinpad/testcards"
 	"github.com/posrt/posrt/runtime/runtimetest"
 )
 
@@ -137,4 +144,201 @@ builtin = "fake-acquirer"
 	if err := p.Cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatalf("posrt is gone: %v", err)
 	}
+}
+
+// pinpadLine is a serial PIN pad's line to the running posrt: a pty the
+// pinpad-serial driver opens through a link, with the PIN pad's simulator
+// on its master. A gate between the master and the simulator can pull the
+// plug the moment the driver sends a given command, before the PIN pad
+// sees it.
+type pinpadLine struct {
+	t    *testing.T
+	link string
+	dev  *ppdevice.Device
+	m    *os.File // the master plugged in; nil while unplugged
+}
+
+// unplug pulls the line out: the node goes, the line hangs up.
+func (l *pinpadLine) unplug() {
+	_ = os.Remove(l.link)
+	if l.m != nil {
+		_ = l.m.Close()
+		l.m = nil
+	}
+}
+
+// plug serves the PIN pad on a fresh pty behind the link; when unplugAt
+// is set, the line is unplugged as the driver sends that command, which
+// the PIN pad never receives, and the returned channel is closed.
+func (l *pinpadLine) plug(unplugAt wire.Command) <-chan struct{} {
+	t := l.t
+	m, s := runtimetest.OpenPTY(t)
+	l.m = m
+	if err := os.Symlink(s.Name(), l.link); err != nil {
+		t.Fatal(err)
+	}
+	unplugged := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pr, pw := io.Pipe()
+	go func() { // the gate: each event from the driver, passed on or not
+		defer pw.Close()
+		r := wire.NewReader(m)
+		for {
+			e, err := r.Next()
+			if err != nil {
+				return
+			}
+			switch {
+			case e.Kind == wire.EventACK:
+				_, err = pw.Write([]byte{wire.ACK})
+			case e.Kind == wire.EventNAK:
+				_, err = pw.Write([]byte{wire.NAK})
+			case unplugAt != 0 && e.Kind == wire.EventFrame && e.Frame.Command == unplugAt:
+				_ = os.Remove(l.link) // the node goes, the line hangs up
+				_ = m.Close()
+				close(unplugged)
+				return
+			default:
+				_, err = pw.Write(e.Raw)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		_ = l.dev.Serve(ctx, struct {
+			io.Reader
+			io.Writer
+		}{pr, m})
+	}()
+	return unplugged
+}
+
+// A serial PIN pad unplugged in the middle of a card sale, after the host
+// approved it and before its answer's MAC was checked, leaves the outcome
+// unknown: posrt reverses it, and the reversal (MACed by the PIN pad too)
+// waits until the PIN pad is plugged back in, then goes once. The host
+// holds no charge; the journal says reversed.
+func TestPINPadUnpluggedDuringASale(t *testing.T) {
+	bin := posrtBinary(t)
+	dir := t.TempDir()
+	l := &pinpadLine{t: t, link: filepath.Join(dir, "usb-pinpad"), dev: ppdevice.New(ppdevice.Config{MasterKey: testcards.TestTMK()})}
+	l.plug(0)
+	data := t.TempDir()
+	cfg := filepath.Join(dir, "posrt.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
+[terminal]
+tid = "12345678"
+mid = "898310048990001"
+[resolve]
+retry_backoff = "200ms"
+max_backoff = "1s"
+[[plugin]]
+name = "pinpad"
+kind = "pinpad"
+builtin = "pinpad-serial"
+[plugin.config]
+device = %q
+reconnect = "50ms"
+ack_timeout = "200ms"
+[[plugin]]
+name = "printer"
+kind = "printer"
+builtin = "fake-printer"
+[[plugin]]
+name = "acquirer"
+kind = "acquirer"
+builtin = "fake-acquirer"
+[plugin.config]
+ledger = %q
+`, l.link, filepath.Join(data, "host.jsonl"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := runtimetest.StartPosrt(t, bin, "run", "--headless", "--config", cfg, "--data-dir", data, "--ecr-addr", "127.0.0.1:0")
+	runtimetest.WaitFor(t, "a signed-in terminal", func() bool {
+		resp, err := p.Do(http.MethodGet, "/v1/status", "")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var st struct {
+			SignedIn bool `json:"signed_in"`
+		}
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.SignedIn
+	})
+
+	// Re-plugged with the gate: pulled out as the driver asks the PIN pad
+	// to check the host's answer.
+	l.unplug()
+	runtimetest.WaitFor(t, "the PIN pad offline", func() bool { return pluginRows(p)["pinpad"].Health == "offline" })
+	unplugged := l.plug(wire.CmdVerifyMAC)
+	runtimetest.WaitFor(t, "the PIN pad idle again", func() bool { return pluginRows(p)["pinpad"].Health == "idle" })
+	resp, err := p.Do(http.MethodPost, "/v1/sale", `{"amount": 2500, "medium": "card", "request_id": "unplug-1"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sale map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&sale)
+	resp.Body.Close()
+	select {
+	case <-unplugged:
+	default:
+		t.Fatalf("the sale ended %v without the PIN pad being asked to check the answer", sale)
+	}
+	if sale["result"] == "approved" || sale["code"] == "00" {
+		t.Fatalf("sale %v approved although its answer's MAC was never checked", sale)
+	}
+	runtimetest.WaitFor(t, "the PIN pad offline in /v1/status", func() bool { return pluginRows(p)["pinpad"].Health == "offline" })
+	time.Sleep(700 * time.Millisecond) // the reversal's tries fail while it is out
+	if reversals(t, data) != 0 {
+		t.Fatal("a reversal reached the host without its MAC")
+	}
+
+	l.unplug()
+	l.plug(0)
+	runtimetest.WaitFor(t, "the reversal at the host", func() bool { return reversals(t, data) == 1 })
+	runtimetest.WaitFor(t, "nothing pending", func() bool {
+		resp, err := p.Do(http.MethodGet, "/v1/status", "")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Pending int `json:"pending"`
+		}
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.Pending == 0
+	})
+	ledger, err := channelsfake.ReadLedger(filepath.Join(data, "host.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ledger {
+		if e.Op == channelsfake.OpSale && e.Approved() && !e.Reversed {
+			t.Errorf("the host holds the sale as a charge: %+v", e)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := reversals(t, data); n != 1 {
+		t.Errorf("%d reversals at the host, want exactly one", n)
+	}
+	if r := pluginRows(p)["pinpad"]; r.LastError == "" || r.Restarts != 0 {
+		t.Errorf("pinpad %+v, want its last error shown and no restart", r)
+	}
+}
+
+func reversals(t *testing.T, data string) int {
+	t.Helper()
+	ledger, err := channelsfake.ReadLedger(filepath.Join(data, "host.jsonl"))
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range ledger {
+		if e.Op == channelsfake.OpReverse && e.Amount == 2500 {
+			n++
+		}
+	}
+	return n
 }
