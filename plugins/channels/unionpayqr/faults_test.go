@@ -403,3 +403,45 @@ func TestLedgerReplay(t *testing.T) {
 		t.Errorf("the ledger file holds the payment code or a key")
 	}
 }
+
+// A pay whose answer is lost, then a plugin restart: with state_file the
+// new plugin queries the order at the txnTime it was sent with and finds
+// it paid, then voids it; without, ACP's query (orderId and txnTime) of a
+// txnTime the plugin no longer knows finds nothing, which is why posrt
+// sets state_file in production.
+func TestStateFileSurvivesARestart(t *testing.T) {
+	ctx := context.Background()
+	sim, _ := startSim(t, func(c *upqrsim.Config) { c.Ledger = "" })
+	state := filepath.Join(t.TempDir(), "unionpayqr.state")
+	tm := &terminal{}
+	req := tm.pay(4200)
+	first := unionpayqr.New()
+	if err := first.Configure(ctx, channels.WalletAPIVersion1, pluginConfig(t, sim, map[string]string{"state_file": state})); err != nil {
+		t.Fatal(err)
+	}
+	_ = sim.InjectFault(upqrsim.Fault{Kind: upqrsim.FaultNoAnswer, TxnType: unionpayqr.TxnPay})
+	time.Sleep(1100 * time.Millisecond) // the restarted plugin's now is another txnTime
+	if _, err := first.Pay(ctx, req); !errors.Is(err, channels.ErrNoAnswer) {
+		t.Fatalf("Pay = %v, want ErrNoAnswer", err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	forgetful := connect(t, sim, nil)
+	if q, err := forgetful.Query(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: req.OrderNo}); err != nil || q.State != channels.TradeNotFound {
+		t.Errorf("Query by a plugin without the state file = %+v, %v; want not_found (it cannot name the txnTime)", q, err)
+	}
+	w := connect(t, sim, map[string]string{"state_file": state})
+	q, err := w.Query(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: req.OrderNo})
+	if err != nil || q.State != channels.TradeSuccess || q.Paid != 4200 {
+		t.Fatalf("Query after the restart = %+v, %v; want paid 4200 fen", q, err)
+	}
+	if c, err := w.Cancel(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: req.OrderNo}); err != nil || c.State != channels.TradeRevoked {
+		t.Fatalf("Cancel after the restart = %+v, %v; want revoked", c, err)
+	}
+	if got := charged(sim, req.OrderNo); got != 0 {
+		t.Errorf("charged %d fen after the cancel", got)
+	}
+	b, err := os.ReadFile(state)
+	if err != nil || strings.Contains(string(b), req.AuthCode) || !strings.Contains(string(b), req.OrderNo) {
+		t.Errorf("the state file (%v) holds the code, or not the order: %s", err, b)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/internal/ledger"
 )
 
 // orderRule is what posrt sends as orderId: 8 to 39 letters and digits
@@ -37,13 +38,37 @@ type refundMemo struct {
 	amount  int64
 }
 
+// memOp is what a line of the state file records.
+type memOp string
+
+const (
+	memOrder  memOp = "order"  // a pay's txnTime, written before the pay is sent
+	memVoid   memOp = "void"   // a void's txnTime, likewise
+	memRefund memOp = "refund" // a refund's txnTime and amount, likewise
+	memBar    memOp = "bar"    // an order cancelled before the gateway had it
+)
+
+// memEntry is one line of the state file (state_file): never a code or
+// a key, only order numbers and times.
+type memEntry struct {
+	Op      memOp  `json:"op"`
+	Order   string `json:"order"`
+	Refund  string `json:"refund,omitempty"`
+	TxnTime string `json:"txn_time,omitempty"`
+	Amount  int64  `json:"amount,omitempty"`
+}
+
+func validMemEntry(e memEntry) bool { return e.Op != "" && e.Order != "" }
+
 // memory is the plugin's memory of the orders it sent, the oldest
-// forgotten past maxMemos.
+// forgotten past maxMemos; with a state file, each new fact is appended
+// and synced before the request it is about is sent.
 type memory struct {
 	mu     sync.Mutex
 	orders map[string]*memo
 	refund map[string]*refundMemo // by refund number
 	fifo   []string
+	file   *ledger.File[memEntry]
 }
 
 const maxMemos = 20000
@@ -52,27 +77,107 @@ func newMemory() *memory {
 	return &memory{orders: map[string]*memo{}, refund: map[string]*refundMemo{}}
 }
 
-// order returns the memo of no, made with txnTime now if new.
-func (m *memory) order(no, now string) *memo {
+// openMemory replays the state file at path (made if missing) and
+// appends to it from then on.
+func openMemory(path string) (*memory, error) {
+	m := newMemory()
+	f, err := ledger.Open(path, true, validMemEntry, func(e memEntry) error { m.apply(e); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("opening the state file: %w", err)
+	}
+	m.file = f
+	return m, nil
+}
+
+func (m *memory) close() {
+	if m != nil && m.file != nil {
+		_ = m.file.Close()
+	}
+}
+
+// apply changes the memory by e; m.mu is held (or m is not shared yet).
+func (m *memory) apply(e memEntry) {
+	o := m.orders[e.Order]
+	if o == nil {
+		if len(m.fifo) >= maxMemos {
+			old := m.fifo[0]
+			m.fifo = m.fifo[1:]
+			if oo := m.orders[old]; oo != nil {
+				for r := range oo.refunds {
+					delete(m.refund, r)
+				}
+			}
+			delete(m.orders, old)
+		}
+		o = &memo{txnTime: e.TxnTime, refunds: map[string]*refundMemo{}}
+		m.orders[e.Order] = o
+		m.fifo = append(m.fifo, e.Order)
+	}
+	switch e.Op {
+	case memVoid:
+		o.voidTime = e.TxnTime
+	case memRefund:
+		r := &refundMemo{txnTime: e.TxnTime, amount: e.Amount}
+		m.refund[e.Refund] = r
+		o.refunds[e.Refund] = r
+	case memBar:
+		o.barred = true
+	}
+}
+
+// record writes e (when a state file is open), then applies it; m.mu is
+// held.
+func (m *memory) record(e memEntry) error {
+	if m.file != nil {
+		if err := m.file.Append(e); err != nil {
+			return fmt.Errorf("%w: recording %s %s in the state file: %v", channels.ErrNotSent, e.Op, e.Order, err)
+		}
+	}
+	m.apply(e)
+	return nil
+}
+
+// order returns the txnTime of order no, recording now as it if new.
+func (m *memory) order(no, now string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if o := m.orders[no]; o != nil {
-		return o
+		return o.txnTime, nil
 	}
-	if len(m.fifo) >= maxMemos {
-		old := m.fifo[0]
-		m.fifo = m.fifo[1:]
-		if o := m.orders[old]; o != nil {
-			for r := range o.refunds {
-				delete(m.refund, r)
-			}
-		}
-		delete(m.orders, old)
+	if err := m.record(memEntry{Op: memOrder, Order: no, TxnTime: now}); err != nil {
+		return "", err
 	}
-	o := &memo{txnTime: now, refunds: map[string]*refundMemo{}}
-	m.orders[no] = o
-	m.fifo = append(m.fifo, no)
-	return o
+	return now, nil
+}
+
+// void returns the txnTime of the void of order no, recording now as it
+// if none was sent yet.
+func (m *memory) void(no, now string) (string, error) {
+	if _, err := m.order(no, now); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t := m.orders[no].voidTime; t != "" {
+		return t, nil
+	}
+	if err := m.record(memEntry{Op: memVoid, Order: no, TxnTime: now}); err != nil {
+		return "", err
+	}
+	return now, nil
+}
+
+// bar records that order no was cancelled before the gateway had it.
+func (m *memory) bar(no, now string) error {
+	if _, err := m.order(no, now); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.orders[no].barred {
+		return nil
+	}
+	return m.record(memEntry{Op: memBar, Order: no})
 }
 
 // peek returns a copy of the memo of no, or nil.
@@ -92,26 +197,31 @@ func (m *memory) peek(no string) *memo {
 	return &c
 }
 
-func (m *memory) update(no string, f func(*memo)) {
+// setQueryID remembers the gateway's queryId of order no (in memory only:
+// a query finds it again).
+func (m *memory) setQueryID(no, qid string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if o := m.orders[no]; o != nil {
-		f(o)
+		o.queryID = qid
 	}
 }
 
-// refundTime returns the txnTime of refund rno of order no, now's if new.
-func (m *memory) refundTime(no, rno, now string, amount int64) string {
-	o := m.order(no, now)
+// refundTime returns the txnTime of refund rno of order no, recording
+// now as it if new.
+func (m *memory) refundTime(no, rno, now string, amount int64) (string, error) {
+	if _, err := m.order(no, now); err != nil {
+		return "", err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if r := m.refund[rno]; r != nil {
-		return r.txnTime
+		return r.txnTime, nil
 	}
-	r := &refundMemo{txnTime: now, amount: amount}
-	m.refund[rno] = r
-	o.refunds[rno] = r
-	return r.txnTime
+	if err := m.record(memEntry{Op: memRefund, Order: no, Refund: rno, TxnTime: now, Amount: amount}); err != nil {
+		return "", err
+	}
+	return now, nil
 }
 
 // knownRefundTime is the txnTime of refund rno, now when never sent.
@@ -168,14 +278,17 @@ func (u *UnionPayQR) Pay(ctx context.Context, req channels.PayRequest) (channels
 	if !orderRule.MatchString(req.OrderNo) || req.Amount <= 0 || req.Amount > 999999999999 || req.AuthCode == "" {
 		return channels.Trade{}, fmt.Errorf("%w: paying order %q of %d fen with code %s", channels.ErrBadRequest, req.OrderNo, req.Amount, MaskCode(req.AuthCode))
 	}
-	o := mem.order(req.OrderNo, cfg.stamp())
+	txnTime, err := mem.order(req.OrderNo, cfg.stamp())
+	if err != nil {
+		return channels.Trade{}, fmt.Errorf("paying order %s: %w", req.OrderNo, err)
+	}
 	if mo := mem.peek(req.OrderNo); mo.barred {
 		return channels.Trade{State: channels.TradeClosed, Code: "cancelled", Message: "订单已撤销", OrderNo: req.OrderNo, Amount: req.Amount}, nil
 	}
 	amt := strconv.FormatInt(req.Amount, 10)
 	r, err := cfg.call(ctx, PathBackTrans, Fields{
 		FieldTxnType: string(TxnPay), FieldTxnSubType: SubTypeQRPay, FieldChannelType: ChannelMobile, FieldCurrencyCode: CurrencyCNY,
-		FieldOrderID: req.OrderNo, FieldTxnTime: o.txnTime, FieldTxnAmt: amt, FieldQRNo: req.AuthCode, FieldTermID: req.Key.TID,
+		FieldOrderID: req.OrderNo, FieldTxnTime: txnTime, FieldTxnAmt: amt, FieldQRNo: req.AuthCode, FieldTermID: req.Key.TID,
 	})
 	if err != nil {
 		return channels.Trade{}, fmt.Errorf("paying order %s with code %s: %w", req.OrderNo, MaskCode(req.AuthCode), err)
@@ -190,7 +303,7 @@ func (u *UnionPayQR) Pay(ctx context.Context, req channels.PayRequest) (channels
 		if err != nil {
 			return channels.Trade{}, fmt.Errorf("paying order %s: %w", req.OrderNo, err)
 		}
-		mem.update(req.OrderNo, func(m *memo) { m.queryID = t.TradeNo })
+		mem.setQueryID(req.OrderNo, t.TradeNo)
 		if mo := mem.peek(req.OrderNo); mo.voidTime != "" {
 			// A retry of a voided order: the gateway answers the original.
 			return u.Query(ctx, channels.OrderRequest{Key: req.Key, OrderNo: req.OrderNo})
@@ -198,7 +311,7 @@ func (u *UnionPayQR) Pay(ctx context.Context, req channels.PayRequest) (channels
 		return t, nil
 	case code.Pending():
 		if r[FieldQueryID] != "" {
-			mem.update(req.OrderNo, func(m *memo) { m.queryID = r[FieldQueryID] })
+			mem.setQueryID(req.OrderNo, r[FieldQueryID])
 		}
 		return channels.Trade{State: channels.TradeUserPaying, Code: string(code), Message: Message(code, r[FieldRespMsg]), OrderNo: req.OrderNo, TradeNo: r[FieldQueryID], Amount: req.Amount}, nil
 	case code == RespDuplicate:
@@ -292,7 +405,7 @@ func (u *UnionPayQR) query(ctx context.Context, cfg config, mem *memory, no stri
 		if t, err = paid(r); err != nil {
 			return channels.Trade{}, err
 		}
-		mem.update(no, func(m *memo) { m.queryID = t.TradeNo })
+		mem.setQueryID(no, t.TradeNo)
 	case orig.Pending():
 		t = channels.Trade{State: channels.TradeUserPaying, Code: string(orig), Message: Message(orig, r[FieldOrigRespMsg]), OrderNo: no, TradeNo: r[FieldQueryID]}
 		if t.Amount, err = amount(r); err != nil {
@@ -365,8 +478,9 @@ func (u *UnionPayQR) Cancel(ctx context.Context, req channels.OrderRequest) (cha
 	}
 	switch t.State {
 	case channels.TradeNotFound:
-		mem.order(req.OrderNo, cfg.stamp())
-		mem.update(req.OrderNo, func(m *memo) { m.barred = true })
+		if err := mem.bar(req.OrderNo, cfg.stamp()); err != nil {
+			return channels.Trade{}, fmt.Errorf("cancelling order %s: %w", req.OrderNo, err)
+		}
 		return t, nil
 	case channels.TradeRevoked, channels.TradeClosed:
 		return t, nil
@@ -377,16 +491,10 @@ func (u *UnionPayQR) Cancel(ctx context.Context, req channels.OrderRequest) (cha
 		t.Code, t.Message = string(RespOrigState), "已退货的交易不能撤销，请退货"
 		return t, nil
 	}
-	o := mem.order(req.OrderNo, cfg.stamp())
-	now := cfg.stamp()
-	var voidTime string
-	mem.update(req.OrderNo, func(m *memo) {
-		if m.voidTime == "" {
-			m.voidTime = now
-		}
-		voidTime = m.voidTime
-	})
-	_ = o
+	voidTime, err := mem.void(req.OrderNo, cfg.stamp())
+	if err != nil {
+		return channels.Trade{}, fmt.Errorf("cancelling order %s: %w", req.OrderNo, err)
+	}
 	r, err := cfg.call(ctx, PathBackTrans, Fields{
 		FieldTxnType: string(TxnVoid), FieldTxnSubType: SubTypeDefault, FieldChannelType: ChannelMobile, FieldCurrencyCode: CurrencyCNY,
 		FieldOrderID: VoidNo(req.OrderNo), FieldTxnTime: voidTime, FieldTxnAmt: strconv.FormatInt(t.Amount, 10), FieldOrigQryID: t.TradeNo, FieldTermID: req.Key.TID,
@@ -440,7 +548,10 @@ func (u *UnionPayQR) Refund(ctx context.Context, req channels.WalletRefundReques
 		}
 		qid = t.TradeNo
 	}
-	txnTime := mem.refundTime(req.OrderNo, req.RefundNo, cfg.stamp(), req.Amount)
+	txnTime, err := mem.refundTime(req.OrderNo, req.RefundNo, cfg.stamp(), req.Amount)
+	if err != nil {
+		return channels.WalletRefund{}, fmt.Errorf("refunding %s of order %s: %w", req.RefundNo, req.OrderNo, err)
+	}
 	r, err := cfg.call(ctx, PathBackTrans, Fields{
 		FieldTxnType: string(TxnRefund), FieldTxnSubType: SubTypeDefault, FieldChannelType: ChannelMobile, FieldCurrencyCode: CurrencyCNY,
 		FieldOrderID: req.RefundNo, FieldTxnTime: txnTime, FieldTxnAmt: strconv.FormatInt(req.Amount, 10), FieldOrigQryID: qid, FieldTermID: req.Key.TID,

@@ -39,6 +39,7 @@ type config struct {
 	timeout    time.Duration
 	client     *http.Client
 	now        func() time.Time
+	stateFile  string
 	configured bool
 }
 
@@ -76,8 +77,8 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 		return err
 	}
 	c := config{timeout: 30 * time.Second, now: time.Now}
-	var certFile, keyFile, rootFile, middleFile string
-	keys := []string{"gateway", "mer_id", "sign_cert_file", "sign_key_file", "root_cert_file", "middle_cert_file", "timeout"}
+	var certFile, keyFile, rootFile, middleFile, stateFile string
+	keys := []string{"gateway", "mer_id", "sign_cert_file", "sign_key_file", "root_cert_file", "middle_cert_file", "state_file", "timeout"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
 		switch k.Name {
 		case "gateway":
@@ -100,6 +101,8 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 			rootFile = k.Value
 		case "middle_cert_file":
 			middleFile = k.Value
+		case "state_file":
+			stateFile = k.Value
 		case "timeout":
 			d, err := time.ParseDuration(k.Value)
 			if err != nil || d <= 0 {
@@ -167,15 +170,23 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 	tr.MaxIdleConnsPerHost = 4
 	c.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c.configured = true
+	c.stateFile = stateFile
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	mem := u.mem
+	if stateFile != u.cfg.stateFile || !u.cfg.configured {
+		mem = newMemory()
+		if stateFile != "" {
+			if mem, err = openMemory(stateFile); err != nil {
+				return fmt.Errorf("config key state_file: %w", err)
+			}
+		}
+		u.mem.close()
+	}
 	if u.cfg.client != nil {
 		u.cfg.client.CloseIdleConnections()
 	}
-	if u.cfg.merID != c.merID {
-		u.mem = newMemory()
-	}
-	u.cfg = c
+	u.cfg, u.mem = c, mem
 	return nil
 }
 
