@@ -170,3 +170,54 @@ func TestDecodeBraces(t *testing.T) {
 		}
 	}
 }
+
+// A gateway answering, signed right, for another merchant, order or
+// amount is not trusted: ErrNoAnswer, so the runtime queries, then
+// cancels. The same answer with the request's fields is a success (the
+// test's fake gateway is right otherwise).
+func TestAnswerForAnotherOrderIsNoAnswer(t *testing.T) {
+	p := certs(t)
+	for _, tc := range []struct {
+		name, field, value string
+		ok                 bool
+	}{
+		{name: "the request's", ok: true},
+		{name: "another amount", field: "txnAmt", value: "1"},
+		{name: "another order", field: "orderId", value: "P10000001000001999999"},
+		{name: "another merchant", field: "merId", value: "898310048990001"},
+		{name: "no queryId", field: "queryId", value: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = r.ParseForm()
+				a := unionpayqr.Fields{"version": "5.1.0", "encoding": "UTF-8", "signMethod": "01", "respCode": "00", "respMsg": "成功", "txnType": "01",
+					"merId": r.PostForm.Get("merId"), "orderId": r.PostForm.Get("orderId"), "txnAmt": r.PostForm.Get("txnAmt"), "txnTime": r.PostForm.Get("txnTime"),
+					"queryId": "202612011030000000001", "certId": p.signing.SerialNumber.String(), "signPubKeyCert": string(unionpayqr.EncodeCertificate(p.signing))}
+				if tc.field != "" {
+					a[tc.field] = tc.value
+				}
+				if err := a.Sign(p.signerKey); err != nil {
+					t.Error(err)
+				}
+				_, _ = w.Write(a.Encode())
+			}))
+			defer gw.Close()
+			sim, _ := startSim(t, nil)
+			w := unionpayqr.New()
+			if err := w.Configure(context.Background(), channels.WalletAPIVersion1, pluginConfig(t, sim, map[string]string{"gateway": gw.URL})); err != nil {
+				t.Fatal(err)
+			}
+			tm := &terminal{}
+			tr, err := w.Pay(context.Background(), tm.pay(1000))
+			if tc.ok {
+				if err != nil || tr.State != channels.TradeSuccess || tr.Amount != 1000 {
+					t.Fatalf("Pay = %+v, %v; want success", tr, err)
+				}
+				return
+			}
+			if !errors.Is(err, channels.ErrNoAnswer) {
+				t.Fatalf("Pay answered with %s = %+v, %v; want ErrNoAnswer", tc.name, tr, err)
+			}
+		})
+	}
+}
