@@ -45,5 +45,7 @@
 // payment-code consumption and the respCode list were not at hand: the
 // codes and their meanings are posrt's authors' reading of ACP, and 86
 // for a payment code that is invalid or used is posrt's own choice, which
-// the simulator speaks. CapabilityReconcile is not implemented.
+// the simulator speaks. Reconcile (CapabilityReconcile) looks each item
+// up with queries, and the orders of the batch the plugin remembers sending
+// that the terminal did not list.
 package unionpayqr

@@ -64,7 +64,8 @@ var _ channels.Wallet = (*UnionPayQR)(nil)
 func New() *UnionPayQR { return &UnionPayQR{mem: newMemory()} }
 
 func info() base.Info {
-	return base.Info{Kind: base.KindWallet, Name: Name, Version: Version, APIVersions: channels.WalletAPIVersions}
+	return base.Info{Kind: base.KindWallet, Name: Name, Version: Version, APIVersions: channels.WalletAPIVersions,
+		Capabilities: []string{channels.CapabilityReconcile}}
 }
 
 // Info implements base.Base.
