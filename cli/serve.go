@@ -13,6 +13,7 @@ import (
 	"github.com/posrt/posrt/plugins/channels/acquirer"
 	"github.com/posrt/posrt/plugins/channels/alipay"
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
+	"github.com/posrt/posrt/plugins/channels/unionpayqr"
 	"github.com/posrt/posrt/plugins/channels/walletfake"
 	"github.com/posrt/posrt/plugins/channels/wechat"
 	"github.com/posrt/posrt/plugins/pinpad"
@@ -52,6 +53,7 @@ func builtins() map[string]builtin {
 		"fake-unionpay-qr": {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(walletfake.New(walletfake.UnionPayQR)) }},
 		"wechat":           {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(wechat.New()) }},
 		"alipay":           {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(alipay.New()) }},
+		"unionpay-qr":      {base.KindWallet, func() goplugin.Plugin { return channels.NewWalletPlugin(unionpayqr.New()) }},
 	}
 }
 

@@ -45,7 +45,7 @@ func simCommand() *cli.Command {
 				&cli.StringFlag{Name: "key-file", Usage: "a file holding the merchant's API v2 key (default: the example key of WeChat's published signing rule)", TakesFile: true},
 			},
 			Action: func(c *cli.Context) error { return exitError("sim wechat", simWeChat(c)) },
-		}, simAlipayCommand()},
+		}, simAlipayCommand(), simUnionPayQRCommand()},
 	}
 }
 
