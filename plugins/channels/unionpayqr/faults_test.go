@@ -368,7 +368,8 @@ func TestLedgerReplay(t *testing.T) {
 	ctx := context.Background()
 	sim, path := startSim(t, nil)
 	w := channelstest.ConnectWallet(t, unionpayqr.New())
-	if err := w.Configure(ctx, channels.WalletAPIVersion1, pluginConfig(t, sim, nil)); err != nil {
+	state := map[string]string{"state_file": filepath.Join(t.TempDir(), "state.jsonl")}
+	if err := w.Configure(ctx, channels.WalletAPIVersion1, pluginConfig(t, sim, state)); err != nil {
 		t.Fatal(err)
 	}
 	tm := &terminal{}
@@ -383,7 +384,7 @@ func TestLedgerReplay(t *testing.T) {
 	}
 	_ = sim.Close()
 	again, _ := startSim(t, func(c *upqrsim.Config) { c.Ledger = path })
-	if err := w.Configure(ctx, channels.WalletAPIVersion1, pluginConfig(t, again, nil)); err != nil {
+	if err := w.Configure(ctx, channels.WalletAPIVersion1, pluginConfig(t, again, state)); err != nil {
 		t.Fatal(err)
 	}
 	q, err := w.Query(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: req.OrderNo})

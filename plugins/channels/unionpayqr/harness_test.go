@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,7 +90,7 @@ func pluginConfig(t testing.TB, sim *upqrsim.Server, extra map[string]string) ma
 			t.Fatal(err)
 		}
 	}
-	cfg := map[string]string{"gateway": sim.Addr(), "mer_id": testMerID, "sign_cert_file": cert, "sign_key_file": key, "root_cert_file": root, "timeout": "5s"}
+	cfg := map[string]string{"gateway": sim.Addr(), "mer_id": testMerID, "sign_cert_file": cert, "sign_key_file": key, "root_cert_file": root, "state_file": filepath.Join(dir, "state.jsonl"), "timeout": "5s"}
 	for k, v := range extra {
 		cfg[k] = v
 	}
@@ -123,4 +124,22 @@ func (tm *terminal) pay(amount int64) channels.PayRequest {
 	tm.codes++
 	k := tm.key()
 	return channels.PayRequest{Key: k, OrderNo: k.OrderNo(), Amount: amount, AuthCode: authCode(1000 + tm.codes), Subject: "posrt test"}
+}
+
+// Each required key is refused by name when it is missing, state_file
+// among them, and nothing is configured.
+func TestRequiredKeys(t *testing.T) {
+	sim, _ := startSim(t, nil)
+	for _, key := range []string{"gateway", "mer_id", "sign_cert_file", "sign_key_file", "root_cert_file", "state_file"} {
+		cfg := pluginConfig(t, sim, nil)
+		delete(cfg, key)
+		u := unionpayqr.New()
+		err := u.Configure(context.Background(), channels.WalletAPIVersion1, cfg)
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("Configure without %s = %v, want it refused naming the key", key, err)
+		}
+		if h, _ := u.Health(context.Background()); h.State != "offline" {
+			t.Errorf("without %s: Health %+v, want offline (not configured)", key, h)
+		}
+	}
 }

@@ -123,6 +123,11 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 		return fmt.Errorf("config key mer_id: required by %s", Name)
 	case certFile == "" || keyFile == "" || rootFile == "":
 		return fmt.Errorf("config keys sign_cert_file, sign_key_file and root_cert_file: required by %s", Name)
+	case stateFile == "":
+		// Without the txnTimes sent, a restarted plugin's query of a pay
+		// whose answer was lost finds nothing, and the order UnionPay may
+		// have charged would be cancelled as never paid.
+		return fmt.Errorf("config key state_file: required by %s (the txnTime of each request sent, kept across restarts so that an unknown outcome can be queried)", Name)
 	}
 	read := func(key, file string) ([]byte, error) {
 		b, err := os.ReadFile(file)
