@@ -26,12 +26,16 @@ type WorkingKey struct {
 	CheckValue []byte
 }
 
-// Card is the card as posrt holds it: masked, with the encrypted track.
+// Card is the card as posrt holds it: masked, with the encrypted track
+// and, of a chip card, its sequence number and ICC data, which the
+// acquirer forwards (ISO 8583 fields 23 and 55) and posrt keeps not.
 type Card struct {
 	MaskedPAN      string
 	Expiry         string
-	EntryMode      string
+	EntryMode      string // the PIN pad's: swipe, insert, tap
 	EncryptedTrack []byte
+	SequenceNumber string
+	ICCData        []byte
 }
 
 // Host response codes posrt acts on.

@@ -49,11 +49,13 @@ func responseFromProto(r *channelspb.Response) Response {
 }
 
 func cardToProto(c Card) *channelspb.Card {
-	return &channelspb.Card{MaskedPan: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack}
+	return &channelspb.Card{MaskedPan: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack,
+		SequenceNumber: c.SequenceNumber, IccData: c.ICCData}
 }
 
 func cardFromProto(c *channelspb.Card) Card {
-	return Card{MaskedPAN: c.GetMaskedPan(), Expiry: c.GetExpiry(), EntryMode: c.GetEntryMode(), EncryptedTrack: c.GetEncryptedTrack()}
+	return Card{MaskedPAN: c.GetMaskedPan(), Expiry: c.GetExpiry(), EntryMode: c.GetEntryMode(), EncryptedTrack: c.GetEncryptedTrack(),
+		SequenceNumber: c.GetSequenceNumber(), ICCData: c.GetIccData()}
 }
 
 func totalsToProto(t Totals) *channelspb.Totals {

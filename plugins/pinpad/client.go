@@ -19,7 +19,8 @@ func (c *client) ReadCard(ctx context.Context, req ReadCardRequest) (Card, error
 	if err != nil {
 		return Card{}, base.FromStatus(err, sentinels)
 	}
-	return Card{MaskedPAN: r.GetMaskedPan(), Expiry: r.GetExpiry(), EntryMode: r.GetEntryMode(), EncryptedTrack: r.GetEncryptedTrack()}, nil
+	return Card{MaskedPAN: r.GetMaskedPan(), Expiry: r.GetExpiry(), EntryMode: r.GetEntryMode(), EncryptedTrack: r.GetEncryptedTrack(),
+		SequenceNumber: r.GetSequenceNumber(), ICCData: r.GetIccData()}, nil
 }
 
 func (c *client) GetPIN(ctx context.Context, req PINRequest) (PINBlock, error) {

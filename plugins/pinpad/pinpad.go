@@ -67,6 +67,13 @@ type Card struct {
 	Expiry         string // YYMM
 	EntryMode      string
 	EncryptedTrack []byte // under the track key; forwarded to the acquirer only
+	// SequenceNumber and ICCData are a chip card's (EntryInsert,
+	// EntryTap): the card sequence number (EMV 5F34, three digits) and the
+	// ICC data an EMV request carries (BER-TLV, as ISO 8583 field 55 does:
+	// the cryptogram 9F26 and what it covers). Empty for a swiped card.
+	// Forwarded to the acquirer only; posrt keeps neither.
+	SequenceNumber string
+	ICCData        []byte
 }
 
 // PINRequest asks the cardholder for the PIN of the card read before.

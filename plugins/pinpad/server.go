@@ -17,7 +17,8 @@ func (s *server) ReadCard(ctx context.Context, req *pinpadpb.ReadCardRequest) (*
 	if err != nil {
 		return nil, base.ToStatus(err, sentinels)
 	}
-	return &pinpadpb.ReadCardResponse{MaskedPan: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack}, nil
+	return &pinpadpb.ReadCardResponse{MaskedPan: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack,
+		SequenceNumber: c.SequenceNumber, IccData: c.ICCData}, nil
 }
 
 func (s *server) GetPIN(ctx context.Context, req *pinpadpb.GetPINRequest) (*pinpadpb.GetPINResponse, error) {

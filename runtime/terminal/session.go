@@ -215,7 +215,8 @@ func (s *session) Execute(ctx context.Context, a flow.ExecuteArgs) (flow.TxnView
 		if err != nil {
 			return flow.TxnView{}, err
 		}
-		refs.Card = channels.Card{MaskedPAN: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack}
+		refs.Card = channels.Card{MaskedPAN: c.MaskedPAN, Expiry: c.Expiry, EntryMode: c.EntryMode, EncryptedTrack: c.EncryptedTrack,
+			SequenceNumber: c.SequenceNumber, ICCData: c.ICCData}
 	}
 	s.mu.Lock()
 	if s.executed {

@@ -51,7 +51,7 @@ type rig struct {
 	down   error             // when set, the channel is unreachable
 	wrap   channels.Acquirer // when set, used instead of channel
 	logs   strings.Builder
-	// secrets are the encrypted tracks and PIN blocks the PIN pad handed
+	// secrets are the encrypted tracks, ICC data and PIN blocks the PIN pad handed
 	// out: none of them may be journaled or logged.
 	secrets [][]byte
 }
@@ -67,6 +67,9 @@ func (p recordingPinPad) ReadCard(ctx context.Context, req pinpad.ReadCardReques
 	c, err := p.Fake.ReadCard(ctx, req)
 	p.r.mu.Lock()
 	p.r.secrets = append(p.r.secrets, append([]byte(nil), c.EncryptedTrack...))
+	if len(c.ICCData) > 0 { // the chip's EMV data goes to the acquirer only
+		p.r.secrets = append(p.r.secrets, append([]byte(nil), c.ICCData...))
+	}
 	p.r.mu.Unlock()
 	return c, err
 }
@@ -355,8 +358,8 @@ func TestNoCardSecretAtRest(t *testing.T) {
 	card := testcards.Cards[testcards.DefaultCard]
 	secrets := [][]byte{[]byte(card.PAN), []byte(card.Track()), []byte(card.Discretionary)}
 	r.mu.Lock()
-	if len(r.secrets) < 10 {
-		t.Fatalf("the PIN pad handed out %d encrypted tracks and PIN blocks, want 10", len(r.secrets))
+	if len(r.secrets) < 15 {
+		t.Fatalf("the PIN pad handed out %d encrypted tracks, ICC data and PIN blocks, want 15", len(r.secrets))
 	}
 	for _, s := range r.secrets {
 		secrets = append(secrets, s, []byte(hex.EncodeToString(s)), []byte(strings.ToUpper(hex.EncodeToString(s))), []byte(base64.StdEncoding.EncodeToString(s)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/posrt/posrt/plugins/channels/acquirer"
 	"github.com/posrt/posrt/plugins/channels/channelstest"
 	acqsim "github.com/posrt/posrt/plugins/channels/sim/acquirer"
+	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/plugins/pinpad/testcards"
 )
@@ -160,5 +162,45 @@ func TestIssuerDecisions(t *testing.T) {
 		Card: channels.Card{MaskedPAN: cardcrypto.MaskPAN(exp.PAN), EncryptedTrack: track}})
 	if err != nil || r.Code != "54" || r.Message != "card expired" {
 		t.Errorf("sale with an expired card = %+v, %v; want 54 card expired", r, err)
+	}
+}
+
+// A chip card's sale carries how it was read (22: 051 chip with PIN, 071
+// contactless), its sequence number (23) and its ICC data (55), which the
+// host checks as the issuer would: the data for the amount, the
+// cryptogram the card's.
+func TestChipSale(t *testing.T) {
+	sim, _ := startSim(t, nil)
+	h := newHarness(t, sim, nil)
+	chip := func(mode string, amount int64, icc []byte, seq string) channels.Response {
+		t.Helper()
+		req := h.saleRequest(t, h.next(), amount)
+		req.Card.EntryMode, req.Card.SequenceNumber, req.Card.ICCData = mode, seq, icc
+		r, err := h.ch.Sale(context.Background(), req)
+		if err != nil {
+			t.Fatalf("chip sale (%s) of %d fen: %v", mode, amount, err)
+		}
+		return r
+	}
+	for i, mode := range []string{pinpad.EntryInsert, pinpad.EntryTap} {
+		if r := chip(mode, 2300, testcards.ICCData(debit, 2300, uint16(i+1)), testcards.ChipSequenceNumber); r.Code != channels.CodeApproved {
+			t.Errorf("chip sale (%s) = %+v, want approved", mode, r)
+		}
+	}
+	forged := testcards.ICCData(debit, 2300, 3)
+	forged[len(forged)-1] ^= 0x01
+	if r := chip(pinpad.EntryInsert, 2300, forged, testcards.ChipSequenceNumber); r.Code != acqsim.CodeNotHonoured {
+		t.Errorf("a forged cryptogram = %+v, want 05 not honoured", r)
+	}
+	if r := chip(pinpad.EntryInsert, 2400, testcards.ICCData(debit, 2300, 4), testcards.ChipSequenceNumber); r.Code != acqsim.CodeNotHonoured {
+		t.Errorf("the chip's data for another amount = %+v, want 05 not honoured", r)
+	}
+	if r := chip(pinpad.EntryInsert, 2300, nil, ""); r.Code != acqsim.CodeFormatError {
+		t.Errorf("a chip sale without its chip data = %+v, want 30 format error", r)
+	}
+	for _, e := range sim.Ledger() { // the host keeps no card data
+		if strings.Contains(fmt.Sprintf("%+v", e), fmt.Sprintf("%X", forged[:8])) {
+			t.Errorf("the host's ledger holds the ICC data: %+v", e)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/channels/acquirer/iso8583"
+	"github.com/posrt/posrt/plugins/pinpad"
 )
 
 // securityEncryptedTrack is field 53: PIN block format 2 (ISO 9564 format
@@ -17,12 +18,15 @@ const (
 	securityClearTrack     = "2600000000000000"
 )
 
-// Entry modes (field 22).
+// Entry modes (field 22): how the PAN was read (01 manual, 02 magnetic
+// stripe, 05 chip, 07 contactless chip), then 1 with a PIN, 2 without.
 const (
-	entrySwipedPIN   = "021"
-	entrySwipedNoPIN = "022"
-	entryManual      = "012"
+	entryManual = "012"
 )
+
+// entryPrefixes maps the PIN pad's entry modes onto field 22's first two
+// digits.
+var entryPrefixes = map[string]string{pinpad.EntrySwipe: "02", pinpad.EntryInsert: "05", pinpad.EntryTap: "07"}
 
 // ready returns the configuration and Security for a financial request
 // under k: k well formed, the plugin configured and k's TID signed in.
@@ -95,16 +99,25 @@ func (a *Acquirer) SignIn(ctx context.Context, req channels.SignInRequest) (chan
 
 // cardData is what a request carries of the card: the PIN pad's encrypted
 // track, as hex nibbles, in field 35 when it fits (37 nibbles), else in
-// field 36; field 53 says it is encrypted. Without a track nothing is sent
-// of the card (the runtime holds only the masked PAN).
+// field 36; field 53 says it is encrypted; field 22 how it was read, and
+// of a chip card its sequence number (23) and ICC data (55). Without a
+// track nothing is sent of the card (the runtime holds only the masked
+// PAN).
 func cardData(c channels.Card, pin bool) (iso8583.CardData, string) {
 	d := iso8583.CardData{EntryMode: entryManual}
 	if len(c.EncryptedTrack) == 0 {
 		return d, ""
 	}
-	d.EntryMode = entrySwipedNoPIN
+	prefix, ok := entryPrefixes[c.EntryMode]
+	if !ok {
+		prefix = entryPrefixes[pinpad.EntrySwipe]
+	}
+	d.EntryMode = prefix + "2"
 	if pin {
-		d.EntryMode = entrySwipedPIN
+		d.EntryMode = prefix + "1"
+	}
+	if c.EntryMode == pinpad.EntryInsert || c.EntryMode == pinpad.EntryTap {
+		d.CardSeq, d.ICC = c.SequenceNumber, c.ICCData
 	}
 	nibbles := strings.ReplaceAll(strings.ToUpper(hex.EncodeToString(c.EncryptedTrack)), "D", "=")
 	if len(nibbles) <= 37 {

@@ -292,11 +292,16 @@ func (x *SignInResponse) GetHostTime() *timestamppb.Timestamp {
 }
 
 type Card struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	MaskedPan      string                 `protobuf:"bytes,1,opt,name=masked_pan,json=maskedPan,proto3" json:"masked_pan,omitempty"`
-	Expiry         string                 `protobuf:"bytes,2,opt,name=expiry,proto3" json:"expiry,omitempty"`
-	EntryMode      string                 `protobuf:"bytes,3,opt,name=entry_mode,json=entryMode,proto3" json:"entry_mode,omitempty"`
-	EncryptedTrack []byte                 `protobuf:"bytes,4,opt,name=encrypted_track,json=encryptedTrack,proto3" json:"encrypted_track,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MaskedPan string                 `protobuf:"bytes,1,opt,name=masked_pan,json=maskedPan,proto3" json:"masked_pan,omitempty"`
+	Expiry    string                 `protobuf:"bytes,2,opt,name=expiry,proto3" json:"expiry,omitempty"`
+	// swipe, insert or tap (the PIN pad's words).
+	EntryMode      string `protobuf:"bytes,3,opt,name=entry_mode,json=entryMode,proto3" json:"entry_mode,omitempty"`
+	EncryptedTrack []byte `protobuf:"bytes,4,opt,name=encrypted_track,json=encryptedTrack,proto3" json:"encrypted_track,omitempty"`
+	// A chip card's card sequence number (EMV 5F34) and ICC data
+	// (BER-TLV, ISO 8583 field 55), as the PIN pad read them.
+	SequenceNumber string `protobuf:"bytes,5,opt,name=sequence_number,json=sequenceNumber,proto3" json:"sequence_number,omitempty"`
+	IccData        []byte `protobuf:"bytes,6,opt,name=icc_data,json=iccData,proto3" json:"icc_data,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -355,6 +360,20 @@ func (x *Card) GetEntryMode() string {
 func (x *Card) GetEncryptedTrack() []byte {
 	if x != nil {
 		return x.EncryptedTrack
+	}
+	return nil
+}
+
+func (x *Card) GetSequenceNumber() string {
+	if x != nil {
+		return x.SequenceNumber
+	}
+	return ""
+}
+
+func (x *Card) GetIccData() []byte {
+	if x != nil {
+		return x.IccData
 	}
 	return nil
 }
@@ -1483,14 +1502,16 @@ const file_plugins_channels_proto_channels_proto_rawDesc = "" +
 	"\apin_key\x18\x04 \x01(\v2\x1d.posrt.channels.v1.WorkingKeyR\x06pinKey\x126\n" +
 	"\amac_key\x18\x05 \x01(\v2\x1d.posrt.channels.v1.WorkingKeyR\x06macKey\x12:\n" +
 	"\ttrack_key\x18\x06 \x01(\v2\x1d.posrt.channels.v1.WorkingKeyR\btrackKey\x127\n" +
-	"\thost_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bhostTime\"\x85\x01\n" +
+	"\thost_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bhostTime\"\xc9\x01\n" +
 	"\x04Card\x12\x1d\n" +
 	"\n" +
 	"masked_pan\x18\x01 \x01(\tR\tmaskedPan\x12\x16\n" +
 	"\x06expiry\x18\x02 \x01(\tR\x06expiry\x12\x1d\n" +
 	"\n" +
 	"entry_mode\x18\x03 \x01(\tR\tentryMode\x12'\n" +
-	"\x0fencrypted_track\x18\x04 \x01(\fR\x0eencryptedTrack\"\x99\x01\n" +
+	"\x0fencrypted_track\x18\x04 \x01(\fR\x0eencryptedTrack\x12'\n" +
+	"\x0fsequence_number\x18\x05 \x01(\tR\x0esequenceNumber\x12\x19\n" +
+	"\bicc_data\x18\x06 \x01(\fR\aiccData\"\x99\x01\n" +
 	"\vSaleRequest\x12(\n" +
 	"\x03key\x18\x01 \x01(\v2\x16.posrt.channels.v1.KeyR\x03key\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\x03R\x06amount\x12+\n" +

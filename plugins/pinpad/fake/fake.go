@@ -36,6 +36,7 @@ type Fake struct {
 
 	mon       base.Monitor
 	mu        sync.Mutex
+	atc       uint16 // the chip card's application transaction counter
 	cfg       config
 	keys      *workingKeys // nil until LoadWorkingKeys succeeds and after EraseKeys
 	displayed []string
@@ -185,12 +186,20 @@ func (f *Fake) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad
 	if err != nil {
 		return pinpad.Card{}, fmt.Errorf("encrypting the track: %w", err)
 	}
-	return pinpad.Card{
+	c := pinpad.Card{
 		MaskedPAN:      cardcrypto.MaskPAN(cfg.card.PAN),
 		Expiry:         cfg.card.Expiry,
 		EntryMode:      cfg.entryMode,
 		EncryptedTrack: track,
-	}, nil
+	}
+	if cfg.entryMode != pinpad.EntrySwipe { // a chip answers the sale's EMV data
+		f.mu.Lock()
+		f.atc++
+		atc := f.atc
+		f.mu.Unlock()
+		c.SequenceNumber, c.ICCData = testcards.ChipSequenceNumber, testcards.ICCData(cfg.card, uint64(max(req.Amount, 0)), atc)
+	}
+	return c, nil
 }
 
 // GetPIN implements pinpad.PinPad: the cardholder types the configured PIN,

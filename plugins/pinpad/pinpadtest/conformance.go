@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -225,6 +226,7 @@ func (s *suite) readCard(t *testing.T) pinpad.Card {
 	if bytes.Contains(card.EncryptedTrack, []byte(h.PAN)) {
 		t.Error("ReadCard: EncryptedTrack holds the clear PAN")
 	}
+	checkChipData(t, card, 12345, h.PAN)
 	track, err := cardcrypto.DecryptTrack(s.keys.track, card.EncryptedTrack)
 	if err != nil {
 		t.Fatalf("ReadCard: decrypting the track under the track key: %v", err)
@@ -328,5 +330,35 @@ func (s *suite) macCallsRefused(t *testing.T, when string) {
 	}
 	if err := s.pp.VerifyMAC(s.ctx, pinpad.MACRequest{Data: macMessage, MAC: mac}); !errors.Is(err, pinpad.ErrKeysNotLoaded) {
 		t.Errorf("VerifyMAC %s: err = %v, want pinpad.ErrKeysNotLoaded", when, err)
+	}
+}
+
+// checkChipData checks a chip card's EMV data: a three-digit sequence
+// number and ICC data in BER-TLV holding the amount authorised (9F02,
+// twelve BCD digits) and an application cryptogram (9F26, eight bytes),
+// without the clear PAN; a swiped card has neither.
+func checkChipData(t *testing.T, card pinpad.Card, amount int64, pan string) {
+	t.Helper()
+	if card.EntryMode == pinpad.EntrySwipe {
+		if card.SequenceNumber != "" || len(card.ICCData) != 0 {
+			t.Errorf("ReadCard: a swiped card with a sequence number %q or ICC data", card.SequenceNumber)
+		}
+		return
+	}
+	if len(card.SequenceNumber) != 3 || strings.Trim(card.SequenceNumber, "0123456789") != "" {
+		t.Errorf("ReadCard: chip card sequence number %q, want three digits", card.SequenceNumber)
+	}
+	tags, err := testcards.ParseTLV(card.ICCData)
+	if err != nil {
+		t.Fatalf("ReadCard: ICC data %X: %v", card.ICCData, err)
+	}
+	if got, want := fmt.Sprintf("%X", tags["9F02"]), fmt.Sprintf("%012d", amount); got != want {
+		t.Errorf("ReadCard: ICC data amount (9F02) %s, want %s", got, want)
+	}
+	if len(tags["9F26"]) != 8 {
+		t.Errorf("ReadCard: ICC data cryptogram (9F26) %X, want 8 bytes", tags["9F26"])
+	}
+	if bytes.Contains(card.ICCData, []byte(pan)) {
+		t.Error("ReadCard: ICCData holds the clear PAN")
 	}
 }

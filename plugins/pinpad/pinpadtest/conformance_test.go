@@ -94,6 +94,24 @@ func (p macWithoutKeys) CalculateMAC(ctx context.Context, req pinpad.MACRequest)
 
 func (p eraseKeepsKeys) EraseKeys(context.Context) error { return nil }
 
+// noChipData reads a chip card as if it had been swiped: no sequence
+// number, no ICC data.
+type noChipData struct{ *fake.Fake }
+
+func (p noChipData) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
+	c, err := p.Fake.ReadCard(ctx, req)
+	c.SequenceNumber, c.ICCData = "", nil
+	return c, err
+}
+
+// staleICCData answers a chip's EMV data for another amount.
+type staleICCData struct{ *fake.Fake }
+
+func (p staleICCData) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
+	req.Amount++
+	return p.Fake.ReadCard(ctx, req)
+}
+
 func (p *keepsFirstKeys) LoadWorkingKeys(ctx context.Context, keys pinpad.WorkingKeys) error {
 	if p.loaded {
 		return nil
@@ -146,7 +164,9 @@ func brokenPinPads() map[string]basetest.Broken[Harness] {
 		"keeps the MAC key on erase": {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad {
 			return eraseKeepsMACKey{Fake: f, mac: fake.NewFake()}
 		})}, Step: "EraseKeys"},
-		"keeps the first keys": {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return &keepsFirstKeys{Fake: f} })}, Step: "LoadWorkingKeysRestores"},
+		"drops the chip data":        {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return noChipData{f} })}, Step: "ReadCard"},
+		"EMV data of another amount": {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return staleICCData{f} })}, Step: "ReadCard"},
+		"keeps the first keys":       {Harness: Harness{New: wrap(func(f *fake.Fake) pinpad.PinPad { return &keepsFirstKeys{Fake: f} })}, Step: "LoadWorkingKeysRestores"},
 	}
 }
 

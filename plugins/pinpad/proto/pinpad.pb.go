@@ -85,6 +85,12 @@ type ReadCardResponse struct {
 	EntryMode string                 `protobuf:"bytes,3,opt,name=entry_mode,json=entryMode,proto3" json:"entry_mode,omitempty"`
 	// Track data encrypted under the track key (TDK); posrt only forwards it.
 	EncryptedTrack []byte `protobuf:"bytes,4,opt,name=encrypted_track,json=encryptedTrack,proto3" json:"encrypted_track,omitempty"`
+	// Of a chip card (insert, tap): the card sequence number (EMV 5F34,
+	// three digits) and the ICC data an EMV request carries (BER-TLV, as
+	// ISO 8583 field 55 does); empty for a swiped card. posrt forwards them
+	// to the acquirer and keeps neither.
+	SequenceNumber string `protobuf:"bytes,5,opt,name=sequence_number,json=sequenceNumber,proto3" json:"sequence_number,omitempty"`
+	IccData        []byte `protobuf:"bytes,6,opt,name=icc_data,json=iccData,proto3" json:"icc_data,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -143,6 +149,20 @@ func (x *ReadCardResponse) GetEntryMode() string {
 func (x *ReadCardResponse) GetEncryptedTrack() []byte {
 	if x != nil {
 		return x.EncryptedTrack
+	}
+	return nil
+}
+
+func (x *ReadCardResponse) GetSequenceNumber() string {
+	if x != nil {
+		return x.SequenceNumber
+	}
+	return ""
+}
+
+func (x *ReadCardResponse) GetIccData() []byte {
+	if x != nil {
+		return x.IccData
 	}
 	return nil
 }
@@ -732,14 +752,16 @@ const file_plugins_pinpad_proto_pinpad_proto_rawDesc = "" +
 	"\x0fReadCardRequest\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\x03R\x06amount\x12\x1f\n" +
 	"\ventry_modes\x18\x02 \x03(\tR\n" +
-	"entryModes\"\x91\x01\n" +
+	"entryModes\"\xd5\x01\n" +
 	"\x10ReadCardResponse\x12\x1d\n" +
 	"\n" +
 	"masked_pan\x18\x01 \x01(\tR\tmaskedPan\x12\x16\n" +
 	"\x06expiry\x18\x02 \x01(\tR\x06expiry\x12\x1d\n" +
 	"\n" +
 	"entry_mode\x18\x03 \x01(\tR\tentryMode\x12'\n" +
-	"\x0fencrypted_track\x18\x04 \x01(\fR\x0eencryptedTrack\"P\n" +
+	"\x0fencrypted_track\x18\x04 \x01(\fR\x0eencryptedTrack\x12'\n" +
+	"\x0fsequence_number\x18\x05 \x01(\tR\x0esequenceNumber\x12\x19\n" +
+	"\bicc_data\x18\x06 \x01(\fR\aiccData\"P\n" +
 	"\rGetPINRequest\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\x03R\x06amount\x12'\n" +
 	"\x0fencrypted_track\x18\x02 \x01(\fR\x0eencryptedTrack\"-\n" +

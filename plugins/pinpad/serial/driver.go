@@ -58,16 +58,6 @@ type config struct {
 	reconnect       time.Duration
 }
 
-// ChipCard is what ReadChipCard learns of a card: the contract's Card and,
-// for an inserted or tapped card, the card sequence number (EMV 5F34, three
-// digits) and ICC data (BER-TLV, as ISO 8583 field 55 carries it) an EMV
-// sale sends; both empty for a swiped card.
-type ChipCard struct {
-	pinpad.Card
-	SequenceNumber string
-	ICCData        []byte
-}
-
 // New returns an unconfigured driver logging with base.Logger. It does no
 // I/O.
 func New() *Driver { return NewWithLogger(base.Logger()) }
@@ -330,26 +320,27 @@ func amountField(amount int64) wire.Field {
 
 var modeBits = map[string]byte{pinpad.EntrySwipe: wire.ModeSwipe, pinpad.EntryInsert: wire.ModeInsert, pinpad.EntryTap: wire.ModeTap}
 
-// ReadChipCard is ReadCard with the card sequence number and ICC data.
-func (d *Driver) ReadChipCard(ctx context.Context, req pinpad.ReadCardRequest) (ChipCard, error) {
+// ReadCard implements pinpad.PinPad: the masked PAN, expiry, entry mode and
+// encrypted track, and of a chip card its sequence number and ICC data.
+func (d *Driver) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
 	if req.Amount < 0 {
-		return ChipCard{}, fmt.Errorf("reading a card: negative amount %d", req.Amount)
+		return pinpad.Card{}, fmt.Errorf("reading a card: negative amount %d", req.Amount)
 	}
 	var modes byte
 	for _, m := range req.EntryModes {
 		b, ok := modeBits[m]
 		if !ok {
-			return ChipCard{}, fmt.Errorf("reading a card: unknown entry mode %q", m)
+			return pinpad.Card{}, fmt.Errorf("reading a card: unknown entry mode %q", m)
 		}
 		modes |= b
 	}
 	cmd := wire.Frame{Command: wire.CmdReadCard, Fields: []wire.Field{amountField(req.Amount), {Tag: wire.TagEntryModes, Value: []byte{modes}}}}
 	resp, err := d.call(ctx, cmd, true)
 	if err != nil {
-		return ChipCard{}, err
+		return pinpad.Card{}, err
 	}
 	get := func(tag wire.Tag) []byte { v, _ := resp.Get(tag); return v }
-	var c ChipCard
+	var c pinpad.Card
 	c.MaskedPAN, c.Expiry, c.EncryptedTrack = string(get(wire.TagMaskedPAN)), string(get(wire.TagExpiry)), get(wire.TagEncryptedTrack)
 	if m := get(wire.TagEntryMode); len(m) == 1 {
 		for name, b := range modeBits {
@@ -359,16 +350,10 @@ func (d *Driver) ReadChipCard(ctx context.Context, req pinpad.ReadCardRequest) (
 		}
 	}
 	if c.EntryMode == "" || len(c.EncryptedTrack) == 0 {
-		return ChipCard{}, fmt.Errorf("%w: the PIN pad's answer lacks the entry mode or the track", pinpad.ErrCardRead)
+		return pinpad.Card{}, fmt.Errorf("%w: the PIN pad's answer lacks the entry mode or the track", pinpad.ErrCardRead)
 	}
 	c.SequenceNumber, c.ICCData = string(get(wire.TagCardSequence)), get(wire.TagICCData)
 	return c, nil
-}
-
-// ReadCard implements pinpad.PinPad.
-func (d *Driver) ReadCard(ctx context.Context, req pinpad.ReadCardRequest) (pinpad.Card, error) {
-	c, err := d.ReadChipCard(ctx, req)
-	return c.Card, err
 }
 
 // GetPIN implements pinpad.PinPad: the cardholder enters the PIN on the

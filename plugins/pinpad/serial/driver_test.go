@@ -321,7 +321,7 @@ func TestChipCardHasSequenceNumberAndICCData(t *testing.T) {
 	simulate(t, l, device.Config{EntryMode: pinpad.EntryInsert})
 	d := newDriver(t, l, nil)
 	trackKey, _ := signIn(t, d)
-	c, err := d.ReadChipCard(context.Background(), pinpad.ReadCardRequest{Amount: 12345})
+	c, err := d.ReadCard(context.Background(), pinpad.ReadCardRequest{Amount: 12345})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestSwipedCardHasNoICCData(t *testing.T) {
 	simulate(t, l, device.Config{EntryMode: pinpad.EntrySwipe})
 	d := newDriver(t, l, nil)
 	signIn(t, d)
-	c, err := d.ReadChipCard(context.Background(), pinpad.ReadCardRequest{Amount: 100})
+	c, err := d.ReadCard(context.Background(), pinpad.ReadCardRequest{Amount: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,12 @@ const (
 	CodeInvalidCard        = "14"
 	CodeExpiredCard        = "54"
 	CodeAmountMismatch     = "64"
+	// CodeNotHonoured declines a chip sale whose cryptogram the issuer
+	// finds wrong.
+	CodeNotHonoured = "05"
+	// CodeFormatError refuses a chip sale without its card sequence
+	// number or ICC data.
+	CodeFormatError = "30"
 )
 
 // outcome is what the host does with one request: the packed answer (nil:
@@ -378,6 +384,9 @@ func (s *Server) card(sess session, r financialRequest) (pan, code string) {
 	if !ok || !isDigits(expiry, 4) {
 		return pan, CodeInvalidCard
 	}
+	if code := checkChip(c, pan, r.op); code != "" {
+		return pan, code
+	}
 	if expiry < s.cfg.Now().In(s.cfg.Location).Format("0601") {
 		return pan, CodeExpiredCard
 	}
@@ -387,6 +396,23 @@ func (s *Server) card(sess session, r financialRequest) (pan, code string) {
 		}
 	}
 	return pan, ""
+}
+
+// checkChip checks the chip data of a sale read from a chip (field 22 05x
+// contact, 07x contactless) as the issuer would: the card sequence number
+// (23) and the ICC data (55) for the amount, its cryptogram the card's.
+func checkChip(c iso8583.CardRequest, pan string, op Op) string {
+	mode := c.Card.EntryMode
+	if op != OpSale || (!strings.HasPrefix(mode, "05") && !strings.HasPrefix(mode, "07")) {
+		return ""
+	}
+	if !isDigits(c.Card.CardSeq, 3) || len(c.Card.ICC) == 0 {
+		return CodeFormatError
+	}
+	if err := testcards.CheckICCData(pan, c.Card.ICC, uint64(c.Amount)); err != nil {
+		return CodeNotHonoured
+	}
+	return ""
 }
 
 func (s *Server) authorize(amount int64) string {

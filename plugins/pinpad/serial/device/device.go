@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -312,8 +311,8 @@ func (d *Device) readCard(ctx context.Context, f wire.Frame) wire.Frame {
 		atc := d.atc
 		d.mu.Unlock()
 		fields = append(fields,
-			wire.Field{Tag: wire.TagCardSequence, Value: []byte("001")},
-			wire.Field{Tag: wire.TagICCData, Value: iccData(amount, atc, cfg.Card)})
+			wire.Field{Tag: wire.TagCardSequence, Value: []byte(testcards.ChipSequenceNumber)},
+			wire.Field{Tag: wire.TagICCData, Value: testcards.ICCData(cfg.Card, amount, atc)})
 	}
 	return respond(f.Command, wire.StatusOK, fields...)
 }
@@ -362,38 +361,4 @@ func (d *Device) mac(f wire.Frame) wire.Frame {
 		return failure(f.Command, wire.StatusBadMAC, "MAC does not verify")
 	}
 	return respond(f.Command, wire.StatusOK)
-}
-
-// iccKey is the simulated card's application cryptogram key.
-var iccKey = []byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF}
-
-// iccData is the EMV data a chip card returns for an online sale, BER-TLV
-// as field 55 carries it: amount (9F02), currency CNY (5F2A), transaction
-// type (9C), ATC (9F36), AIP (82), TVR (95), unpredictable number (9F37),
-// cryptogram information (9F27) and an ARQC (9F26), here an X9.19 MAC of
-// the rest under a simulator key standing in for the card's.
-func iccData(amount uint64, atc uint16, card testcards.Card) []byte {
-	tlv := func(tag []byte, v []byte) []byte { return append(append(slices.Clone(tag), byte(len(v))), v...) }
-	un := []byte{byte(atc >> 8), byte(atc), 0x5A, 0xA5}
-	var b []byte
-	b = append(b, tlv([]byte{0x9F, 0x02}, bcd12(amount))...)
-	b = append(b, tlv([]byte{0x5F, 0x2A}, []byte{0x01, 0x56})...)
-	b = append(b, tlv([]byte{0x9C}, []byte{0x00})...)
-	b = append(b, tlv([]byte{0x9F, 0x36}, []byte{byte(atc >> 8), byte(atc)})...)
-	b = append(b, tlv([]byte{0x82}, []byte{0x7C, 0x00})...)
-	b = append(b, tlv([]byte{0x95}, []byte{0, 0, 0, 0, 0})...)
-	b = append(b, tlv([]byte{0x9F, 0x37}, un)...)
-	b = append(b, tlv([]byte{0x9F, 0x27}, []byte{0x80})...)
-	arqc, _ := cardcrypto.MAC(iccKey, append([]byte(card.PAN), b...))
-	return append(b, tlv([]byte{0x9F, 0x26}, arqc)...)
-}
-
-// bcd12 is n as 12 BCD digits (6 bytes).
-func bcd12(n uint64) []byte {
-	s := fmt.Sprintf("%012d", n%1_000_000_000_000)
-	out := make([]byte, 6)
-	for i := range out {
-		out[i] = (s[2*i]-'0')<<4 | (s[2*i+1] - '0')
-	}
-	return out
 }
