@@ -27,7 +27,16 @@ func pluginsCommand() *cli.Command {
 					return exitError("plugins list", err)
 				}
 				logger := newLogger(c.App.ErrWriter)
-				host, err := boot.StartPlugins(c.Context, boot.Options{Config: cfg, DataDir: dataDir, Self: self, Logger: logger})
+				o := boot.Options{Config: cfg, DataDir: dataDir, Self: self, Logger: logger}
+				// The simulators' ledgers stay in memory: a posrt may be
+				// running on this data directory with them open.
+				sims, err := boot.StartSimulators(c.Context, o, false)
+				if err != nil {
+					return exitError("plugins list", err)
+				}
+				defer sims.Close()
+				o.Simulators = sims
+				host, err := boot.StartPlugins(c.Context, o)
 				if err != nil {
 					return exitError("plugins list", err)
 				}
