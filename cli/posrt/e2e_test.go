@@ -477,12 +477,16 @@ func TestVendorPluginChecks(t *testing.T) {
 		t.Fatalf("handshake mismatch: err %v\n%s", err, out)
 	}
 
-	// The plugin table of the default profile.
+	// The plugin table of the default profile: the real channel plugins
+	// (against the simulators plugins list starts) beside the fakes.
 	out, err = runPosrt(t, bin, "plugins", "list", "--data-dir", data)
 	if err != nil {
 		t.Fatalf("plugins list: %v\n%s", err, out)
 	}
-	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "acquirer", "fake-acquirer", "idle"} {
+	if !regexp.MustCompile(`(?m)^acquirer +acquirer +acquirer +.* idle `).MatchString(out) || !regexp.MustCompile(`(?m)^wechat +wallet +wechat +.* idle `).MatchString(out) {
+		t.Errorf("plugins list lacks the real acquirer and WeChat Pay plugins, idle:\n%s", out)
+	}
+	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "fake-unionpay-qr", "idle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plugins list lacks %q:\n%s", want, out)
 		}
