@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,7 +33,7 @@ func simLedgerCommand() *cli.Command {
 		Name:  "ledger",
 		Usage: "print the host simulators' ledgers of a data directory, one line per entry (from their files: posrt need not run)",
 		Flags: []cli.Flag{configFlag, dataDirFlag,
-			&cli.StringFlag{Name: "kind", Usage: "only this simulator's ledger: acquirer, wechat or alipay"}},
+			&cli.StringFlag{Name: "kind", Usage: "only this simulator's ledger (acquirer, wechat, alipay)"}},
 		Action: func(c *cli.Context) error { return exitError("sim ledger", simLedger(c)) },
 	}
 }
@@ -93,7 +94,11 @@ func simLedger(c *cli.Context) error {
 	}
 	kind := simset.Kind(c.String("kind"))
 	if kind != "" && !simset.Known(kind) {
-		return fmt.Errorf("no simulator %q: want acquirer, wechat or alipay", kind)
+		var known []string
+		for _, k := range simset.Kinds() {
+			known = append(known, string(k))
+		}
+		return fmt.Errorf("no simulator %q: want one of %s", kind, strings.Join(known, ", "))
 	}
 	w := c.App.Writer
 	for _, s := range simulatorsOf(cfg) {

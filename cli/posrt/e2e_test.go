@@ -320,7 +320,7 @@ func TestEndToEnd(t *testing.T) {
 		if r.Trace != s.trace || int64(r.Amount) != s.amount || string(r.State) != s.result || r.RRN != s.rrn || r.MaskedPAN != "622202******0128" {
 			t.Errorf("journal record %d = %+v; sale was %+v", i, r, s)
 		}
-		if e, ok := booked[s.trace]; !ok || e.Amount != s.amount || e.RRN != s.rrn {
+		if e, ok := booked[s.trace]; !ok || e.Amount != s.amount || e.RRN != s.rrn || e.Approved() != (s.result == "approved") {
 			t.Errorf("host ledger for trace %s = %+v (found %v); terminal says %+v", s.trace, e, ok, s)
 		}
 	}
