@@ -69,7 +69,16 @@ func pluginTable(c *cli.Context) (rows []pluginhost.Status, from string, err err
 		return nil, "", err
 	}
 	logger := newLogger(c.App.ErrWriter)
-	host, err := boot.StartPlugins(c.Context, boot.Options{Config: cfg, DataDir: dataDir, Self: self, Logger: logger})
+	o := boot.Options{Config: cfg, DataDir: dataDir, Self: self, Logger: logger}
+	// The simulators the profile names, with their ledgers in memory: the
+	// data directory's books stay as they are.
+	sims, err := boot.StartSimulators(c.Context, o, false)
+	if err != nil {
+		return nil, "", err
+	}
+	defer sims.Close()
+	o.Simulators = sims
+	host, err := boot.StartPlugins(c.Context, o)
 	if err != nil {
 		return nil, "", err
 	}

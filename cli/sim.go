@@ -16,9 +16,11 @@ import (
 
 func simCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "sim",
-		Usage: "simulators of the payment hosts, for tests and demonstrations",
-		Subcommands: []*cli.Command{{
+		Name:   "sim",
+		Usage:  "simulators of the payment hosts, for tests and demonstrations (no subcommand: all of them, as `posrt sim all`)",
+		Flags:  simAllFlags(),
+		Action: func(c *cli.Context) error { return exitError("sim", simAll(c)) },
+		Subcommands: []*cli.Command{simAllCommand(), simLedgerCommand(), {
 			Name: "acquirer",
 			Usage: "an ISO 8583 card acquirer host (China UnionPay style) on --addr, with its admin endpoint (GET /ledger, POST /faults) on --admin; " +
 				"it prints its addresses and key file and runs until interrupted",

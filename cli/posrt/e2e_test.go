@@ -22,7 +22,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/posrt/posrt/plugins/channels/alipay"
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
+	acqsim "github.com/posrt/posrt/plugins/channels/sim/acquirer"
+	alisim "github.com/posrt/posrt/plugins/channels/sim/alipay"
+	wxsim "github.com/posrt/posrt/plugins/channels/sim/wechat"
+	"github.com/posrt/posrt/plugins/channels/wechat"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/runtimetest"
 )
@@ -214,7 +219,7 @@ func TestEndToEnd(t *testing.T) {
 	for i := 1; i <= 10; i++ {
 		amount := int64(i * 111)
 		if i == 7 {
-			amount = 1251 // declined by the fake acquirer's rule
+			amount = 1251 // declined by the acquirer simulator's rule (cents 51)
 		}
 		doSale(amount)
 	}
@@ -299,13 +304,14 @@ func TestEndToEnd(t *testing.T) {
 	if len(recs) != len(sales) {
 		t.Fatalf("journal holds %d records, %d sales were made", len(recs), len(sales))
 	}
-	ledger, err := channelsfake.ReadLedger(filepath.Join(data, "fake-acquirer-ledger.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	booked := map[string]channelsfake.Entry{}
-	for _, e := range ledger {
-		if e.Op == channelsfake.OpSale {
+	// The default profile's acquirer simulator kept its ledger in the data
+	// directory: every sale was booked there once, as the journal has it.
+	booked := map[string]acqsim.Entry{}
+	for _, e := range readSimLedger[acqsim.Entry](t, filepath.Join(data, "sim", "acquirer-ledger.jsonl")) {
+		if e.Op == acqsim.OpSale {
+			if _, twice := booked[e.Trace]; twice {
+				t.Errorf("host booked trace %s twice", e.Trace)
+			}
 			booked[e.Trace] = e
 		}
 	}
@@ -314,7 +320,7 @@ func TestEndToEnd(t *testing.T) {
 		if r.Trace != s.trace || int64(r.Amount) != s.amount || string(r.State) != s.result || r.RRN != s.rrn || r.MaskedPAN != "622202******0128" {
 			t.Errorf("journal record %d = %+v; sale was %+v", i, r, s)
 		}
-		if e, ok := booked[s.trace]; !ok || e.Amount != s.amount || e.RRN != s.rrn {
+		if e, ok := booked[s.trace]; !ok || e.Amount != s.amount || e.RRN != s.rrn || e.Approved() != (s.result == "approved") {
 			t.Errorf("host ledger for trace %s = %+v (found %v); terminal says %+v", s.trace, e, ok, s)
 		}
 	}
@@ -324,14 +330,17 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // The three wallets share one plugin process in the default profile; a
-// QR sale reaches each (its fake answers for its own medium), before and
-// after that process is killed.
+// QR sale reaches each (WeChat Pay and Alipay through the real plugins to
+// their simulators, UnionPay QR its fake), before and after that process
+// is killed; each simulator's ledger holds its two orders, paid.
 func TestQRSaleThroughEachSharedWallet(t *testing.T) {
 	bin := posrtBinary(t)
-	p := startPosrt(t, bin, t.TempDir())
+	data := t.TempDir()
+	p := startPosrt(t, bin, data)
 	defer func() { _ = p.Cmd.Process.Signal(syscall.SIGTERM); _ = p.Cmd.Wait() }()
-	// A payment code is single-use (each fake's ledger outlives its
-	// process), so each round shows new codes; last is their last digit.
+	// A payment code is single-use (each host's ledger outlives the
+	// plugins' process), so each round shows new codes; last is their last
+	// digit.
 	sales := func(last string) {
 		t.Helper()
 		for code, medium := range map[string]string{"13456789012345678" + last: "wechat", "28123456789012345" + last: "alipay", "621234567890123456" + last: "unionpay_qr"} {
@@ -360,6 +369,39 @@ func TestQRSaleThroughEachSharedWallet(t *testing.T) {
 		return back == 4 // the acquirer and the three wallets
 	})
 	sales("2")
+	wx := readSimLedger[wxsim.Entry](t, filepath.Join(data, "sim", "wechat-ledger.jsonl"))
+	ali := readSimLedger[alisim.Entry](t, filepath.Join(data, "sim", "alipay-ledger.jsonl"))
+	if len(wx) != 2 || len(ali) != 2 {
+		t.Fatalf("simulator ledgers: wechat %+v, alipay %+v; want two orders each", wx, ali)
+	}
+	for i := range 2 {
+		if wx[i].Op != wxsim.OpOrder || wx[i].State != wechat.StateSuccess || wx[i].Amount != 880 ||
+			ali[i].Op != alisim.OpOrder || ali[i].Status != alipay.StatusTradeSuccess || ali[i].Amount != 880 {
+			t.Errorf("order %d: wechat %+v, alipay %+v; want paid 880", i+1, wx[i], ali[i])
+		}
+	}
+}
+
+// readSimLedger reads a host simulator's ledger file: JSON lines, one
+// entry each.
+func readSimLedger[E any](t *testing.T, path string) []E {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []E
+	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		var e E
+		if err := json.Unmarshal(l, &e); err != nil {
+			t.Fatalf("%s: %v in %q", path, err, l)
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func sha256File(t *testing.T, path string) string {
@@ -435,12 +477,16 @@ func TestVendorPluginChecks(t *testing.T) {
 		t.Fatalf("handshake mismatch: err %v\n%s", err, out)
 	}
 
-	// The plugin table of the default profile.
+	// The plugin table of the default profile: the real channel plugins
+	// (against the simulators plugins list starts) beside the fakes.
 	out, err = runPosrt(t, bin, "plugins", "list", "--data-dir", data)
 	if err != nil {
 		t.Fatalf("plugins list: %v\n%s", err, out)
 	}
-	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "acquirer", "fake-acquirer", "idle"} {
+	if !regexp.MustCompile(`(?m)^acquirer +acquirer +acquirer +.* idle `).MatchString(out) || !regexp.MustCompile(`(?m)^wechat +wallet +wechat +.* idle `).MatchString(out) {
+		t.Errorf("plugins list lacks the real acquirer and WeChat Pay plugins, idle:\n%s", out)
+	}
+	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "fake-unionpay-qr", "idle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plugins list lacks %q:\n%s", want, out)
 		}
@@ -492,6 +538,10 @@ func TestCashierConsole(t *testing.T) {
 
 // A posrt killed with SIGKILL while a sale waits for the host reverses that
 // sale when it comes back, before anything else goes online.
+//
+// It runs the profile of fakes: the fake acquirer's latency key holds the
+// sale at the host long enough to kill posrt mid-sale (the simulator's
+// late answer waits 90s).
 func TestCrashMidSaleIsReversedAtBoot(t *testing.T) {
 	bin := posrtBinary(t)
 	data := t.TempDir()
@@ -669,6 +719,8 @@ func TestStaleSocketsAreRemoved(t *testing.T) {
 // Ctrl-C on the console is) reaches posrt alone: the sale in flight
 // finishes, approved at the host and in the journal, and then posrt stops
 // its plugins and exits cleanly.
+//
+// It runs the profile of fakes, for the fake acquirer's latency key.
 func TestGroupSIGTERMFinishesTheSaleInFlight(t *testing.T) {
 	bin := posrtBinary(t)
 	data := t.TempDir()

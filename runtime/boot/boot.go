@@ -21,6 +21,7 @@ import (
 	"github.com/posrt/posrt/flows"
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/sim/simset"
 	"github.com/posrt/posrt/plugins/pinpad"
 	"github.com/posrt/posrt/plugins/printer"
 	"github.com/posrt/posrt/plugins/scanner"
@@ -56,6 +57,10 @@ type Options struct {
 	// Self is the posrt executable that serves the built-in plugins.
 	Self   string
 	Logger hclog.Logger
+	// Simulators are the running host simulators whose "{sim.<kind>}"
+	// placeholders the plugins' configs refer to (StartSimulators); Start
+	// starts the configuration's own when nil.
+	Simulators *simset.Set
 }
 
 // Runtime is a running terminal.
@@ -66,9 +71,12 @@ type Runtime struct {
 	// Flows runs the cashier flows: a pool of worker processes, or the
 	// engine in this process when flows.workers is 0 or there is no
 	// posrt executable to start them from.
-	Flows  flow.Runner
-	logger hclog.Logger
-	lock   *os.File // the data directory's lock, held while the runtime runs
+	Flows flow.Runner
+	// Simulators are the configuration's host simulators, stopped after
+	// the plugins.
+	Simulators *simset.Set
+	logger     hclog.Logger
+	lock       *os.File // the data directory's lock, held while the runtime runs
 	// gpio watches the tamper switch and the drawer sensor until stopGPIO.
 	gpio     *gpio.Watcher
 	stopGPIO context.CancelFunc
@@ -96,6 +104,35 @@ func LockDataDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// StartSimulators starts the configuration's [[simulator]]s serving its
+// terminal, with their keys in <data-dir>/sim (made on first start, read
+// back after) and their ledgers where configured; with ledgers false the
+// ledgers are kept in memory (for a short look at the plugins beside a
+// posrt that may be running on the same data directory). A configuration
+// without simulators starts none.
+func StartSimulators(ctx context.Context, o Options, ledgers bool) (*simset.Set, error) {
+	c := o.Config
+	specs := make([]simset.Spec, len(c.Simulators))
+	for i, s := range c.Simulators {
+		specs[i] = simset.Spec{Kind: s.Kind, Addr: s.Addr, AdminAddr: s.Admin}
+		if ledgers {
+			specs[i].Ledger = s.LedgerPath(o.DataDir)
+		}
+	}
+	// The simulators live as long as the runtime, not as the start's ctx.
+	set, err := simset.Start(context.WithoutCancel(ctx), simset.Terminal{TID: c.Terminal.TID, MID: c.Terminal.MID},
+		filepath.Join(o.DataDir, config.SimulatorDir), specs)
+	if err != nil {
+		return nil, err
+	}
+	if o.Logger != nil {
+		for _, s := range set.Sims() {
+			o.Logger.Info("host simulator started", "kind", s.Kind, "addr", s.Addr, "admin", s.AdminURL, "ledger", s.Ledger)
+		}
+	}
+	return set, nil
+}
+
 // StartPlugins starts the configured plugins. Acquirer plugins are offered
 // the PIN pad's MAC service through the broker.
 func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
@@ -111,7 +148,11 @@ func StartPlugins(ctx context.Context, o Options) (*pluginhost.Host, error) {
 	pluginLimit, _ := o.Config.Runtime.PluginMemoryLimitBytes() // validated with the configuration
 	host := pluginhost.New(pluginhost.Options{Logger: o.Logger.Named("plugin"), Kinds: Kinds(sec), SocketDir: SocketDir(o.DataDir),
 		PluginMemoryLimit: int64(pluginLimit)})
-	if err := host.Start(ctx, Specs(o.Config, o.Self, o.DataDir)); err != nil {
+	specs, err := Specs(o.Config, o.Self, o.DataDir, o.Simulators)
+	if err != nil {
+		return nil, err
+	}
+	if err := host.Start(ctx, specs); err != nil {
 		return nil, fmt.Errorf("starting plugins: %w", err)
 	}
 	if in, ok := host.Instance(o.Config.PluginOf(base.KindPinPad)); ok {
@@ -146,11 +187,19 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 		j, err = openJournal(o.DataDir, o.Logger)
 		journalErr <- err
 	}()
-	host, err := StartPlugins(ctx, o)
+	var sims *simset.Set
+	if o.Simulators == nil {
+		sims, err = StartSimulators(ctx, o, true)
+		o.Simulators = sims
+	}
+	var host *pluginhost.Host
+	if err == nil {
+		host, err = StartPlugins(ctx, o)
+	}
 	if jerr := <-journalErr; jerr != nil {
 		err = errors.Join(err, jerr)
 	}
-	r := &Runtime{Plugins: host, Journal: j, logger: o.Logger, lock: lock}
+	r := &Runtime{Plugins: host, Journal: j, Simulators: sims, logger: o.Logger, lock: lock}
 	if err == nil {
 		r.Terminal, r.Flows, err = assemble(o, host, j, r.watchGPIO)
 	}
@@ -173,6 +222,9 @@ func (r *Runtime) Close() {
 	}
 	if r.Plugins != nil {
 		StopPlugins(r.Plugins, r.logger)
+	}
+	if err := r.Simulators.Close(); err != nil {
+		r.logger.Error("stopping the host simulators", "error", err)
 	}
 	if r.Journal != nil {
 		if err := r.Journal.Close(); err != nil {
@@ -368,8 +420,10 @@ func Policy(r config.Resolve, st config.Settle) (txn.Policy, error) {
 // built-ins run as self (the posrt executable) with "plugin serve NAME", or,
 // for the built-ins that share a process, one "plugin serve KEY=NAME ..."
 // listing every member under its configured name; and "{data}" in config
-// values becomes dataDir.
-func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
+// values becomes dataDir, "{sim.<kind>}" and "{sim.<kind>.<name>}" the
+// address and key files of the running simulator of sims (an error when
+// it is not running).
+func Specs(c config.Config, self, dataDir string, sims *simset.Set) ([]pluginhost.Spec, error) {
 	members := map[string][]string{} // process -> KEY=BUILTIN of its built-ins
 	for _, p := range c.Plugins {
 		if p.Process != "" && p.Builtin != "" {
@@ -377,10 +431,15 @@ func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
 		}
 	}
 	specs := make([]pluginhost.Spec, len(c.Plugins))
+	var errs []error
 	for i, p := range c.Plugins {
 		cfg := make(map[string]string, len(p.Config))
 		for k, v := range p.Config {
-			cfg[k] = strings.ReplaceAll(v, "{data}", dataDir)
+			v, err := sims.Expand(strings.ReplaceAll(v, "{data}", dataDir))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("plugin %q: config %s: %w", p.Name, k, err))
+			}
+			cfg[k] = v
 		}
 		timeout, _ := time.ParseDuration(p.CallTimeout)
 		s := pluginhost.Spec{Name: p.Name, Kind: p.Kind, Path: p.Path, Args: p.Args, SHA256: p.SHA256, Process: p.Process, Config: cfg, CallTimeout: timeout}
@@ -394,7 +453,7 @@ func Specs(c config.Config, self, dataDir string) []pluginhost.Spec {
 		}
 		specs[i] = s
 	}
-	return specs
+	return specs, errors.Join(errs...)
 }
 
 // SocketDir is where this process's plugins keep their unix sockets:

@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,13 +10,13 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 )
 
-func TestSpecsOfTheDefaultProfile(t *testing.T) {
-	c, err := config.Load("")
+func TestSpecsOfTheFakesProfile(t *testing.T) {
+	c, err := config.LoadFakes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs := Specs(c, "/usr/bin/posrt", "/var/posrt")
-	if len(specs) != 7 {
+	specs, err := Specs(c, "/usr/bin/posrt", "/var/posrt", nil)
+	if err != nil || len(specs) != 7 {
 		t.Fatalf("%d specs", len(specs))
 	}
 	args := map[string]string{}
@@ -40,9 +41,77 @@ func TestSpecsOfTheDefaultProfile(t *testing.T) {
 	}
 }
 
+// The default profile's simulators start in the data directory, their
+// keys are made once and read back by the next start, and the plugins'
+// placeholders become the running simulators' addresses and key files.
+func TestDefaultProfileSimulators(t *testing.T) {
+	c, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Specs(c, "/usr/bin/posrt", "/d", nil); err == nil || !strings.Contains(err.Error(), "no acquirer simulator is running") {
+		t.Fatalf("specs without the simulators: %v", err)
+	}
+	data := t.TempDir()
+	start := func() map[string]map[string]string {
+		t.Helper()
+		sims, err := StartSimulators(context.Background(), Options{Config: c, DataDir: data}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sims.Close()
+		if len(sims.Sims()) != 3 {
+			t.Fatalf("%d simulators started", len(sims.Sims()))
+		}
+		for _, s := range sims.Sims() {
+			if want := filepath.Join(data, "sim", string(s.Kind)+"-ledger.jsonl"); s.Ledger != want {
+				t.Errorf("%s ledger %s, want %s", s.Kind, s.Ledger, want)
+			}
+		}
+		specs, err := Specs(c, "/usr/bin/posrt", data, sims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[string]string{}
+		for _, s := range specs {
+			out[s.Name] = s.Config
+			for k, v := range s.Config {
+				if strings.Contains(v, "{") {
+					t.Errorf("plugin %s config %s = %q: a placeholder left", s.Name, k, v)
+				}
+			}
+		}
+		acq := sims.Sims()[0]
+		if acq.Kind != "acquirer" || out["acquirer"]["address"] != acq.Addr || !strings.HasPrefix(acq.Addr, "127.0.0.1:") {
+			t.Fatalf("acquirer address %q, simulator %+v", out["acquirer"]["address"], acq)
+		}
+		return out
+	}
+	first := start()
+	tmk, err := os.ReadFile(filepath.Join(data, "sim", "acquirer-tmk"))
+	if err != nil || strings.TrimSpace(string(tmk)) != first["pinpad"]["tmk"] || len(first["pinpad"]["tmk"]) != 32 {
+		t.Fatalf("the PIN pad's TMK %q is not the acquirer simulator's %q (%v)", first["pinpad"]["tmk"], tmk, err)
+	}
+	if first["wechat"]["key_file"] != filepath.Join(data, "sim", "wechat-key") || first["alipay"]["private_key_file"] == "" {
+		t.Fatalf("wallet key files: %v %v", first["wechat"], first["alipay"])
+	}
+	key, _ := os.ReadFile(first["wechat"]["key_file"])
+	pem, _ := os.ReadFile(first["alipay"]["private_key_file"])
+	second := start()
+	key2, _ := os.ReadFile(second["wechat"]["key_file"])
+	pem2, _ := os.ReadFile(second["alipay"]["private_key_file"])
+	if second["pinpad"]["tmk"] != first["pinpad"]["tmk"] || len(key) == 0 || string(key2) != string(key) || len(pem) == 0 || string(pem2) != string(pem) {
+		t.Fatal("the second start made new keys")
+	}
+}
+
 func TestVendorPluginPathIsRelativeToTheConfiguration(t *testing.T) {
 	c := config.Config{Source: "/etc/posrt/posrt.toml", Plugins: []config.Plugin{{Name: "pp", Kind: "pinpad", Path: "vendor/pinpad", SHA256: "ab"}}}
-	s := Specs(c, "/usr/bin/posrt", "/d")[0]
+	specs, err := Specs(c, "/usr/bin/posrt", "/d", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := specs[0]
 	if s.Builtin || s.Path != "/etc/posrt/vendor/pinpad" || s.SHA256 != "ab" {
 		t.Fatalf("vendor spec = %+v", s)
 	}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,12 +19,20 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/channels/sim/simset"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/qr"
 )
 
 //go:embed default.toml
 var defaultProfile string
+
+// fakesProfile is the default profile with the built-in fakes for hosts
+// (fake-acquirer, fake-wechat, fake-alipay, fake-unionpay-qr) and no
+// simulators: tests and fault scenarios set the fakes' keys.
+//
+//go:embed fakes.toml
+var fakesProfile string
 
 // Config is a terminal's configuration.
 type Config struct {
@@ -36,6 +47,9 @@ type Config struct {
 	QR        QR        `toml:"qr"`
 	GPIO      GPIO      `toml:"gpio"`
 	Plugins   []Plugin  `toml:"plugin"`
+	// Simulators are the host simulators posrt run starts in-process
+	// before the plugins ([[simulator]]); none unless configured.
+	Simulators []Simulator `toml:"simulator,omitempty"`
 	// Source names where the configuration came from.
 	Source string `toml:"-"`
 }
@@ -268,6 +282,40 @@ type Plugin struct {
 	Process string `toml:"process,omitempty"`
 }
 
+// Simulator is one [[simulator]]: a host simulator (package simset)
+// that posrt run starts in its own process before the plugins, and that
+// plugins reach through "{sim.<kind>}" placeholders in their config.
+type Simulator struct {
+	// Kind is the simulator: acquirer, wechat or alipay.
+	Kind simset.Kind `toml:"kind"`
+	// Addr is where it listens; DefaultSimulatorAddr when empty.
+	Addr string `toml:"addr,omitempty"`
+	// Admin is where its HTTP admin endpoint listens; DefaultSimulatorAddr
+	// when empty.
+	Admin string `toml:"admin,omitempty"`
+	// Ledger is its ledger file ("{data}" stands for the data directory);
+	// DefaultSimulatorLedger when empty.
+	Ledger string `toml:"ledger,omitempty"`
+}
+
+// DefaultSimulatorAddr is where a simulator listens unless configured: a
+// free loopback port.
+const DefaultSimulatorAddr = "127.0.0.1:0"
+
+// SimulatorDir is the directory under the data directory where the
+// simulators keep their keys and, by default, their ledgers.
+const SimulatorDir = "sim"
+
+// LedgerPath is the simulator's ledger file for the data directory
+// dataDir: its ledger with "{data}" expanded, or
+// {data}/sim/<kind>-ledger.jsonl.
+func (s Simulator) LedgerPath(dataDir string) string {
+	if s.Ledger == "" {
+		return simset.DefaultLedger(filepath.Join(dataDir, SimulatorDir), s.Kind)
+	}
+	return strings.ReplaceAll(s.Ledger, "{data}", dataDir)
+}
+
 // Load reads the configuration at path, or the embedded default profile
 // when path is empty.
 func Load(path string) (Config, error) {
@@ -279,6 +327,17 @@ func Load(path string) (Config, error) {
 		}
 		src, source = string(b), path
 	}
+	return parse(src, source)
+}
+
+// LoadFakes reads the embedded profile of fakes: the default profile's
+// terminal and devices, with the built-in fake hosts instead of the real
+// channel plugins and no simulators.
+func LoadFakes() (Config, error) {
+	return parse(fakesProfile, "the embedded profile of fakes")
+}
+
+func parse(src, source string) (Config, error) {
 	var c Config
 	md, err := toml.Decode(src, &c)
 	if err != nil {
@@ -377,6 +436,7 @@ func (c Config) Validate() error {
 		count["wallet/"+p.Medium]++
 	}
 	errs = append(errs, c.validateProcesses()...)
+	errs = append(errs, c.validateSimulators()...)
 	errs = append(errs, c.validateQR(count)...)
 	if c.ECR.Token != "" && len(c.ECR.Token) < 16 {
 		errs = append(errs, fmt.Errorf("ecr.token must be at least 16 characters"))
@@ -436,6 +496,52 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("at most one scanner plugin, found %d", count[base.KindScanner]))
 	}
 	return errors.Join(errs...)
+}
+
+// validateSimulators checks the [[simulator]] entries (known kinds, each
+// once, addresses host:port) and that every "{sim.<kind>}" placeholder in
+// a plugin's config names a configured simulator.
+func (c Config) validateSimulators() []error {
+	var errs []error
+	seen := map[simset.Kind]bool{}
+	for i, s := range c.Simulators {
+		where := fmt.Sprintf("simulator %d (%q)", i+1, s.Kind)
+		switch {
+		case !simset.Known(s.Kind):
+			var kinds []string
+			for _, k := range simset.Kinds() {
+				kinds = append(kinds, string(k))
+			}
+			errs = append(errs, fmt.Errorf("%s: unknown kind: want one of %s", where, strings.Join(kinds, ", ")))
+		case seen[s.Kind]:
+			errs = append(errs, fmt.Errorf("%s: a second %s simulator", where, s.Kind))
+		}
+		seen[s.Kind] = true
+		for name, a := range map[string]string{"addr": s.Addr, "admin": s.Admin} {
+			if a == "" {
+				continue
+			}
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s %q is not host:port, such as 127.0.0.1:0", where, name, a))
+			}
+		}
+	}
+	for _, p := range c.Plugins {
+		keys := make([]string, 0, len(p.Config))
+		for k := range p.Config {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			for _, ref := range simset.Placeholders(p.Config[k]) {
+				kind, _, _ := strings.Cut(ref, ".")
+				if !seen[simset.Kind(kind)] {
+					errs = append(errs, fmt.Errorf("plugin %q: config %s refers to {sim.%s}, but no [[simulator]] has kind = %q", p.Name, k, ref, kind))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // validateQR checks the [[qr.rule]] entries: each is a rule qr accepts

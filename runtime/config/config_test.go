@@ -157,10 +157,13 @@ const alipayPlugin = `[[plugin]]
 name = "alipay"
 kind = "wallet"
 medium = "alipay"
-builtin = "fake-alipay"
+builtin = "alipay"
 process = "hosts"
-[plugin.config]
-ledger = "{data}/fake-alipay-ledger.jsonl"
+[plugin.config]                                            # plugins/channels/alipay/README.md
+gateway = "{sim.alipay}"                                   # https://openapi.alipay.com/gateway.do for the real one
+app_id = "{sim.alipay.app_id}"
+private_key_file = "{sim.alipay.private_key_file}"         # the merchant's RSA private key
+alipay_public_key_file = "{sim.alipay.alipay_public_key_file}"
 `
 
 func TestBadQRRulesAreRefused(t *testing.T) {
@@ -228,6 +231,72 @@ func TestQRRuleExamplesWork(t *testing.T) {
 		}
 		if got, err := d.Detect("3112345678901234"); err != nil || got.Medium != "alipay" {
 			t.Errorf("%s example: %+v, %v", name, got, err)
+		}
+	}
+}
+
+// The default profile starts the three simulators and points the real
+// channel plugins at them; the profile of fakes starts none.
+func TestProfilesSimulators(t *testing.T) {
+	def, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, s := range def.Simulators {
+		kinds = append(kinds, string(s.Kind))
+		if want := "/d/sim/" + string(s.Kind) + "-ledger.jsonl"; s.LedgerPath("/d") != want {
+			t.Errorf("%s ledger %s, want %s", s.Kind, s.LedgerPath("/d"), want)
+		}
+	}
+	if strings.Join(kinds, " ") != "acquirer wechat alipay" {
+		t.Fatalf("default simulators %v", kinds)
+	}
+	builtins := map[string]string{}
+	for _, p := range def.Plugins {
+		builtins[p.Name] = p.Builtin
+	}
+	if builtins["acquirer"] != "acquirer" || builtins["wechat"] != "wechat" || builtins["alipay"] != "alipay" || builtins["unionpay-qr"] != "fake-unionpay-qr" {
+		t.Fatalf("default plugins %v", builtins)
+	}
+	fakes, err := LoadFakes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fakes.Simulators) != 0 || fakes.Terminal != def.Terminal || len(fakes.Plugins) != len(def.Plugins) {
+		t.Fatalf("fakes profile %+v", fakes)
+	}
+	for _, p := range fakes.Plugins {
+		if !strings.HasPrefix(p.Builtin, "fake-") {
+			t.Errorf("fakes profile plugin %s is %s", p.Name, p.Builtin)
+		}
+	}
+	if (Simulator{Kind: "wechat", Ledger: "{data}/w.jsonl"}).LedgerPath("/d") != "/d/w.jsonl" {
+		t.Error("{data} not expanded in a simulator's ledger")
+	}
+}
+
+func TestBadSimulators(t *testing.T) {
+	base, _ := os.ReadFile("default.toml")
+	cases := map[string]struct{ from, to, want string }{
+		"unknown kind": {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"paypal\"", `simulator 3 ("paypal"): unknown kind: want one of acquirer, alipay, wechat`},
+		"twice":        {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"wechat\"", `simulator 3 ("wechat"): a second wechat simulator`},
+		"bad addr":     {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"alipay\"\naddr = \"5000\"", `simulator 3 ("alipay"): addr "5000" is not host:port`},
+		"bad admin":    {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"alipay\"\nadmin = \"localhost\"", `admin "localhost" is not host:port`},
+		"unknown key":  {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"alipay\"\nport = 1", "unknown keys simulator.port"},
+		"no simulator": {"[[simulator]]\nkind = \"alipay\"", "", `plugin "alipay": config alipay_public_key_file refers to {sim.alipay.alipay_public_key_file}, but no [[simulator]] has kind = "alipay"`},
+	}
+	for name, c := range cases {
+		src := strings.Replace(string(base), c.from, c.to, 1)
+		if src == string(base) {
+			t.Fatalf("%s: %q is not in the default profile", name, c.from)
+		}
+		path := filepath.Join(t.TempDir(), "posrt.toml")
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want mention of %q", name, err, c.want)
 		}
 	}
 }

@@ -10,13 +10,15 @@ import (
 	"github.com/posrt/posrt/runtime/config"
 )
 
-// WriteProfile writes the embedded default profile, with plugin
+// WriteProfile writes the embedded profile of fakes (config.LoadFakes:
+// the default profile with the fake hosts, whose fault keys tests set),
+// with plugin
 // configuration keys changed by changes (plugin name -> key -> value; an
 // empty value removes the key), to a posrt.toml in a temporary directory
 // and returns its path.
 func WriteProfile(t testing.TB, changes map[string]map[string]string) string {
 	t.Helper()
-	cfg, err := config.Load("")
+	cfg, err := config.LoadFakes()
 	if err != nil {
 		t.Fatal(err)
 	}

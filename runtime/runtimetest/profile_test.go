@@ -15,7 +15,7 @@ func TestWriteProfileRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	def, _ := config.Load("")
+	def, _ := config.LoadFakes()
 	if cfg.Terminal != def.Terminal || len(cfg.Plugins) != len(def.Plugins) {
 		t.Fatalf("profile = %+v, want the default's terminal and plugins", cfg)
 	}

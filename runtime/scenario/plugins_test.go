@@ -23,7 +23,7 @@ func TestFilePluginSettings(t *testing.T) {
 	if _, err := Parse(ctx, "p_test.lua", []byte(`return { plugins = { pinpad = { pin = { 1 } } }, { name = "s", op = { kind = "sale", amount = 1 }, expect = { result = "declined" } } }`)); err == nil || !strings.Contains(err.Error(), "plugins.pinpad.pin") {
 		t.Fatalf("a table as a value: %v", err)
 	}
-	cfg, err := config.Load("")
+	cfg, err := config.LoadFakes()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func Sources(defaults fs.FS, dir string) ([]Source, error) {
 }
 
 // RunFile runs f's scenarios in order on one fresh terminal: the embedded
-// default profile (fake devices, the built-in host simulators as real
+// profile of fakes (config.LoadFakes: fake devices, the built-in fake hosts as real
 // plugin processes, flows in worker processes) with o.FlowsDir over the
 // embedded flows, in a temporary data directory removed afterwards. An
 // error means the terminal did not start (a merchant's flow that does
@@ -114,9 +114,9 @@ func RunFile(ctx context.Context, o Options, f File) ([]Outcome, error) {
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
-	cfg, err := config.Load("")
+	cfg, err := config.LoadFakes()
 	if err != nil {
-		return nil, fmt.Errorf("loading the default profile: %w", err)
+		return nil, fmt.Errorf("loading the profile of fakes: %w", err)
 	}
 	cfg.Flows.Dir = o.FlowsDir
 	if err := configurePlugins(&cfg, f); err != nil {

@@ -1,0 +1,239 @@
+package simset
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/posrt/posrt/plugins/channels/alipay"
+	acqsim "github.com/posrt/posrt/plugins/channels/sim/acquirer"
+	alisim "github.com/posrt/posrt/plugins/channels/sim/alipay"
+	wxsim "github.com/posrt/posrt/plugins/channels/sim/wechat"
+	"github.com/posrt/posrt/plugins/internal/ledger"
+	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
+)
+
+// The merchants the wallet simulators serve: the ids of the wallets'
+// published signing examples (the keys are made per directory).
+const (
+	WeChatAppID = "wxd930ea5d5a258f4f"
+	WeChatMchID = "10000100"
+	AlipayAppID = "2014072300007148"
+)
+
+// Key file names in a simulator's directory.
+const (
+	acquirerTMKFile    = "acquirer-tmk"               // the terminal master key, 32 hex digits
+	wechatKeyFile      = "wechat-key"                 // the merchant's API v2 key
+	alipayGatewayKey   = "alipay-gateway-private.pem" // the gateway's RSA private key
+	alipayGatewayPub   = "alipay-public.pem"          // its public key, the plugin's alipay_public_key_file
+	alipayMerchantKey  = "alipay-app-private.pem"     // the merchant's RSA private key, the plugin's private_key_file
+	alipayMerchantPubl = "alipay-app-public.pem"      // the merchant's public key, which the gateway verifies with
+)
+
+func startAcquirer(ctx context.Context, t Terminal, dir string, sp Spec) (*Sim, error) {
+	path := filepath.Join(dir, acquirerTMKFile)
+	b, err := keyFile(path, true, func() ([]byte, error) { return randomHex(cardcrypto.KeySize) })
+	if err != nil {
+		return nil, err
+	}
+	tmkHex := strings.TrimSpace(string(b))
+	tmk, err := hex.DecodeString(tmkHex)
+	if err != nil || len(tmk) != cardcrypto.KeySize {
+		return nil, fmt.Errorf("reading the TMK: %s does not hold %d hex digits", path, 2*cardcrypto.KeySize)
+	}
+	s, err := acqsim.Serve(ctx, acqsim.Config{Addr: sp.Addr, AdminAddr: sp.AdminAddr, Ledger: sp.Ledger,
+		Terminals: []acqsim.Terminal{{TID: t.TID, MID: t.MID, TMK: tmk}}})
+	if err != nil {
+		return nil, err
+	}
+	return &Sim{Addr: s.Addr(), AdminURL: s.AdminURL(), close: s.Close,
+		Files: []File{{Name: "tmk_file", Path: path}},
+		// The fake PIN pad takes its TMK as hex in its configuration.
+		Values: map[string]string{"tmk": tmkHex, "tid": t.TID, "mid": t.MID}}, nil
+}
+
+func startWeChat(ctx context.Context, _ Terminal, dir string, sp Spec) (*Sim, error) {
+	path := filepath.Join(dir, wechatKeyFile)
+	b, err := keyFile(path, true, func() ([]byte, error) { return randomHex(16) })
+	if err != nil {
+		return nil, err
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return nil, fmt.Errorf("reading the API key: %s is empty", path)
+	}
+	s, err := wxsim.Serve(ctx, wxsim.Config{Addr: sp.Addr, AdminAddr: sp.AdminAddr, Ledger: sp.Ledger,
+		Merchants: []wxsim.Merchant{{AppID: WeChatAppID, MchID: WeChatMchID, Key: key}}})
+	if err != nil {
+		return nil, err
+	}
+	return &Sim{Addr: s.Addr(), AdminURL: s.AdminURL(), close: s.Close,
+		Files:  []File{{Name: "key_file", Path: path}},
+		Values: map[string]string{"appid": WeChatAppID, "mch_id": WeChatMchID}}, nil
+}
+
+// rsaPair reads or makes an RSA pair: the private key at priv, the public
+// one at pub (rewritten from the private key if missing).
+func rsaPair(priv, pub string) (*rsa.PrivateKey, error) {
+	b, err := keyFile(priv, true, func() ([]byte, error) {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("generating an RSA key: %w", err)
+		}
+		return alipay.EncodePrivateKey(k), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	k, err := alipay.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", priv, err)
+	}
+	if _, err := keyFile(pub, false, func() ([]byte, error) { return alipay.EncodePublicKey(&k.PublicKey), nil }); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func startAlipay(ctx context.Context, _ Terminal, dir string, sp Spec) (*Sim, error) {
+	gk, err := rsaPair(filepath.Join(dir, alipayGatewayKey), filepath.Join(dir, alipayGatewayPub))
+	if err != nil {
+		return nil, err
+	}
+	mk, err := rsaPair(filepath.Join(dir, alipayMerchantKey), filepath.Join(dir, alipayMerchantPubl))
+	if err != nil {
+		return nil, err
+	}
+	s, err := alisim.Serve(ctx, alisim.Config{Addr: sp.Addr, AdminAddr: sp.AdminAddr, Ledger: sp.Ledger,
+		AppID: AlipayAppID, Key: gk, MerchantKey: &mk.PublicKey})
+	if err != nil {
+		return nil, err
+	}
+	return &Sim{Addr: s.Addr(), AdminURL: s.AdminURL(), close: s.Close,
+		Files: []File{
+			{Name: "alipay_public_key_file", Path: filepath.Join(dir, alipayGatewayPub)},
+			{Name: "private_key_file", Path: filepath.Join(dir, alipayMerchantKey)},
+			{Name: "gateway_private_key_file", Path: filepath.Join(dir, alipayGatewayKey)},
+			{Name: "merchant_public_key_file", Path: filepath.Join(dir, alipayMerchantPubl)},
+		},
+		Values: map[string]string{"app_id": AlipayAppID}}, nil
+}
+
+// when is an entry's time as a merchant reads it: local, to the second.
+func when(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+
+func acquirerLedger(path string) ([]string, error) {
+	entries, err := ledger.Read(path, func(e acqsim.Entry) bool { return e.Op != "" })
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(entries))
+	for _, e := range entries {
+		l := fmt.Sprintf("%s  %-8s TID %s", when(e.Time), e.Op, e.TID)
+		if e.Batch != "" {
+			l += " batch " + e.Batch
+		}
+		if e.Trace != "" {
+			l += " trace " + e.Trace
+		}
+		switch e.Op {
+		case acqsim.OpSale, acqsim.OpVoid, acqsim.OpRefund:
+			l += fmt.Sprintf("  RMB %s  code %s", yuan(e.Amount), e.Code)
+			if e.Message != "" {
+				l += " (" + e.Message + ")"
+			}
+			if e.RRN != "" {
+				l += "  RRN " + e.RRN
+			}
+			if e.MaskedPAN != "" {
+				l += "  card " + e.MaskedPAN
+			}
+			if e.OrigTrace != "" {
+				l += fmt.Sprintf("  of %s/%s", e.OrigBatch, e.OrigTrace)
+			}
+		case acqsim.OpReverse:
+			l += "  reason " + e.Reason
+		case acqsim.OpSettle:
+			verdict := "not balanced"
+			if e.Balanced {
+				verdict = "balanced"
+			}
+			l += fmt.Sprintf("  %s: debit RMB %s (%d), credit RMB %s (%d), next batch %s", verdict,
+				yuan(e.DebitAmount), e.DebitCount, yuan(e.CreditAmount), e.CreditCount, e.NextBatch)
+		case acqsim.OpUpload:
+			l += fmt.Sprintf("  upload %s: %d records, %d unmatched", e.Net, e.Count, e.Unmatched)
+		case acqsim.OpSignIn:
+			l += "  signed in (new working keys)"
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
+}
+
+func wechatLedger(path string) ([]string, error) {
+	entries, err := ledger.Read(path, func(e wxsim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" })
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(entries))
+	for _, e := range entries {
+		l := fmt.Sprintf("%s  %-8s mch %s order %s", when(e.Time), e.Op, e.MchID, e.OutTradeNo)
+		if e.Amount != 0 {
+			l += "  RMB " + yuan(e.Amount)
+		}
+		if e.State != "" {
+			l += "  " + string(e.State)
+		}
+		if e.ErrCode != "" {
+			l += " " + string(e.ErrCode)
+		}
+		if e.TransactionID != "" {
+			l += "  transaction " + e.TransactionID
+		}
+		if e.MaskedCode != "" {
+			l += "  code " + e.MaskedCode
+		}
+		if e.OutRefundNo != "" {
+			l += "  refund " + e.OutRefundNo
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
+}
+
+func alipayLedger(path string) ([]string, error) {
+	entries, err := ledger.Read(path, func(e alisim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" })
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(entries))
+	for _, e := range entries {
+		l := fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OutTradeNo)
+		if e.Amount != 0 {
+			l += "  RMB " + yuan(e.Amount)
+		}
+		if e.Status != "" {
+			l += "  " + string(e.Status)
+		}
+		if e.SubCode != "" {
+			l += " " + string(e.SubCode)
+		}
+		if e.TradeNo != "" {
+			l += "  trade " + e.TradeNo
+		}
+		if e.MaskedCode != "" {
+			l += "  code " + e.MaskedCode
+		}
+		if e.OutRequestNo != "" {
+			l += "  refund " + e.OutRequestNo
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
+}
