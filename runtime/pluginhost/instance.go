@@ -44,7 +44,8 @@ type Status struct {
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 	// Events says how the host learns the device's state: "watched" (the
 	// plugin's Watch stream), or "polled" (a plugin without Watch, whose
-	// Health the supervisor asks each HealthInterval).
+	// Health the supervisor asks each HealthInterval); empty until the
+	// plugin's first event, or while it is down.
 	Events   string `json:"events,omitempty"`
 	Restarts int    `json:"restarts"`
 }
@@ -72,7 +73,8 @@ type Instance struct {
 	since       time.Time
 	lastError   string
 	lastErrorAt time.Time
-	watched     bool               // the Watch stream is open
+	watched     bool               // the Watch stream is open and has sent
+	polled      bool               // the plugin has no Watch: its Health is polled
 	stopWatch   context.CancelFunc // ends the current incarnation's watch
 	inflight    int
 	drained     chan struct{} // closed when the process is closing and inflight reaches 0
@@ -106,11 +108,12 @@ func (in *Instance) Status() Status {
 		at := in.lastErrorAt
 		st.LastErrorAt = &at
 	}
-	if in.impl != nil && in.health != HealthDown && in.health != HealthStopped {
+	switch {
+	case in.health == HealthDown || in.health == HealthStopped:
+	case in.watched:
+		st.Events = EventsWatched
+	case in.polled:
 		st.Events = EventsPolled
-		if in.watched {
-			st.Events = EventsWatched
-		}
 	}
 	return st
 }
@@ -144,6 +147,9 @@ func (in *Instance) watch(ctx context.Context, w base.Watcher) {
 		}
 		if status.Code(err) == codes.Unimplemented {
 			log.Info("the plugin has no Watch: its state is polled", "every", p.opts.HealthInterval)
+			p.mu.Lock()
+			in.polled = true
+			p.mu.Unlock()
 			return
 		}
 		log.Warn("device event stream ended: opening it again", "error", err)
@@ -184,8 +190,10 @@ func (in *Instance) onEvent(e base.Event, log hclog.Logger) {
 // startWatchLocked starts watching the incarnation just started; p.mu is
 // held.
 func (in *Instance) startWatchLocked() {
+	in.polled = false
 	w, ok := in.impl.(base.Watcher)
 	if !ok {
+		in.polled = true
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
@@ -13,7 +14,9 @@ import (
 	"github.com/posrt/posrt/plugins/channels/alipay"
 	acqsim "github.com/posrt/posrt/plugins/channels/sim/acquirer"
 	alisim "github.com/posrt/posrt/plugins/channels/sim/alipay"
+	upqrsim "github.com/posrt/posrt/plugins/channels/sim/unionpayqr"
 	wxsim "github.com/posrt/posrt/plugins/channels/sim/wechat"
+	"github.com/posrt/posrt/plugins/channels/unionpayqr"
 	"github.com/posrt/posrt/plugins/internal/ledger"
 	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 )
@@ -24,6 +27,8 @@ const (
 	WeChatAppID = "wxd930ea5d5a258f4f"
 	WeChatMchID = "10000100"
 	AlipayAppID = "2014072300007148"
+	// UnionPayMerID is the merchant code the UnionPay QR simulator serves.
+	UnionPayMerID = "777290058110097"
 )
 
 // Key file names in a simulator's directory.
@@ -34,6 +39,12 @@ const (
 	alipayGatewayPub   = "alipay-public.pem"          // its public key, the plugin's alipay_public_key_file
 	alipayMerchantKey  = "alipay-app-private.pem"     // the merchant's RSA private key, the plugin's private_key_file
 	alipayMerchantPubl = "alipay-app-public.pem"      // the merchant's public key, which the gateway verifies with
+	upqrRootKey        = "unionpay-root-key.pem"      // the simulated UnionPay root's key
+	upqrRootCert       = "unionpay-root.pem"          // its certificate, the plugin's root_cert_file
+	upqrSigningKey     = "unionpay-signing-key.pem"   // the gateway's signing key
+	upqrSigningCert    = "unionpay-signing.pem"       // its certificate, issued by the root
+	upqrMerchantKey    = "unionpay-merchant-key.pem"  // the merchant's signing key, the plugin's sign_key_file
+	upqrMerchantCert   = "unionpay-merchant.pem"      // its certificate, the plugin's sign_cert_file
 )
 
 func startAcquirer(ctx context.Context, t Terminal, dir string, sp Spec) (*Sim, error) {
@@ -123,6 +134,98 @@ func startAlipay(ctx context.Context, _ Terminal, dir string, sp Spec) (*Sim, er
 			{Name: "merchant_public_key_file", Path: filepath.Join(dir, alipayMerchantPubl)},
 		},
 		Values: map[string]string{"app_id": AlipayAppID}}, nil
+}
+
+// upqrIdentity reads or makes a key and a certificate for it issued by
+// parent (a self-signed root when parent is nil).
+func upqrIdentity(dir, keyName, certName, cn string, parent *x509.Certificate, parentKey *rsa.PrivateKey) (*x509.Certificate, *rsa.PrivateKey, error) {
+	kb, err := keyFile(filepath.Join(dir, keyName), true, func() ([]byte, error) {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("generating an RSA key: %w", err)
+		}
+		return unionpayqr.EncodePrivateKey(k), nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := unionpayqr.ParsePrivateKey(kb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", keyName, err)
+	}
+	cb, err := keyFile(filepath.Join(dir, certName), false, func() ([]byte, error) {
+		c, err := upqrsim.IssueFor(cn, key, parent, parentKey, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		return unionpayqr.EncodeCertificate(c), nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	certs, err := unionpayqr.ParseCertificates(cb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", certName, err)
+	}
+	if pk, ok := certs[0].PublicKey.(*rsa.PublicKey); !ok || !pk.Equal(&key.PublicKey) {
+		return nil, nil, fmt.Errorf("%s is not the certificate of %s", certName, keyName)
+	}
+	return certs[0], key, nil
+}
+
+func startUnionPayQR(ctx context.Context, _ Terminal, dir string, sp Spec) (*Sim, error) {
+	root, rootKey, err := upqrIdentity(dir, upqrRootKey, upqrRootCert, "posrt UnionPay simulator root", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	signing, signingKey, err := upqrIdentity(dir, upqrSigningKey, upqrSigningCert, "posrt UnionPay simulator signing", root, rootKey)
+	if err != nil {
+		return nil, err
+	}
+	merchant, _, err := upqrIdentity(dir, upqrMerchantKey, upqrMerchantCert, "posrt simulated merchant "+UnionPayMerID, root, rootKey)
+	if err != nil {
+		return nil, err
+	}
+	s, err := upqrsim.Serve(ctx, upqrsim.Config{Addr: sp.Addr, AdminAddr: sp.AdminAddr, Ledger: sp.Ledger,
+		MerID: UnionPayMerID, MerchantCert: merchant, Root: root, RootKey: rootKey, SigningCert: signing, SigningKey: signingKey})
+	if err != nil {
+		return nil, err
+	}
+	return &Sim{Addr: s.Addr(), AdminURL: s.AdminURL(), close: s.Close,
+		Files: []File{
+			{Name: "root_cert_file", Path: filepath.Join(dir, upqrRootCert)},
+			{Name: "sign_cert_file", Path: filepath.Join(dir, upqrMerchantCert)},
+			{Name: "sign_key_file", Path: filepath.Join(dir, upqrMerchantKey)},
+		},
+		Values: map[string]string{"mer_id": UnionPayMerID}}, nil
+}
+
+func unionPayQRLedger(path string) ([]string, error) {
+	entries, err := ledger.Read(path, func(e upqrsim.Entry) bool { return e.Op != "" && e.OrderID != "" })
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(entries))
+	for _, e := range entries {
+		l := fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OrderID)
+		if e.Amount != 0 {
+			l += "  RMB " + yuan(e.Amount)
+		}
+		if e.RespCode != "" {
+			l += "  code " + string(e.RespCode)
+		}
+		if e.QueryID != "" {
+			l += "  queryId " + e.QueryID
+		}
+		if e.MaskedCode != "" {
+			l += "  payment code " + e.MaskedCode
+		}
+		if e.Orig != "" {
+			l += "  of " + e.Orig
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
 }
 
 // when is an entry's time as a merchant reads it: local, to the second.

@@ -23,6 +23,9 @@ const (
 	Acquirer Kind = "acquirer" // ISO 8583 card acquirer (acqsim)
 	WeChat   Kind = "wechat"   // WeChat Pay API v2 gateway (wxsim)
 	Alipay   Kind = "alipay"   // Alipay openapi gateway (alisim)
+	// UnionPayQR is the UnionPay online gateway's payment-code
+	// consumption (upqrsim).
+	UnionPayQR Kind = "unionpay_qr"
 )
 
 // kind is one simulator's entry in the table: how it starts (making or
@@ -34,9 +37,10 @@ type kind struct {
 
 // kinds is the table of simulators; a new one is one entry here.
 var kinds = map[Kind]kind{
-	Acquirer: {start: startAcquirer, ledger: acquirerLedger},
-	WeChat:   {start: startWeChat, ledger: wechatLedger},
-	Alipay:   {start: startAlipay, ledger: alipayLedger},
+	Acquirer:   {start: startAcquirer, ledger: acquirerLedger},
+	WeChat:     {start: startWeChat, ledger: wechatLedger},
+	Alipay:     {start: startAlipay, ledger: alipayLedger},
+	UnionPayQR: {start: startUnionPayQR, ledger: unionPayQRLedger},
 }
 
 // Kinds lists the simulators simset knows, sorted.

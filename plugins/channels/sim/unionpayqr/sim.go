@@ -73,9 +73,15 @@ func Issue(cn string, parent *x509.Certificate, parentKey *rsa.PrivateKey, now t
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating the key of %s: %w", cn, err)
 	}
+	c, err := IssueFor(cn, key, parent, parentKey, now)
+	return c, key, err
+}
+
+// IssueFor is Issue for a key of the caller's.
+func IssueFor(cn string, key *rsa.PrivateKey, parent *x509.Certificate, parentKey *rsa.PrivateKey, now time.Time) (*x509.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
-		return nil, nil, fmt.Errorf("drawing a serial number: %w", err)
+		return nil, fmt.Errorf("drawing a serial number: %w", err)
 	}
 	tpl := &x509.Certificate{
 		SerialNumber: serial.Add(serial, big.NewInt(1)), Subject: pkix.Name{CommonName: cn, Organization: []string{"posrt simulator"}},
@@ -90,13 +96,13 @@ func Issue(cn string, parent *x509.Certificate, parentKey *rsa.PrivateKey, now t
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tpl, signer, &key.PublicKey, signerKey)
 	if err != nil {
-		return nil, nil, fmt.Errorf("issuing the certificate of %s: %w", cn, err)
+		return nil, fmt.Errorf("issuing the certificate of %s: %w", cn, err)
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the certificate of %s: %w", cn, err)
+		return nil, fmt.Errorf("reading the certificate of %s: %w", cn, err)
 	}
-	return c, key, nil
+	return c, nil
 }
 
 func (c *Config) fill() error {
