@@ -118,7 +118,7 @@ func TestPluginsListPrintsTheDefaultProfile(t *testing.T) {
 		t.Fatalf("table:\n%s", stdout)
 	}
 	for i, want := range [][2]string{{"acquirer", "acquirer"}, {"alipay", "alipay"}, {"pinpad", "fake-pinpad"}, {"printer", "fake-printer"},
-		{"scanner", "fake-scanner"}, {"unionpay-qr", "fake-unionpay-qr"}, {"wechat", "wechat"}} {
+		{"scanner", "fake-scanner"}, {"unionpay-qr", "unionpay-qr"}, {"wechat", "wechat"}} {
 		if f := strings.Fields(lines[i+1]); len(f) < 7 || f[0] != want[0] || f[2] != want[1] || f[6] != "idle" {
 			t.Errorf("row %d = %q, want %s served by %s, idle", i+1, lines[i+1], want[0], want[1])
 		}

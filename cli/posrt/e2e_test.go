@@ -26,7 +26,9 @@ import (
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
 	acqsim "github.com/posrt/posrt/plugins/channels/sim/acquirer"
 	alisim "github.com/posrt/posrt/plugins/channels/sim/alipay"
+	upqrsim "github.com/posrt/posrt/plugins/channels/sim/unionpayqr"
 	wxsim "github.com/posrt/posrt/plugins/channels/sim/wechat"
+	"github.com/posrt/posrt/plugins/channels/unionpayqr"
 	"github.com/posrt/posrt/plugins/channels/wechat"
 	"github.com/posrt/posrt/runtime/journal"
 	"github.com/posrt/posrt/runtime/runtimetest"
@@ -371,8 +373,14 @@ func TestQRSaleThroughEachSharedWallet(t *testing.T) {
 	sales("2")
 	wx := readSimLedger[wxsim.Entry](t, filepath.Join(data, "sim", "wechat-ledger.jsonl"))
 	ali := readSimLedger[alisim.Entry](t, filepath.Join(data, "sim", "alipay-ledger.jsonl"))
-	if len(wx) != 2 || len(ali) != 2 {
-		t.Fatalf("simulator ledgers: wechat %+v, alipay %+v; want two orders each", wx, ali)
+	up := readSimLedger[upqrsim.Entry](t, filepath.Join(data, "sim", "unionpay_qr-ledger.jsonl"))
+	if len(wx) != 2 || len(ali) != 2 || len(up) != 2 {
+		t.Fatalf("simulator ledgers: wechat %+v, alipay %+v, unionpay QR %+v; want two orders each", wx, ali, up)
+	}
+	for i, e := range up {
+		if e.Op != upqrsim.OpPay || e.RespCode != unionpayqr.RespSuccess || e.Amount != 880 {
+			t.Errorf("UnionPay QR order %d: %+v, want paid 880", i+1, e)
+		}
 	}
 	for i := range 2 {
 		if wx[i].Op != wxsim.OpOrder || wx[i].State != wechat.StateSuccess || wx[i].Amount != 880 ||

@@ -60,7 +60,7 @@ func TestDefaultProfileSimulators(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sims.Close()
-		if len(sims.Sims()) != 3 {
+		if len(sims.Sims()) != 4 {
 			t.Fatalf("%d simulators started", len(sims.Sims()))
 		}
 		for _, s := range sims.Sims() {
@@ -97,11 +97,19 @@ func TestDefaultProfileSimulators(t *testing.T) {
 	}
 	key, _ := os.ReadFile(first["wechat"]["key_file"])
 	pem, _ := os.ReadFile(first["alipay"]["private_key_file"])
+	root, _ := os.ReadFile(first["unionpay-qr"]["root_cert_file"])
+	cert, _ := os.ReadFile(first["unionpay-qr"]["sign_cert_file"])
 	second := start()
 	key2, _ := os.ReadFile(second["wechat"]["key_file"])
 	pem2, _ := os.ReadFile(second["alipay"]["private_key_file"])
-	if second["pinpad"]["tmk"] != first["pinpad"]["tmk"] || len(key) == 0 || string(key2) != string(key) || len(pem) == 0 || string(pem2) != string(pem) {
+	root2, _ := os.ReadFile(second["unionpay-qr"]["root_cert_file"])
+	cert2, _ := os.ReadFile(second["unionpay-qr"]["sign_cert_file"])
+	if second["pinpad"]["tmk"] != first["pinpad"]["tmk"] || len(key) == 0 || string(key2) != string(key) || len(pem) == 0 || string(pem2) != string(pem) ||
+		len(root) == 0 || string(root2) != string(root) || len(cert) == 0 || string(cert2) != string(cert) {
 		t.Fatal("the second start made new keys")
+	}
+	if second["unionpay-qr"]["state_file"] != filepath.Join(data, "unionpay-qr-state.jsonl") || second["unionpay-qr"]["mer_id"] == "" {
+		t.Errorf("unionpay-qr config %v", second["unionpay-qr"])
 	}
 }
 

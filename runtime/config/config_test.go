@@ -249,14 +249,14 @@ func TestProfilesSimulators(t *testing.T) {
 			t.Errorf("%s ledger %s, want %s", s.Kind, s.LedgerPath("/d"), want)
 		}
 	}
-	if strings.Join(kinds, " ") != "acquirer wechat alipay" {
+	if strings.Join(kinds, " ") != "acquirer wechat alipay unionpay_qr" {
 		t.Fatalf("default simulators %v", kinds)
 	}
 	builtins := map[string]string{}
 	for _, p := range def.Plugins {
 		builtins[p.Name] = p.Builtin
 	}
-	if builtins["acquirer"] != "acquirer" || builtins["wechat"] != "wechat" || builtins["alipay"] != "alipay" || builtins["unionpay-qr"] != "fake-unionpay-qr" {
+	if builtins["acquirer"] != "acquirer" || builtins["wechat"] != "wechat" || builtins["alipay"] != "alipay" || builtins["unionpay-qr"] != "unionpay-qr" {
 		t.Fatalf("default plugins %v", builtins)
 	}
 	fakes, err := LoadFakes()
@@ -279,7 +279,7 @@ func TestProfilesSimulators(t *testing.T) {
 func TestBadSimulators(t *testing.T) {
 	base, _ := os.ReadFile("default.toml")
 	cases := map[string]struct{ from, to, want string }{
-		"unknown kind": {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"paypal\"", `simulator 3 ("paypal"): unknown kind: want one of acquirer, alipay, wechat`},
+		"unknown kind": {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"paypal\"", `simulator 3 ("paypal"): unknown kind: want one of acquirer, alipay, unionpay_qr, wechat`},
 		"twice":        {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"wechat\"", `simulator 3 ("wechat"): a second wechat simulator`},
 		"bad addr":     {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"alipay\"\naddr = \"5000\"", `simulator 3 ("alipay"): addr "5000" is not host:port`},
 		"bad admin":    {"[[simulator]]\nkind = \"alipay\"", "[[simulator]]\nkind = \"alipay\"\nadmin = \"localhost\"", `admin "localhost" is not host:port`},

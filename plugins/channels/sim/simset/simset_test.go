@@ -14,7 +14,7 @@ func TestStartExpandAndClose(t *testing.T) {
 	if _, err := Start(context.Background(), term, dir, []Spec{{Kind: Acquirer}, {Kind: Acquirer}}); err == nil || !strings.Contains(err.Error(), "a second acquirer simulator") {
 		t.Fatalf("two acquirers: %v", err)
 	}
-	if _, err := Start(context.Background(), term, dir, []Spec{{Kind: "paypal"}}); err == nil || !strings.Contains(err.Error(), `no simulator "paypal" (simulators: acquirer, alipay, wechat)`) {
+	if _, err := Start(context.Background(), term, dir, []Spec{{Kind: "paypal"}}); err == nil || !strings.Contains(err.Error(), `no simulator "paypal" (simulators: acquirer, alipay, unionpay_qr, wechat)`) {
 		t.Fatalf("unknown kind: %v", err)
 	}
 	s, err := Start(context.Background(), term, dir, []Spec{{Kind: Acquirer, Ledger: filepath.Join(dir, "a.jsonl")}})
