@@ -369,3 +369,48 @@ func splitSigned(t *testing.T, raw []byte) (string, string) {
 	}
 	return s[i+len(`_response":`) : j], strings.TrimSuffix(s[j+len(`,"sign":"`):], `"}`)
 }
+
+// Alipay takes trade_no in place of out_trade_no in trade.query,
+// trade.cancel, trade.refund and trade.fastpay.refund.query ("二选一"), as
+// gopay lets a client send: an order paid is found, refunded, its refund
+// queried and a second one cancelled by Alipay's number alone.
+func TestAlipayByTradeNo(t *testing.T) {
+	ctx := context.Background()
+	g := startAlipay(t)
+	c := g.client(t, g.merchant)
+	pay, err := c.TradePay(ctx, tradePay("GP_TN_1", "12.00", g.sim.IssueCode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := pay.Response.TradeNo
+	q, err := c.TradeQuery(ctx, make(gopay.BodyMap).Set("trade_no", tn))
+	if err != nil || q.Response.OutTradeNo != "GP_TN_1" || q.Response.TradeStatus != "TRADE_SUCCESS" {
+		t.Fatalf("trade.query by trade_no: %+v, %v", q, err)
+	}
+	rf, err := c.TradeRefund(ctx, make(gopay.BodyMap).Set("trade_no", tn).Set("refund_amount", "2.00").Set("out_request_no", "GP_TN_1_R1"))
+	if err != nil || rf.Response.RefundFee != "2.00" || rf.Response.FundChange != "Y" {
+		t.Fatalf("trade.refund by trade_no: %+v, %v", rf, err)
+	}
+	rq, err := c.TradeFastPayRefundQuery(ctx, make(gopay.BodyMap).Set("trade_no", tn).Set("out_request_no", "GP_TN_1_R1"))
+	if err != nil || rq.Response.RefundAmount != "2.00" || rq.Response.RefundStatus != "REFUND_SUCCESS" {
+		t.Fatalf("trade.fastpay.refund.query by trade_no: %+v, %v", rq, err)
+	}
+	if tr, _ := g.sim.Trade("GP_TN_1"); tr.Refunded != 200 {
+		t.Errorf("order held as %+v; want 200 fen refunded", tr)
+	}
+	pay2, err := c.TradePay(ctx, tradePay("GP_TN_2", "7.00", g.sim.IssueCode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn, err := c.TradeCancel(ctx, make(gopay.BodyMap).Set("trade_no", pay2.Response.TradeNo))
+	if err != nil || cn.Response.Action != "refund" {
+		t.Fatalf("trade.cancel by trade_no: %+v, %v", cn, err)
+	}
+	if tr, _ := g.sim.Trade("GP_TN_2"); !tr.Cancelled {
+		t.Errorf("order cancelled by trade_no held as %+v", tr)
+	}
+	_, err = c.TradeQuery(ctx, make(gopay.BodyMap).Set("trade_no", "2026010122001400000000000000"))
+	if be, ok := goalipay.IsBizError(err); !ok || be.SubCode != "ACQ.TRADE_NOT_EXIST" {
+		t.Errorf("trade.query of an unknown trade_no: %v", err)
+	}
+}

@@ -237,3 +237,38 @@ func TestWeChatWrongKey(t *testing.T) {
 		t.Errorf("%d ledger entries after badly signed requests", n)
 	}
 }
+
+// WeChat takes transaction_id in place of out_trade_no in orderquery,
+// refund and refundquery ("二选一"), as gopay lets a client send: an order
+// paid is found, refunded, and its refund listed by WeChat's number alone,
+// and an unknown one is ORDERNOTEXIST. (Reverse requires out_trade_no, in
+// WeChat's rules and in gopay.)
+func TestWeChatByTransactionID(t *testing.T) {
+	ctx := context.Background()
+	s, c := startWeChat(t)
+	st := gowechat.SignType_HMAC_SHA256
+	pay, err := c.Micropay(ctx, micropay(st, "GP-TXN-1", 1200, s.IssueCode()))
+	if err != nil || pay.TransactionId == "" {
+		t.Fatalf("micropay: %+v, %v", pay, err)
+	}
+	txn := pay.TransactionId
+	q, qbm, err := c.QueryOrder(ctx, request(st).Set("transaction_id", txn))
+	if err != nil || q.TradeState != "SUCCESS" || q.OutTradeNo != "GP-TXN-1" || q.TotalFee != "1200" {
+		t.Fatalf("orderquery by transaction_id: %+v, %v", q, err)
+	}
+	verified(t, "orderquery by transaction_id", st, func() any { return cloneBM(qbm) })
+	rf, _, err := c.Refund(ctx, request(st).Set("transaction_id", txn).Set("out_refund_no", "GP-TXN-1-R1").Set("total_fee", 1200).Set("refund_fee", 200))
+	if err != nil || rf.ResultCode != "SUCCESS" || rf.OutTradeNo != "GP-TXN-1" || rf.RefundFee != "200" {
+		t.Fatalf("refund by transaction_id: %+v, %v", rf, err)
+	}
+	rq, rqbm, err := c.QueryRefund(ctx, request(st).Set("transaction_id", txn))
+	if err != nil || rq.ResultCode != "SUCCESS" || rqbm.GetString("out_refund_no_0") != "GP-TXN-1-R1" {
+		t.Fatalf("refundquery by transaction_id: %v, %v", rqbm, err)
+	}
+	if tr, _ := s.Trade(wxMchID, "GP-TXN-1"); tr.Refunded != 200 {
+		t.Errorf("order held as %+v; want 200 fen refunded", tr)
+	}
+	if q, _, err := c.QueryOrder(ctx, request(st).Set("transaction_id", "4200000000000000000000000000")); err != nil || q.ErrCode != string(wechat.CodeOrderNotExist) {
+		t.Errorf("orderquery of an unknown transaction_id: %+v, %v", q, err)
+	}
+}
