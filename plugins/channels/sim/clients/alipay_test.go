@@ -414,3 +414,25 @@ func TestAlipayByTradeNo(t *testing.T) {
 		t.Errorf("trade.query of an unknown trade_no: %v", err)
 	}
 }
+
+// Under the simulator's bad_sign fault gopay's auto-verification refuses
+// the answer; and a client not trusting the test CA cannot reach the
+// gateway at all (the TLS front is really verified).
+func TestAlipayBadSignAndTLS(t *testing.T) {
+	ctx := context.Background()
+	g := startAlipay(t)
+	c := g.client(t, g.merchant)
+	if err := g.sim.InjectFault(alisim.Fault{Kind: alisim.FaultBadSign}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TradePay(ctx, tradePay("GP_ALI_BS", "1.00", g.sim.IssueCode())); !errors.Is(err, gopay.VerifySignatureErr) {
+		t.Errorf("trade.pay under bad_sign: %v; want gopay's VerifySignatureErr", err)
+	}
+	untrusting := g.transport.Clone()
+	untrusting.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	c.SetHttpClient(xhttp.NewClient().SetTransport(untrusting))
+	var unknownCA x509.UnknownAuthorityError
+	if _, err := c.TradeQuery(ctx, make(gopay.BodyMap).Set("out_trade_no", "GP_ALI_BS")); !errors.As(err, &unknownCA) {
+		t.Errorf("trade.query without the test CA: %v; want an unknown-authority error", err)
+	}
+}

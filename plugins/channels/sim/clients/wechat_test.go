@@ -272,3 +272,21 @@ func TestWeChatByTransactionID(t *testing.T) {
 		t.Errorf("orderquery of an unknown transaction_id: %+v, %v", q, err)
 	}
 }
+
+// Under the simulator's bad_sign fault gopay's verifier rejects the
+// answer: what these tests call verified is a real check.
+func TestWeChatBadSignFault(t *testing.T) {
+	s, c := startWeChat(t)
+	for i, st := range wxSignTypes {
+		if err := s.InjectFault(wxsim.Fault{Kind: wxsim.FaultBadSign}); err != nil {
+			t.Fatal(err)
+		}
+		a, err := c.Micropay(context.Background(), micropay(st, []string{"GP-BS-M", "GP-BS-H"}[i], 100, s.IssueCode()))
+		if err != nil || a.ResultCode != "SUCCESS" {
+			t.Fatalf("%s micropay under bad_sign: %+v, %v", st, a, err)
+		}
+		if ok, _ := gowechat.VerifySign(wxKey, st, *a); ok {
+			t.Errorf("%s: gopay verified an answer whose sign the simulator corrupted", st)
+		}
+	}
+}
