@@ -86,6 +86,16 @@ type state struct {
 
 func newState() *state { return &state{orders: map[string]*order{}, codes: map[string]bool{}} }
 
+// byTradeNo is the order Alipay numbered tradeNo, nil if none.
+func (st *state) byTradeNo(tradeNo string) *order {
+	for _, o := range st.orders {
+		if o.tradeNo == tradeNo && !o.unknown {
+			return o
+		}
+	}
+	return nil
+}
+
 func (o *order) refund(no string) *refund {
 	for _, r := range o.refunds {
 		if r.no == no {

@@ -304,6 +304,14 @@ func (s *Server) process(m alipay.Method, p alipay.Params) (answer, Fault) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if b.TradeNo != "" && m != alipay.MethodPay {
+		// Alipay takes trade_no instead of out_trade_no, and prefers it.
+		o := s.st.byTradeNo(b.TradeNo)
+		if o == nil {
+			return fail(alipay.SubTradeNotExist, "交易不存在"), Fault{}
+		}
+		b.OutTradeNo = o.no
+	}
 	fault := s.takeFault(m, s.amountOf(m, b))
 	switch fault.Kind {
 	case FaultReset:
@@ -325,6 +333,7 @@ func (s *Server) process(m alipay.Method, p alipay.Params) (answer, Fault) {
 // biz is the biz_content of the five methods.
 type biz struct {
 	OutTradeNo   string   `json:"out_trade_no"`
+	TradeNo      string   `json:"trade_no"`
 	Scene        string   `json:"scene"`
 	AuthCode     string   `json:"auth_code"`
 	Subject      string   `json:"subject"`

@@ -318,6 +318,9 @@ func (s *Server) process(path string, body []byte) (answer, Merchant, wechat.Sig
 	if f["nonce_str"] == "" {
 		return fail(wechat.CodeLackParams, "缺少参数nonce_str"), m, st, Fault{}
 	}
+	if a, ok := s.byTransactionID(path, m, f); !ok {
+		return a, m, st, Fault{}
+	}
 	fault := s.takeFault(path, s.amountOf(path, m, f))
 	switch fault.Kind {
 	case FaultReset:
@@ -334,6 +337,28 @@ func (s *Server) process(path string, body []byte) (answer, Merchant, wechat.Sig
 		a = s.dispatch(path, m, f, Fault{})
 	}
 	return a, m, st, fault
+}
+
+// byTransactionID lets orderquery, refund and refundquery name the order
+// by WeChat's transaction_id instead of out_trade_no (WeChat takes either
+// and prefers transaction_id; reverse requires out_trade_no): it sets f's
+// out_trade_no to the order's, or answers ORDERNOTEXIST (REFUNDNOTEXIST
+// for refundquery) for a number it never gave. s.mu is held.
+func (s *Server) byTransactionID(path string, m Merchant, f wechat.Fields) (answer, bool) {
+	txn := f["transaction_id"]
+	if txn == "" || path == wechat.PathMicropay || path == wechat.PathReverse {
+		return answer{}, true
+	}
+	for _, o := range s.st.orders {
+		if o.mch == m.MchID && o.txn == txn && !o.unknown {
+			f["out_trade_no"] = o.no
+			return answer{}, true
+		}
+	}
+	if path == wechat.PathRefundQuery {
+		return fail(wechat.CodeRefundNotExist, "退款订单查询失败"), false
+	}
+	return fail(wechat.CodeOrderNotExist, "订单不存在"), false
 }
 
 func (s *Server) dispatch(path string, m Merchant, f wechat.Fields, fault Fault) answer {
