@@ -1,0 +1,215 @@
+package python_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/scanner"
+	"github.com/posrt/posrt/plugins/scanner/scannertest"
+	"github.com/posrt/posrt/runtime/pluginhost"
+)
+
+// modules are the Python modules netscanner.py imports beyond the
+// standard library, each from a Debian package.
+const modules = "grpc, google.protobuf, cryptography"
+
+// python returns a Python 3 that has modules: $POSRT_PYTHON, the
+// interpreter netscanner.py's first line names, or python3 on PATH. It
+// skips the test when none has them.
+func python(t *testing.T) string {
+	t.Helper()
+	candidates := []string{os.Getenv("POSRT_PYTHON"), "/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	var tried []string
+	for _, py := range candidates {
+		if py == "" {
+			continue
+		}
+		out, err := exec.Command(py, "-c", "import "+modules).CombinedOutput()
+		if err == nil {
+			return py
+		}
+		tried = append(tried, py+": "+strings.TrimSpace(lastLine(string(out), err)))
+	}
+	t.Skipf("no python3 with the modules %s (apt-get install python3-grpcio python3-protobuf python3-cryptography): %s",
+		modules, strings.Join(tried, "; "))
+	return ""
+}
+
+func lastLine(out string, err error) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if l := lines[len(lines)-1]; l != "" {
+		return l
+	}
+	return err.Error()
+}
+
+// simulator is a network scanner: it listens on 127.0.0.1, and Show sends
+// a code, newline-terminated, to every connection.
+type simulator struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newSimulator(t testing.TB) *simulator {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listening for the plugin: %v", err)
+	}
+	s := &simulator{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+			// Drain what the plugin sends, so that a closed connection is
+			// noticed and forgotten.
+			go func() {
+				_, _ = bufio.NewReader(c).ReadString(0)
+				s.forget(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, c := range s.conns {
+			c.Close()
+		}
+	})
+	return s
+}
+
+func (s *simulator) addr() string { return s.ln.Addr().String() }
+
+func (s *simulator) forget(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, have := range s.conns {
+		if have == c {
+			s.conns = append(s.conns[:i], s.conns[i+1:]...)
+			break
+		}
+	}
+	c.Close()
+}
+
+// Show has the scanner read code.
+func (s *simulator) Show(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		_, _ = c.Write([]byte(code + "\n"))
+	}
+}
+
+// script is netscanner.py, run by its own first line.
+func script(t testing.TB) string {
+	t.Helper()
+	p, err := filepath.Abs("netscanner.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// executable returns what the host is to run for script under py: script
+// itself when its first line names py, or else a shell script running it
+// with py.
+func executable(t testing.TB, py, script string) string {
+	t.Helper()
+	if py == "/usr/bin/python3" {
+		return script
+	}
+	w := filepath.Join(t.TempDir(), "netscanner")
+	if err := os.WriteFile(w, []byte("#!/bin/sh\nexec '"+py+"' '"+script+"' \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func fileSHA256(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// start runs the plugin at path through runtime/pluginhost, as posrt runs
+// a deployer's plugin (its sha256 pinned, AutoMTLS, a socket directory of
+// its own), configured with config, and returns its client. The host is
+// shut down when t ends.
+func start(t *testing.T, path string, config map[string]string) scanner.Scanner {
+	t.Helper()
+	h := pluginhost.New(pluginhost.Options{
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "host", Output: os.Stderr, Level: hclog.Warn}),
+		Kinds: map[string]pluginhost.Kind{
+			base.KindScanner: {Plugin: scanner.NewPlugin(nil), APIVersions: scanner.APIVersions, CallTimeout: 10 * time.Second},
+		},
+		SocketDir: filepath.Join(t.TempDir(), "sockets"),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	spec := pluginhost.Spec{Name: "scanner", Kind: base.KindScanner, Path: path, SHA256: fileSHA256(t, path), Config: config}
+	if err := h.Start(ctx, []pluginhost.Spec{spec}); err != nil {
+		t.Fatalf("starting netscanner.py: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := h.Shutdown(ctx); err != nil {
+			t.Errorf("stopping netscanner.py: %v", err)
+		}
+	})
+	in, _ := h.Instance(spec.Name)
+	sc, err := pluginhost.Dispense[scanner.Scanner](ctx, in)
+	if err != nil {
+		t.Fatalf("dispensing netscanner.py: %v", err)
+	}
+	return sc
+}
+
+// harness runs the plugin at the path executable gives (for py) under the
+// conformance suite, against a simulator.
+func harness(t *testing.T, executable func(t *testing.T) string) scannertest.Harness {
+	sim := newSimulator(t)
+	config := map[string]string{"address": sim.addr()}
+	return scannertest.Harness{
+		Dial:    func(t *testing.T) scanner.Scanner { return start(t, executable(t), config) },
+		Config:  config,
+		Trigger: func(_ scanner.Scanner, code string) { sim.Show(code) },
+	}
+}
+
+// TestConformance runs the scanner conformance suite on netscanner.py,
+// started as a real process by go-plugin with AutoMTLS through
+// runtime/pluginhost.
+func TestConformance(t *testing.T) {
+	py := python(t)
+	scannertest.RunConformance(t, harness(t, func(t *testing.T) string { return executable(t, py, script(t)) }))
+}
