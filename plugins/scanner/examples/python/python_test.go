@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/scanner"
 	"github.com/posrt/posrt/plugins/scanner/scannertest"
 	"github.com/posrt/posrt/runtime/pluginhost"
@@ -212,4 +214,138 @@ func harness(t *testing.T, executable func(t *testing.T) string) scannertest.Har
 func TestConformance(t *testing.T) {
 	py := python(t)
 	scannertest.RunConformance(t, harness(t, func(t *testing.T) string { return executable(t, py, script(t)) }))
+}
+
+// patched returns an executable copy of netscanner.py (for py) with old
+// replaced by new, beside a link to its message modules.
+func patched(t *testing.T, py, old, new string) string {
+	t.Helper()
+	src, err := os.ReadFile(script(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(src), old) != 1 {
+		t.Fatalf("netscanner.py does not hold %q exactly once: the broken plugin needs a new patch", old)
+	}
+	dir := t.TempDir()
+	pb, err := filepath.Abs("posrtpb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(pb, filepath.Join(dir, "posrtpb")); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "netscanner.py")
+	if err := os.WriteFile(p, []byte(strings.Replace(string(src), old, new, 1)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return executable(t, py, p)
+}
+
+// brokenPlugins are netscanner.py broken on purpose, each with the step
+// the suite must fail it at.
+func brokenPlugins(t *testing.T, py string) map[string]basetest.Broken[scannertest.Harness] {
+	broken := func(step, old, new string) basetest.Broken[scannertest.Harness] {
+		return basetest.Broken[scannertest.Harness]{
+			Harness: harness(t, func(t *testing.T) string { return patched(t, py, old, new) }),
+			Step:    step,
+		}
+	}
+	return map[string]basetest.Broken[scannertest.Harness]{
+		"gives one code to every reader waiting": broken("OneCodeOneReader",
+			"w = self.waiters.popleft()\n                w.scan = scan\n                w.done.set()\n",
+			"for w in self.waiters:\n                    w.scan = scan\n                    w.done.set()\n                self.waiters.clear()\n"),
+		"keeps the codes read while disabled": broken("CodeReadWhileDisabledIsDropped",
+			"if not self.enabled:\n                log.info", "if False:\n                log.info"),
+		"keeps the codes nobody took at Disable": broken("DisableDropsPending",
+			"self.enabled = False\n            self.pending.clear()\n        return scanner_pb2.DisableResponse()",
+			"self.enabled = False\n        return scanner_pb2.DisableResponse()"),
+		"keeps a reader that gave up waiting": broken("NoCodeLostToAReaderThatGaveUp",
+			"if w in self.waiters:\n                self.waiters.remove(w)", "pass"),
+		"speaks any API version": broken("ConfigureRejectsUnknownAPIVersion",
+			"if api_version not in API_VERSIONS:", "if False:"),
+	}
+}
+
+// TestConformanceCatchesBrokenPythonPlugins runs the suite on each broken
+// copy of netscanner.py in a child process of the test binary and checks
+// that it fails at the right step: the suite passing netscanner.py means
+// something.
+func TestConformanceCatchesBrokenPythonPlugins(t *testing.T) {
+	py := python(t)
+	basetest.RunBroken(t, "a Python scanner", brokenPlugins(t, py), scannertest.RunConformance)
+}
+
+// TestNotConnectedCrossesAsTheSentinel checks that netscanner.py's errors
+// come back as the scanner kind's sentinel, its detail kept, and that its
+// health says it is offline.
+func TestNotConnectedCrossesAsTheSentinel(t *testing.T) {
+	py := python(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	sc := start(t, executable(t, py, script(t)), map[string]string{"address": addr})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h, err := sc.Health(ctx)
+	if err != nil || h.State != base.StateOffline || !strings.Contains(h.Detail, addr) {
+		t.Errorf("Health = %+v, %v; want offline, naming %s", h, err, addr)
+	}
+	for name, call := range map[string]func() error{
+		"Enable":   func() error { return sc.Enable(ctx) },
+		"ReadCode": func() error { _, err := sc.ReadCode(ctx); return err },
+	} {
+		err := call()
+		if !errors.Is(err, scanner.ErrNotConnected) {
+			t.Errorf("%s = %v, want scanner.ErrNotConnected", name, err)
+		} else if !strings.Contains(err.Error(), addr) {
+			t.Errorf("%s = %q, want the plugin's detail naming %s", name, err, addr)
+		}
+	}
+	if err := sc.Configure(ctx, scanner.APIVersion1, map[string]string{"address": addr, "colour": "red"}); err == nil || !strings.Contains(err.Error(), "config key colour") {
+		t.Errorf("Configure with an unknown key = %v, want an error naming the key", err)
+	}
+}
+
+// TestWatchFollowsTheConnection checks that netscanner.py's Watch opens
+// with its state, then reports the connection lost (an error event and
+// offline) and found again (idle) without being asked.
+func TestWatchFollowsTheConnection(t *testing.T) {
+	py := python(t)
+	sim := newSimulator(t)
+	sc := start(t, executable(t, py, script(t)), map[string]string{"address": sim.addr()})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	events := make(chan base.Event, 16)
+	go func() { _ = sc.(base.Watcher).Watch(ctx, func(e base.Event) error { events <- e; return nil }) }()
+	next := func(what string) base.Event {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-ctx.Done():
+			t.Fatalf("no event %s", what)
+		}
+		return base.Event{}
+	}
+	if e := next("at once"); e.Type != base.EventStatus || e.Health.State != base.StateIdle {
+		t.Fatalf("first event %+v, want status idle", e)
+	}
+	sim.mu.Lock()
+	for _, c := range sim.conns {
+		c.Close() // the scanner drops the connection
+	}
+	sim.mu.Unlock()
+	if e := next("when the connection is lost"); e.Type != base.EventError || e.Health.State != base.StateOffline || e.ErrorCode != scanner.ErrNotConnected.Error() {
+		t.Fatalf("event %+v, want an error event %q, offline", e, scanner.ErrNotConnected)
+	}
+	for {
+		e := next("when the plugin connects again")
+		if e.Type == base.EventStatus && e.Health.State == base.StateIdle {
+			break
+		}
+	}
 }
