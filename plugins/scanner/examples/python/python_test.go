@@ -3,22 +3,35 @@ package python_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/base/basetest"
+	basepb "github.com/posrt/posrt/plugins/base/proto"
 	"github.com/posrt/posrt/plugins/scanner"
 	"github.com/posrt/posrt/plugins/scanner/scannertest"
 	"github.com/posrt/posrt/runtime/pluginhost"
@@ -347,5 +360,117 @@ func TestWatchFollowsTheConnection(t *testing.T) {
 		if e.Type == base.EventStatus && e.Health.State == base.StateIdle {
 			break
 		}
+	}
+}
+
+// selfSigned returns a fresh certificate for localhost, as go-plugin's
+// host makes for AutoMTLS, and its PEM.
+func selfSigned(t *testing.T) (tls.Certificate, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// TestHandshakeAndMutualTLS runs netscanner.py as go-plugin would, by hand:
+// it refuses to run without the magic cookie; with it, it prints the
+// handshake line, serves the host that holds the certificate it was given,
+// and refuses a client with another certificate or none.
+func TestHandshakeAndMutualTLS(t *testing.T) {
+	py := python(t)
+	path := executable(t, py, script(t))
+	out, err := exec.Command(path).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "posrt") {
+		t.Errorf("run by hand: %v, %q; want a failure explaining it is a posrt plugin", err, out)
+	}
+
+	host, hostPEM := selfSigned(t)
+	other, _ := selfSigned(t)
+	cmd := exec.Command(path)
+	cmd.Env = []string{
+		base.Handshake.MagicCookieKey + "=" + base.Handshake.MagicCookieValue,
+		"PLUGIN_PROTOCOL_VERSIONS=1", "PLUGIN_CLIENT_CERT=" + hostPEM, "PLUGIN_UNIX_SOCKET_DIR=" + t.TempDir(),
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{}) // closed when it has exited
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	lines := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- l
+	}()
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no handshake line within 15s")
+	}
+	parts := strings.Split(strings.TrimSpace(line), "|")
+	if len(parts) != 6 || parts[0] != "1" || parts[1] != "1" || parts[2] != "unix" || parts[4] != "grpc" {
+		t.Fatalf("handshake line %q, want 1|1|unix|PATH|grpc|CERT", line)
+	}
+	der, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil {
+		t.Fatalf("the handshake's certificate is not unpadded base64 as go-plugin reads it: %v", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("the handshake's certificate: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	info := func(certs []tls.Certificate) error {
+		creds := credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: "localhost", Certificates: certs, MinVersion: tls.VersionTLS12})
+		conn, err := grpc.NewClient("unix:"+parts[3], grpc.WithTransportCredentials(creds))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = basepb.NewBaseClient(conn).Info(ctx, &basepb.InfoRequest{})
+		return err
+	}
+	if err := info([]tls.Certificate{host}); err != nil {
+		t.Errorf("Info with the host's certificate: %v", err)
+	}
+	if err := info([]tls.Certificate{other}); err == nil {
+		t.Error("Info with another certificate was answered")
+	}
+	if err := info(nil); err == nil {
+		t.Error("Info without a client certificate was answered")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Error("still running 10s after SIGTERM")
 	}
 }
