@@ -466,8 +466,8 @@ def main():
     if not client_pem:
         sys.stderr.write(f"{NAME}: PLUGIN_CLIENT_CERT is not set: this plugin serves only over go-plugin's AutoMTLS\n")
         return 1
-    # The host interrupts its whole process group on Ctrl-C and then stops
-    # its plugins itself, as go-plugin's servers do.
+    # posrt stops its plugins itself (Shutdown, then SIGKILL): a SIGINT is
+    # ignored, as go-plugin's servers ignore it, and SIGTERM ends the plugin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     shutdown = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: shutdown.set())
