@@ -177,9 +177,9 @@ func fileSHA256(t testing.TB, path string) string {
 
 // start runs the plugin at path through runtime/pluginhost, as posrt runs
 // a deployer's plugin (its sha256 pinned, AutoMTLS, a socket directory of
-// its own), configured with config, and returns its client. The host is
-// shut down when t ends.
-func start(t *testing.T, path string, config map[string]string) scanner.Scanner {
+// its own), configured with config, and returns its client and the host's
+// instance of it. The host is shut down when t ends.
+func start(t *testing.T, path string, config map[string]string) (scanner.Scanner, *pluginhost.Instance) {
 	t.Helper()
 	h := pluginhost.New(pluginhost.Options{
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "host", Output: os.Stderr, Level: hclog.Warn}),
@@ -206,7 +206,7 @@ func start(t *testing.T, path string, config map[string]string) scanner.Scanner 
 	if err != nil {
 		t.Fatalf("dispensing netscanner.py: %v", err)
 	}
-	return sc
+	return sc, in
 }
 
 // harness runs the plugin at the path executable gives (for py) under the
@@ -215,7 +215,10 @@ func harness(t *testing.T, executable func(t *testing.T) string) scannertest.Har
 	sim := newSimulator(t)
 	config := map[string]string{"address": sim.addr()}
 	return scannertest.Harness{
-		Dial:    func(t *testing.T) scanner.Scanner { return start(t, executable(t), config) },
+		Dial: func(t *testing.T) scanner.Scanner {
+			sc, _ := start(t, executable(t), config)
+			return sc
+		},
 		Config:  config,
 		Trigger: func(_ scanner.Scanner, code string) { sim.Show(code) },
 	}
@@ -275,6 +278,8 @@ func brokenPlugins(t *testing.T, py string) map[string]basetest.Broken[scannerte
 			"self.enabled = False\n        return scanner_pb2.DisableResponse()"),
 		"keeps a reader that gave up waiting": broken("NoCodeLostToAReaderThatGaveUp",
 			"if w in self.waiters:\n                self.waiters.remove(w)", "pass"),
+		"opens its Watch with nothing": broken("WatchOpensWithTheState",
+			"yield first\n", "pass\n"),
 		"speaks any API version": broken("ConfigureRejectsUnknownAPIVersion",
 			"if api_version not in API_VERSIONS:", "if False:"),
 	}
@@ -300,7 +305,7 @@ func TestNotConnectedCrossesAsTheSentinel(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	sc := start(t, executable(t, py, script(t)), map[string]string{"address": addr})
+	sc, _ := start(t, executable(t, py, script(t)), map[string]string{"address": addr})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	h, err := sc.Health(ctx)
@@ -325,11 +330,12 @@ func TestNotConnectedCrossesAsTheSentinel(t *testing.T) {
 
 // TestWatchFollowsTheConnection checks that netscanner.py's Watch opens
 // with its state, then reports the connection lost (an error event and
-// offline) and found again (idle) without being asked.
+// offline) and found again (idle) without being asked, and that the host
+// follows the plugin through that stream.
 func TestWatchFollowsTheConnection(t *testing.T) {
 	py := python(t)
 	sim := newSimulator(t)
-	sc := start(t, executable(t, py, script(t)), map[string]string{"address": sim.addr()})
+	sc, in := start(t, executable(t, py, script(t)), map[string]string{"address": sim.addr()})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	events := make(chan base.Event, 16)
@@ -361,6 +367,14 @@ func TestWatchFollowsTheConnection(t *testing.T) {
 			break
 		}
 	}
+	// The host's own stream sees the same events, a moment later perhaps.
+	var st pluginhost.Status
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if st = in.Status(); st.Events == pluginhost.EventsWatched && st.Health == base.StateIdle && strings.HasPrefix(st.LastError, scanner.ErrNotConnected.Error()) {
+			return
+		}
+	}
+	t.Errorf("the host's status of the plugin is %+v, want it watched, idle, with the error event as its last error", st)
 }
 
 // selfSigned returns a fresh certificate for localhost, as go-plugin's
