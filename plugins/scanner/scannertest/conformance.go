@@ -13,15 +13,23 @@ import (
 	"github.com/posrt/posrt/plugins/scanner"
 )
 
-// Harness describes a scanner implementation to RunConformance.
+// Harness describes a scanner implementation to RunConformance: New for one
+// the suite serves in the test's process, or Dial for one running as a
+// plugin process of its own.
 type Harness struct {
 	// New returns a fresh implementation. It is called once.
 	New func(t *testing.T) scanner.Scanner
+	// Dial, used when New is nil, returns the host-side client of a
+	// scanner served elsewhere, such as a plugin process the test started
+	// through runtime/pluginhost; RunConformance drives that client as it
+	// is. It is called once, and Trigger is then given that client.
+	Dial func(t *testing.T) scanner.Scanner
 	// Config is passed to Configure. With it the scanner must be connected
 	// and must read only the codes Trigger presents.
 	Config map[string]string
-	// Trigger makes the implementation New returned read code, as if a
-	// customer showed it (for the Fake: its Read method).
+	// Trigger makes the implementation New returned (or the client Dial
+	// returned) read code, as if a customer showed it (for the Fake: its
+	// Read method; for a plugin process: a simulator of its device).
 	Trigger func(impl scanner.Scanner, code string)
 }
 
@@ -63,11 +71,17 @@ type result struct {
 // the codes nobody received. The steps depend on each other; the first
 // failure stops the suite.
 func RunConformance(t *testing.T, h Harness) {
-	if h.New == nil || h.Trigger == nil {
-		t.Fatal("Harness.New or Harness.Trigger is nil")
+	if (h.New == nil && h.Dial == nil) || h.Trigger == nil {
+		t.Fatal("Harness.New and Harness.Dial, or Harness.Trigger, are nil")
 	}
-	impl := h.New(t)
-	sc := Connect(t, impl)
+	var impl, sc scanner.Scanner
+	if h.New != nil {
+		impl = h.New(t)
+		sc = Connect(t, impl)
+	} else {
+		sc = h.Dial(t)
+		impl = sc
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
