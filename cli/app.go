@@ -23,6 +23,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			pluginsCommand(),
+			pinpadCommand(),
 			pluginServeCommand(),
 			journalCommand(),
 			cacheCommand(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/creack/pty"
 
 	channelsfake "github.com/posrt/posrt/plugins/channels/fake"
+	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	ppdevice "github.com/posrt/posrt/plugins/pinpad/serial/device"
 	"github.com/posrt/posrt/plugins/pinpad/serial/wire"
 	"github.com/posrt/posrt/plugins/pinpad/testcards"
@@ -341,4 +343,127 @@ func reversals(t *testing.T, data string) int {
 		}
 	}
 	return n
+}
+
+// Key injection: a serial PIN pad fresh from the factory holds no master
+// key, so posrt cannot sign in; posrt pinpad inject-key loads the one the
+// acquirer issued (refusing a key that does not match its check value
+// before the PIN pad sees it), after which posrt signs in and a card sale
+// is MACed and approved by the acquirer's host. The key is in no file of
+// the terminal's and in no log.
+func TestMasterKeyInjection(t *testing.T) {
+	bin := posrtBinary(t)
+	dir, data := t.TempDir(), t.TempDir()
+	l := &pinpadLine{t: t, link: filepath.Join(dir, "usb-pinpad"), dev: ppdevice.New(ppdevice.Config{})}
+	l.plug(0)
+	tmk := "0123456789ABCDEFFEDCBA9876543210"
+	if err := os.MkdirAll(filepath.Join(data, "sim"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The acquirer's host holds the terminal's master key.
+	if err := os.WriteFile(filepath.Join(data, "sim", "acquirer-tmk"), []byte(tmk+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "posrt.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
+[terminal]
+tid = "12345678"
+mid = "898310048990001"
+[[simulator]]
+kind = "acquirer"
+[[plugin]]
+name = "pinpad"
+kind = "pinpad"
+builtin = "pinpad-serial"
+[plugin.config]
+device = %q
+[[plugin]]
+name = "printer"
+kind = "printer"
+builtin = "fake-printer"
+[[plugin]]
+name = "acquirer"
+kind = "acquirer"
+builtin = "acquirer"
+[plugin.config]
+address = "{sim.acquirer}"
+`, l.link)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func() *runtimetest.Posrt {
+		return runtimetest.StartPosrt(t, bin, "run", "--headless", "--config", cfg, "--data-dir", data, "--ecr-addr", "127.0.0.1:0")
+	}
+	stop := func(p *runtimetest.Posrt) {
+		_ = p.Cmd.Process.Signal(syscall.SIGTERM)
+		_ = p.Cmd.Wait()
+	}
+	p := run()
+	runtimetest.WaitFor(t, "the sign-in refused for want of a master key", func() bool { return strings.Contains(p.Logs.String(), "no master key") })
+	stop(p)
+
+	kcv := strings.ToUpper(func() string { k, _ := hex.DecodeString(tmk); v, _ := cardcrypto.CheckValue(k); return hex.EncodeToString(v[:3]) }())
+	keyFile := filepath.Join(dir, "tmk.txt")
+	inject := func(content string) (string, error) {
+		if err := os.WriteFile(keyFile, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return runPosrt(t, bin, "pinpad", "inject-key", "--config", cfg, "--data-dir", data, "--key-file", keyFile, "--supervisor-password", "123456")
+	}
+	if out, err := inject(tmk + " 000000\n"); err == nil || !strings.Contains(out, "does not match its check value: nothing was sent") {
+		t.Fatalf("a key with a wrong check value: %v\n%s", err, out)
+	}
+	out, err := inject(tmk + "\n" + kcv + "\n")
+	if err != nil || !strings.Contains(out, "master key injected") || !strings.Contains(out, kcv) {
+		t.Fatalf("inject-key: %v\n%s", err, out)
+	}
+	if strings.Contains(strings.ToUpper(out), tmk) {
+		t.Errorf("inject-key printed the key:\n%s", out)
+	}
+
+	p = run()
+	defer stop(p)
+	runtimetest.WaitFor(t, "a signed-in terminal", func() bool {
+		resp, err := p.Do(http.MethodGet, "/v1/status", "")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var st struct {
+			SignedIn bool `json:"signed_in"`
+		}
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.SignedIn
+	})
+	resp, err := p.Do(http.MethodPost, "/v1/sale", `{"amount": 4200, "medium": "card", "request_id": "after-injection"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sale map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&sale)
+	resp.Body.Close()
+	if sale["result"] != "approved" {
+		t.Fatalf("the sale after key injection = %v, want approved", sale)
+	}
+	logs := strings.ToUpper(p.Logs.String())
+	if strings.Contains(logs, tmk) {
+		t.Error("posrt's log holds the master key")
+	}
+	_ = filepath.WalkDir(data, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path == filepath.Join(data, "sim", "acquirer-tmk") { // the host's own copy
+			return nil
+		}
+		b, _ := os.ReadFile(path)
+		if strings.Contains(strings.ToUpper(string(b)), tmk) || strings.Contains(string(b), string(mustHex(t, tmk))) {
+			t.Errorf("%s holds the master key", path)
+		}
+		return nil
+	})
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -60,3 +60,8 @@ func (c *client) EraseKeys(ctx context.Context) error {
 	_, err := c.c.EraseKeys(ctx, &pinpadpb.EraseKeysRequest{})
 	return base.FromStatus(err, sentinels)
 }
+
+func (c *client) InjectMasterKey(ctx context.Context, key MasterKey) error {
+	_, err := c.c.InjectMasterKey(ctx, &pinpadpb.InjectMasterKeyRequest{Key: key.Key, CheckValue: key.CheckValue})
+	return base.FromStatus(err, sentinels)
+}

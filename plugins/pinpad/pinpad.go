@@ -16,9 +16,10 @@ import (
 // wait for the cardholder, so the host gives them a longer deadline than
 // other calls.
 //
-// The MAC calls and EraseKeys are optional: a PIN pad that has them lists
-// CapabilityMAC and CapabilityEraseKeys in Info.Capabilities, and the host
-// calls them only then.
+// The MAC calls, EraseKeys and InjectMasterKey are optional: a PIN pad
+// that has them lists CapabilityMAC, CapabilityEraseKeys and
+// CapabilityInjectMasterKey in Info.Capabilities, and the host calls them
+// only then.
 type PinPad interface {
 	base.Base
 	ReadCard(ctx context.Context, req ReadCardRequest) (Card, error)
@@ -34,6 +35,21 @@ type PinPad interface {
 	// GetPIN, ReadCard and the MAC calls fail with ErrKeysNotLoaded until the
 	// next LoadWorkingKeys.
 	EraseKeys(ctx context.Context) error
+	// InjectMasterKey loads the terminal master key (key injection, once,
+	// by the deployer: posrt pinpad inject-key). The PIN pad checks the
+	// key against its check value (ErrKeyCheck, the old key kept on a
+	// mismatch), keeps it as the key working keys are loaded under, and
+	// erases the working keys it held: the next sign-in loads new ones.
+	InjectMasterKey(ctx context.Context, key MasterKey) error
+}
+
+// MasterKey is a terminal master key in the clear, as its custodian hands
+// it to the PIN pad at injection, with its check value (the first three
+// bytes of zeros encrypted under it). posrt never stores it; the caller
+// clears Key after the call.
+type MasterKey struct {
+	Key        []byte
+	CheckValue []byte
 }
 
 // Capabilities a PIN pad lists in Info.Capabilities for the optional
@@ -43,6 +59,8 @@ const (
 	CapabilityMAC = "pinpad.mac"
 	// CapabilityEraseKeys: EraseKeys.
 	CapabilityEraseKeys = "pinpad.erase_keys"
+	// CapabilityInjectMasterKey: InjectMasterKey.
+	CapabilityInjectMasterKey = "pinpad.inject_master_key"
 )
 
 // MACSize is the size of the MAC CalculateMAC returns and VerifyMAC checks.

@@ -65,3 +65,12 @@ func (s *server) EraseKeys(ctx context.Context, _ *pinpadpb.EraseKeysRequest) (*
 	}
 	return &pinpadpb.EraseKeysResponse{}, nil
 }
+
+func (s *server) InjectMasterKey(ctx context.Context, req *pinpadpb.InjectMasterKeyRequest) (*pinpadpb.InjectMasterKeyResponse, error) {
+	k := MasterKey{Key: req.GetKey(), CheckValue: req.GetCheckValue()}
+	defer clear(k.Key)
+	if err := s.impl.InjectMasterKey(ctx, k); err != nil {
+		return nil, base.ToStatus(err, sentinels)
+	}
+	return &pinpadpb.InjectMasterKeyResponse{}, nil
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/des"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,6 +63,23 @@ func CheckValue(key []byte) ([]byte, error) {
 		return nil, err
 	}
 	return z[:4], nil
+}
+
+// VerifyCheckValue checks a clear key of KeySize bytes against a check
+// value a key custodian gives with it: the first three or four bytes of
+// CheckValue. A wrong key or check value is ErrCheckValue.
+func VerifyCheckValue(key, checkValue []byte) error {
+	if len(key) != KeySize {
+		return fmt.Errorf("%w: the key is %d bytes, not %d", ErrCheckValue, len(key), KeySize)
+	}
+	want, err := CheckValue(key)
+	if err != nil {
+		return err
+	}
+	if len(checkValue) < 3 || len(checkValue) > len(want) || subtle.ConstantTimeCompare(want[:len(checkValue)], checkValue) != 1 {
+		return ErrCheckValue
+	}
+	return nil
 }
 
 // NewKey returns a fresh random double-length key.

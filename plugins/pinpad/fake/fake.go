@@ -89,7 +89,7 @@ func NewFake() *Fake {
 func fakeInfo() base.Info {
 	return base.Info{
 		Kind: base.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions,
-		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys},
+		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys, pinpad.CapabilityInjectMasterKey},
 	}
 }
 
@@ -334,6 +334,24 @@ func (f *Fake) EraseKeys(ctx context.Context) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.keys.erase()
+	f.keys = nil
+	return nil
+}
+
+// InjectMasterKey implements pinpad.PinPad: the key, checked against its
+// check value, replaces the master key (the configured tmk, the fake's
+// factory key) until the next Configure, and the working keys are erased.
+func (f *Fake) InjectMasterKey(ctx context.Context, key pinpad.MasterKey) error {
+	if _, err := f.begin(ctx); err != nil {
+		return err
+	}
+	if err := cardcrypto.VerifyCheckValue(key.Key, key.CheckValue); err != nil {
+		return fmt.Errorf("injecting the master key: %w", pinpad.ErrKeyCheck)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cfg.tmk = slices.Clone(key.Key)
 	f.keys.erase()
 	f.keys = nil
 	return nil

@@ -233,7 +233,7 @@ func TestFakeInfo(t *testing.T) {
 	info, err := NewFake().Info(context.Background())
 	want := base.Info{
 		Kind: base.KindPinPad, Name: "fake-pinpad", Version: "0.1.0", APIVersions: pinpad.APIVersions,
-		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys},
+		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys, pinpad.CapabilityInjectMasterKey},
 	}
 	if err != nil || info.Kind != want.Kind || info.Name != want.Name || info.Version != want.Version || !slices.Equal(info.APIVersions, want.APIVersions) ||
 		!slices.Equal(info.Capabilities, want.Capabilities) {

@@ -168,6 +168,51 @@ func RunConformance(t *testing.T, h Harness) {
 			s.verifyMAC(t, s.calculateMAC(t))
 		}
 	})
+	basetest.Step(t, "InjectMasterKey", func(t *testing.T) {
+		needs(t, info.Has(pinpad.CapabilityInjectMasterKey), pinpad.CapabilityInjectMasterKey)
+		s.injectMasterKey(t)
+	})
+}
+
+// injectMasterKey checks key injection: a key whose check value does not
+// match is refused with pinpad.ErrKeyCheck and changes nothing; a new key
+// erases the working keys, and working keys load under it and no longer
+// under the old one. The harness's TMK is injected back at the end.
+func (s *suite) injectMasterKey(t *testing.T) {
+	t.Helper()
+	inject := func(key []byte, kcv []byte) error {
+		return s.pp.InjectMasterKey(s.ctx, pinpad.MasterKey{Key: slices.Clone(key), CheckValue: kcv})
+	}
+	kcvOf := func(key []byte) []byte { v, _ := cardcrypto.CheckValue(key); return v[:3] }
+	next := cardcrypto.NewKey()
+	if err := inject(next, kcvOf(cardcrypto.NewKey())); !errors.Is(err, pinpad.ErrKeyCheck) {
+		t.Fatalf("InjectMasterKey with another key's check value: err = %v, want pinpad.ErrKeyCheck", err)
+	}
+	s.getPIN(t, s.readCard(t)) // the refused key changed nothing
+	if err := inject(next, kcvOf(next)); err != nil {
+		t.Fatalf("InjectMasterKey: %v", err)
+	}
+	if _, err := s.pp.ReadCard(s.ctx, pinpad.ReadCardRequest{Amount: 100}); !errors.Is(err, pinpad.ErrKeysNotLoaded) {
+		t.Errorf("ReadCard after a new master key: err = %v, want pinpad.ErrKeysNotLoaded (working keys erased)", err)
+	}
+	old := s.h.TMK
+	s.keys = s.newKeys()
+	under := func(tmk []byte) error {
+		s.h.TMK = tmk
+		keys := pinpad.WorkingKeys{PIN: s.wrap(t, s.keys.pin), MAC: s.wrap(t, s.keys.mac), Track: s.wrap(t, s.keys.track)}
+		return s.pp.LoadWorkingKeys(s.ctx, keys)
+	}
+	if err := under(old); !errors.Is(err, pinpad.ErrKeyCheck) {
+		t.Errorf("LoadWorkingKeys under the old master key: err = %v, want pinpad.ErrKeyCheck", err)
+	}
+	if err := under(next); err != nil {
+		t.Fatalf("LoadWorkingKeys under the injected master key: %v", err)
+	}
+	s.getPIN(t, s.readCard(t))
+	if err := inject(old, kcvOf(old)); err != nil {
+		t.Fatalf("InjectMasterKey of the harness's key back: %v", err)
+	}
+	s.h.TMK = old
 }
 
 // suite is the state RunConformance's steps share.

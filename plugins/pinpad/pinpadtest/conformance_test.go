@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/posrt/posrt/plugins/pinpad/cardcrypto"
 	"github.com/posrt/posrt/plugins/pinpad/fake"
 	"github.com/posrt/posrt/plugins/pinpad/testcards"
 
@@ -93,6 +94,19 @@ func (p macWithoutKeys) CalculateMAC(ctx context.Context, req pinpad.MACRequest)
 }
 
 func (p eraseKeepsKeys) EraseKeys(context.Context) error { return nil }
+
+// injectsUnchecked takes a master key whatever its check value says.
+type injectsUnchecked struct{ *fake.Fake }
+
+func (p injectsUnchecked) InjectMasterKey(ctx context.Context, key pinpad.MasterKey) error {
+	key.CheckValue, _ = cardcrypto.CheckValue(key.Key)
+	return p.Fake.InjectMasterKey(ctx, key)
+}
+
+// injectsNothing answers a key injection without taking the key.
+type injectsNothing struct{ *fake.Fake }
+
+func (p injectsNothing) InjectMasterKey(context.Context, pinpad.MasterKey) error { return nil }
 
 // noChipData reads a chip card as if it had been swiped: no sequence
 // number, no ICC data.

@@ -25,6 +25,95 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type InjectMasterKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The clear master key (16 bytes, double-length TDES) and its check value.
+	Key           []byte `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	CheckValue    []byte `protobuf:"bytes,2,opt,name=check_value,json=checkValue,proto3" json:"check_value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InjectMasterKeyRequest) Reset() {
+	*x = InjectMasterKeyRequest{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InjectMasterKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InjectMasterKeyRequest) ProtoMessage() {}
+
+func (x *InjectMasterKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InjectMasterKeyRequest.ProtoReflect.Descriptor instead.
+func (*InjectMasterKeyRequest) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *InjectMasterKeyRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *InjectMasterKeyRequest) GetCheckValue() []byte {
+	if x != nil {
+		return x.CheckValue
+	}
+	return nil
+}
+
+type InjectMasterKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InjectMasterKeyResponse) Reset() {
+	*x = InjectMasterKeyResponse{}
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InjectMasterKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InjectMasterKeyResponse) ProtoMessage() {}
+
+func (x *InjectMasterKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InjectMasterKeyResponse.ProtoReflect.Descriptor instead.
+func (*InjectMasterKeyResponse) Descriptor() ([]byte, []int) {
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{1}
+}
+
 type ReadCardRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Amount int64                  `protobuf:"varint,1,opt,name=amount,proto3" json:"amount,omitempty"`
@@ -36,7 +125,7 @@ type ReadCardRequest struct {
 
 func (x *ReadCardRequest) Reset() {
 	*x = ReadCardRequest{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[0]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +137,7 @@ func (x *ReadCardRequest) String() string {
 func (*ReadCardRequest) ProtoMessage() {}
 
 func (x *ReadCardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[0]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +150,7 @@ func (x *ReadCardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCardRequest.ProtoReflect.Descriptor instead.
 func (*ReadCardRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{0}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ReadCardRequest) GetAmount() int64 {
@@ -97,7 +186,7 @@ type ReadCardResponse struct {
 
 func (x *ReadCardResponse) Reset() {
 	*x = ReadCardResponse{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[1]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -109,7 +198,7 @@ func (x *ReadCardResponse) String() string {
 func (*ReadCardResponse) ProtoMessage() {}
 
 func (x *ReadCardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[1]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -122,7 +211,7 @@ func (x *ReadCardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadCardResponse.ProtoReflect.Descriptor instead.
 func (*ReadCardResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{1}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ReadCardResponse) GetMaskedPan() string {
@@ -178,7 +267,7 @@ type GetPINRequest struct {
 
 func (x *GetPINRequest) Reset() {
 	*x = GetPINRequest{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[2]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -190,7 +279,7 @@ func (x *GetPINRequest) String() string {
 func (*GetPINRequest) ProtoMessage() {}
 
 func (x *GetPINRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[2]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -203,7 +292,7 @@ func (x *GetPINRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPINRequest.ProtoReflect.Descriptor instead.
 func (*GetPINRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{2}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetPINRequest) GetAmount() int64 {
@@ -230,7 +319,7 @@ type GetPINResponse struct {
 
 func (x *GetPINResponse) Reset() {
 	*x = GetPINResponse{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[3]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -242,7 +331,7 @@ func (x *GetPINResponse) String() string {
 func (*GetPINResponse) ProtoMessage() {}
 
 func (x *GetPINResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[3]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -255,7 +344,7 @@ func (x *GetPINResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPINResponse.ProtoReflect.Descriptor instead.
 func (*GetPINResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{3}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetPINResponse) GetPinBlock() []byte {
@@ -274,7 +363,7 @@ type DisplayRequest struct {
 
 func (x *DisplayRequest) Reset() {
 	*x = DisplayRequest{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[4]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -286,7 +375,7 @@ func (x *DisplayRequest) String() string {
 func (*DisplayRequest) ProtoMessage() {}
 
 func (x *DisplayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[4]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -299,7 +388,7 @@ func (x *DisplayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayRequest.ProtoReflect.Descriptor instead.
 func (*DisplayRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{4}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DisplayRequest) GetLines() []string {
@@ -317,7 +406,7 @@ type DisplayResponse struct {
 
 func (x *DisplayResponse) Reset() {
 	*x = DisplayResponse{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[5]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -329,7 +418,7 @@ func (x *DisplayResponse) String() string {
 func (*DisplayResponse) ProtoMessage() {}
 
 func (x *DisplayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[5]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -342,7 +431,7 @@ func (x *DisplayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisplayResponse.ProtoReflect.Descriptor instead.
 func (*DisplayResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{5}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{7}
 }
 
 type WorkingKey struct {
@@ -356,7 +445,7 @@ type WorkingKey struct {
 
 func (x *WorkingKey) Reset() {
 	*x = WorkingKey{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[6]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -368,7 +457,7 @@ func (x *WorkingKey) String() string {
 func (*WorkingKey) ProtoMessage() {}
 
 func (x *WorkingKey) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[6]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -381,7 +470,7 @@ func (x *WorkingKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkingKey.ProtoReflect.Descriptor instead.
 func (*WorkingKey) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{6}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WorkingKey) GetEncrypted() []byte {
@@ -409,7 +498,7 @@ type LoadWorkingKeysRequest struct {
 
 func (x *LoadWorkingKeysRequest) Reset() {
 	*x = LoadWorkingKeysRequest{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[7]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +510,7 @@ func (x *LoadWorkingKeysRequest) String() string {
 func (*LoadWorkingKeysRequest) ProtoMessage() {}
 
 func (x *LoadWorkingKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[7]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +523,7 @@ func (x *LoadWorkingKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadWorkingKeysRequest.ProtoReflect.Descriptor instead.
 func (*LoadWorkingKeysRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{7}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LoadWorkingKeysRequest) GetPinKey() *WorkingKey {
@@ -466,7 +555,7 @@ type LoadWorkingKeysResponse struct {
 
 func (x *LoadWorkingKeysResponse) Reset() {
 	*x = LoadWorkingKeysResponse{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[8]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +567,7 @@ func (x *LoadWorkingKeysResponse) String() string {
 func (*LoadWorkingKeysResponse) ProtoMessage() {}
 
 func (x *LoadWorkingKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[8]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +580,7 @@ func (x *LoadWorkingKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadWorkingKeysResponse.ProtoReflect.Descriptor instead.
 func (*LoadWorkingKeysResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{8}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{10}
 }
 
 type CalculateMACRequest struct {
@@ -503,7 +592,7 @@ type CalculateMACRequest struct {
 
 func (x *CalculateMACRequest) Reset() {
 	*x = CalculateMACRequest{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[9]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -515,7 +604,7 @@ func (x *CalculateMACRequest) String() string {
 func (*CalculateMACRequest) ProtoMessage() {}
 
 func (x *CalculateMACRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[9]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -528,7 +617,7 @@ func (x *CalculateMACRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalculateMACRequest.ProtoReflect.Descriptor instead.
 func (*CalculateMACRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{9}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CalculateMACRequest) GetData() []byte {
@@ -548,7 +637,7 @@ type CalculateMACResponse struct {
 
 func (x *CalculateMACResponse) Reset() {
 	*x = CalculateMACResponse{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[10]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -560,7 +649,7 @@ func (x *CalculateMACResponse) String() string {
 func (*CalculateMACResponse) ProtoMessage() {}
 
 func (x *CalculateMACResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[10]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -573,7 +662,7 @@ func (x *CalculateMACResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CalculateMACResponse.ProtoReflect.Descriptor instead.
 func (*CalculateMACResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{10}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CalculateMACResponse) GetMac() []byte {
@@ -593,7 +682,7 @@ type VerifyMACRequest struct {
 
 func (x *VerifyMACRequest) Reset() {
 	*x = VerifyMACRequest{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[11]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +694,7 @@ func (x *VerifyMACRequest) String() string {
 func (*VerifyMACRequest) ProtoMessage() {}
 
 func (x *VerifyMACRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[11]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +707,7 @@ func (x *VerifyMACRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyMACRequest.ProtoReflect.Descriptor instead.
 func (*VerifyMACRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{11}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *VerifyMACRequest) GetData() []byte {
@@ -644,7 +733,7 @@ type VerifyMACResponse struct {
 
 func (x *VerifyMACResponse) Reset() {
 	*x = VerifyMACResponse{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[12]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -656,7 +745,7 @@ func (x *VerifyMACResponse) String() string {
 func (*VerifyMACResponse) ProtoMessage() {}
 
 func (x *VerifyMACResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[12]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -669,7 +758,7 @@ func (x *VerifyMACResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyMACResponse.ProtoReflect.Descriptor instead.
 func (*VerifyMACResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{12}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{14}
 }
 
 type EraseKeysRequest struct {
@@ -680,7 +769,7 @@ type EraseKeysRequest struct {
 
 func (x *EraseKeysRequest) Reset() {
 	*x = EraseKeysRequest{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[13]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +781,7 @@ func (x *EraseKeysRequest) String() string {
 func (*EraseKeysRequest) ProtoMessage() {}
 
 func (x *EraseKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[13]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +794,7 @@ func (x *EraseKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseKeysRequest.ProtoReflect.Descriptor instead.
 func (*EraseKeysRequest) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{13}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{15}
 }
 
 type EraseKeysResponse struct {
@@ -716,7 +805,7 @@ type EraseKeysResponse struct {
 
 func (x *EraseKeysResponse) Reset() {
 	*x = EraseKeysResponse{}
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[14]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +817,7 @@ func (x *EraseKeysResponse) String() string {
 func (*EraseKeysResponse) ProtoMessage() {}
 
 func (x *EraseKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[14]
+	mi := &file_plugins_pinpad_proto_pinpad_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,14 +830,19 @@ func (x *EraseKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseKeysResponse.ProtoReflect.Descriptor instead.
 func (*EraseKeysResponse) Descriptor() ([]byte, []int) {
-	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{14}
+	return file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP(), []int{16}
 }
 
 var File_plugins_pinpad_proto_pinpad_proto protoreflect.FileDescriptor
 
 const file_plugins_pinpad_proto_pinpad_proto_rawDesc = "" +
 	"\n" +
-	"!plugins/pinpad/proto/pinpad.proto\x12\x0fposrt.pinpad.v1\"J\n" +
+	"!plugins/pinpad/proto/pinpad.proto\x12\x0fposrt.pinpad.v1\"K\n" +
+	"\x16InjectMasterKeyRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1f\n" +
+	"\vcheck_value\x18\x02 \x01(\fR\n" +
+	"checkValue\"\x19\n" +
+	"\x17InjectMasterKeyResponse\"J\n" +
 	"\x0fReadCardRequest\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\x03R\x06amount\x12\x1f\n" +
 	"\ventry_modes\x18\x02 \x03(\tR\n" +
@@ -789,7 +883,7 @@ const file_plugins_pinpad_proto_pinpad_proto_rawDesc = "" +
 	"\x03mac\x18\x02 \x01(\fR\x03mac\"\x13\n" +
 	"\x11VerifyMACResponse\"\x12\n" +
 	"\x10EraseKeysRequest\"\x13\n" +
-	"\x11EraseKeysResponse2\xdd\x04\n" +
+	"\x11EraseKeysResponse2\xc3\x05\n" +
 	"\x06PinPad\x12O\n" +
 	"\bReadCard\x12 .posrt.pinpad.v1.ReadCardRequest\x1a!.posrt.pinpad.v1.ReadCardResponse\x12I\n" +
 	"\x06GetPIN\x12\x1e.posrt.pinpad.v1.GetPINRequest\x1a\x1f.posrt.pinpad.v1.GetPINResponse\x12L\n" +
@@ -797,7 +891,8 @@ const file_plugins_pinpad_proto_pinpad_proto_rawDesc = "" +
 	"\x0fLoadWorkingKeys\x12'.posrt.pinpad.v1.LoadWorkingKeysRequest\x1a(.posrt.pinpad.v1.LoadWorkingKeysResponse\x12[\n" +
 	"\fCalculateMAC\x12$.posrt.pinpad.v1.CalculateMACRequest\x1a%.posrt.pinpad.v1.CalculateMACResponse\x12R\n" +
 	"\tVerifyMAC\x12!.posrt.pinpad.v1.VerifyMACRequest\x1a\".posrt.pinpad.v1.VerifyMACResponse\x12R\n" +
-	"\tEraseKeys\x12!.posrt.pinpad.v1.EraseKeysRequest\x1a\".posrt.pinpad.v1.EraseKeysResponseB6Z4github.com/posrt/posrt/plugins/pinpad/proto;pinpadpbb\x06proto3"
+	"\tEraseKeys\x12!.posrt.pinpad.v1.EraseKeysRequest\x1a\".posrt.pinpad.v1.EraseKeysResponse\x12d\n" +
+	"\x0fInjectMasterKey\x12'.posrt.pinpad.v1.InjectMasterKeyRequest\x1a(.posrt.pinpad.v1.InjectMasterKeyResponseB6Z4github.com/posrt/posrt/plugins/pinpad/proto;pinpadpbb\x06proto3"
 
 var (
 	file_plugins_pinpad_proto_pinpad_proto_rawDescOnce sync.Once
@@ -811,44 +906,48 @@ func file_plugins_pinpad_proto_pinpad_proto_rawDescGZIP() []byte {
 	return file_plugins_pinpad_proto_pinpad_proto_rawDescData
 }
 
-var file_plugins_pinpad_proto_pinpad_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_plugins_pinpad_proto_pinpad_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_plugins_pinpad_proto_pinpad_proto_goTypes = []any{
-	(*ReadCardRequest)(nil),         // 0: posrt.pinpad.v1.ReadCardRequest
-	(*ReadCardResponse)(nil),        // 1: posrt.pinpad.v1.ReadCardResponse
-	(*GetPINRequest)(nil),           // 2: posrt.pinpad.v1.GetPINRequest
-	(*GetPINResponse)(nil),          // 3: posrt.pinpad.v1.GetPINResponse
-	(*DisplayRequest)(nil),          // 4: posrt.pinpad.v1.DisplayRequest
-	(*DisplayResponse)(nil),         // 5: posrt.pinpad.v1.DisplayResponse
-	(*WorkingKey)(nil),              // 6: posrt.pinpad.v1.WorkingKey
-	(*LoadWorkingKeysRequest)(nil),  // 7: posrt.pinpad.v1.LoadWorkingKeysRequest
-	(*LoadWorkingKeysResponse)(nil), // 8: posrt.pinpad.v1.LoadWorkingKeysResponse
-	(*CalculateMACRequest)(nil),     // 9: posrt.pinpad.v1.CalculateMACRequest
-	(*CalculateMACResponse)(nil),    // 10: posrt.pinpad.v1.CalculateMACResponse
-	(*VerifyMACRequest)(nil),        // 11: posrt.pinpad.v1.VerifyMACRequest
-	(*VerifyMACResponse)(nil),       // 12: posrt.pinpad.v1.VerifyMACResponse
-	(*EraseKeysRequest)(nil),        // 13: posrt.pinpad.v1.EraseKeysRequest
-	(*EraseKeysResponse)(nil),       // 14: posrt.pinpad.v1.EraseKeysResponse
+	(*InjectMasterKeyRequest)(nil),  // 0: posrt.pinpad.v1.InjectMasterKeyRequest
+	(*InjectMasterKeyResponse)(nil), // 1: posrt.pinpad.v1.InjectMasterKeyResponse
+	(*ReadCardRequest)(nil),         // 2: posrt.pinpad.v1.ReadCardRequest
+	(*ReadCardResponse)(nil),        // 3: posrt.pinpad.v1.ReadCardResponse
+	(*GetPINRequest)(nil),           // 4: posrt.pinpad.v1.GetPINRequest
+	(*GetPINResponse)(nil),          // 5: posrt.pinpad.v1.GetPINResponse
+	(*DisplayRequest)(nil),          // 6: posrt.pinpad.v1.DisplayRequest
+	(*DisplayResponse)(nil),         // 7: posrt.pinpad.v1.DisplayResponse
+	(*WorkingKey)(nil),              // 8: posrt.pinpad.v1.WorkingKey
+	(*LoadWorkingKeysRequest)(nil),  // 9: posrt.pinpad.v1.LoadWorkingKeysRequest
+	(*LoadWorkingKeysResponse)(nil), // 10: posrt.pinpad.v1.LoadWorkingKeysResponse
+	(*CalculateMACRequest)(nil),     // 11: posrt.pinpad.v1.CalculateMACRequest
+	(*CalculateMACResponse)(nil),    // 12: posrt.pinpad.v1.CalculateMACResponse
+	(*VerifyMACRequest)(nil),        // 13: posrt.pinpad.v1.VerifyMACRequest
+	(*VerifyMACResponse)(nil),       // 14: posrt.pinpad.v1.VerifyMACResponse
+	(*EraseKeysRequest)(nil),        // 15: posrt.pinpad.v1.EraseKeysRequest
+	(*EraseKeysResponse)(nil),       // 16: posrt.pinpad.v1.EraseKeysResponse
 }
 var file_plugins_pinpad_proto_pinpad_proto_depIdxs = []int32{
-	6,  // 0: posrt.pinpad.v1.LoadWorkingKeysRequest.pin_key:type_name -> posrt.pinpad.v1.WorkingKey
-	6,  // 1: posrt.pinpad.v1.LoadWorkingKeysRequest.mac_key:type_name -> posrt.pinpad.v1.WorkingKey
-	6,  // 2: posrt.pinpad.v1.LoadWorkingKeysRequest.track_key:type_name -> posrt.pinpad.v1.WorkingKey
-	0,  // 3: posrt.pinpad.v1.PinPad.ReadCard:input_type -> posrt.pinpad.v1.ReadCardRequest
-	2,  // 4: posrt.pinpad.v1.PinPad.GetPIN:input_type -> posrt.pinpad.v1.GetPINRequest
-	4,  // 5: posrt.pinpad.v1.PinPad.Display:input_type -> posrt.pinpad.v1.DisplayRequest
-	7,  // 6: posrt.pinpad.v1.PinPad.LoadWorkingKeys:input_type -> posrt.pinpad.v1.LoadWorkingKeysRequest
-	9,  // 7: posrt.pinpad.v1.PinPad.CalculateMAC:input_type -> posrt.pinpad.v1.CalculateMACRequest
-	11, // 8: posrt.pinpad.v1.PinPad.VerifyMAC:input_type -> posrt.pinpad.v1.VerifyMACRequest
-	13, // 9: posrt.pinpad.v1.PinPad.EraseKeys:input_type -> posrt.pinpad.v1.EraseKeysRequest
-	1,  // 10: posrt.pinpad.v1.PinPad.ReadCard:output_type -> posrt.pinpad.v1.ReadCardResponse
-	3,  // 11: posrt.pinpad.v1.PinPad.GetPIN:output_type -> posrt.pinpad.v1.GetPINResponse
-	5,  // 12: posrt.pinpad.v1.PinPad.Display:output_type -> posrt.pinpad.v1.DisplayResponse
-	8,  // 13: posrt.pinpad.v1.PinPad.LoadWorkingKeys:output_type -> posrt.pinpad.v1.LoadWorkingKeysResponse
-	10, // 14: posrt.pinpad.v1.PinPad.CalculateMAC:output_type -> posrt.pinpad.v1.CalculateMACResponse
-	12, // 15: posrt.pinpad.v1.PinPad.VerifyMAC:output_type -> posrt.pinpad.v1.VerifyMACResponse
-	14, // 16: posrt.pinpad.v1.PinPad.EraseKeys:output_type -> posrt.pinpad.v1.EraseKeysResponse
-	10, // [10:17] is the sub-list for method output_type
-	3,  // [3:10] is the sub-list for method input_type
+	8,  // 0: posrt.pinpad.v1.LoadWorkingKeysRequest.pin_key:type_name -> posrt.pinpad.v1.WorkingKey
+	8,  // 1: posrt.pinpad.v1.LoadWorkingKeysRequest.mac_key:type_name -> posrt.pinpad.v1.WorkingKey
+	8,  // 2: posrt.pinpad.v1.LoadWorkingKeysRequest.track_key:type_name -> posrt.pinpad.v1.WorkingKey
+	2,  // 3: posrt.pinpad.v1.PinPad.ReadCard:input_type -> posrt.pinpad.v1.ReadCardRequest
+	4,  // 4: posrt.pinpad.v1.PinPad.GetPIN:input_type -> posrt.pinpad.v1.GetPINRequest
+	6,  // 5: posrt.pinpad.v1.PinPad.Display:input_type -> posrt.pinpad.v1.DisplayRequest
+	9,  // 6: posrt.pinpad.v1.PinPad.LoadWorkingKeys:input_type -> posrt.pinpad.v1.LoadWorkingKeysRequest
+	11, // 7: posrt.pinpad.v1.PinPad.CalculateMAC:input_type -> posrt.pinpad.v1.CalculateMACRequest
+	13, // 8: posrt.pinpad.v1.PinPad.VerifyMAC:input_type -> posrt.pinpad.v1.VerifyMACRequest
+	15, // 9: posrt.pinpad.v1.PinPad.EraseKeys:input_type -> posrt.pinpad.v1.EraseKeysRequest
+	0,  // 10: posrt.pinpad.v1.PinPad.InjectMasterKey:input_type -> posrt.pinpad.v1.InjectMasterKeyRequest
+	3,  // 11: posrt.pinpad.v1.PinPad.ReadCard:output_type -> posrt.pinpad.v1.ReadCardResponse
+	5,  // 12: posrt.pinpad.v1.PinPad.GetPIN:output_type -> posrt.pinpad.v1.GetPINResponse
+	7,  // 13: posrt.pinpad.v1.PinPad.Display:output_type -> posrt.pinpad.v1.DisplayResponse
+	10, // 14: posrt.pinpad.v1.PinPad.LoadWorkingKeys:output_type -> posrt.pinpad.v1.LoadWorkingKeysResponse
+	12, // 15: posrt.pinpad.v1.PinPad.CalculateMAC:output_type -> posrt.pinpad.v1.CalculateMACResponse
+	14, // 16: posrt.pinpad.v1.PinPad.VerifyMAC:output_type -> posrt.pinpad.v1.VerifyMACResponse
+	16, // 17: posrt.pinpad.v1.PinPad.EraseKeys:output_type -> posrt.pinpad.v1.EraseKeysResponse
+	1,  // 18: posrt.pinpad.v1.PinPad.InjectMasterKey:output_type -> posrt.pinpad.v1.InjectMasterKeyResponse
+	11, // [11:19] is the sub-list for method output_type
+	3,  // [3:11] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -865,7 +964,7 @@ func file_plugins_pinpad_proto_pinpad_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugins_pinpad_proto_pinpad_proto_rawDesc), len(file_plugins_pinpad_proto_pinpad_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

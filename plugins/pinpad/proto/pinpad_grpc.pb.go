@@ -30,6 +30,7 @@ const (
 	PinPad_CalculateMAC_FullMethodName    = "/posrt.pinpad.v1.PinPad/CalculateMAC"
 	PinPad_VerifyMAC_FullMethodName       = "/posrt.pinpad.v1.PinPad/VerifyMAC"
 	PinPad_EraseKeys_FullMethodName       = "/posrt.pinpad.v1.PinPad/EraseKeys"
+	PinPad_InjectMasterKey_FullMethodName = "/posrt.pinpad.v1.PinPad/InjectMasterKey"
 )
 
 // PinPadClient is the client API for PinPad service.
@@ -45,6 +46,10 @@ type PinPadClient interface {
 	VerifyMAC(ctx context.Context, in *VerifyMACRequest, opts ...grpc.CallOption) (*VerifyMACResponse, error)
 	// Optional (capability pinpad.erase_keys): erase every working key.
 	EraseKeys(ctx context.Context, in *EraseKeysRequest, opts ...grpc.CallOption) (*EraseKeysResponse, error)
+	// Optional (capability pinpad.inject_master_key): load the terminal
+	// master key, checked against its check value; the working keys are
+	// erased.
+	InjectMasterKey(ctx context.Context, in *InjectMasterKeyRequest, opts ...grpc.CallOption) (*InjectMasterKeyResponse, error)
 }
 
 type pinPadClient struct {
@@ -125,6 +130,16 @@ func (c *pinPadClient) EraseKeys(ctx context.Context, in *EraseKeysRequest, opts
 	return out, nil
 }
 
+func (c *pinPadClient) InjectMasterKey(ctx context.Context, in *InjectMasterKeyRequest, opts ...grpc.CallOption) (*InjectMasterKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InjectMasterKeyResponse)
+	err := c.cc.Invoke(ctx, PinPad_InjectMasterKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PinPadServer is the server API for PinPad service.
 // All implementations must embed UnimplementedPinPadServer
 // for forward compatibility.
@@ -138,6 +153,10 @@ type PinPadServer interface {
 	VerifyMAC(context.Context, *VerifyMACRequest) (*VerifyMACResponse, error)
 	// Optional (capability pinpad.erase_keys): erase every working key.
 	EraseKeys(context.Context, *EraseKeysRequest) (*EraseKeysResponse, error)
+	// Optional (capability pinpad.inject_master_key): load the terminal
+	// master key, checked against its check value; the working keys are
+	// erased.
+	InjectMasterKey(context.Context, *InjectMasterKeyRequest) (*InjectMasterKeyResponse, error)
 	mustEmbedUnimplementedPinPadServer()
 }
 
@@ -168,6 +187,9 @@ func (UnimplementedPinPadServer) VerifyMAC(context.Context, *VerifyMACRequest) (
 }
 func (UnimplementedPinPadServer) EraseKeys(context.Context, *EraseKeysRequest) (*EraseKeysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseKeys not implemented")
+}
+func (UnimplementedPinPadServer) InjectMasterKey(context.Context, *InjectMasterKeyRequest) (*InjectMasterKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method InjectMasterKey not implemented")
 }
 func (UnimplementedPinPadServer) mustEmbedUnimplementedPinPadServer() {}
 func (UnimplementedPinPadServer) testEmbeddedByValue()                {}
@@ -316,6 +338,24 @@ func _PinPad_EraseKeys_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PinPad_InjectMasterKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InjectMasterKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PinPadServer).InjectMasterKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PinPad_InjectMasterKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PinPadServer).InjectMasterKey(ctx, req.(*InjectMasterKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PinPad_ServiceDesc is the grpc.ServiceDesc for PinPad service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -350,6 +390,10 @@ var PinPad_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EraseKeys",
 			Handler:    _PinPad_EraseKeys_Handler,
+		},
+		{
+			MethodName: "InjectMasterKey",
+			Handler:    _PinPad_InjectMasterKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -69,7 +69,7 @@ func NewWithLogger(log hclog.Logger) *Driver { return &Driver{log: log} }
 func driverInfo() base.Info {
 	return base.Info{
 		Kind: base.KindPinPad, Name: "pinpad-serial", Version: "0.1.0", APIVersions: pinpad.APIVersions,
-		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys},
+		Capabilities: []string{pinpad.CapabilityMAC, pinpad.CapabilityEraseKeys, pinpad.CapabilityInjectMasterKey},
 	}
 }
 
@@ -389,16 +389,14 @@ func (d *Driver) Beep(ctx context.Context, dur time.Duration) error {
 	return err
 }
 
-// InjectMasterKey loads the terminal master key into the PIN pad (key
-// injection, done in a secure room): the clear key and its check value go
-// to the device, which refuses a check value that does not match
-// (pinpad.ErrKeyCheck) and erases its working keys.
-func (d *Driver) InjectMasterKey(ctx context.Context, key []byte) error {
-	kcv, err := cardcrypto.CheckValue(key)
-	if err != nil {
-		return fmt.Errorf("injecting the master key: %w", err)
+// InjectMasterKey implements pinpad.PinPad: the clear key and its check
+// value go to the device (command 0x30), which refuses a check value that
+// does not match (pinpad.ErrKeyCheck) and erases its working keys.
+func (d *Driver) InjectMasterKey(ctx context.Context, key pinpad.MasterKey) error {
+	if len(key.Key) != cardcrypto.KeySize {
+		return fmt.Errorf("injecting the master key: %w: the key is %d bytes, not %d", pinpad.ErrKeyCheck, len(key.Key), cardcrypto.KeySize)
 	}
-	cmd := wire.Frame{Command: wire.CmdLoadMasterKey, Fields: []wire.Field{{Tag: wire.TagKey, Value: key}, {Tag: wire.TagCheckValue, Value: kcv}}}
+	cmd := wire.Frame{Command: wire.CmdLoadMasterKey, Fields: []wire.Field{{Tag: wire.TagKey, Value: key.Key}, {Tag: wire.TagCheckValue, Value: key.CheckValue}}}
 	if _, err := d.call(ctx, cmd, false); err != nil {
 		return fmt.Errorf("injecting the master key: %w", err)
 	}

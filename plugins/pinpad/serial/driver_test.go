@@ -101,7 +101,7 @@ func TestConformance(t *testing.T) {
 			d := newDriver(t, l, nil)
 			// Key injection: the simulator leaves the factory without a
 			// master key.
-			if err := d.InjectMasterKey(context.Background(), testcards.TestTMK()); err != nil {
+			if err := d.InjectMasterKey(context.Background(), masterKey(testcards.TestTMK())); err != nil {
 				t.Fatal(err)
 			}
 			return d
@@ -299,7 +299,7 @@ func TestUnansweredCommandIsNotConnected(t *testing.T) {
 func signIn(t *testing.T, d *Driver) (trackKey, pinKey []byte) {
 	t.Helper()
 	ctx := context.Background()
-	if err := d.InjectMasterKey(ctx, testcards.TestTMK()); err != nil {
+	if err := d.InjectMasterKey(ctx, masterKey(testcards.TestTMK())); err != nil {
 		t.Fatal(err)
 	}
 	wrap := func(k []byte) pinpad.WorkingKey {
@@ -522,4 +522,10 @@ func TestUnplugAndReplugAreEvents(t *testing.T) {
 	if err := d.Display(ctx, []string{"BACK"}); err != nil {
 		t.Fatalf("Display plugged back: %v", err)
 	}
+}
+
+// masterKey is key with its check value, as a custodian hands it over.
+func masterKey(key []byte) pinpad.MasterKey {
+	kcv, _ := cardcrypto.CheckValue(key)
+	return pinpad.MasterKey{Key: key, CheckValue: kcv[:3]}
 }

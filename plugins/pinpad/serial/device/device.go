@@ -204,8 +204,7 @@ func (d *Device) loadMasterKey(f wire.Frame) wire.Frame {
 	if len(key) != cardcrypto.KeySize {
 		return failure(f.Command, wire.StatusBadRequest, "master key is not 16 bytes")
 	}
-	want, err := cardcrypto.CheckValue(key)
-	if err != nil || len(kcv) == 0 || len(kcv) > len(want) || subtle.ConstantTimeCompare(want[:len(kcv)], kcv) != 1 {
+	if err := cardcrypto.VerifyCheckValue(key, kcv); err != nil {
 		return failure(f.Command, wire.StatusKeyCheck, "master key check value mismatch")
 	}
 	d.mu.Lock()
