@@ -401,7 +401,11 @@ address = "{sim.acquirer}"
 	runtimetest.WaitFor(t, "the sign-in refused for want of a master key", func() bool { return strings.Contains(p.Logs.String(), "no master key") })
 	stop(p)
 
-	kcv := strings.ToUpper(func() string { k, _ := hex.DecodeString(tmk); v, _ := cardcrypto.CheckValue(k); return hex.EncodeToString(v[:3]) }())
+	kcv := strings.ToUpper(func() string {
+		k, _ := hex.DecodeString(tmk)
+		v, _ := cardcrypto.CheckValue(k)
+		return hex.EncodeToString(v[:3])
+	}())
 	keyFile := filepath.Join(dir, "tmk.txt")
 	inject := func(content string) (string, error) {
 		if err := os.WriteFile(keyFile, []byte(content), 0o600); err != nil {
