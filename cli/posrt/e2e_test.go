@@ -494,7 +494,7 @@ func TestVendorPluginChecks(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^acquirer +acquirer +acquirer +.* idle `).MatchString(out) || !regexp.MustCompile(`(?m)^wechat +wallet +wechat +.* idle `).MatchString(out) {
 		t.Errorf("plugins list lacks the real acquirer and WeChat Pay plugins, idle:\n%s", out)
 	}
-	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "fake-unionpay-qr", "idle"} {
+	for _, want := range []string{"NAME", "pinpad", "fake-pinpad", "printer", "scanner", "unionpay-qr", "idle"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plugins list lacks %q:\n%s", want, out)
 		}
