@@ -163,8 +163,14 @@ func RunConformance(t *testing.T, h Harness) {
 		})
 	}
 	basetest.Step(t, "RefusedJobPrintsWhenCleared", func(t *testing.T) {
+		before := h.Printed(impl)
 		h.SetConditions(impl)
 		ready(t)
+		// A printer that kept a refused job and prints it once the
+		// condition clears would print it again at the runtime's retry.
+		if n := h.Printed(impl) - before; n != 0 {
+			t.Fatalf("clearing the condition printed %d refused jobs nobody asked for again", n)
+		}
 		printOnce(t, slip("conformance/refused/"+printer.JobID(printer.ConditionPaperOut)), 1)
 		printOnce(t, slip("conformance/near-end-cover-open"), 1)
 	})

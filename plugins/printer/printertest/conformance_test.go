@@ -101,17 +101,52 @@ func harness(fn func(*fake.Fake) printer.Printer, config map[string]string) Harn
 func brokenPrinters() map[string]basetest.Broken[Harness] {
 	plain := func(f *fake.Fake) printer.Printer { return f }
 	return map[string]basetest.Broken[Harness]{
-		"has its cover open":           {Harness: harness(plain, map[string]string{"conditions": "cover_open"}), Step: "Health"},
-		"runs out of paper":            {Harness: harness(plain, map[string]string{"paper": "1"}), Step: "StatusAfterPrint"},
-		"has no drawer":                {Harness: harness(plain, map[string]string{"drawer": "false"}), Step: "OpenDrawer"},
-		"claims another kind":          {Harness: harness(func(f *fake.Fake) printer.Printer { return wrongKind{f} }, nil), Step: "Info"},
-		"reports one condition of two": {Harness: harness(func(f *fake.Fake) printer.Printer { return firstCondition{f} }, nil), Step: "SeveralConditionsAtOnce"},
-		"prints a retried job again":   {Harness: harness(func(f *fake.Fake) printer.Printer { return printsEveryTime{f, new(atomic.Int64)} }, nil), Step: "RetriedJobPrintsOnce"},
-		"prints a job without an ID":   {Harness: harness(func(f *fake.Fake) printer.Printer { return acceptsNoID{f} }, nil), Step: "JobWithoutIDRefused"},
-		"prints with its cover open":   {Harness: harness(func(f *fake.Fake) printer.Printer { return ignoresCover{f} }, nil), Step: "Refuses_cover_open"},
-		"cannot print Chinese":         {Harness: harness(func(f *fake.Fake) printer.Printer { return rejectsCJK{f} }, nil), Step: "Print"},
-		"accepts any API":              {Harness: harness(func(f *fake.Fake) printer.Printer { return anyAPIVersion{f} }, nil), Step: "ConfigureRejectsUnknownAPIVersion"},
+		"has its cover open":               {Harness: harness(plain, map[string]string{"conditions": "cover_open"}), Step: "Health"},
+		"runs out of paper":                {Harness: harness(plain, map[string]string{"paper": "1"}), Step: "StatusAfterPrint"},
+		"has no drawer":                    {Harness: harness(plain, map[string]string{"drawer": "false"}), Step: "OpenDrawer"},
+		"claims another kind":              {Harness: harness(func(f *fake.Fake) printer.Printer { return wrongKind{f} }, nil), Step: "Info"},
+		"reports one condition of two":     {Harness: harness(func(f *fake.Fake) printer.Printer { return firstCondition{f} }, nil), Step: "SeveralConditionsAtOnce"},
+		"prints a retried job again":       {Harness: harness(func(f *fake.Fake) printer.Printer { return printsEveryTime{f, new(atomic.Int64)} }, nil), Step: "RetriedJobPrintsOnce"},
+		"prints a job without an ID":       {Harness: harness(func(f *fake.Fake) printer.Printer { return acceptsNoID{f} }, nil), Step: "JobWithoutIDRefused"},
+		"prints with its cover open":       {Harness: harness(func(f *fake.Fake) printer.Printer { return ignoresCover{f} }, nil), Step: "Refuses_cover_open"},
+		"cannot print Chinese":             {Harness: harness(func(f *fake.Fake) printer.Printer { return rejectsCJK{f} }, nil), Step: "Print"},
+		"accepts any API":                  {Harness: harness(func(f *fake.Fake) printer.Printer { return anyAPIVersion{f} }, nil), Step: "ConfigureRejectsUnknownAPIVersion"},
+		"prints refused jobs once cleared": {Harness: holdsRefusedJobs(), Step: "RefusedJobPrintsWhenCleared"},
 	}
+}
+
+// holdsRefusedJobs is a printer that keeps each job a condition refused
+// and prints it by itself once the conditions clear, as a printer whose
+// driver queued it would.
+func holdsRefusedJobs() Harness {
+	var f *fake.Fake
+	var held []printer.Job
+	h := harness(func(ff *fake.Fake) printer.Printer { f = ff; return keepsRefused{ff, &held} }, nil)
+	set := h.SetConditions
+	h.SetConditions = func(impl printer.Printer, conds ...printer.Condition) {
+		set(impl, conds...)
+		if len(conds) == 0 {
+			for _, j := range held {
+				j.ID += "#held"
+				_ = f.Print(context.Background(), j)
+			}
+			held = nil
+		}
+	}
+	return h
+}
+
+type keepsRefused struct {
+	*fake.Fake
+	held *[]printer.Job
+}
+
+func (p keepsRefused) Print(ctx context.Context, job printer.Job) error {
+	err := p.Fake.Print(ctx, job)
+	if err != nil && job.ID != "" {
+		*p.held = append(*p.held, job)
+	}
+	return err
 }
 
 // TestConformanceCatchesBrokenPrinters runs RunConformance on each broken
