@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/channelstest"
 	upqrsim "github.com/posrt/posrt/plugins/channels/sim/unionpayqr"
 	"github.com/posrt/posrt/plugins/channels/unionpayqr"
 )
@@ -61,23 +59,5 @@ func BenchmarkLoopbackHTTP(b *testing.B) {
 		"queryId": "202612011030000000001", "settleDate": "1201", "traceTime": "1201103000", "respCode": "00", "respMsg": "成功",
 		"certId": p.signing.SerialNumber.String(), "signPubKeyCert": string(unionpayqr.EncodeCertificate(p.signing)), "signature": sig}
 	ansBody := ans.Encode()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_, _ = w.Write(ansBody)
-	}))
-	defer srv.Close()
-	client := srv.Client()
-	b.ResetTimer()
-	for range b.N {
-		resp, err := client.Post(srv.URL+unionpayqr.PathBackTrans, "application/x-www-form-urlencoded", bytes.NewReader(reqBody))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		_ = resp.Body.Close()
-	}
-	b.ReportMetric(float64(len(reqBody)), "request-bytes")
-	b.ReportMetric(float64(len(ansBody)), "answer-bytes")
+	channelstest.BenchLoopbackHTTP(b, unionpayqr.PathBackTrans, "application/x-www-form-urlencoded", reqBody, ansBody)
 }

@@ -1,15 +1,12 @@
 package wechat_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/channelstest"
 	wxsim "github.com/posrt/posrt/plugins/channels/sim/wechat"
 	"github.com/posrt/posrt/plugins/channels/wechat"
 )
@@ -50,23 +47,5 @@ func BenchmarkLoopbackHTTP(b *testing.B) {
 		"mch_id": testMchID, "nonce_str": "0123456789012345", "out_trade_no": "P10000001000001000001", "transaction_id": "4200202608200000000000000001",
 		"total_fee": "1000", "cash_fee": "1000", "fee_type": "CNY", "trade_type": "MICROPAY", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
 		"is_subscribe": "N", "bank_type": "OTHERS", "time_end": "20260820103000", "device_info": "10000001", "sign": "9A0A8659F005D6984697E2CA0A9CF3B7"})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_, _ = w.Write(ansBody)
-	}))
-	defer srv.Close()
-	client := srv.Client()
-	b.ResetTimer()
-	for range b.N {
-		resp, err := client.Post(srv.URL+wechat.PathMicropay, "text/xml", bytes.NewReader(reqBody))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		_ = resp.Body.Close()
-	}
-	b.ReportMetric(float64(len(reqBody)), "request-bytes")
-	b.ReportMetric(float64(len(ansBody)), "answer-bytes")
+	channelstest.BenchLoopbackHTTP(b, wechat.PathMicropay, "text/xml", reqBody, ansBody)
 }
