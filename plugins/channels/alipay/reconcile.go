@@ -94,9 +94,11 @@ func (s *sent) batch(prefix string) []string {
 // sent for it, see Query), a refund by fastpay.refund.query of its
 // out_request_no; and so is every order this process sent trade.pay
 // under the batch's order numbers ("P" + TID + batch) that the request
-// does not list as a sale. A sale counts what the customer paid (a
-// cancelled sale too: its void is counted apart), a void the sale's
-// amount once Query has it revoked, a refund its amount once
+// does not list as a sale, a difference when it is paid and not
+// cancelled. A sale counts what the customer paid; a cancelled one only
+// when the request lists its void (counted apart), since a sale the
+// terminal reversed itself is in neither side's totals. A void counts
+// the sale's amount once Query has it revoked, a refund its amount once
 // REFUND_SUCCESS. It sends only queries: nothing changes at Alipay. An
 // order sent before a restart is not remembered and so not found when
 // unlisted.
@@ -144,7 +146,12 @@ func (a *Alipay) Reconcile(ctx context.Context, req channels.ReconcileRequest) (
 			out.Differences = append(out.Differences, channels.ReconcileDifference{Kind: it.Kind, OrderNo: it.OrderNo, RefundNo: it.RefundNo, Terminal: terminal, Wallet: wallet, Reason: reason})
 		}
 	}
-	listed := map[string]bool{}
+	listed, voided := map[string]bool{}, map[string]bool{}
+	for _, it := range req.Items {
+		if it.Kind == channels.ReconcileVoid {
+			voided[it.OrderNo] = true
+		}
+	}
 	for _, it := range req.Items {
 		var wallet int64
 		var state string
@@ -157,7 +164,11 @@ func (a *Alipay) Reconcile(ctx context.Context, req channels.ReconcileRequest) (
 			state = string(t.State)
 			if it.Kind == channels.ReconcileSale {
 				listed[it.OrderNo] = true
-				wallet = sold(t)
+				if wallet = sold(t); t.State == channels.TradeRevoked && !voided[it.OrderNo] {
+					// Cancelled with no void listed: the terminal's own
+					// reversal of a sale it does not count.
+					wallet = 0
+				}
 			} else if t.State == channels.TradeRevoked {
 				wallet = t.Paid
 			}
@@ -184,7 +195,7 @@ func (a *Alipay) Reconcile(ctx context.Context, req channels.ReconcileRequest) (
 		if err != nil {
 			return channels.Reconciliation{}, err
 		}
-		if paid := sold(t); paid != 0 {
+		if paid := sold(t); paid != 0 && t.State != channels.TradeRevoked {
 			count(channels.ReconcileSale, paid)
 			differ(channels.ReconcileItem{Kind: channels.ReconcileSale, OrderNo: no}, paid, "paid at Alipay, not listed by the terminal")
 		}

@@ -45,7 +45,8 @@ func TestQueryRefundedInFull(t *testing.T) {
 }
 
 // Reconcile names a void the wallet does not have (the sale only
-// refunded), a refund it never made, and counts nothing twice.
+// refunded), a refund it never made, not a sale the terminal cancelled
+// itself, and counts nothing twice.
 func TestReconcileVoidAndRefundDifferences(t *testing.T) {
 	ctx := context.Background()
 	sim, _ := startSim(t, nil)
@@ -66,8 +67,22 @@ func TestReconcileVoidAndRefundDifferences(t *testing.T) {
 	if r, err := w.Refund(ctx, channels.WalletRefundRequest{Key: rk, OrderNo: sale.OrderNo, RefundNo: rk.RefundNo(), Amount: 6000, Total: 6000}); err != nil || r.State != channels.RefundSuccess {
 		t.Fatalf("Refund = %+v, %v", r, err)
 	}
+	// Cancelled by the terminal itself (its sale not booked, no void) and
+	// cancelled unlisted: neither is a difference nor counted.
+	var cancelled []string
+	for _, amount := range []int64{700, 800} {
+		req := tm.pay(amount)
+		if tr, err := w.Pay(ctx, req); err != nil || tr.State != channels.TradeSuccess {
+			t.Fatalf("Pay = %+v, %v", tr, err)
+		}
+		if c, err := w.Cancel(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: req.OrderNo}); err != nil || c.State != channels.TradeRevoked {
+			t.Fatalf("Cancel = %+v, %v", c, err)
+		}
+		cancelled = append(cancelled, req.OrderNo)
+	}
 	never := tm.key().RefundNo()
 	items := []channels.ReconcileItem{
+		{Kind: channels.ReconcileSale, OrderNo: cancelled[0], Amount: 700, Booked: false},
 		{Kind: channels.ReconcileSale, OrderNo: sale.OrderNo, Amount: 6000, Booked: true},
 		{Kind: channels.ReconcileVoid, OrderNo: sale.OrderNo, Amount: 6000, Booked: true},
 		{Kind: channels.ReconcileRefund, OrderNo: sale.OrderNo, RefundNo: rk.RefundNo(), Amount: 6000, Booked: true},
@@ -88,7 +103,7 @@ func TestReconcileVoidAndRefundDifferences(t *testing.T) {
 	if refund.Kind != channels.ReconcileRefund || refund.RefundNo != never || refund.Terminal != 100 || refund.Wallet != 0 {
 		t.Errorf("second difference %+v, want refund %s booked 100 fen at the terminal, none at Alipay", refund, never)
 	}
-	if len(sim.Ledger()) != 2 {
-		t.Errorf("the ledger holds %d entries after Reconcile, want the sale and the refund only", len(sim.Ledger()))
+	if len(sim.Ledger()) != 6 {
+		t.Errorf("the ledger holds %d entries after Reconcile, want the three orders, the refund and the two cancels only", len(sim.Ledger()))
 	}
 }

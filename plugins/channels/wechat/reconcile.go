@@ -64,12 +64,14 @@ func (s *sent) batch(prefix string) []string {
 // item is looked up at the gateway, a sale and a void by orderquery of
 // its order, a refund by refundquery of its out_refund_no; and so is
 // every order this process sent micropay under the batch's order numbers
-// ("P" + TID + batch) that the request does not list as a sale. A sale
-// counts what the customer paid (a reversed sale too: its void is counted
-// apart), a void the sale's amount once WeChat has it REVOKED, a refund
-// its amount once SUCCESS. It sends only queries: nothing changes at
-// WeChat. An order sent before a restart is not remembered and so not
-// found when unlisted.
+// ("P" + TID + batch) that the request does not list as a sale, a
+// difference when it is paid and not reversed. A sale counts what the
+// customer paid; a reversed one only when the request lists its void
+// (counted apart), since a sale the terminal reversed itself is in
+// neither side's totals. A void counts the sale's amount once WeChat has
+// it REVOKED, a refund its amount once SUCCESS. It sends only queries:
+// nothing changes at WeChat. An order sent before a restart is not
+// remembered and so not found when unlisted.
 func (w *WeChat) Reconcile(ctx context.Context, req channels.ReconcileRequest) (channels.Reconciliation, error) {
 	if _, err := w.config(); err != nil {
 		return channels.Reconciliation{}, err
@@ -142,7 +144,12 @@ func (rc reconciler) run(req channels.ReconcileRequest, medium string) (channels
 			out.Differences = append(out.Differences, channels.ReconcileDifference{Kind: it.Kind, OrderNo: it.OrderNo, RefundNo: it.RefundNo, Terminal: terminal, Wallet: wallet, Reason: reason})
 		}
 	}
-	listed := map[string]bool{}
+	listed, voided := map[string]bool{}, map[string]bool{}
+	for _, it := range req.Items {
+		if it.Kind == channels.ReconcileVoid {
+			voided[it.OrderNo] = true
+		}
+	}
 	for _, it := range req.Items {
 		var wallet int64
 		var state string
@@ -155,7 +162,11 @@ func (rc reconciler) run(req channels.ReconcileRequest, medium string) (channels
 			state = string(t.State)
 			if it.Kind == channels.ReconcileSale {
 				listed[it.OrderNo] = true
-				wallet = sold(t)
+				if wallet = sold(t); t.State == channels.TradeRevoked && !voided[it.OrderNo] {
+					// Cancelled with no void listed: the terminal's own
+					// reversal of a sale it does not count.
+					wallet = 0
+				}
 			} else if t.State == channels.TradeRevoked {
 				wallet = t.Paid
 			}
@@ -182,7 +193,7 @@ func (rc reconciler) run(req channels.ReconcileRequest, medium string) (channels
 		if err != nil {
 			return channels.Reconciliation{}, err
 		}
-		if paid := sold(t); paid != 0 {
+		if paid := sold(t); paid != 0 && t.State != channels.TradeRevoked {
 			count(channels.ReconcileSale, paid)
 			differ(channels.ReconcileItem{Kind: channels.ReconcileSale, OrderNo: no}, paid, "paid at "+rc.wallet+", not listed by the terminal")
 		}

@@ -9,7 +9,8 @@ import (
 
 // Reconcile names a void the wallet does not have (the sale only
 // refunded in part), a refund it never made, counts a reversed sale and
-// its void, and books nothing at WeChat.
+// its void, not a sale the terminal reversed itself, and books nothing
+// at WeChat.
 func TestReconcileVoidAndRefundDifferences(t *testing.T) {
 	ctx := context.Background()
 	sim, _ := startSim(t, nil)
@@ -37,8 +38,17 @@ func TestReconcileVoidAndRefundDifferences(t *testing.T) {
 	if c, err := w.Cancel(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: reversed}); err != nil || c.State != channels.TradeRevoked {
 		t.Fatalf("Cancel = %+v, %v", c, err)
 	}
+	// Reversed by the terminal itself (its sale not booked, no void) and
+	// reversed unlisted: neither is a difference nor counted.
+	self, lost := pay(700), pay(800)
+	for _, no := range []string{self, lost} {
+		if c, err := w.Cancel(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: no}); err != nil || c.State != channels.TradeRevoked {
+			t.Fatalf("Cancel = %+v, %v", c, err)
+		}
+	}
 	never := tm.key().RefundNo()
 	items := []channels.ReconcileItem{
+		{Kind: channels.ReconcileSale, OrderNo: self, Amount: 700, Booked: false},
 		{Kind: channels.ReconcileSale, OrderNo: sale, Amount: 6000, Booked: true},
 		{Kind: channels.ReconcileVoid, OrderNo: sale, Amount: 6000, Booked: true},
 		{Kind: channels.ReconcileRefund, OrderNo: sale, RefundNo: rk.RefundNo(), Amount: 2000, Booked: true},
