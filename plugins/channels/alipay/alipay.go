@@ -44,8 +44,9 @@ type config struct {
 // verified against Alipay's public key. It logs nothing; its errors show
 // payment codes masked and never a key.
 type Alipay struct {
-	mu  sync.Mutex
-	cfg config
+	mu   sync.Mutex
+	cfg  config
+	sent sent
 }
 
 var _ channels.Wallet = (*Alipay)(nil)
@@ -54,7 +55,8 @@ var _ channels.Wallet = (*Alipay)(nil)
 func New() *Alipay { return &Alipay{} }
 
 func info() base.Info {
-	return base.Info{Kind: base.KindWallet, Name: Name, Version: Version, APIVersions: channels.WalletAPIVersions}
+	return base.Info{Kind: base.KindWallet, Name: Name, Version: Version, APIVersions: channels.WalletAPIVersions,
+		Capabilities: []string{channels.CapabilityReconcile}}
 }
 
 // Info implements base.Base.

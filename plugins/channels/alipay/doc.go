@@ -29,8 +29,11 @@
 // full). The field names, codes and sub_codes of the five methods follow
 // Alipay's API reference pages for them, which were not at hand while
 // this package was written: they come from posrt's authors' reading of
-// those pages and are what the simulator speaks. One reading is
-// posrt's own: trade.query documents no refunded total, so Query reads
-// refund_fee when the answer carries it (the simulator does) to report
-// TradeRefunded; without it a trade refunded in full reads revoked.
+// those pages and are what the simulator speaks. trade.query's
+// answer carries no refunded amount (its field set checked against
+// gopay's TradeQuery struct, github.com/go-pay/gopay alipay.TradeQuery):
+// Query reports TradeRefunded only from the refunds this process sent,
+// each asked after by fastpay.refund.query, and otherwise a trade
+// refunded in full reads revoked. Reconcile checks a batch by the same
+// queries.
 package alipay

@@ -314,10 +314,23 @@ func TestLedgerReplay(t *testing.T) {
 	}
 	_ = sim.Close()
 	again, _ := startSim(t, func(c *alisim.Config) { c.Ledger = path })
-	w = connect(t, again, nil)
+	// The same plugin, pointed at the restarted simulator, still knows the
+	// refund it sent and finds it in the replayed ledger.
+	if err := w.Configure(ctx, channels.WalletAPIVersion1, pluginConfig(t, again, nil)); err != nil {
+		t.Fatal(err)
+	}
 	q, err := w.Query(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: req.OrderNo})
 	if err != nil || q.State != channels.TradeRefunded || q.Refunded != 3000 || q.TradeNo != first.TradeNo {
 		t.Fatalf("Query after a restart = %+v, %v; want trade %s refunded 3000 fen", q, err, first.TradeNo)
+	}
+	// A fresh plugin knows no refund: trade.query alone says TRADE_SUCCESS,
+	// and the refund is there by its number.
+	fresh := connect(t, again, nil)
+	if q, err := fresh.Query(ctx, channels.OrderRequest{Key: tm.key(), OrderNo: req.OrderNo}); err != nil || q.State != channels.TradeSuccess || q.Paid != 8000 || q.Refunded != 0 {
+		t.Errorf("Query by a fresh plugin = %+v, %v; want success, 8000 fen paid, no refund known", q, err)
+	}
+	if r, err := fresh.RefundQuery(ctx, channels.RefundQueryRequest{Key: tm.key(), OrderNo: req.OrderNo, RefundNo: rk.RefundNo()}); err != nil || r.State != channels.RefundSuccess || r.Amount != 3000 {
+		t.Errorf("RefundQuery after a restart = %+v, %v; want the 3000 fen refund", r, err)
 	}
 	used := tm.pay(1000)
 	used.AuthCode = req.AuthCode

@@ -52,6 +52,7 @@ func (a *Alipay) Pay(ctx context.Context, req channels.PayRequest) (channels.Tra
 	if !outNo.MatchString(req.OrderNo) || req.Amount <= 0 || req.AuthCode == "" {
 		return channels.Trade{}, fmt.Errorf("%w: paying order %q of %d fen with code %s", channels.ErrBadRequest, req.OrderNo, req.Amount, MaskCode(req.AuthCode))
 	}
+	a.sent.add(req.OrderNo)
 	subject := req.Subject
 	if subject == "" {
 		subject = "posrt"
@@ -120,11 +121,16 @@ func paid(r Response, at string) (channels.Trade, error) {
 	return t, nil
 }
 
-// Query implements channels.Wallet with trade.query. WAIT_BUYER_PAY is
-// user_paying; TRADE_SUCCESS and TRADE_FINISHED success, or refunded when
-// the answer's refund_fee is not zero; TRADE_CLOSED closed when never
-// paid, refunded when refund_fee is not zero, else revoked (a paid trade
-// cancelled); ACQ.TRADE_NOT_EXIST not_found.
+// Query implements channels.Wallet with trade.query, which carries no
+// refunded amount: WAIT_BUYER_PAY is user_paying; TRADE_SUCCESS and
+// TRADE_FINISHED success; TRADE_CLOSED closed when never paid (no
+// send_pay_date), else revoked (paid, then the whole amount went back to
+// the customer: cancelled, or refunded in full); ACQ.TRADE_NOT_EXIST
+// not_found. A paid trade this process sent refunds of is then asked
+// after each by fastpay.refund.query: with any REFUND_SUCCESS it is
+// refunded, Refunded their sum, unless it reads revoked and the refunds
+// do not make up its total (then it was cancelled). A trade refunded
+// before a restart reads success (in part) or revoked (in full).
 func (a *Alipay) Query(ctx context.Context, req channels.OrderRequest) (channels.Trade, error) {
 	cfg, err := a.config()
 	if err != nil {
@@ -150,17 +156,27 @@ func (a *Alipay) Query(ctx context.Context, req channels.OrderRequest) (channels
 	if err != nil {
 		return channels.Trade{}, fmt.Errorf("querying order %s: %w", req.OrderNo, err)
 	}
+	if t.State != channels.TradeSuccess && t.State != channels.TradeRevoked {
+		return t, nil
+	}
+	var refunded int64
+	for _, rno := range a.sent.refundsOf(req.OrderNo) {
+		rf, err := a.RefundQuery(ctx, channels.RefundQueryRequest{Key: req.Key, OrderNo: req.OrderNo, RefundNo: rno})
+		if err != nil {
+			return channels.Trade{}, fmt.Errorf("querying the refunds of order %s: %w", req.OrderNo, err)
+		}
+		if rf.State == channels.RefundSuccess {
+			refunded += rf.Amount
+		}
+	}
+	if refunded > 0 && (t.State == channels.TradeSuccess || refunded >= t.Amount) {
+		t.State, t.Refunded = channels.TradeRefunded, refunded
+	}
 	return t, nil
 }
 
+// queried reads a trade.query answer.
 func queried(r Response) (channels.Trade, error) {
-	var refunded int64
-	if r.RefundFee != "" {
-		var err error
-		if refunded, err = amount("refund_fee", r.RefundFee); err != nil {
-			return channels.Trade{}, err
-		}
-	}
 	switch r.TradeStatus {
 	case StatusWaitBuyerPay:
 		t := channels.Trade{State: channels.TradeUserPaying, Code: string(r.TradeStatus), OrderNo: r.OutTradeNo, TradeNo: r.TradeNo}
@@ -181,11 +197,7 @@ func queried(r Response) (channels.Trade, error) {
 	if err != nil {
 		return channels.Trade{}, err
 	}
-	t.Refunded = refunded
-	switch {
-	case refunded > 0:
-		t.State, t.Code = channels.TradeRefunded, string(r.TradeStatus)
-	case r.TradeStatus == StatusTradeClosed:
+	if r.TradeStatus == StatusTradeClosed {
 		t.State, t.Code = channels.TradeRevoked, string(r.TradeStatus)
 	}
 	return t, nil
@@ -253,6 +265,7 @@ func (a *Alipay) Refund(ctx context.Context, req channels.WalletRefundRequest) (
 	if !outNo.MatchString(req.OrderNo) || !outNo.MatchString(req.RefundNo) || req.Amount <= 0 || req.Total <= 0 {
 		return channels.WalletRefund{}, fmt.Errorf("%w: refunding %d of %d fen of order %q under %q", channels.ErrBadRequest, req.Amount, req.Total, req.OrderNo, req.RefundNo)
 	}
+	a.sent.addRefund(req.OrderNo, req.RefundNo)
 	r, err := cfg.call(ctx, MethodRefund, map[string]any{
 		"out_trade_no": req.OrderNo, "out_request_no": req.RefundNo, "refund_amount": FormatYuan(req.Amount),
 	})

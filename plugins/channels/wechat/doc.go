@@ -22,5 +22,8 @@
 // list, with field names checked against the wechatpay-im/website mirror
 // of those pages (openapi/v2/pay/*.md). Where the error tables leave a
 // choice (an unsigned return_code FAIL, NOTPAY), the package takes the
-// reading that cannot lose track of money.
+// reading that cannot lose track of money. Reconcile checks a terminal's
+// batch by the same queries (orderquery per sale and void, refundquery per
+// refund), plus the paid orders of the batch's numbers this process sent
+// that the terminal does not list.
 package wechat

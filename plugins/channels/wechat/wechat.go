@@ -49,8 +49,9 @@ type config struct {
 // configuration names. It logs nothing; its errors show payment codes
 // masked to their first and last four digits and never the key.
 type WeChat struct {
-	mu  sync.Mutex
-	cfg config
+	mu   sync.Mutex
+	cfg  config
+	sent sent
 }
 
 var _ channels.Wallet = (*WeChat)(nil)
@@ -59,7 +60,8 @@ var _ channels.Wallet = (*WeChat)(nil)
 func New() *WeChat { return &WeChat{} }
 
 func info() base.Info {
-	return base.Info{Kind: base.KindWallet, Name: Name, Version: Version, APIVersions: channels.WalletAPIVersions}
+	return base.Info{Kind: base.KindWallet, Name: Name, Version: Version, APIVersions: channels.WalletAPIVersions,
+		Capabilities: []string{channels.CapabilityReconcile}}
 }
 
 // Info implements base.Base.

@@ -21,7 +21,8 @@
 // shows it (Server.Ledger, GET /ledger on its admin endpoint) and injects
 // faults on demand (POST /faults): no answer, late answer, reset, partial
 // answer, bad signature, 10003 for N queries, 20000, a request delivered
-// twice. Simplified: a refund succeeds at once, trade.query carries the
-// order's refunded total as refund_fee, and the queries a waiting order
-// has had are counted in memory only.
+// twice. Simplified: a refund succeeds at once, and the queries a waiting
+// order has had are counted in memory only. trade.query answers Alipay's
+// field set only: no refunded amount, a trade refunded in full
+// TRADE_CLOSED with its send_pay_date as a cancelled one.
 package alisim

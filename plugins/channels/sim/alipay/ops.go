@@ -112,8 +112,11 @@ func (s *Server) pay(b biz, fault Fault) answer {
 	return a
 }
 
-// query answers the order; a waiting order is paid after the queries it
-// waits for. s.mu is held.
+// query answers the order with the fields Alipay's trade.query carries
+// (no refunded amount: a trade refunded in part stays TRADE_SUCCESS, one
+// refunded in full is TRADE_CLOSED with its send_pay_date, as a
+// cancelled one); a waiting order is paid after the queries it waits
+// for. s.mu is held.
 func (s *Server) query(b biz) answer {
 	if b.OutTradeNo == "" {
 		return missing("out_trade_no")
@@ -133,9 +136,6 @@ func (s *Server) query(b biz) answer {
 	a.TradeStatus = o.status
 	if !o.paid.IsZero() {
 		a.SendPayDate = stamp(o.paid)
-	}
-	if o.refunded > 0 {
-		a.RefundFee = alipay.FormatYuan(o.refunded)
 	}
 	return a
 }
