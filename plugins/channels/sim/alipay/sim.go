@@ -18,6 +18,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/channels/alipay"
 	"github.com/posrt/posrt/plugins/channels/sim/internal/admin"
+	"github.com/posrt/posrt/plugins/channels/sim/internal/gateway"
 	"github.com/posrt/posrt/plugins/internal/ledger"
 )
 
@@ -91,13 +92,10 @@ func (c *Config) fill() error {
 
 // Server is a running Alipay openapi gateway simulator.
 type Server struct {
-	cfg     Config
-	ln      net.Listener
-	http    *http.Server
-	adminLn net.Listener
-	admin   *http.Server
-	stop    func() bool
-	done    chan struct{}
+	cfg  Config
+	srv  *gateway.Servers
+	stop func() bool
+	done chan struct{}
 
 	mu     sync.Mutex
 	st     *state
@@ -125,40 +123,22 @@ func Serve(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.file = f
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.Addr)
+	srv, err := gateway.Listen(ctx, cfg.Addr, s.Gateway(), cfg.AdminAddr, s.Handler())
 	if err != nil {
 		s.closeLedger()
-		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
-	s.ln = ln
-	s.http = &http.Server{Handler: s.Gateway(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.http.Serve(ln) }()
-	if cfg.AdminAddr != "" {
-		aln, err := lc.Listen(ctx, "tcp", cfg.AdminAddr)
-		if err != nil {
-			_ = s.Close()
-			return nil, fmt.Errorf("listening on %s for the admin endpoint: %w", cfg.AdminAddr, err)
-		}
-		s.adminLn = aln
-		s.admin = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = s.admin.Serve(aln) }()
-	}
+	s.srv = srv
 	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
 	return s, nil
 }
 
 // Addr is the gateway's URL, such as http://127.0.0.1:41234/gateway.do
 // (the plugin's gateway key).
-func (s *Server) Addr() string { return "http://" + s.ln.Addr().String() + alipay.GatewayPath }
+func (s *Server) Addr() string { return s.srv.URL() + alipay.GatewayPath }
 
 // AdminURL is the admin endpoint's base URL, empty without one.
-func (s *Server) AdminURL() string {
-	if s.adminLn == nil {
-		return ""
-	}
-	return "http://" + s.adminLn.Addr().String()
-}
+func (s *Server) AdminURL() string { return s.srv.AdminURL() }
 
 // PublicKey is the gateway's public key, which verifies its answers (the
 // plugin's alipay_public_key_file).
@@ -178,10 +158,7 @@ func (s *Server) Close() error {
 	if s.stop != nil {
 		s.stop()
 	}
-	err := s.http.Close()
-	if s.admin != nil {
-		_ = s.admin.Close()
-	}
+	err := s.srv.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.closeLedger(); err == nil {

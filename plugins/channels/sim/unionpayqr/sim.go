@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/posrt/posrt/plugins/channels/sim/internal/admin"
+	"github.com/posrt/posrt/plugins/channels/sim/internal/gateway"
 	upqr "github.com/posrt/posrt/plugins/channels/unionpayqr"
 	"github.com/posrt/posrt/plugins/internal/ledger"
 )
@@ -153,10 +154,7 @@ func (c *Config) fill() error {
 type Server struct {
 	cfg     Config
 	certPEM string
-	ln      net.Listener
-	http    *http.Server
-	adminLn net.Listener
-	admin   *http.Server
+	srv     *gateway.Servers
 	stop    func() bool
 	done    chan struct{}
 
@@ -187,40 +185,22 @@ func Serve(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.file = f
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.Addr)
+	srv, err := gateway.Listen(ctx, cfg.Addr, s.Gateway(), cfg.AdminAddr, s.Handler())
 	if err != nil {
 		s.closeLedger()
-		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
-	s.ln = ln
-	s.http = &http.Server{Handler: s.Gateway(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.http.Serve(ln) }()
-	if cfg.AdminAddr != "" {
-		aln, err := lc.Listen(ctx, "tcp", cfg.AdminAddr)
-		if err != nil {
-			_ = s.Close()
-			return nil, fmt.Errorf("listening on %s for the admin endpoint: %w", cfg.AdminAddr, err)
-		}
-		s.adminLn = aln
-		s.admin = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = s.admin.Serve(aln) }()
-	}
+	s.srv = srv
 	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
 	return s, nil
 }
 
 // Addr is the gateway's base URL, such as http://127.0.0.1:41234 (the
 // plugin's gateway key); the paths are upqr.PathBackTrans and PathQuery.
-func (s *Server) Addr() string { return "http://" + s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.srv.URL() }
 
 // AdminURL is the admin endpoint's base URL, empty without one.
-func (s *Server) AdminURL() string {
-	if s.adminLn == nil {
-		return ""
-	}
-	return "http://" + s.adminLn.Addr().String()
-}
+func (s *Server) AdminURL() string { return s.srv.AdminURL() }
 
 // Root is the gateway's root certificate (the plugin's root_cert_file).
 func (s *Server) Root() *x509.Certificate { return s.cfg.Root }
@@ -242,10 +222,7 @@ func (s *Server) Close() error {
 	if s.stop != nil {
 		s.stop()
 	}
-	err := s.http.Close()
-	if s.admin != nil {
-		_ = s.admin.Close()
-	}
+	err := s.srv.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.closeLedger(); err == nil {
