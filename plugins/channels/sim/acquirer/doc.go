@@ -12,6 +12,8 @@
 // that ledger (Server.Ledger, and GET /ledger on its admin endpoint). Faults
 // (a lost, late, garbled, duplicated or wrongly echoed answer, a reset, a
 // system error) are injected by configuration or on demand (POST /faults).
+// A 0200 sale of a type code other than 22, as a real terminal sends for a
+// scanned payment code, is answered 12 under the MAC key, unbooked.
 // Besides CUP's messages it answers posrt's private query (0800, 60.3 390),
 // which a real CUP host does not know.
 package acqsim

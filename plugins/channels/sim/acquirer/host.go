@@ -242,6 +242,15 @@ func readFinancial(kind iso8583.Kind, msg []byte) (financialRequest, bool) {
 
 func (s *Server) financial(kind iso8583.Kind, msg []byte, now time.Time) outcome {
 	r, ok := readFinancial(kind, msg)
+	otherType := false
+	if !ok && kind == iso8583.KindSale {
+		var m iso8583.SaleRequest
+		if m, r.typ, ok = saleOfOtherType(msg); ok {
+			otherType = true
+			r.op, r.card, r.pc = OpSale, m.CardRequest, iso8583.ProcSale
+			r.respond = func(a iso8583.Answer) iso8583.Message { return &iso8583.SaleResponse{Answer: a} }
+		}
+	}
 	if !ok {
 		return outcome{}
 	}
@@ -250,6 +259,12 @@ func (s *Server) financial(kind iso8583.Kind, msg []byte, now time.Time) outcome
 	ans := iso8583.Answer{Key: k, Processing: r.pc, Amount: r.card.Amount, Time: hh, Date: md,
 		Currency: iso8583.CurrencyCNY, Type: r.typ, Network: iso8583.NetNone, Original: r.orig}
 	code, key := s.admit(k, msg, true)
+	if code == "" && otherType {
+		// A 0200 000000 of a type code other than 22: a transaction this
+		// host does not do, refused 12 (as a single-length sign-in is),
+		// answered under the MAC key, nothing booked.
+		code = CodeInvalidTransaction
+	}
 	if code != "" {
 		ans.Code = code
 		ans.MAC = macOf(key)

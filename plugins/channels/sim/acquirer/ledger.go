@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,6 +135,9 @@ func newState(cfg Config) *state {
 	}
 	for _, t := range cfg.Terminals {
 		st.tmks[t.TID], st.mids[t.TID] = t.TMK, t.MID
+	}
+	for _, ss := range cfg.Sessions {
+		st.sessions[ss.TID] = session{pinKey: slices.Clone(ss.PINKey), macKey: slices.Clone(ss.MACKey), trackKey: slices.Clone(ss.TrackKey)}
 	}
 	return st
 }

@@ -44,6 +44,16 @@ type Terminal struct {
 	TMK []byte
 }
 
+// Session is the working keys, in the clear, a terminal's sign-in left in
+// force at the host: the MAC key field 64 is checked and answered under,
+// and the PIN and track keys (nil: none) the card is read with.
+type Session struct {
+	TID      string
+	PINKey   []byte
+	MACKey   []byte
+	TrackKey []byte
+}
+
 // Config configures a Server.
 type Config struct {
 	// Addr is where the ISO 8583 listener listens; default 127.0.0.1:0.
@@ -66,6 +76,12 @@ type Config struct {
 	// Declines are two-digit codes: a sale whose amount in fen ends in one
 	// is declined with it; nil means 51, empty (non-nil) none.
 	Declines []string
+	// Sessions are for tests only: each puts its terminal (one of
+	// Terminals) in the state a sign-in would have left, with the given
+	// keys, without the sign-in and without a ledger entry, so that a test
+	// can replay a captured frame MACed under a known key. A sign-in, new
+	// or replayed from the ledger, replaces it; nothing of it is written.
+	Sessions []Session
 	// Faults are put in force at the start, as InjectFault does.
 	Faults []Fault
 	// LateDelay is how long a "late" fault holds the answer; default 90s.
@@ -185,8 +201,18 @@ func (c *Config) fill() error {
 			return fmt.Errorf("configuring the acquirer simulator: terminal %s/%s: want an 8-character TID, a 15-character MID and a %d-byte TMK", t.TID, t.MID, cardcrypto.KeySize)
 		}
 	}
+	for _, ss := range c.Sessions {
+		if !slices.ContainsFunc(c.Terminals, func(t Terminal) bool { return t.TID == ss.TID }) {
+			return fmt.Errorf("configuring the acquirer simulator: session of %q, not one of its terminals", ss.TID)
+		}
+		if len(ss.MACKey) != cardcrypto.KeySize || !optionalKey(ss.PINKey) || !optionalKey(ss.TrackKey) {
+			return fmt.Errorf("configuring the acquirer simulator: session of %s: want a %d-byte MAC key and %d-byte PIN and track keys or none", ss.TID, cardcrypto.KeySize, cardcrypto.KeySize)
+		}
+	}
 	return nil
 }
+
+func optionalKey(k []byte) bool { return k == nil || len(k) == cardcrypto.KeySize }
 
 // Addr is the address of the ISO 8583 listener, host:port.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
