@@ -336,7 +336,7 @@ func TestWatchFollowsTheConnection(t *testing.T) {
 	py := python(t)
 	sim := newSimulator(t)
 	sc, in := start(t, executable(t, py, script(t)), map[string]string{"address": sim.addr()})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	events := make(chan base.Event, 16)
 	go func() { _ = sc.(base.Watcher).Watch(ctx, func(e base.Event) error { events <- e; return nil }) }()
@@ -369,7 +369,7 @@ func TestWatchFollowsTheConnection(t *testing.T) {
 	}
 	// The host's own stream sees the same events, a moment later perhaps.
 	var st pluginhost.Status
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if st = in.Status(); st.Events == pluginhost.EventsWatched && st.Health == base.StateIdle && strings.HasPrefix(st.LastError, scanner.ErrNotConnected.Error()) {
 			return
 		}
