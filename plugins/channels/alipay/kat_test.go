@@ -29,12 +29,18 @@ import (
 // verifies pins the digest, the padding and the exact bytes the gateway
 // signed.
 
-func katKey(t *testing.T, name string) *rsa.PublicKey {
+func katFileBytes(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "kat", name))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+func katKey(t *testing.T, name string) *rsa.PublicKey {
+	t.Helper()
+	b := katFileBytes(t, name)
 	k, err := alipay.ParsePublicKey(b)
 	if err != nil {
 		t.Fatalf("parsing %s: %v", name, err)
