@@ -49,19 +49,27 @@ type config struct {
 	tidCheck   bool
 	hostZone   *time.Location
 	maxFrame   int
+	echoEvery  time.Duration // how long a Health probe's answer stands
 	configured bool
 }
 
 func defaultConfig() config {
 	return config{
-		tpdu:     iso8583.TPDU{Dest: [2]byte{0x00, 0x03}, Src: [2]byte{0x00, 0x00}},
-		timeout:  60 * time.Second,
-		mac:      MACX919,
-		tidCheck: true,
-		hostZone: time.FixedZone("CST", 8*3600),
-		maxFrame: 4096,
+		tpdu:      iso8583.TPDU{Dest: [2]byte{0x00, 0x03}, Src: [2]byte{0x00, 0x00}},
+		timeout:   60 * time.Second,
+		mac:       MACX919,
+		tidCheck:  true,
+		hostZone:  time.FixedZone("CST", 8*3600),
+		maxFrame:  4096,
+		echoEvery: DefaultEchoEvery,
 	}
 }
+
+// DefaultEchoEvery is how long the answer of one Health probe of the host
+// (an echo, or a connection before any sign-in) stands: posrt asks Health
+// every second to know the plugin answers, and a host is echoed at most
+// this often, as an idle terminal does.
+const DefaultEchoEvery = time.Minute
 
 // Acquirer is the China UnionPay-style ISO 8583 card acquirer channel: it
 // implements channels.Acquirer over TCP (TLS optional) to the host named by
@@ -78,6 +86,8 @@ type Acquirer struct {
 	netTrace int
 	uploaded map[[2]string]int  // TID, batch -> records uploaded
 	balanced map[[2]string]bool // TID, batch -> the settlement's verdict
+	probed   base.Health        // the last probe's answer
+	probedAt time.Time          // zero: none since Configure
 }
 
 var (
@@ -114,7 +124,7 @@ func (a *Acquirer) Configure(_ context.Context, apiVersion string, m map[string]
 	c := defaultConfig()
 	var ca, serverName string
 	useTLS := false
-	keys := []string{"address", "tls", "tls_ca", "tls_server_name", "tpdu", "timeout", "mac", "tid_check", "host_zone"}
+	keys := []string{"address", "tls", "tls_ca", "tls_server_name", "tpdu", "timeout", "echo_every", "mac", "tid_check", "host_zone"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
 		switch k.Name {
 		case "address":
@@ -145,12 +155,16 @@ func (a *Acquirer) Configure(_ context.Context, apiVersion string, m map[string]
 				return k.Bad("10 hex digits starting 60, such as 6000030000")
 			}
 			c.tpdu = iso8583.TPDU{Dest: [2]byte{b[1], b[2]}, Src: [2]byte{b[3], b[4]}}
-		case "timeout":
+		case "timeout", "echo_every":
 			d, err := time.ParseDuration(k.Value)
 			if err != nil || d <= 0 {
 				return k.Bad("a positive duration such as 60s")
 			}
-			c.timeout = d
+			if k.Name == "timeout" {
+				c.timeout = d
+			} else {
+				c.echoEvery = d
+			}
 		case "mac":
 			switch MACMode(k.Value) {
 			case MACX919, MACECB, MACNone:
@@ -193,13 +207,34 @@ func (a *Acquirer) Configure(_ context.Context, apiVersion string, m map[string]
 	c.configured = true
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.cfg = c
+	a.cfg, a.probedAt = c, time.Time{}
 	return nil
 }
 
 // Health implements base.Base: an echo (0800, 60.3 301) under the TID last
-// signed in, or, before any sign-in, a connection to the host.
+// signed in, or, before any sign-in, a connection to the host; its answer
+// stands for echo_every, so the host is not echoed at each of posrt's
+// liveness checks.
 func (a *Acquirer) Health(ctx context.Context) (base.Health, error) {
+	a.mu.Lock()
+	if !a.probedAt.IsZero() && a.now().Sub(a.probedAt) < a.cfg.echoEvery {
+		h := a.probed
+		a.mu.Unlock()
+		return h, nil
+	}
+	a.mu.Unlock()
+	h := a.probe(ctx)
+	if ctx.Err() == nil {
+		a.mu.Lock()
+		a.probed, a.probedAt = h, a.now()
+		a.mu.Unlock()
+	}
+	return h, nil
+}
+
+// probe asks the host: an echo under the TID last signed in, or, before
+// any sign-in, a connection.
+func (a *Acquirer) probe(ctx context.Context) base.Health {
 	a.mu.Lock()
 	cfg := a.cfg
 	var tid, mid, batch string
@@ -209,33 +244,33 @@ func (a *Acquirer) Health(ctx context.Context) (base.Health, error) {
 	trace := a.nextNetTrace()
 	a.mu.Unlock()
 	if !cfg.configured {
-		return base.Health{State: base.StateOffline, Detail: "not configured"}, nil
+		return base.Health{State: base.StateOffline, Detail: "not configured"}
 	}
 	if tid == "" {
 		conn, err := dial(ctx, cfg)
 		if err != nil {
-			return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
+			return base.Health{State: base.StateOffline, Detail: err.Error()}
 		}
 		_ = conn.Close()
-		return base.Health{State: base.StateIdle, Detail: "host reachable; not signed in"}, nil
+		return base.Health{State: base.StateIdle, Detail: "host reachable; not signed in"}
 	}
 	k := channels.Key{TID: tid, MID: mid, Batch: batch, Trace: trace}
 	b, err := (&iso8583.EchoRequest{Key: k}).Pack()
 	if err != nil {
-		return base.Health{State: base.StateError, Detail: err.Error()}, nil
+		return base.Health{State: base.StateError, Detail: err.Error()}
 	}
 	reply, err := roundTrip(ctx, cfg, b)
 	if err != nil {
-		return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
+		return base.Health{State: base.StateOffline, Detail: err.Error()}
 	}
 	var ans iso8583.EchoResponse
 	if err := ans.Unpack(reply); err != nil || ans.Key.Trace != trace {
-		return base.Health{State: base.StateError, Detail: "echo answered with a message that does not match"}, nil
+		return base.Health{State: base.StateError, Detail: "echo answered with a message that does not match"}
 	}
 	if ans.Code != channels.CodeApproved {
-		return base.Health{State: base.StateError, Detail: "echo answered " + ans.Code + ": " + iso8583.Describe(ans.Code).English}, nil
+		return base.Health{State: base.StateError, Detail: "echo answered " + ans.Code + ": " + iso8583.Describe(ans.Code).English}
 	}
-	return base.Health{State: base.StateIdle}, nil
+	return base.Health{State: base.StateIdle}
 }
 
 // nextNetTrace is the trace of a network management message (sign-in,

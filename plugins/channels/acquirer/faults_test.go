@@ -145,12 +145,27 @@ func TestHostDownIsNotSent(t *testing.T) {
 	}
 }
 
-// Health sends an echo (0800 / 301) once signed in.
+// Health sends an echo (0800 / 301) once signed in, and at most once an
+// echo_every however often it is asked (posrt asks every second).
 func TestHealthEcho(t *testing.T) {
 	sim, _ := startSim(t, nil)
 	h := newHarness(t, sim, nil)
-	if hl, err := h.ch.Health(context.Background()); err != nil || hl.State != base.StateIdle {
-		t.Errorf("Health = %+v, %v; want idle", hl, err)
+	for range 5 {
+		if hl, err := h.ch.Health(context.Background()); err != nil || hl.State != base.StateIdle {
+			t.Errorf("Health = %+v, %v; want idle", hl, err)
+		}
+	}
+	if n := sim.Echoes(); n != 1 {
+		t.Errorf("five Health calls within echo_every sent %d echoes, want 1", n)
+	}
+	fast := newHarness(t, sim, map[string]string{"echo_every": "1ns"})
+	for range 3 {
+		if hl, err := fast.ch.Health(context.Background()); err != nil || hl.State != base.StateIdle {
+			t.Errorf("Health = %+v, %v; want idle", hl, err)
+		}
+	}
+	if n := sim.Echoes(); n != 4 {
+		t.Errorf("three Health calls with echo_every 1ns sent %d more echoes, want 3", n-1)
 	}
 }
 

@@ -191,6 +191,7 @@ func (s *Server) echo(msg []byte, now time.Time) outcome {
 	if err := req.Unpack(msg); err != nil {
 		return outcome{}
 	}
+	s.echoes.Add(1)
 	hh, md := hostTime(now)
 	ans := &iso8583.EchoResponse{Key: req.Key, Time: hh, Date: md, Code: channels.CodeApproved}
 	if _, known := s.st.mids[req.Key.TID]; !known {

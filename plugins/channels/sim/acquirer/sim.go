@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/posrt/posrt/plugins/channels"
@@ -107,6 +108,7 @@ type Server struct {
 	adminLn net.Listener
 	admin   *http.Server
 	stop    func() bool
+	echoes  atomic.Int64 // echo requests answered
 
 	mu     sync.Mutex
 	st     *state
@@ -213,6 +215,9 @@ func (c *Config) fill() error {
 }
 
 func optionalKey(k []byte) bool { return k == nil || len(k) == cardcrypto.KeySize }
+
+// Echoes is how many echo requests (0800, 60.3 301) the host answered.
+func (s *Server) Echoes() int { return int(s.echoes.Load()) }
 
 // Addr is the address of the ISO 8583 listener, host:port.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
