@@ -14,6 +14,7 @@ import (
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/channels/acquirer/iso8583"
+	"github.com/posrt/posrt/plugins/channels/internal/probe"
 )
 
 // Name is the plugin's name, as posrt serves it (posrt plugin serve
@@ -69,7 +70,7 @@ func defaultConfig() config {
 // (an echo, or a connection before any sign-in) stands: posrt asks Health
 // every second to know the plugin answers, and a host is echoed at most
 // this often, as an idle terminal does.
-const DefaultEchoEvery = time.Minute
+const DefaultEchoEvery = probe.DefaultEvery
 
 // Acquirer is the China UnionPay-style ISO 8583 card acquirer channel: it
 // implements channels.Acquirer over TCP (TLS optional) to the host named by
@@ -86,8 +87,7 @@ type Acquirer struct {
 	netTrace int
 	uploaded map[[2]string]int  // TID, batch -> records uploaded
 	balanced map[[2]string]bool // TID, batch -> the settlement's verdict
-	probed   base.Health        // the last probe's answer
-	probedAt time.Time          // zero: none since Configure
+	probe    probe.Cache        // the last Health probe of the host
 }
 
 var (
@@ -207,7 +207,8 @@ func (a *Acquirer) Configure(_ context.Context, apiVersion string, m map[string]
 	c.configured = true
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.cfg, a.probedAt = c, time.Time{}
+	a.cfg = c
+	a.probe.Reset(c.echoEvery)
 	return nil
 }
 
@@ -216,25 +217,12 @@ func (a *Acquirer) Configure(_ context.Context, apiVersion string, m map[string]
 // stands for echo_every, so the host is not echoed at each of posrt's
 // liveness checks.
 func (a *Acquirer) Health(ctx context.Context) (base.Health, error) {
-	a.mu.Lock()
-	if !a.probedAt.IsZero() && a.now().Sub(a.probedAt) < a.cfg.echoEvery {
-		h := a.probed
-		a.mu.Unlock()
-		return h, nil
-	}
-	a.mu.Unlock()
-	h := a.probe(ctx)
-	if ctx.Err() == nil {
-		a.mu.Lock()
-		a.probed, a.probedAt = h, a.now()
-		a.mu.Unlock()
-	}
-	return h, nil
+	return a.probe.Health(ctx, a.probeHost), nil
 }
 
-// probe asks the host: an echo under the TID last signed in, or, before
-// any sign-in, a connection.
-func (a *Acquirer) probe(ctx context.Context) base.Health {
+// probeHost asks the host: an echo under the TID last signed in, or,
+// before any sign-in, a connection.
+func (a *Acquirer) probeHost(ctx context.Context) base.Health {
 	a.mu.Lock()
 	cfg := a.cfg
 	var tid, mid, batch string

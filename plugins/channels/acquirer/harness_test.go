@@ -204,3 +204,10 @@ func TestChipSale(t *testing.T) {
 		}
 	}
 }
+
+// Health echoes the host at most once an echo_every, however often posrt
+// asks.
+func TestHealthAnswersFromItsLastProbe(t *testing.T) {
+	sim, _ := startSim(t, nil)
+	channelstest.CheckHealthStands(t, newHarness(t, sim, nil).ch, newHarness(t, sim, map[string]string{"echo_every": "1ns"}).ch, func() { _ = sim.Close() })
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/channels/acquirer/iso8583"
@@ -94,7 +93,7 @@ func (a *Acquirer) SignIn(ctx context.Context, req channels.SignInRequest) (chan
 	r.PINKey, r.MACKey, r.TrackKey = ans.PINKey, ans.MACKey, ans.TrackKey
 	a.mu.Lock()
 	a.signedIn[k.TID] = signIn{mid: k.MID, batch: ans.Key.Batch}
-	a.probedAt = time.Time{} // the next Health echoes under this sign-in
+	a.probe.Forget() // the next Health echoes under this sign-in
 	a.mu.Unlock()
 	return r, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/internal/probe"
 )
 
 // Name is the plugin's name, as posrt serves it (posrt plugin serve alipay).
@@ -33,6 +34,7 @@ type config struct {
 	key        *rsa.PrivateKey
 	alipayKey  *rsa.PublicKey
 	timeout    time.Duration
+	probeEvery time.Duration // how long a Health query of the gateway stands
 	client     *http.Client
 	now        func() time.Time
 	configured bool
@@ -44,9 +46,10 @@ type config struct {
 // verified against Alipay's public key. It logs nothing; its errors show
 // payment codes masked and never a key.
 type Alipay struct {
-	mu   sync.Mutex
-	cfg  config
-	sent sent
+	mu    sync.Mutex
+	cfg   config
+	sent  sent
+	probe probe.Cache // the last Health query of the gateway
 }
 
 var _ channels.Wallet = (*Alipay)(nil)
@@ -68,9 +71,9 @@ func (a *Alipay) Configure(_ context.Context, apiVersion string, m map[string]st
 	if err := base.CheckAPIVersion(info(), apiVersion); err != nil {
 		return err
 	}
-	c := config{timeout: 30 * time.Second, now: time.Now}
+	c := config{timeout: 30 * time.Second, now: time.Now, probeEvery: probe.DefaultEvery}
 	var keyFile, pubFile string
-	keys := []string{"gateway", "app_id", "private_key_file", "alipay_public_key_file", "timeout"}
+	keys := []string{"gateway", "app_id", "private_key_file", "alipay_public_key_file", "timeout", "probe_every"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
 		switch k.Name {
 		case "gateway":
@@ -85,12 +88,16 @@ func (a *Alipay) Configure(_ context.Context, apiVersion string, m map[string]st
 			keyFile = k.Value
 		case "alipay_public_key_file":
 			pubFile = k.Value
-		case "timeout":
+		case "timeout", "probe_every":
 			d, err := time.ParseDuration(k.Value)
 			if err != nil || d <= 0 {
 				return k.Bad("a positive duration such as 30s")
 			}
-			c.timeout = d
+			if k.Name == "timeout" {
+				c.timeout = d
+			} else {
+				c.probeEvery = d
+			}
 		}
 		return nil
 	})
@@ -129,6 +136,7 @@ func (a *Alipay) Configure(_ context.Context, apiVersion string, m map[string]st
 		a.cfg.client.CloseIdleConnections()
 	}
 	a.cfg = c
+	a.probe.Reset(c.probeEvery)
 	return nil
 }
 
@@ -143,22 +151,28 @@ func (a *Alipay) config() (config, error) {
 
 // Health implements base.Base: a trade.query of an order number no
 // terminal uses, which a working gateway answers ACQ.TRADE_NOT_EXIST,
-// signed.
+// signed. Its answer stands for probe_every (1m): the gateway is not asked
+// at each of posrt's liveness checks.
 func (a *Alipay) Health(ctx context.Context) (base.Health, error) {
+	return a.probe.Health(ctx, a.probeGateway), nil
+}
+
+// probeGateway asks the gateway about an order number no terminal uses.
+func (a *Alipay) probeGateway(ctx context.Context) base.Health {
 	cfg, err := a.config()
 	if err != nil {
-		return base.Health{State: base.StateOffline, Detail: "not configured"}, nil
+		return base.Health{State: base.StateOffline, Detail: "not configured"}
 	}
 	r, err := cfg.call(ctx, MethodQuery, map[string]any{"out_trade_no": "POSRTHEALTH"})
 	switch {
 	case err == nil && (r.Code == CodeSuccess || r.Code == CodeBusinessFailed):
-		return base.Health{State: base.StateIdle}, nil
+		return base.Health{State: base.StateIdle}
 	case err == nil:
-		return base.Health{State: base.StateError, Detail: fmt.Sprintf("the gateway answered %s %s (%s)", r.Code, r.SubCode, r.SubMsg)}, nil
+		return base.Health{State: base.StateError, Detail: fmt.Sprintf("the gateway answered %s %s (%s)", r.Code, r.SubCode, r.SubMsg)}
 	case errors.Is(err, ErrBadSign):
-		return base.Health{State: base.StateError, Detail: "the gateway's answer does not verify under Alipay's configured public key"}, nil
+		return base.Health{State: base.StateError, Detail: "the gateway's answer does not verify under Alipay's configured public key"}
 	}
-	return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
+	return base.Health{State: base.StateOffline, Detail: err.Error()}
 }
 
 // RequestParams are the form parameters of a request of method m with

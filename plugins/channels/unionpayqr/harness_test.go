@@ -143,3 +143,10 @@ func TestRequiredKeys(t *testing.T) {
 		}
 	}
 }
+
+// Health queries the gateway at most once a probe_every, however often
+// posrt asks.
+func TestHealthAnswersFromItsLastProbe(t *testing.T) {
+	sim, _ := startSim(t, nil)
+	channelstest.CheckHealthStands(t, connect(t, sim, nil), connect(t, sim, map[string]string{"probe_every": "1ns"}), func() { _ = sim.Close() })
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/internal/probe"
 )
 
 // Name is the plugin's name, as posrt serves it (posrt plugin serve unionpay-qr).
@@ -37,6 +38,7 @@ type config struct {
 	key        *rsa.PrivateKey
 	verifier   *Verifier
 	timeout    time.Duration
+	probeEvery time.Duration // how long a Health query of the gateway stands
 	client     *http.Client
 	now        func() time.Time
 	stateFile  string
@@ -53,9 +55,10 @@ type config struct {
 // txnTime, and an original's query does not show its voids or refunds).
 // It logs nothing; its errors show payment codes masked and never a key.
 type UnionPayQR struct {
-	mu  sync.Mutex
-	cfg config
-	mem *memory
+	mu    sync.Mutex
+	cfg   config
+	mem   *memory
+	probe probe.Cache // the last Health query of the gateway
 }
 
 var _ channels.Wallet = (*UnionPayQR)(nil)
@@ -77,9 +80,9 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 	if err := base.CheckAPIVersion(info(), apiVersion); err != nil {
 		return err
 	}
-	c := config{timeout: 30 * time.Second, now: time.Now}
+	c := config{timeout: 30 * time.Second, now: time.Now, probeEvery: probe.DefaultEvery}
 	var certFile, keyFile, rootFile, middleFile, stateFile string
-	keys := []string{"gateway", "mer_id", "sign_cert_file", "sign_key_file", "root_cert_file", "middle_cert_file", "state_file", "timeout"}
+	keys := []string{"gateway", "mer_id", "sign_cert_file", "sign_key_file", "root_cert_file", "middle_cert_file", "state_file", "timeout", "probe_every"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
 		switch k.Name {
 		case "gateway":
@@ -104,12 +107,16 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 			middleFile = k.Value
 		case "state_file":
 			stateFile = k.Value
-		case "timeout":
+		case "timeout", "probe_every":
 			d, err := time.ParseDuration(k.Value)
 			if err != nil || d <= 0 {
 				return k.Bad("a positive duration such as 30s")
 			}
-			c.timeout = d
+			if k.Name == "timeout" {
+				c.timeout = d
+			} else {
+				c.probeEvery = d
+			}
 		}
 		return nil
 	})
@@ -193,6 +200,7 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 		u.cfg.client.CloseIdleConnections()
 	}
 	u.cfg, u.mem = c, mem
+	u.probe.Reset(c.probeEvery)
 	return nil
 }
 
@@ -209,23 +217,30 @@ func (u *UnionPayQR) config() (config, *memory, error) {
 const healthOrder = "POSRTHEALTH"
 
 // Health implements base.Base: a query of an order number no terminal
-// uses, which a working gateway answers 34 (not found), signed.
+// uses, which a working gateway answers 34 (not found), signed. Its
+// answer stands for probe_every (1m): the gateway is not asked at each of
+// posrt's liveness checks.
 func (u *UnionPayQR) Health(ctx context.Context) (base.Health, error) {
+	return u.probe.Health(ctx, u.probeGateway), nil
+}
+
+// probeGateway asks the gateway about an order number no terminal uses.
+func (u *UnionPayQR) probeGateway(ctx context.Context) base.Health {
 	cfg, _, err := u.config()
 	if err != nil {
-		return base.Health{State: base.StateOffline, Detail: "not configured"}, nil
+		return base.Health{State: base.StateOffline, Detail: "not configured"}
 	}
 	r, err := cfg.call(ctx, PathQuery, Fields{FieldTxnType: string(TxnQuery), FieldTxnSubType: SubTypeDefault, FieldOrderID: healthOrder, FieldTxnTime: cfg.stamp()})
 	code := RespCode(r[FieldRespCode])
 	switch {
 	case err == nil && (code == RespSuccess || code == RespNotFound):
-		return base.Health{State: base.StateIdle}, nil
+		return base.Health{State: base.StateIdle}
 	case err == nil:
-		return base.Health{State: base.StateError, Detail: fmt.Sprintf("the gateway answered %s (%s)", code, r[FieldRespMsg])}, nil
+		return base.Health{State: base.StateError, Detail: fmt.Sprintf("the gateway answered %s (%s)", code, r[FieldRespMsg])}
 	case errors.Is(err, ErrBadSign):
-		return base.Health{State: base.StateError, Detail: "the gateway's answer does not verify under the configured root certificate"}, nil
+		return base.Health{State: base.StateError, Detail: "the gateway's answer does not verify under the configured root certificate"}
 	}
-	return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
+	return base.Health{State: base.StateOffline, Detail: err.Error()}
 }
 
 func (c config) stamp() string { return c.now().In(HostZone).Format(TimeLayout) }

@@ -79,3 +79,10 @@ func (tm *terminal) pay(amount int64) channels.PayRequest {
 	k := tm.key()
 	return channels.PayRequest{Key: k, OrderNo: k.OrderNo(), Amount: amount, AuthCode: authCode(1000 + tm.codes), Subject: "posrt test"}
 }
+
+// Health queries the gateway at most once a probe_every, however often
+// posrt asks.
+func TestHealthAnswersFromItsLastProbe(t *testing.T) {
+	sim, _ := startSim(t, nil)
+	channelstest.CheckHealthStands(t, connect(t, sim, nil), connect(t, sim, map[string]string{"probe_every": "1ns"}), func() { _ = sim.Close() })
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/internal/probe"
 )
 
 // Name is the plugin's name, as posrt serves it (posrt plugin serve wechat).
@@ -39,6 +40,7 @@ type config struct {
 	key        string
 	signType   SignType
 	timeout    time.Duration
+	probeEvery time.Duration // how long a Health query of the gateway stands
 	clientIP   string
 	client     *http.Client
 	configured bool
@@ -49,9 +51,10 @@ type config struct {
 // configuration names. It logs nothing; its errors show payment codes
 // masked to their first and last four digits and never the key.
 type WeChat struct {
-	mu   sync.Mutex
-	cfg  config
-	sent sent
+	mu    sync.Mutex
+	cfg   config
+	sent  sent
+	probe probe.Cache // the last Health query of the gateway
 }
 
 var _ channels.Wallet = (*WeChat)(nil)
@@ -73,9 +76,9 @@ func (w *WeChat) Configure(_ context.Context, apiVersion string, m map[string]st
 	if err := base.CheckAPIVersion(info(), apiVersion); err != nil {
 		return err
 	}
-	c := config{signType: SignMD5, timeout: 30 * time.Second, clientIP: "127.0.0.1"}
+	c := config{signType: SignMD5, timeout: 30 * time.Second, clientIP: "127.0.0.1", probeEvery: probe.DefaultEvery}
 	var keyFile, ca, cert, certKey string
-	keys := []string{"gateway", "appid", "mch_id", "key", "key_file", "sign_type", "timeout", "spbill_create_ip", "tls_ca", "tls_cert", "tls_key"}
+	keys := []string{"gateway", "appid", "mch_id", "key", "key_file", "sign_type", "timeout", "probe_every", "spbill_create_ip", "tls_ca", "tls_cert", "tls_key"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
 		switch k.Name {
 		case "gateway":
@@ -99,12 +102,16 @@ func (w *WeChat) Configure(_ context.Context, apiVersion string, m map[string]st
 				return k.Bad("MD5 or HMAC-SHA256")
 			}
 			c.signType = st
-		case "timeout":
+		case "timeout", "probe_every":
 			d, err := time.ParseDuration(k.Value)
 			if err != nil || d <= 0 {
 				return k.Bad("a positive duration such as 30s")
 			}
-			c.timeout = d
+			if k.Name == "timeout" {
+				c.timeout = d
+			} else {
+				c.probeEvery = d
+			}
 		case "spbill_create_ip":
 			c.clientIP = k.Value
 		case "tls_ca":
@@ -169,6 +176,7 @@ func (w *WeChat) Configure(_ context.Context, apiVersion string, m map[string]st
 		w.cfg.client.CloseIdleConnections()
 	}
 	w.cfg = c
+	w.probe.Reset(c.probeEvery)
 	return nil
 }
 
@@ -182,23 +190,30 @@ func (w *WeChat) config() (config, error) {
 }
 
 // Health implements base.Base: an orderquery of an order number no
-// terminal uses, which a working gateway answers ORDERNOTEXIST, signed.
+// terminal uses, which a working gateway answers ORDERNOTEXIST, signed. Its
+// answer stands for probe_every (1m): the gateway is not asked at each of
+// posrt's liveness checks.
 func (w *WeChat) Health(ctx context.Context) (base.Health, error) {
+	return w.probe.Health(ctx, w.probeGateway), nil
+}
+
+// probeGateway asks the gateway about an order number no terminal uses.
+func (w *WeChat) probeGateway(ctx context.Context) base.Health {
 	cfg, err := w.config()
 	if err != nil {
-		return base.Health{State: base.StateOffline, Detail: "not configured"}, nil
+		return base.Health{State: base.StateOffline, Detail: "not configured"}
 	}
 	_, err = cfg.call(ctx, PathOrderQuery, Fields{"out_trade_no": "POSRTHEALTH"})
 	var ge *GatewayError
 	switch {
 	case err == nil:
-		return base.Health{State: base.StateIdle}, nil
+		return base.Health{State: base.StateIdle}
 	case errors.As(err, &ge):
-		return base.Health{State: base.StateError, Detail: ge.Error()}, nil
+		return base.Health{State: base.StateError, Detail: ge.Error()}
 	case errors.Is(err, ErrBadSign):
-		return base.Health{State: base.StateError, Detail: "the gateway's answer does not verify under the configured key"}, nil
+		return base.Health{State: base.StateError, Detail: "the gateway's answer does not verify under the configured key"}
 	}
-	return base.Health{State: base.StateOffline, Detail: err.Error()}, nil
+	return base.Health{State: base.StateOffline, Detail: err.Error()}
 }
 
 // call sends one request to path with fields (appid, mch_id, nonce_str,
