@@ -52,7 +52,7 @@ func (a *Alipay) Pay(ctx context.Context, req channels.PayRequest) (channels.Tra
 	if !outNo.MatchString(req.OrderNo) || req.Amount <= 0 || req.AuthCode == "" {
 		return channels.Trade{}, fmt.Errorf("%w: paying order %q of %d fen with code %s", channels.ErrBadRequest, req.OrderNo, req.Amount, MaskCode(req.AuthCode))
 	}
-	a.sent.add(req.OrderNo)
+	a.sent.Add(req.OrderNo)
 	subject := req.Subject
 	if subject == "" {
 		subject = "posrt"
@@ -160,7 +160,7 @@ func (a *Alipay) Query(ctx context.Context, req channels.OrderRequest) (channels
 		return t, nil
 	}
 	var refunded int64
-	for _, rno := range a.sent.refundsOf(req.OrderNo) {
+	for _, rno := range a.sent.RefundsOf(req.OrderNo) {
 		rf, err := a.RefundQuery(ctx, channels.RefundQueryRequest{Key: req.Key, OrderNo: req.OrderNo, RefundNo: rno})
 		if err != nil {
 			return channels.Trade{}, fmt.Errorf("querying the refunds of order %s: %w", req.OrderNo, err)
@@ -265,7 +265,7 @@ func (a *Alipay) Refund(ctx context.Context, req channels.WalletRefundRequest) (
 	if !outNo.MatchString(req.OrderNo) || !outNo.MatchString(req.RefundNo) || req.Amount <= 0 || req.Total <= 0 {
 		return channels.WalletRefund{}, fmt.Errorf("%w: refunding %d of %d fen of order %q under %q", channels.ErrBadRequest, req.Amount, req.Total, req.OrderNo, req.RefundNo)
 	}
-	a.sent.addRefund(req.OrderNo, req.RefundNo)
+	a.sent.AddRefund(req.OrderNo, req.RefundNo)
 	r, err := cfg.call(ctx, MethodRefund, map[string]any{
 		"out_trade_no": req.OrderNo, "out_request_no": req.RefundNo, "refund_amount": FormatYuan(req.Amount),
 	})

@@ -51,7 +51,7 @@ func (w *WeChat) Pay(ctx context.Context, req channels.PayRequest) (channels.Tra
 	if !outNo.MatchString(req.OrderNo) || req.Amount <= 0 || req.AuthCode == "" {
 		return channels.Trade{}, fmt.Errorf("%w: paying order %q of %d fen with code %s", channels.ErrBadRequest, req.OrderNo, req.Amount, MaskCode(req.AuthCode))
 	}
-	w.sent.add(req.OrderNo)
+	w.sent.Add(req.OrderNo)
 	body := req.Subject
 	if body == "" {
 		body = "posrt"

@@ -21,6 +21,7 @@ import (
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/channels/internal/probe"
+	"github.com/posrt/posrt/plugins/channels/internal/reconcile"
 )
 
 // Name is the plugin's name, as posrt serves it (posrt plugin serve wechat).
@@ -53,7 +54,7 @@ type config struct {
 type WeChat struct {
 	mu    sync.Mutex
 	cfg   config
-	sent  sent
+	sent  reconcile.Orders
 	probe probe.Cache // the last Health query of the gateway
 }
 
