@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
 	"github.com/posrt/posrt/plugins/channels/acquirer"
 	"github.com/posrt/posrt/plugins/channels/channelstest"
@@ -209,5 +210,8 @@ func TestChipSale(t *testing.T) {
 // asks.
 func TestHealthAnswersFromItsLastProbe(t *testing.T) {
 	sim, _ := startSim(t, nil)
-	channelstest.CheckHealthStands(t, newHarness(t, sim, nil).ch, newHarness(t, sim, map[string]string{"echo_every": "1ns"}).ch, func() { _ = sim.Close() })
+	channelstest.CheckHealthStands(t, newHarness(t, sim, nil).ch, newHarness(t, sim, map[string]string{"echo_every": "1ns"}).ch, func() { _ = sim.Close() }, func(p base.Base) error {
+		_, err := p.(channels.Acquirer).SignIn(context.Background(), channels.SignInRequest{Key: channels.Key{TID: testTID, MID: testMID}, Operator: "01"})
+		return err
+	})
 }

@@ -105,6 +105,15 @@ func (a *Acquirer) exchange(ctx context.Context, cfg config, sec channels.Securi
 			return fmt.Errorf("setting the request's MAC: %v: %w", err, channels.ErrNotSent)
 		}
 	}
+	err := a.answer(ctx, cfg, sec, macked, packed, ans, echo, key, amount)
+	a.probe.Observe(err)
+	return err
+}
+
+// answer sends the packed (and MACed) request and checks the answer, as
+// exchange says; its outcome is the host's state.
+func (a *Acquirer) answer(ctx context.Context, cfg config, sec channels.Security, macked bool, packed []byte,
+	ans answered, echo func() (channels.Key, int64, string), key channels.Key, amount *int64) error {
 	reply, err := roundTrip(ctx, cfg, packed)
 	if err != nil {
 		return err

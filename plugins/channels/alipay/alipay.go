@@ -7,18 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/internal/gatewayclient"
 	"github.com/posrt/posrt/plugins/channels/internal/probe"
 	"github.com/posrt/posrt/plugins/channels/internal/reconcile"
 )
@@ -37,6 +34,7 @@ type config struct {
 	timeout    time.Duration
 	probeEvery time.Duration // how long a Health query of the gateway stands
 	client     *http.Client
+	observe    *probe.Cache // where each call's outcome is kept as the last probe
 	now        func() time.Time
 	configured bool
 }
@@ -72,7 +70,7 @@ func (a *Alipay) Configure(_ context.Context, apiVersion string, m map[string]st
 	if err := base.CheckAPIVersion(info(), apiVersion); err != nil {
 		return err
 	}
-	c := config{timeout: 30 * time.Second, now: time.Now, probeEvery: probe.DefaultEvery}
+	c := config{timeout: 30 * time.Second, now: time.Now, probeEvery: probe.DefaultEvery, observe: &a.probe}
 	var keyFile, pubFile string
 	keys := []string{"gateway", "app_id", "private_key_file", "alipay_public_key_file", "timeout", "probe_every"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
@@ -208,30 +206,24 @@ func (c config) call(ctx context.Context, m Method, biz map[string]any) (Respons
 	for k, v := range p {
 		form.Set(k, v)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var connected atomic.Bool
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
-	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.gateway.String(), strings.NewReader(form.Encode()))
+	body, err := gatewayclient.Post(ctx, c.client, gatewayclient.Request{
+		URL: c.gateway.String(), ContentType: "application/x-www-form-urlencoded;charset=utf-8", Body: []byte(form.Encode()),
+		What: string(m), Timeout: c.timeout, MaxAnswer: MaxMessage,
+	}, c.observe)
 	if err != nil {
-		return Response{}, fmt.Errorf("%w: building the request: %v", channels.ErrNotSent, err)
+		return Response{}, err
 	}
-	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
-	resp, err := c.client.Do(hr)
+	r, err := c.trusted(body, m, biz)
 	if err != nil {
-		if !connected.Load() {
-			return Response{}, fmt.Errorf("%w: connecting to the gateway: %v", channels.ErrNotSent, err)
-		}
-		return Response{}, fmt.Errorf("%w: %s: %v", channels.ErrNoAnswer, m, err)
+		c.observe.Observe(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxMessage+1))
-	if err != nil {
-		return Response{}, fmt.Errorf("%w: reading the answer to %s: %v", channels.ErrNoAnswer, m, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return Response{}, fmt.Errorf("%w: %s answered HTTP %d", channels.ErrNoAnswer, m, resp.StatusCode)
-	}
+	return r, err
+}
+
+// trusted parses the body of the gateway's answer to m and returns it once
+// its signature verifies under Alipay's key and it is about the order
+// asked about.
+func (c config) trusted(body []byte, m Method, biz map[string]any) (Response, error) {
 	r, err := ParseResponse(body, m, c.alipayKey)
 	if err != nil {
 		return Response{}, fmt.Errorf("%w: %s: %w", channels.ErrNoAnswer, m, err)

@@ -7,18 +7,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/internal/gatewayclient"
 	"github.com/posrt/posrt/plugins/channels/internal/probe"
 )
 
@@ -40,6 +37,7 @@ type config struct {
 	timeout    time.Duration
 	probeEvery time.Duration // how long a Health query of the gateway stands
 	client     *http.Client
+	observe    *probe.Cache // where each call's outcome is kept as the last probe
 	now        func() time.Time
 	stateFile  string
 	configured bool
@@ -80,7 +78,7 @@ func (u *UnionPayQR) Configure(_ context.Context, apiVersion string, m map[strin
 	if err := base.CheckAPIVersion(info(), apiVersion); err != nil {
 		return err
 	}
-	c := config{timeout: 30 * time.Second, now: time.Now, probeEvery: probe.DefaultEvery}
+	c := config{timeout: 30 * time.Second, now: time.Now, probeEvery: probe.DefaultEvery, observe: &u.probe}
 	var certFile, keyFile, rootFile, middleFile, stateFile string
 	keys := []string{"gateway", "mer_id", "sign_cert_file", "sign_key_file", "root_cert_file", "middle_cert_file", "state_file", "timeout", "probe_every"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
@@ -279,30 +277,24 @@ func (c config) call(ctx context.Context, path string, f Fields) (Fields, error)
 	for k, v := range p {
 		form.Set(k, v)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var connected atomic.Bool
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
-	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.gateway.String()+path, strings.NewReader(form.Encode()))
+	body, err := gatewayclient.Post(ctx, c.client, gatewayclient.Request{
+		URL: c.gateway.String() + path, ContentType: "application/x-www-form-urlencoded;charset=UTF-8", Body: []byte(form.Encode()),
+		What: "txnType " + string(txn), Timeout: c.timeout, MaxAnswer: MaxMessage,
+	}, c.observe)
 	if err != nil {
-		return nil, fmt.Errorf("%w: building the request: %v", channels.ErrNotSent, err)
+		return nil, err
 	}
-	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-	resp, err := c.client.Do(hr)
+	r, err := c.trusted(body, txn, f)
 	if err != nil {
-		if !connected.Load() {
-			return nil, fmt.Errorf("%w: connecting to the gateway: %v", channels.ErrNotSent, err)
-		}
-		return nil, fmt.Errorf("%w: txnType %s: %v", channels.ErrNoAnswer, txn, err)
+		c.observe.Observe(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxMessage+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading the answer to txnType %s: %v", channels.ErrNoAnswer, txn, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: txnType %s answered HTTP %d", channels.ErrNoAnswer, txn, resp.StatusCode)
-	}
+	return r, err
+}
+
+// trusted parses the body of the gateway's answer to a txnType request of
+// fields f and returns it once its signature verifies and it is about this
+// merchant, the order and the amount asked about.
+func (c config) trusted(body []byte, txn TxnType, f Fields) (Fields, error) {
 	r, err := ParseResponse(body, c.verifier)
 	if err != nil {
 		return nil, fmt.Errorf("%w: txnType %s: %w", channels.ErrNoAnswer, txn, err)

@@ -84,5 +84,5 @@ func (tm *terminal) pay(amount int64) channels.PayRequest {
 // posrt asks.
 func TestHealthAnswersFromItsLastProbe(t *testing.T) {
 	sim, _ := startSim(t, nil)
-	channelstest.CheckHealthStands(t, connect(t, sim, nil), connect(t, sim, map[string]string{"probe_every": "1ns"}), func() { _ = sim.Close() })
+	channelstest.CheckHealthStands(t, connect(t, sim, nil), connect(t, sim, map[string]string{"probe_every": "1ns"}), func() { _ = sim.Close() }, channelstest.QueryAnOrder)
 }

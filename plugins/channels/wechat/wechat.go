@@ -1,25 +1,22 @@
 package wechat
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/posrt/posrt/plugins/base"
 	"github.com/posrt/posrt/plugins/channels"
+	"github.com/posrt/posrt/plugins/channels/internal/gatewayclient"
 	"github.com/posrt/posrt/plugins/channels/internal/probe"
 	"github.com/posrt/posrt/plugins/channels/internal/reconcile"
 )
@@ -44,6 +41,7 @@ type config struct {
 	probeEvery time.Duration // how long a Health query of the gateway stands
 	clientIP   string
 	client     *http.Client
+	observe    *probe.Cache // where each call's outcome is kept as the last probe
 	configured bool
 }
 
@@ -77,7 +75,7 @@ func (w *WeChat) Configure(_ context.Context, apiVersion string, m map[string]st
 	if err := base.CheckAPIVersion(info(), apiVersion); err != nil {
 		return err
 	}
-	c := config{signType: SignMD5, timeout: 30 * time.Second, clientIP: "127.0.0.1", probeEvery: probe.DefaultEvery}
+	c := config{signType: SignMD5, timeout: 30 * time.Second, clientIP: "127.0.0.1", probeEvery: probe.DefaultEvery, observe: &w.probe}
 	var keyFile, ca, cert, certKey string
 	keys := []string{"gateway", "appid", "mch_id", "key", "key_file", "sign_type", "timeout", "probe_every", "spbill_create_ip", "tls_ca", "tls_cert", "tls_key"}
 	err := base.EachConfigKey(m, Name, keys, func(k base.ConfigKey) error {
@@ -230,30 +228,23 @@ func (c config) call(ctx context.Context, path string, fields Fields) (Fields, e
 		req[k] = v
 	}
 	req["sign"] = Sign(req, c.key, c.signType)
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var connected atomic.Bool
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
-	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.gateway.String()+path, bytes.NewReader(Encode(req)))
+	body, err := gatewayclient.Post(ctx, c.client, gatewayclient.Request{
+		URL: c.gateway.String() + path, ContentType: "text/xml; charset=utf-8", Body: Encode(req),
+		What: path, Timeout: c.timeout, MaxAnswer: MaxMessage,
+	}, c.observe)
 	if err != nil {
-		return nil, fmt.Errorf("%w: building the request: %v", channels.ErrNotSent, err)
+		return nil, err
 	}
-	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	resp, err := c.client.Do(hr)
+	ans, err := c.trusted(body, path, fields)
 	if err != nil {
-		if !connected.Load() {
-			return nil, fmt.Errorf("%w: connecting to the gateway: %v", channels.ErrNotSent, err)
-		}
-		return nil, fmt.Errorf("%w: %s: %v", channels.ErrNoAnswer, path, err)
+		c.observe.Observe(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxMessage+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading the answer to %s: %v", channels.ErrNoAnswer, path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: %s answered HTTP %d", channels.ErrNoAnswer, path, resp.StatusCode)
-	}
+	return ans, err
+}
+
+// trusted parses the body of the gateway's answer to path and returns it
+// once it verifies and names this merchant and the order asked about.
+func (c config) trusted(body []byte, path string, fields Fields) (Fields, error) {
 	ans, err := ParseResponse(body, c.key, c.signType)
 	if err != nil {
 		// An unsigned FAIL, a garbled or a forged answer: none can be

@@ -2,10 +2,12 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/channels"
 )
 
 // DefaultEvery is how long a probe's answer stands unless configured
@@ -60,4 +62,49 @@ func (c *Cache) Health(ctx context.Context, probe func(context.Context) base.Hea
 		c.mu.Unlock()
 	}
 	return h
+}
+
+// Observe records what a call to the host just showed, err being the
+// error of the exchange itself. Every call a channel makes to its host
+// tells something of it: a call that finds the host gone or answering
+// what cannot be trusted stands as the last probe for the interval (the
+// channel's state turns offline or error at once, without waiting for the
+// next probe); a call the host answered, after such a finding, forgets it,
+// so that the next Health probes the host afresh (an answer alone does not
+// say the host accepts this terminal: it may be a refusal of its
+// signature). A refusal by the channel itself (channels.ErrBadRequest,
+// channels.ErrNotSignedIn) says nothing of the host and is not kept. A nil
+// Cache keeps nothing.
+func (c *Cache) Observe(err error) {
+	if c == nil || errors.Is(err, channels.ErrBadRequest) || errors.Is(err, channels.ErrNotSignedIn) {
+		return
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		if c.h.State != base.StateIdle {
+			c.at = time.Time{}
+		}
+		return
+	}
+	c.h, c.at = Outcome(err), now()
+}
+
+// Outcome is the host's state as the outcome of one call to it shows it:
+// answered (err nil) is idle; no
+// connection made (channels.ErrNotSent) is offline; anything else (no
+// answer, or one that cannot be trusted) is an error, the detail saying
+// which.
+func Outcome(err error) base.Health {
+	switch {
+	case err == nil:
+		return base.Health{State: base.StateIdle}
+	case errors.Is(err, channels.ErrNotSent):
+		return base.Health{State: base.StateOffline, Detail: err.Error()}
+	}
+	return base.Health{State: base.StateError, Detail: err.Error()}
 }

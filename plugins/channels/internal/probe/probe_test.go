@@ -2,10 +2,12 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/channels"
 )
 
 func TestAProbeStandsForItsInterval(t *testing.T) {
@@ -43,4 +45,49 @@ func TestAProbeStandsForItsInterval(t *testing.T) {
 	if h := c.Health(context.Background(), probe); h.State != base.StateIdle || probes != 6 {
 		t.Errorf("a probe cut short by its context was kept: %+v", h)
 	}
+}
+
+// A call that finds the host gone or untrustworthy is the last probe: it
+// stands for the interval like one; a call the host answered after it
+// makes the next Health probe afresh; the channel's own refusals say
+// nothing of the host.
+func TestACallsOutcomeIsTheLastProbe(t *testing.T) {
+	clock := time.Unix(1_700_000_000, 0)
+	c := &Cache{Now: func() time.Time { return clock }}
+	c.Reset(time.Minute)
+	probes := 0
+	probe := func(context.Context) base.Health {
+		probes++
+		return base.Health{State: base.StateIdle, Detail: "probe"}
+	}
+	for i, step := range []struct {
+		err    error
+		want   string
+		probes int // probes so far
+	}{
+		{fmt.Errorf("%w: connecting to the gateway: connection refused", channels.ErrNotSent), base.StateOffline, 0},
+		{channels.ErrBadRequest, base.StateOffline, 0},  // kept from before
+		{channels.ErrNotSignedIn, base.StateOffline, 0}, // kept from before
+		{nil, base.StateIdle, 1}, // forgotten: probed afresh
+		{nil, base.StateIdle, 1}, // the probe's idle stands
+		{fmt.Errorf("%w: pay: context deadline exceeded", channels.ErrNoAnswer), base.StateError, 1},
+		{fmt.Errorf("checking the answer's MAC: %w", channels.ErrBadMAC), base.StateError, 1},
+		{nil, base.StateIdle, 2},
+	} {
+		c.Observe(step.err)
+		h := c.Health(context.Background(), probe)
+		if h.State != step.want || probes != step.probes {
+			t.Errorf("step %d, after a call ending %v: Health = %+v after %d probes, want %s after %d", i, step.err, h, probes, step.want, step.probes)
+		}
+		if step.want != base.StateIdle && h.Detail == "" {
+			t.Errorf("after a call ending %v: Health = %+v, without a detail saying why", step.err, h)
+		}
+	}
+	c.Observe(channels.ErrNoAnswer)
+	clock = clock.Add(time.Minute)
+	if h := c.Health(context.Background(), probe); h.Detail != "probe" || probes != 3 {
+		t.Errorf("a call's outcome outlived the interval: %+v after %d probes", h, probes)
+	}
+	var none *Cache
+	none.Observe(nil) // a channel not configured keeps nothing, and does not panic
 }
