@@ -220,6 +220,13 @@ func (a *Acquirer) Health(ctx context.Context) (base.Health, error) {
 	return a.probe.Health(ctx, a.probeHost), nil
 }
 
+// Watch implements base.Watcher: the host's state as the last probe or
+// call found it, and an error event for every call that could not reach
+// it or got an answer that cannot be trusted.
+func (a *Acquirer) Watch(ctx context.Context, send func(base.Event) error) error {
+	return a.probe.Watch(ctx, send, a.probeHost)
+}
+
 // probeHost asks the host: an echo under the TID last signed in, or,
 // before any sign-in, a connection.
 func (a *Acquirer) probeHost(ctx context.Context) base.Health {

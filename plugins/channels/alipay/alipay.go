@@ -156,6 +156,13 @@ func (a *Alipay) Health(ctx context.Context) (base.Health, error) {
 	return a.probe.Health(ctx, a.probeGateway), nil
 }
 
+// Watch implements base.Watcher: the gateway's state as the last probe or
+// call found it, and an error event for every call that could not reach
+// it or got an answer that cannot be trusted.
+func (a *Alipay) Watch(ctx context.Context, send func(base.Event) error) error {
+	return a.probe.Watch(ctx, send, a.probeGateway)
+}
+
 // probeGateway asks the gateway about an order number no terminal uses.
 func (a *Alipay) probeGateway(ctx context.Context) base.Health {
 	cfg, err := a.config()

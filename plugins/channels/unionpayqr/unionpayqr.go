@@ -222,6 +222,13 @@ func (u *UnionPayQR) Health(ctx context.Context) (base.Health, error) {
 	return u.probe.Health(ctx, u.probeGateway), nil
 }
 
+// Watch implements base.Watcher: the gateway's state as the last probe or
+// call found it, and an error event for every call that could not reach
+// it or got an answer that cannot be trusted.
+func (u *UnionPayQR) Watch(ctx context.Context, send func(base.Event) error) error {
+	return u.probe.Watch(ctx, send, u.probeGateway)
+}
+
 // probeGateway asks the gateway about an order number no terminal uses.
 func (u *UnionPayQR) probeGateway(ctx context.Context) base.Health {
 	cfg, _, err := u.config()

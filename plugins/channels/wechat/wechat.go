@@ -196,6 +196,13 @@ func (w *WeChat) Health(ctx context.Context) (base.Health, error) {
 	return w.probe.Health(ctx, w.probeGateway), nil
 }
 
+// Watch implements base.Watcher: the gateway's state as the last probe or
+// call found it, and an error event for every call that could not reach
+// it or got an answer that cannot be trusted.
+func (w *WeChat) Watch(ctx context.Context, send func(base.Event) error) error {
+	return w.probe.Watch(ctx, send, w.probeGateway)
+}
+
 // probeGateway asks the gateway about an order number no terminal uses.
 func (w *WeChat) probeGateway(ctx context.Context) base.Health {
 	cfg, err := w.config()

@@ -15,14 +15,16 @@ import (
 // echoes.
 const DefaultEvery = time.Minute
 
-// Cache is the last probe of a host. The zero Cache probes at every call
-// until Reset gives it an interval. It is safe for concurrent use.
+// Cache is the last probe of a host, and the channel's state as posrt
+// watches it (see Watch). The zero Cache probes at every call until Reset
+// gives it an interval. It is safe for concurrent use.
 type Cache struct {
 	mu    sync.Mutex
 	every time.Duration
 	h     base.Health
 	at    time.Time // zero: no probe stands
 	Now   func() time.Time
+	state base.Monitor // every probe's and call's finding, for watchers
 }
 
 // Reset forgets the last probe and makes each later one stand for every:
@@ -59,9 +61,35 @@ func (c *Cache) Health(ctx context.Context, probe func(context.Context) base.Hea
 	if ctx.Err() == nil {
 		c.mu.Lock()
 		c.h, c.at = h, now()
+		c.state.Set(h)
 		c.mu.Unlock()
 	}
 	return h
+}
+
+// Watch implements base.Watcher for a channel whose Health is
+// Health(ctx, probe): a status event of the host's state at once (probed
+// if no probe stands), one at every change a probe or a call finds, and an
+// error event for every call that finds the host gone or its answer
+// untrustworthy (its code the class's sentinel text, its message the
+// call's error). While watched, the host is probed whenever the last probe
+// no longer stands, so that the stream follows a host coming back without
+// any call.
+func (c *Cache) Watch(ctx context.Context, send func(base.Event) error, probe func(context.Context) base.Health) error {
+	c.Health(ctx, probe)
+	go func() {
+		t := time.NewTicker(base.ProbeInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				c.Health(ctx, probe)
+			}
+		}
+	}()
+	return c.state.Watch(ctx, send)
 }
 
 // Observe records what a call to the host just showed, err being the
@@ -92,6 +120,19 @@ func (c *Cache) Observe(err error) {
 		return
 	}
 	c.h, c.at = Outcome(err), now()
+	c.state.Set(c.h)
+	c.state.Report(errorCode(err), err.Error())
+}
+
+// errorCode names the class of a failed call in the channel contract's
+// words: the text of the sentinel it is a kind of.
+func errorCode(err error) string {
+	for _, s := range []error{channels.ErrHostRejected, channels.ErrNotSent, channels.ErrBadMAC, channels.ErrNoAnswer} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "call failed"
 }
 
 // Outcome is the host's state as the outcome of one call to it shows it:

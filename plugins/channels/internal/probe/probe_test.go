@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,4 +91,44 @@ func TestACallsOutcomeIsTheLastProbe(t *testing.T) {
 	}
 	var none *Cache
 	none.Observe(nil) // a channel not configured keeps nothing, and does not panic
+}
+
+// Watch opens with the host's state (probing when no probe stands), then
+// streams what calls and probes find: a status and an error event for a
+// failed call, idle again once the host is probed afresh after an answered
+// call.
+func TestWatchStreamsWhatCallsAndProbesFind(t *testing.T) {
+	c := &Cache{}
+	c.Reset(time.Hour)
+	var probes atomic.Int64 // the watch's own ticker may probe too
+	probe := func(context.Context) base.Health { probes.Add(1); return base.Health{State: base.StateIdle} }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan base.Event, 16)
+	go func() { _ = c.Watch(ctx, func(e base.Event) error { events <- e; return nil }, probe) }()
+	next := func() base.Event {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(30 * time.Second):
+			t.Fatal("no event in 30s")
+			return base.Event{}
+		}
+	}
+	if e := next(); e.Type != base.EventStatus || e.Health.State != base.StateIdle || probes.Load() != 1 {
+		t.Fatalf("first event %+v after %d probes, want status idle after one", e, probes.Load())
+	}
+	c.Observe(fmt.Errorf("pay: %w", channels.ErrNoAnswer))
+	if e := next(); e.Type != base.EventStatus || e.Health.State != base.StateError {
+		t.Errorf("after a call without an answer: %+v, want status error", e)
+	}
+	if e := next(); e.Type != base.EventError || e.ErrorCode != channels.ErrNoAnswer.Error() || e.ErrorMessage != "pay: no answer from host" {
+		t.Errorf("after a call without an answer: %+v, want an error event of class %q with the call's error", e, channels.ErrNoAnswer)
+	}
+	c.Observe(nil)
+	c.Health(ctx, probe) // the supervisor's liveness check
+	if e := next(); e.Type != base.EventStatus || e.Health.State != base.StateIdle || probes.Load() != 2 {
+		t.Errorf("after an answered call and a Health: %+v after %d probes, want status idle after a second probe", e, probes.Load())
+	}
 }
