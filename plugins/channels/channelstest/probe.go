@@ -4,9 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/channels"
 )
 
@@ -33,7 +33,7 @@ func CheckHealthStands(t *testing.T, cached, fresh base.Base, stopHost func(), c
 	go func() {
 		_ = w.Watch(ctx, func(e base.Event) error { events <- e; return nil })
 	}()
-	if e := nextEvent(t, events); e.Type != base.EventStatus || e.Health.State != base.StateIdle {
+	if e := basetest.NextEvent(t, events); e.Type != base.EventStatus || e.Health.State != base.StateIdle {
 		t.Fatalf("the first event of the watch with the host up = %+v, want status idle", e)
 	}
 	for name, p := range map[string]base.Base{"cached": cached, "fresh": fresh} {
@@ -55,26 +55,14 @@ func CheckHealthStands(t *testing.T, cached, fresh base.Base, stopHost func(), c
 	if h, err := cached.Health(ctx); err != nil || h.State != base.StateOffline {
 		t.Errorf("Health after a call found the host stopped = %+v, %v; want offline at once, the call being a probe", h, err)
 	}
-	if e := nextEvent(t, events); e.Type != base.EventStatus || e.Health.State != base.StateOffline {
+	if e := basetest.NextEvent(t, events); e.Type != base.EventStatus || e.Health.State != base.StateOffline {
 		t.Errorf("the event after the call = %+v, want status offline", e)
 	}
-	e := nextEvent(t, events)
+	e := basetest.NextEvent(t, events)
 	notSent := e.ErrorCode == channels.ErrNotSent.Error() || e.ErrorCode == channels.ErrHostRejected.Error()
 	if e.Type != base.EventError || !notSent || e.Health.State != base.StateOffline || e.ErrorMessage == "" ||
 		!strings.Contains(callErr.Error(), e.ErrorMessage) {
 		t.Errorf("the error event after the call = %+v, want %q (or a kind of it) with the call's error %q, offline", e, channels.ErrNotSent.Error(), callErr)
-	}
-}
-
-// nextEvent is the next event of a watch, however loaded the machine.
-func nextEvent(t *testing.T, events <-chan base.Event) base.Event {
-	t.Helper()
-	select {
-	case e := <-events:
-		return e
-	case <-time.After(30 * time.Second):
-		t.Fatal("no event in 30s")
-		return base.Event{}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/posrt/posrt/plugins/base"
+	"github.com/posrt/posrt/plugins/base/basetest"
 	"github.com/posrt/posrt/plugins/channels"
 )
 
@@ -106,16 +107,7 @@ func TestWatchStreamsWhatCallsAndProbesFind(t *testing.T) {
 	defer cancel()
 	events := make(chan base.Event, 16)
 	go func() { _ = c.Watch(ctx, func(e base.Event) error { events <- e; return nil }, probe) }()
-	next := func() base.Event {
-		t.Helper()
-		select {
-		case e := <-events:
-			return e
-		case <-time.After(30 * time.Second):
-			t.Fatal("no event in 30s")
-			return base.Event{}
-		}
-	}
+	next := func() base.Event { t.Helper(); return basetest.NextEvent(t, events) }
 	if e := next(); e.Type != base.EventStatus || e.Health.State != base.StateIdle || probes.Load() != 1 {
 		t.Fatalf("first event %+v after %d probes, want status idle after one", e, probes.Load())
 	}
