@@ -80,12 +80,13 @@ type statusBody struct {
 	Pending   int    `json:"pending"`
 	Settling  string `json:"settling"`
 	Plugins   []struct {
-		Name     string `json:"name"`
-		Kind     string `json:"kind"`
-		Process  string `json:"process"`
-		PID      int    `json:"pid"`
-		Health   string `json:"health"`
-		Restarts int    `json:"restarts"`
+		Name      string `json:"name"`
+		Kind      string `json:"kind"`
+		Process   string `json:"process"`
+		PID       int    `json:"pid"`
+		Health    string `json:"health"`
+		LastError string `json:"last_error"`
+		Restarts  int    `json:"restarts"`
 	} `json:"plugins"`
 }
 

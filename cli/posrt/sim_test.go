@@ -18,7 +18,8 @@ import (
 // simulator withholds (its admin endpoint's no_answer fault: booked, then
 // the connection closed) is reversed: the simulator's ledger, read through
 // its admin endpoint, holds the sale booked once and its reversal once,
-// and the journal holds the sale reversed.
+// and the journal holds the sale reversed. The acquirer plugin's last
+// error in /v1/status is the lost answer.
 func TestLostAnswerIsReversedAtTheSimulator(t *testing.T) {
 	bin := posrtBinary(t)
 	data := t.TempDir()
@@ -42,6 +43,15 @@ func TestLostAnswerIsReversedAtTheSimulator(t *testing.T) {
 	}
 	trace, _ := out["trace"].(string)
 	waitNothingPending(t, p)
+	runtimetest.WaitFor(t, "the lost answer as the acquirer's last error", func() bool {
+		st, _ := p.status(t)
+		for _, pl := range st.Plugins {
+			if pl.Name == "acquirer" {
+				return strings.HasPrefix(pl.LastError, "no answer from host: reading the answer from ")
+			}
+		}
+		return false
+	})
 
 	resp, err = http.Get(admin + "/ledger")
 	if err != nil {
