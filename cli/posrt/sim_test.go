@@ -19,7 +19,7 @@ import (
 // the connection closed) is reversed: the simulator's ledger, read through
 // its admin endpoint, holds the sale booked once and its reversal once,
 // and the journal holds the sale reversed. The acquirer plugin's last
-// error in /v1/status is the lost answer.
+// error in /v1/status is the lost answer, naming the sale.
 func TestLostAnswerIsReversedAtTheSimulator(t *testing.T) {
 	bin := posrtBinary(t)
 	data := t.TempDir()
@@ -47,7 +47,7 @@ func TestLostAnswerIsReversedAtTheSimulator(t *testing.T) {
 		st, _ := p.status(t)
 		for _, pl := range st.Plugins {
 			if pl.Name == "acquirer" {
-				return strings.HasPrefix(pl.LastError, "no answer from host: reading the answer from ")
+				return strings.HasPrefix(pl.LastError, "no answer from host: sale ") && strings.Contains(pl.LastError, trace+": reading the answer from ")
 			}
 		}
 		return false

@@ -78,9 +78,9 @@ func (a *Acquirer) SignIn(ctx context.Context, req channels.SignInRequest) (chan
 		return channels.SignInResponse{}, fmt.Errorf("sign-in of %s: %v: %w", k.TID, err, channels.ErrBadRequest)
 	}
 	var ans iso8583.SignInResponse
-	err = a.exchange(ctx, cfg, nil, false, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, k, nil)
+	err = a.exchange(ctx, "sign-in of "+k.TID, cfg, nil, false, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, k, nil)
 	if err != nil {
-		return channels.SignInResponse{}, fmt.Errorf("sign-in of %s: %w", k.TID, err)
+		return channels.SignInResponse{}, err
 	}
 	r := channels.SignInResponse{Code: ans.Code, Message: iso8583.Describe(ans.Code).English, Batch: ans.Key.Batch,
 		HostTime: hostTime(ans.Time, ans.Date, a.now(), cfg.hostZone)}
@@ -146,11 +146,11 @@ func cardRequest(k channels.Key, amount int64, c channels.Card, pinBlock []byte)
 // answer as a Response.
 func (a *Acquirer) financial(ctx context.Context, what string, cfg config, sec channels.Security, packed []byte,
 	ans iso8583.Message, answer *iso8583.Answer, k channels.Key, amount int64) (channels.Response, error) {
-	err := a.exchange(ctx, cfg, sec, true, packed, ans, func() (channels.Key, int64, string) {
+	err := a.exchange(ctx, fmt.Sprintf("%s %s", what, k), cfg, sec, true, packed, ans, func() (channels.Key, int64, string) {
 		return answer.Key, answer.Amount, answer.Code
 	}, k, &amount)
 	if err != nil {
-		return channels.Response{}, fmt.Errorf("%s %s: %w", what, k, err)
+		return channels.Response{}, err
 	}
 	return channels.Response{Code: answer.Code, Message: iso8583.Describe(answer.Code).English, RRN: answer.RRN,
 		AuthCode: answer.AuthCode, Amount: answer.Amount, HostTime: hostTime(answer.Time, answer.Date, a.now(), cfg.hostZone)}, nil
@@ -282,9 +282,9 @@ func (a *Acquirer) Query(ctx context.Context, req channels.QueryRequest) (channe
 		return channels.QueryResponse{}, fmt.Errorf("query %s: %v: %w", req.Key, err, channels.ErrBadRequest)
 	}
 	var ans iso8583.QueryResponse
-	err = a.exchange(ctx, cfg, sec, true, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, req.Key, nil)
+	err = a.exchange(ctx, fmt.Sprintf("query %s", req.Key), cfg, sec, true, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, req.Key, nil)
 	if err != nil {
-		return channels.QueryResponse{}, fmt.Errorf("query %s: %w", req.Key, err)
+		return channels.QueryResponse{}, err
 	}
 	if ans.Code != channels.CodeApproved {
 		return channels.QueryResponse{}, fmt.Errorf("query %s answered %s (%s): %w", req.Key, ans.Code, iso8583.Describe(ans.Code).English, channels.ErrNoAnswer)
@@ -321,9 +321,9 @@ func (a *Acquirer) Settle(ctx context.Context, req channels.SettleRequest) (chan
 		return channels.SettleResponse{}, fmt.Errorf("settlement %s: %v: %w", req.Key, err, channels.ErrBadRequest)
 	}
 	var ans iso8583.SettleResponse
-	err = a.exchange(ctx, cfg, sec, false, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, req.Key, nil)
+	err = a.exchange(ctx, fmt.Sprintf("settlement %s", req.Key), cfg, sec, false, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, req.Key, nil)
 	if err != nil {
-		return channels.SettleResponse{}, fmt.Errorf("settlement %s: %w", req.Key, err)
+		return channels.SettleResponse{}, err
 	}
 	r := channels.SettleResponse{Code: ans.Code, Message: iso8583.Describe(ans.Code).English,
 		HostTime: hostTime(ans.Time, ans.Date, a.now(), cfg.hostZone)}
@@ -371,9 +371,9 @@ func (a *Acquirer) BatchUpload(ctx context.Context, req channels.BatchUploadRequ
 			return channels.BatchUploadResponse{}, fmt.Errorf("batch upload %s: %v: %w", req.Key, err, channels.ErrBadRequest)
 		}
 		var ans iso8583.BatchUploadResponse
-		err = a.exchange(ctx, cfg, sec, false, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, req.Key, nil)
+		err = a.exchange(ctx, fmt.Sprintf("batch upload %s", req.Key), cfg, sec, false, b, &ans, func() (channels.Key, int64, string) { return ans.Key, 0, ans.Code }, req.Key, nil)
 		if err != nil {
-			return channels.BatchUploadResponse{}, fmt.Errorf("batch upload %s: %w", req.Key, err)
+			return channels.BatchUploadResponse{}, err
 		}
 		return channels.BatchUploadResponse{Code: ans.Code, Message: iso8583.Describe(ans.Code).English}, nil
 	}

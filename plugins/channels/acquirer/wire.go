@@ -89,25 +89,30 @@ type answered interface {
 // (trace always; TID and MID unless tid_check is false) and the amount
 // (when amount is not nil), and verifies the answer's MAC. An approved
 // answer must carry a MAC; a refusal without one (a host cannot MAC an
-// A0) is taken as it is.
-func (a *Acquirer) exchange(ctx context.Context, cfg config, sec channels.Security, macked bool, packed []byte,
+// A0) is taken as it is. Its error begins with what (the operation and
+// its key), and the exchange's outcome is kept as the host's state.
+func (a *Acquirer) exchange(ctx context.Context, what string, cfg config, sec channels.Security, macked bool, packed []byte,
 	ans answered, echo func() (channels.Key, int64, string), key channels.Key, amount *int64) error {
 	macked = macked && cfg.mac != MACNone
 	if macked {
 		if sec == nil {
-			return fmt.Errorf("no security service to compute the MAC with: %w", channels.ErrNotSent)
+			return fmt.Errorf("%s: no security service to compute the MAC with: %w", what, channels.ErrNotSent)
 		}
 		mac, err := sec.CalculateMAC(ctx, iso8583.MACData(packed))
 		if err != nil {
-			return fmt.Errorf("computing the request's MAC: %v: %w", err, channels.ErrNotSent)
+			return fmt.Errorf("%s: computing the request's MAC: %v: %w", what, err, channels.ErrNotSent)
 		}
 		if err := iso8583.SetMAC(packed, mac); err != nil {
-			return fmt.Errorf("setting the request's MAC: %v: %w", err, channels.ErrNotSent)
+			return fmt.Errorf("%s: setting the request's MAC: %v: %w", what, err, channels.ErrNotSent)
 		}
 	}
-	err := a.answer(ctx, cfg, sec, macked, packed, ans, echo, key, amount)
-	a.probe.Observe(err)
-	return err
+	if err := a.answer(ctx, cfg, sec, macked, packed, ans, echo, key, amount); err != nil {
+		err = fmt.Errorf("%s: %w", what, err)
+		a.probe.Observe(err)
+		return err
+	}
+	a.probe.Observe(nil)
+	return nil
 }
 
 // answer sends the packed (and MACed) request and checks the answer, as
