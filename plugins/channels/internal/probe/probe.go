@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,7 +73,7 @@ func (c *Cache) Health(ctx context.Context, probe func(context.Context) base.Hea
 // if no probe stands), one at every change a probe or a call finds, and an
 // error event for every call that finds the host gone or its answer
 // untrustworthy (its code the class's sentinel text, its message the
-// call's error). While watched, the host is probed whenever the last probe
+// call's error, less the class's text when it begins with it). While watched, the host is probed whenever the last probe
 // no longer stands, so that the stream follows a host coming back without
 // any call.
 func (c *Cache) Watch(ctx context.Context, send func(base.Event) error, probe func(context.Context) base.Health) error {
@@ -121,7 +122,8 @@ func (c *Cache) Observe(err error) {
 	}
 	c.h, c.at = Outcome(err), now()
 	c.state.Set(c.h)
-	c.state.Report(errorCode(err), err.Error())
+	code := errorCode(err)
+	c.state.Report(code, strings.TrimPrefix(err.Error(), code+": "))
 }
 
 // errorCode names the class of a failed call in the channel contract's

@@ -118,6 +118,13 @@ func TestWatchStreamsWhatCallsAndProbesFind(t *testing.T) {
 	if e := next(); e.Type != base.EventError || e.ErrorCode != channels.ErrNoAnswer.Error() || e.ErrorMessage != "pay: no answer from host" {
 		t.Errorf("after a call without an answer: %+v, want an error event of class %q with the call's error", e, channels.ErrNoAnswer)
 	}
+	c.Observe(fmt.Errorf("%w: connecting to the gateway: connection refused", channels.ErrNotSent))
+	if e := next(); e.Type != base.EventStatus || e.Health.State != base.StateOffline {
+		t.Errorf("after a call that could not connect: %+v, want status offline", e)
+	}
+	if e := next(); e.Type != base.EventError || e.ErrorCode != channels.ErrNotSent.Error() || e.ErrorMessage != "connecting to the gateway: connection refused" {
+		t.Errorf("after a call that could not connect: %+v, want an error event of class %q, the message not saying it again", e, channels.ErrNotSent)
+	}
 	c.Observe(nil)
 	c.Health(ctx, probe) // the supervisor's liveness check
 	if e := next(); e.Type != base.EventStatus || e.Health.State != base.StateIdle || probes.Load() != 2 {
