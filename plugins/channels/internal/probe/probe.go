@@ -73,9 +73,9 @@ func (c *Cache) Health(ctx context.Context, probe func(context.Context) base.Hea
 // if no probe stands), one at every change a probe or a call finds, and an
 // error event for every call that finds the host gone or its answer
 // untrustworthy (its code the class's sentinel text, its message the
-// call's error, less the class's text when it begins with it). While watched, the host is probed whenever the last probe
-// no longer stands, so that the stream follows a host coming back without
-// any call.
+// call's error less the class's text when it begins with it). While
+// watched, the host is probed whenever the last probe no longer stands, so
+// that the stream follows a host coming back without any call.
 func (c *Cache) Watch(ctx context.Context, send func(base.Event) error, probe func(context.Context) base.Health) error {
 	c.Health(ctx, probe)
 	go func() {
@@ -138,10 +138,9 @@ func errorCode(err error) string {
 }
 
 // Outcome is the host's state as the outcome of one call to it shows it:
-// answered (err nil) is idle; no
-// connection made (channels.ErrNotSent) is offline; anything else (no
-// answer, or one that cannot be trusted) is an error, the detail saying
-// which.
+// answered (err nil) is idle; no connection made (channels.ErrNotSent) is
+// offline; anything else (no answer, or one that cannot be trusted) is an
+// error, the detail saying which.
 func Outcome(err error) base.Health {
 	switch {
 	case err == nil:
