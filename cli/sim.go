@@ -71,12 +71,23 @@ func simAcquirer(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
+	return serveSim(c, "acquirer", "tcp://"+s.Addr(), s.AdminURL(), "tmk: "+keyFile)
+}
+
+// serveSim prints what a standalone simulator serves, a "name: value"
+// line each (its address, its admin endpoint, its ledger, then lines: the
+// keys a plugin is configured with against it), and runs until posrt sim
+// is stopped.
+func serveSim(c *cli.Context, kind, addr, adminURL string, lines ...string) error {
 	ledger := c.String("ledger")
 	if ledger == "" {
 		ledger = "(in memory)"
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "acquirer: tcp://%s\nadmin: %s\nledger: %s\ntmk: %s\n", s.Addr(), s.AdminURL(), ledger, keyFile)
+	fmt.Fprintf(w, "%s: %s\nadmin: %s\nledger: %s\n", kind, addr, adminURL, ledger)
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 	<-c.Context.Done()
 	return nil
 }
@@ -109,11 +120,5 @@ func simWeChat(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	ledger := c.String("ledger")
-	if ledger == "" {
-		ledger = "(in memory)"
-	}
-	fmt.Fprintf(c.App.Writer, "wechat: %s\nadmin: %s\nledger: %s\nkey: %s\n", s.Addr(), s.AdminURL(), ledger, keyFile)
-	<-c.Context.Done()
-	return nil
+	return serveSim(c, "wechat", s.Addr(), s.AdminURL(), "key: "+keyFile)
 }

@@ -117,15 +117,5 @@ func simAlipay(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	ledger := c.String("ledger")
-	if ledger == "" {
-		ledger = "(in memory)"
-	}
-	w := c.App.Writer
-	fmt.Fprintf(w, "alipay: %s\nadmin: %s\nledger: %s\napp_id: %s\n", s.Addr(), s.AdminURL(), ledger, c.String("app-id"))
-	for _, l := range lines {
-		fmt.Fprintln(w, l)
-	}
-	<-c.Context.Done()
-	return nil
+	return serveSim(c, "alipay", s.Addr(), s.AdminURL(), append([]string{"app_id: " + c.String("app-id")}, lines...)...)
 }

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"context"
 	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -101,18 +99,5 @@ func simUnionPayQR(c *cli.Context) error {
 		return err
 	}
 	lines = append(lines, "root_cert_file: "+p)
-	ledger := c.String("ledger")
-	if ledger == "" {
-		ledger = "(in memory)"
-	}
-	w := c.App.Writer
-	fmt.Fprintf(w, "unionpay-qr: %s\nadmin: %s\nledger: %s\nmer_id: %s\n", s.Addr(), s.AdminURL(), ledger, c.String("mer-id"))
-	for _, l := range lines {
-		fmt.Fprintln(w, l)
-	}
-	<-c.Context.Done()
-	if err := c.Context.Err(); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	return serveSim(c, "unionpay-qr", s.Addr(), s.AdminURL(), append([]string{"mer_id: " + c.String("mer-id")}, lines...)...)
 }

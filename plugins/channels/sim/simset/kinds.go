@@ -201,62 +201,55 @@ func startUnionPayQR(ctx context.Context, _ Terminal, dir string, sp Spec) (*Sim
 }
 
 func unionPayQRLedger(path string) ([]string, error) {
-	entries, err := ledger.Read(path, func(e upqrsim.Entry) bool { return e.Op != "" && e.OrderID != "" })
+	return ledgerLines(path, func(e upqrsim.Entry) bool { return e.Op != "" && e.OrderID != "" }, func(e upqrsim.Entry) string {
+		return fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OrderID) + amount("  RMB ", e.Amount) +
+			field("  code ", string(e.RespCode)) + field("  queryId ", e.QueryID) + field("  payment code ", e.MaskedCode) + field("  of ", e.Orig)
+	})
+}
+
+// ledgerLines reads the ledger of a simulator at path, the entries keep
+// accepts, as the lines line makes of them.
+func ledgerLines[E any](path string, keep func(E) bool, line func(E) string) ([]string, error) {
+	entries, err := ledger.Read(path, keep)
 	if err != nil {
 		return nil, err
 	}
 	lines := make([]string, 0, len(entries))
 	for _, e := range entries {
-		l := fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OrderID)
-		if e.Amount != 0 {
-			l += "  RMB " + yuan(e.Amount)
-		}
-		if e.RespCode != "" {
-			l += "  code " + string(e.RespCode)
-		}
-		if e.QueryID != "" {
-			l += "  queryId " + e.QueryID
-		}
-		if e.MaskedCode != "" {
-			l += "  payment code " + e.MaskedCode
-		}
-		if e.Orig != "" {
-			l += "  of " + e.Orig
-		}
-		lines = append(lines, l)
+		lines = append(lines, line(e))
 	}
 	return lines, nil
+}
+
+// field is label and value when there is a value, else nothing.
+func field(label, value string) string {
+	if value == "" {
+		return ""
+	}
+	return label + value
+}
+
+// amount is label and fen in yuan when fen is not zero, else nothing.
+func amount(label string, fen int64) string {
+	if fen == 0 {
+		return ""
+	}
+	return label + yuan(fen)
 }
 
 // when is an entry's time as a merchant reads it: local, to the second.
 func when(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
 
 func acquirerLedger(path string) ([]string, error) {
-	entries, err := ledger.Read(path, func(e acqsim.Entry) bool { return e.Op != "" })
-	if err != nil {
-		return nil, err
-	}
-	lines := make([]string, 0, len(entries))
-	for _, e := range entries {
-		l := fmt.Sprintf("%s  %-8s TID %s", when(e.Time), e.Op, e.TID)
-		if e.Batch != "" {
-			l += " batch " + e.Batch
-		}
-		if e.Trace != "" {
-			l += " trace " + e.Trace
-		}
+	return ledgerLines(path, func(e acqsim.Entry) bool { return e.Op != "" }, func(e acqsim.Entry) string {
+		l := fmt.Sprintf("%s  %-8s TID %s", when(e.Time), e.Op, e.TID) + field(" batch ", e.Batch) + field(" trace ", e.Trace)
 		switch e.Op {
 		case acqsim.OpSale, acqsim.OpVoid, acqsim.OpRefund:
 			l += fmt.Sprintf("  RMB %s  code %s", yuan(e.Amount), e.Code)
 			if e.Message != "" {
 				l += " (" + e.Message + ")"
 			}
-			if e.RRN != "" {
-				l += "  RRN " + e.RRN
-			}
-			if e.MaskedPAN != "" {
-				l += "  card " + e.MaskedPAN
-			}
+			l += field("  RRN ", e.RRN) + field("  card ", e.MaskedPAN)
 			if e.OrigTrace != "" {
 				l += fmt.Sprintf("  of %s/%s", e.OrigBatch, e.OrigTrace)
 			}
@@ -274,69 +267,22 @@ func acquirerLedger(path string) ([]string, error) {
 		case acqsim.OpSignIn:
 			l += "  signed in (new working keys)"
 		}
-		lines = append(lines, l)
-	}
-	return lines, nil
+		return l
+	})
 }
 
 func wechatLedger(path string) ([]string, error) {
-	entries, err := ledger.Read(path, func(e wxsim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" })
-	if err != nil {
-		return nil, err
-	}
-	lines := make([]string, 0, len(entries))
-	for _, e := range entries {
-		l := fmt.Sprintf("%s  %-8s mch %s order %s", when(e.Time), e.Op, e.MchID, e.OutTradeNo)
-		if e.Amount != 0 {
-			l += "  RMB " + yuan(e.Amount)
-		}
-		if e.State != "" {
-			l += "  " + string(e.State)
-		}
-		if e.ErrCode != "" {
-			l += " " + string(e.ErrCode)
-		}
-		if e.TransactionID != "" {
-			l += "  transaction " + e.TransactionID
-		}
-		if e.MaskedCode != "" {
-			l += "  code " + e.MaskedCode
-		}
-		if e.OutRefundNo != "" {
-			l += "  refund " + e.OutRefundNo
-		}
-		lines = append(lines, l)
-	}
-	return lines, nil
+	return ledgerLines(path, func(e wxsim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" }, func(e wxsim.Entry) string {
+		return fmt.Sprintf("%s  %-8s mch %s order %s", when(e.Time), e.Op, e.MchID, e.OutTradeNo) + amount("  RMB ", e.Amount) +
+			field("  ", string(e.State)) + field(" ", string(e.ErrCode)) + field("  transaction ", e.TransactionID) +
+			field("  code ", e.MaskedCode) + field("  refund ", e.OutRefundNo)
+	})
 }
 
 func alipayLedger(path string) ([]string, error) {
-	entries, err := ledger.Read(path, func(e alisim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" })
-	if err != nil {
-		return nil, err
-	}
-	lines := make([]string, 0, len(entries))
-	for _, e := range entries {
-		l := fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OutTradeNo)
-		if e.Amount != 0 {
-			l += "  RMB " + yuan(e.Amount)
-		}
-		if e.Status != "" {
-			l += "  " + string(e.Status)
-		}
-		if e.SubCode != "" {
-			l += " " + string(e.SubCode)
-		}
-		if e.TradeNo != "" {
-			l += "  trade " + e.TradeNo
-		}
-		if e.MaskedCode != "" {
-			l += "  code " + e.MaskedCode
-		}
-		if e.OutRequestNo != "" {
-			l += "  refund " + e.OutRequestNo
-		}
-		lines = append(lines, l)
-	}
-	return lines, nil
+	return ledgerLines(path, func(e alisim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" }, func(e alisim.Entry) string {
+		return fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OutTradeNo) + amount("  RMB ", e.Amount) +
+			field("  ", string(e.Status)) + field(" ", string(e.SubCode)) + field("  trade ", e.TradeNo) +
+			field("  code ", e.MaskedCode) + field("  refund ", e.OutRequestNo)
+	})
 }

@@ -65,6 +65,35 @@ func TestLedgerLines(t *testing.T) {
 			t.Errorf("line %d = %q, want it to end %q", i+1, lines[i], want)
 		}
 	}
+	for _, c := range []struct {
+		kind Kind
+		src  string
+		want []string // the lines' ends, after the local time
+	}{
+		{WeChat, `{"op":"order","time":"2026-12-01T10:00:00Z","mch_id":"10000100","out_trade_no":"P1","transaction_id":"42","amount":880,"state":"SUCCESS","masked_code":"1344****0123"}
+{"op":"refund","time":"2026-12-01T10:00:01Z","mch_id":"10000100","out_trade_no":"P1","amount":100,"err_code":"NOTENOUGH","out_refund_no":"R1"}
+{"op":"order","time":"2026-12-01T10:00:02Z","mch_id":"10000100"}
+`, []string{"order    mch 10000100 order P1  RMB 8.80  SUCCESS  transaction 42  code 1344****0123",
+			"refund   mch 10000100 order P1  RMB 1.00 NOTENOUGH  refund R1"}},
+		{Alipay, `{"op":"order","time":"2026-12-01T10:00:00Z","out_trade_no":"P2","trade_no":"2026","amount":1234,"status":"TRADE_SUCCESS","masked_code":"2888****0123"}
+{"op":"cancel","time":"2026-12-01T10:00:01Z","out_trade_no":"P2","sub_code":"ACQ.TRADE_NOT_EXIST"}
+`, []string{"order    order P2  RMB 12.34  TRADE_SUCCESS  trade 2026  code 2888****0123",
+			"cancel   order P2 ACQ.TRADE_NOT_EXIST"}},
+		{UnionPayQR, `{"op":"pay","time":"2026-12-01T10:00:00Z","order_id":"P3","query_id":"Q1","amount":500,"resp_code":"00","masked_code":"6200****0123"}
+{"op":"refund","time":"2026-12-01T10:00:01Z","order_id":"P4","amount":200,"orig":"P3"}
+`, []string{"pay      order P3  RMB 5.00  code 00  queryId Q1  payment code 6200****0123",
+			"refund   order P4  RMB 2.00  of P3"}},
+	} {
+		lines, err := Ledger(c.kind, writeFile(t, dir, string(c.kind)+".jsonl", c.src))
+		if err != nil || len(lines) != len(c.want) {
+			t.Fatalf("%s: lines %q, %v; want %d", c.kind, lines, err, len(c.want))
+		}
+		for i, want := range c.want {
+			if !strings.HasSuffix(lines[i], "  "+want) {
+				t.Errorf("%s line %d = %q, want it to end %q", c.kind, i+1, lines[i], want)
+			}
+		}
+	}
 	if _, err := Ledger(Acquirer, writeFile(t, dir, "bad.jsonl", "not json\n{\"op\":\"sale\"}\n")); err == nil {
 		t.Error("a malformed ledger line read without error")
 	}
