@@ -94,7 +94,9 @@ func (e Entry) Key() channels.Key {
 // Approved reports whether the host approved the entry.
 func (e Entry) Approved() bool { return e.Code == channels.CodeApproved }
 
-func validEntry(e Entry) bool { return e.Op != "" }
+// Valid reports whether e is a ledger entry (a line of another kind,
+// or torn by a crash, is not).
+func (e Entry) Valid() bool { return e.Op != "" }
 
 type bookKey struct{ tid, batch, trace string }
 

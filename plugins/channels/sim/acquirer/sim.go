@@ -133,7 +133,7 @@ func Serve(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	if cfg.Ledger != "" {
-		f, err := ledger.Open(cfg.Ledger, !cfg.NoSync, validEntry, s.st.replay)
+		f, err := ledger.Open(cfg.Ledger, !cfg.NoSync, Entry.Valid, s.st.replay)
 		if err != nil {
 			return nil, fmt.Errorf("opening the host ledger: %w", err)
 		}

@@ -117,7 +117,7 @@ func Serve(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	if cfg.Ledger != "" {
-		f, err := ledger.Open(cfg.Ledger, !cfg.NoSync, validEntry, s.st.apply)
+		f, err := ledger.Open(cfg.Ledger, !cfg.NoSync, Entry.Valid, s.st.apply)
 		if err != nil {
 			return nil, fmt.Errorf("opening the simulator's ledger: %w", err)
 		}

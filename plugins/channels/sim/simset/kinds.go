@@ -201,7 +201,7 @@ func startUnionPayQR(ctx context.Context, _ Terminal, dir string, sp Spec) (*Sim
 }
 
 func unionPayQRLedger(path string) ([]string, error) {
-	return ledgerLines(path, func(e upqrsim.Entry) bool { return e.Op != "" && e.OrderID != "" }, func(e upqrsim.Entry) string {
+	return ledgerLines(path, upqrsim.Entry.Valid, func(e upqrsim.Entry) string {
 		return fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OrderID) + amount("  RMB ", e.Amount) +
 			field("  code ", string(e.RespCode)) + field("  queryId ", e.QueryID) + field("  payment code ", e.MaskedCode) + field("  of ", e.Orig)
 	})
@@ -241,7 +241,7 @@ func amount(label string, fen int64) string {
 func when(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
 
 func acquirerLedger(path string) ([]string, error) {
-	return ledgerLines(path, func(e acqsim.Entry) bool { return e.Op != "" }, func(e acqsim.Entry) string {
+	return ledgerLines(path, acqsim.Entry.Valid, func(e acqsim.Entry) string {
 		l := fmt.Sprintf("%s  %-8s TID %s", when(e.Time), e.Op, e.TID) + field(" batch ", e.Batch) + field(" trace ", e.Trace)
 		switch e.Op {
 		case acqsim.OpSale, acqsim.OpVoid, acqsim.OpRefund:
@@ -272,7 +272,7 @@ func acquirerLedger(path string) ([]string, error) {
 }
 
 func wechatLedger(path string) ([]string, error) {
-	return ledgerLines(path, func(e wxsim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" }, func(e wxsim.Entry) string {
+	return ledgerLines(path, wxsim.Entry.Valid, func(e wxsim.Entry) string {
 		return fmt.Sprintf("%s  %-8s mch %s order %s", when(e.Time), e.Op, e.MchID, e.OutTradeNo) + amount("  RMB ", e.Amount) +
 			field("  ", string(e.State)) + field(" ", string(e.ErrCode)) + field("  transaction ", e.TransactionID) +
 			field("  code ", e.MaskedCode) + field("  refund ", e.OutRefundNo)
@@ -280,7 +280,7 @@ func wechatLedger(path string) ([]string, error) {
 }
 
 func alipayLedger(path string) ([]string, error) {
-	return ledgerLines(path, func(e alisim.Entry) bool { return e.Op != "" && e.OutTradeNo != "" }, func(e alisim.Entry) string {
+	return ledgerLines(path, alisim.Entry.Valid, func(e alisim.Entry) string {
 		return fmt.Sprintf("%s  %-8s order %s", when(e.Time), e.Op, e.OutTradeNo) + amount("  RMB ", e.Amount) +
 			field("  ", string(e.Status)) + field(" ", string(e.SubCode)) + field("  trade ", e.TradeNo) +
 			field("  code ", e.MaskedCode) + field("  refund ", e.OutRequestNo)

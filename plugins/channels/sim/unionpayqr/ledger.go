@@ -41,7 +41,9 @@ type Entry struct {
 	Orig string `json:"orig,omitempty"`
 }
 
-func validEntry(e Entry) bool { return e.Op != "" && e.OrderID != "" }
+// Valid reports whether e is a ledger entry (a line of another kind,
+// or torn by a crash, is not).
+func (e Entry) Valid() bool { return e.Op != "" && e.OrderID != "" }
 
 func digest(s string) string {
 	h := sha256.Sum256([]byte(s))

@@ -44,7 +44,9 @@ type Entry struct {
 	RefundID    string `json:"refund_id,omitempty"`
 }
 
-func validEntry(e Entry) bool { return e.Op != "" && e.OutTradeNo != "" }
+// Valid reports whether e is a ledger entry (a line of another kind,
+// or torn by a crash, is not).
+func (e Entry) Valid() bool { return e.Op != "" && e.OutTradeNo != "" }
 
 func digest(parts ...string) string {
 	h := sha256.New()
