@@ -353,6 +353,13 @@ func TestWatchFollowsTheConnection(t *testing.T) {
 	if e := next("at once"); e.Type != base.EventStatus || e.Health.State != base.StateIdle {
 		t.Fatalf("first event %+v, want status idle", e)
 	}
+	// The host's own stream must be open too before the connection drops:
+	// a watch sees the events after it opened, not before.
+	for end := time.Now().Add(30 * time.Second); in.Status().Events != pluginhost.EventsWatched; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the host does not watch the plugin: %+v", in.Status())
+		}
+	}
 	sim.mu.Lock()
 	for _, c := range sim.conns {
 		c.Close() // the scanner drops the connection
